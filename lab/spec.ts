@@ -1,0 +1,154 @@
+/**
+ * The lab model: one typed, validated description of the lab that every backend,
+ * renderer, capture and report reads. Built by `buildLabSpec` (lab/config.ts) from
+ * stack config; components never see raw config.
+ */
+
+/** Calico's IPv4 pool IPIP modes this lab studies. */
+export type IpipMode = "Always" | "CrossSubnet";
+export const IPIP_MODES: readonly IpipMode[] = ["Always", "CrossSubnet"];
+
+/** Where the lab runs: Docker + kind + containerlab, or plain network namespaces. */
+export type BackendName = "kind" | "netns";
+export const BACKENDS: readonly BackendName[] = ["kind", "netns"];
+
+/** What a captured flow carried: IP-in-IP, VXLAN, or the inner packet alone. */
+export type Encapsulation = "ipip" | "vxlan" | "none";
+
+/** How tunl0 is realised: the kernel's ipip device or the userspace stand-in. */
+export type Dataplane = "calico" | "kernel-ipip" | "userspace-ipip";
+
+export interface NodeSpec {
+  /** 1-based position in the topology, in subnet order (the seed's node 1..4). */
+  index: number;
+  /** Node name; on the kind backend the kind container name (`<lab>-worker2`). */
+  name: string;
+  role: "control-plane" | "worker";
+  /** Underlay address (kubelet node-ip, net0). */
+  ip: string;
+  /** Prefix length of the underlay address, as Calico's autodetection sees it. */
+  prefixLength: number;
+  /** The segment's network in CIDR form. */
+  subnet: string;
+  /** The segment's bridge name. */
+  segment: string;
+  /** Default gateway on the segment (the router's address). */
+  gateway: string;
+  /** containerlab sidecar node sharing this node's network namespace (`server1`). */
+  sidecar: string;
+  /** The Calico IPAM block this node owns (netns backend allocates it; kind reads it back). */
+  block: string;
+  /** tunl0's address: the first address of the node's block. */
+  tunnelIp: string;
+  /** The workload pod scheduled on this node (StatefulSet `pod`, ordinal index-1). */
+  pod: { name: string; ip: string };
+}
+
+export interface SubnetSpec {
+  /** Network in CIDR form, e.g. 10.1.5.0/24. */
+  cidr: string;
+  /** The router's address on this segment. */
+  gateway: string;
+  /** Linux bridge name of this segment (at most 15 characters). */
+  bridge: string;
+  /** Router interface on this segment (eth1, eth2, ...; eth0 is management). */
+  routerInterface: string;
+  /** Nodes on this segment, in order. */
+  nodes: NodeSpec[];
+}
+
+export interface ImagesSpec {
+  kindNode: string;
+  gateway: string;
+  sidecar: string;
+  workload: string;
+}
+
+export interface CalicoSpec {
+  /** Calico release, e.g. v3.23.2; calico/* image tags are set to it. */
+  version: string;
+  /** http(s) URL or local path of the calico.yaml manifest. */
+  manifest: string;
+}
+
+export interface ScenarioSpec {
+  /** Name used in outputs and file names, e.g. `same-subnet`. */
+  name: string;
+  /** Client node index (1-based). */
+  client: number;
+  /** Server node index (1-based). */
+  server: number;
+}
+
+export interface CaptureSpec {
+  /** Upper bound on packets tcpdump keeps per capture. */
+  maxPackets: number;
+  /** Upper bound on a capture's duration, in seconds. */
+  timeoutSeconds: number;
+  /** Absolute folder where this stack's pcaps are written. */
+  dir: string;
+}
+
+export interface LabSpec {
+  /** Lab name: kind cluster name, containerlab lab name, netns name prefix. */
+  name: string;
+  stack: string;
+  backend: BackendName;
+  ipipMode: IpipMode;
+  /** Pod network (Calico default pool), CIDR. */
+  podSubnet: string;
+  /** Calico IPAM block prefix length (26 by default). */
+  blockSize: number;
+  /** Underlay MTU on every link; tunl0 is mtu - 20. */
+  mtu: number;
+  /** The gateway router (VyOS on kind). */
+  router: { name: string; container: string };
+  /** Supernet the router source-NATs (kind backend) — the smallest network holding every subnet. */
+  underlaySupernet: string;
+  subnets: SubnetSpec[];
+  /** All nodes, in topology order (= subnets' nodes concatenated). */
+  nodes: NodeSpec[];
+  images: ImagesSpec;
+  calico: CalicoSpec;
+  scenarios: ScenarioSpec[];
+  capture: CaptureSpec;
+}
+
+/** Stack outputs: the contract CI, `verify` and `report` read. */
+export interface LabOutputs {
+  lab: { name: string; backend: BackendName; ipipMode: IpipMode; podSubnet: string; dataplane: Dataplane };
+  nodes: { name: string; role: NodeSpec["role"]; ip: string; prefixLength: number; subnet: string; segment: string }[];
+  pods: { name: string; ip: string; node: string }[];
+  captures: CaptureResult[];
+  /** "pass" only when there is at least one capture and every capture passed. */
+  verdict: "pass" | "fail";
+}
+
+export interface CaptureEndpoint {
+  pod: string;
+  ip: string;
+  node: string;
+  nodeIp: string;
+}
+
+export interface CaptureResult {
+  scenario: string;
+  client: CaptureEndpoint;
+  server: CaptureEndpoint;
+  /** Where tcpdump listened. */
+  point: { node: string; interface: string };
+  /** Absolute path of the pcap. */
+  pcap: string;
+  /** Packets in the pcap. */
+  packets: number;
+  expected: Encapsulation;
+  /** What the packets between the two pods showed; "missing" when none were seen. */
+  observed: Encapsulation | "mixed" | "missing";
+  /** Outer header of the encapsulated flow (null when not encapsulated). */
+  outer: { src: string; dst: string; protocol: number } | null;
+  pass: boolean;
+  /** Why it failed, in words; empty when it passed. */
+  reason: string;
+  /** Routes the client and server nodes used towards each other's pod (`ip route get` style lines). */
+  routes: { client: string[]; server: string[] };
+}
