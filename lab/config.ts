@@ -1,0 +1,187 @@
+/**
+ * Stack config → LabSpec, in stages: validate the raw config (every problem at once),
+ * then derive names, addresses and blocks. Nothing here touches Pulumi or the host, so
+ * a bad config fails before any resource exists.
+ */
+import * as path from "path";
+import {
+  BACKENDS,
+  BackendName,
+  IPIP_MODES,
+  IpipMode,
+  LabSpec,
+  NodeSpec,
+  ScenarioSpec,
+  SubnetSpec,
+} from "./spec";
+import {
+  DEFAULT_BLOCK_SIZE,
+  DEFAULT_CALICO_MANIFEST,
+  DEFAULT_CALICO_VERSION,
+  DEFAULT_CAPTURE,
+  DEFAULT_IMAGES,
+  DEFAULT_MTU,
+  DEFAULT_POD_SUBNET,
+  DEFAULT_SCENARIOS,
+  SEED_TOPOLOGY,
+} from "./defaults";
+import { addToIp, nthSubnet, parseCidr, smallestSupernet } from "./net";
+import { validateConfig } from "./validate";
+import { defaultBridgeName, defaultLabName, kindNodeName } from "./names";
+
+/** A node as written in config: its underlay address, or an object holding it. */
+export type RawNode = string | { ip: string };
+
+export interface RawSubnet {
+  cidr: string;
+  gateway: string;
+  bridge?: string;
+  nodes: RawNode[];
+}
+
+/** Stack config as the user writes it (`calico-ipip-lab:<key>`); every key optional. */
+export interface RawLabConfig {
+  ipipMode?: string;
+  backend?: string;
+  labName?: string;
+  podSubnet?: string;
+  blockSize?: number;
+  mtu?: number;
+  topology?: { router?: { name?: string }; natSource?: string; subnets: RawSubnet[] };
+  images?: Partial<Record<keyof typeof DEFAULT_IMAGES, string>>;
+  calico?: { version?: string; manifest?: string };
+  scenarios?: { name: string; client: number; server: number }[];
+  capture?: { maxPackets?: number; timeoutSeconds?: number; dir?: string };
+}
+
+/** The config keys, in the order the README documents them. */
+export const CONFIG_KEYS = [
+  "ipipMode",
+  "backend",
+  "labName",
+  "podSubnet",
+  "blockSize",
+  "mtu",
+  "topology",
+  "images",
+  "calico",
+  "scenarios",
+  "capture",
+] as const;
+
+/** Every problem found in a config, reported together. */
+export class LabConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid lab config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "LabConfigError";
+  }
+}
+
+/** What the environment contributes: the stack name and where relative paths start. */
+export interface LabContext {
+  stack: string;
+  cwd: string;
+}
+
+function nodeIp(node: RawNode): string {
+  return typeof node === "string" ? node : node.ip;
+}
+
+/** Fill every default; the result still needs `validateConfig`. */
+export function withDefaults(raw: RawLabConfig, ctx: LabContext): Required<RawLabConfig> {
+  const labName = raw.labName ?? defaultLabName(ctx.stack);
+  const topology = raw.topology ?? SEED_TOPOLOGY;
+  return {
+    ipipMode: raw.ipipMode ?? "Always",
+    backend: raw.backend ?? "kind",
+    labName,
+    podSubnet: raw.podSubnet ?? DEFAULT_POD_SUBNET,
+    blockSize: raw.blockSize ?? DEFAULT_BLOCK_SIZE,
+    mtu: raw.mtu ?? DEFAULT_MTU,
+    topology: {
+      ...topology,
+      subnets: Array.isArray(topology.subnets)
+        ? topology.subnets.map((s, i) =>
+            s !== null && typeof s === "object" ? { ...s, bridge: s.bridge ?? defaultBridgeName(labName, i) } : s,
+          )
+        : topology.subnets,
+    },
+    images: { ...DEFAULT_IMAGES, ...raw.images },
+    calico: { version: DEFAULT_CALICO_VERSION, manifest: DEFAULT_CALICO_MANIFEST, ...raw.calico },
+    scenarios: raw.scenarios ?? DEFAULT_SCENARIOS,
+    capture: { ...DEFAULT_CAPTURE, dir: path.join("captures", ctx.stack), ...raw.capture },
+  };
+}
+
+/**
+ * Validate and derive the LabSpec. Throws LabConfigError listing every problem, each
+ * naming the key, the bad value and what is allowed.
+ */
+export function buildLabSpec(raw: RawLabConfig, ctx: LabContext): LabSpec {
+  const cfg = withDefaults(raw, ctx);
+  const problems = validateConfig(cfg);
+  if (problems.length > 0) throw new LabConfigError(problems);
+
+  const labName = cfg.labName;
+  const subnets: SubnetSpec[] = [];
+  const nodes: NodeSpec[] = [];
+  cfg.topology.subnets.forEach((s, si) => {
+    const { prefixLength } = parseCidr(s.cidr);
+    const bridge = s.bridge ?? defaultBridgeName(labName, si);
+    const subnetNodes = s.nodes.map((n): NodeSpec => {
+      const index = nodes.length + 1;
+      const block = nthSubnet(cfg.podSubnet, cfg.blockSize, index - 1);
+      const blockBase = parseCidr(block).address;
+      const node: NodeSpec = {
+        index,
+        name: kindNodeName(labName, index),
+        role: index === 1 ? "control-plane" : "worker",
+        ip: nodeIp(n),
+        prefixLength,
+        subnet: s.cidr,
+        segment: bridge,
+        gateway: s.gateway,
+        sidecar: `server${index}`,
+        block,
+        tunnelIp: blockBase,
+        pod: { name: `pod-${index - 1}`, ip: addToIp(blockBase, 1) },
+      };
+      nodes.push(node);
+      return node;
+    });
+    subnets.push({ cidr: s.cidr, gateway: s.gateway, bridge, routerInterface: `eth${si + 1}`, nodes: subnetNodes });
+  });
+
+  const routerName = cfg.topology.router?.name ?? "gw0";
+  const scenarios: ScenarioSpec[] = cfg.scenarios.map((s) => ({ name: s.name, client: s.client, server: s.server }));
+  return {
+    name: labName,
+    stack: ctx.stack,
+    backend: cfg.backend as BackendName,
+    ipipMode: cfg.ipipMode as IpipMode,
+    podSubnet: cfg.podSubnet,
+    blockSize: cfg.blockSize,
+    mtu: cfg.mtu,
+    router: { name: routerName, container: `clab-${labName}-${routerName}` },
+    underlaySupernet: cfg.topology.natSource ?? smallestSupernet(subnets.map((s) => s.cidr)),
+    subnets,
+    nodes,
+    images: { ...cfg.images } as LabSpec["images"],
+    calico: {
+      version: cfg.calico.version ?? DEFAULT_CALICO_VERSION,
+      manifest: resolveManifest(cfg.calico.manifest ?? DEFAULT_CALICO_MANIFEST, ctx.cwd),
+    },
+    scenarios,
+    capture: {
+      maxPackets: cfg.capture.maxPackets ?? DEFAULT_CAPTURE.maxPackets,
+      timeoutSeconds: cfg.capture.timeoutSeconds ?? DEFAULT_CAPTURE.timeoutSeconds,
+      dir: path.resolve(ctx.cwd, cfg.capture.dir ?? path.join("captures", ctx.stack)),
+    },
+  };
+}
+
+function resolveManifest(manifest: string, cwd: string): string {
+  return /^https?:\/\//.test(manifest) ? manifest : path.resolve(cwd, manifest);
+}
+
+export { IPIP_MODES, BACKENDS };
