@@ -118,7 +118,7 @@ export function validateConfig(cfg: Required<RawLabConfig>): string[] {
   checkInt(p, "mtu", cfg.mtu, 1280, 9000);
   const podOk = checkNetwork(p, "podSubnet", cfg.podSubnet, 8, 28);
   if (podOk && cidrsOverlap(cfg.podSubnet, "169.254.0.0/16")) {
-    p.add("podSubnet", cfg.podSubnet, "it overlaps 169.254.0.0/16, which Calico uses for the pods' default gateway");
+    p.add("podSubnet", cfg.podSubnet, "it overlaps 169.254.0.0/16, where Calico puts the pods' default gateway 169.254.1.1; choose a private range such as 10.244.0.0/16");
   }
 
   const nodeCount = validateTopology(p, cfg, podOk ? cfg.podSubnet : undefined, labNameOk ? cfg.labName : undefined);
