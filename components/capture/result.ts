@@ -1,0 +1,92 @@
+/** Pure parts of a capture run: its environment, its script's output, its verdict. */
+import * as crypto from "crypto";
+import * as path from "path";
+import { CaptureScriptResult } from "../backend";
+import { expectedEncapsulation } from "../../lab/expect";
+import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
+import { FileAnalysis, judgeScenario } from "../../analysis";
+
+/** Where tcpdump listens: the client node's underlay NIC, where encapsulation is visible. */
+export const CAPTURE_INTERFACE = "net0";
+
+export function pcapPath(spec: LabSpec, scenario: ScenarioSpec): string {
+  return path.join(spec.capture.dir, `${scenario.name}.pcap`);
+}
+
+/**
+ * A digest of everything the packets depend on besides the mode, so a capture re-runs
+ * whenever the lab it measured changes (a Command re-runs create when its inputs change).
+ */
+export function labFingerprint(spec: LabSpec): string {
+  const shape = { mtu: spec.mtu, podSubnet: spec.podSubnet, blockSize: spec.blockSize, subnets: spec.subnets, images: spec.images, calico: spec.calico };
+  return crypto.createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 16);
+}
+
+/** The environment every backend's capture script receives (components/backend.ts). */
+export function captureEnvironment(spec: LabSpec, scenario: ScenarioSpec, client: NodeSpec, server: NodeSpec): Record<string, string> {
+  return {
+    CAPTURE_PCAP: pcapPath(spec, scenario),
+    CAPTURE_MAX_PACKETS: String(spec.capture.maxPackets),
+    CAPTURE_TIMEOUT: String(spec.capture.timeoutSeconds),
+    CAPTURE_INTERFACE,
+    CAPTURE_SCENARIO: scenario.name,
+    CLIENT_NODE: client.name,
+    SERVER_NODE: server.name,
+    LAB_NAME: spec.name,
+    LAB_IPIP_MODE: spec.ipipMode,
+    LAB_FINGERPRINT: labFingerprint(spec),
+  };
+}
+
+/** The JSON result a capture script prints as its last line of stdout. */
+export function parseCaptureOutput(stdout: string): CaptureScriptResult {
+  const lines = stdout.trim().split("\n");
+  const last = lines[lines.length - 1] ?? "";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(last);
+  } catch {
+    throw new Error(`the capture script's last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`);
+  }
+  const r = parsed as Partial<CaptureScriptResult>;
+  const endpointOk = (e: unknown): boolean =>
+    typeof e === "object" && e !== null && typeof (e as { pod?: unknown }).pod === "string" && typeof (e as { ip?: unknown }).ip === "string";
+  if (typeof r.pcap !== "string" || !endpointOk(r.client) || !endpointOk(r.server)) {
+    throw new Error(`the capture script's result lacks pcap, client {pod, ip} or server {pod, ip}: ${last.slice(0, 200)}`);
+  }
+  const routes = r.routes ?? { client: [], server: [] };
+  return { pcap: r.pcap, client: r.client!, server: r.server!, routes: { client: routes.client ?? [], server: routes.server ?? [] } };
+}
+
+/** Combine a scenario, what its script reported and what the packets showed. */
+export function captureResult(
+  spec: LabSpec,
+  scenario: ScenarioSpec,
+  client: NodeSpec,
+  server: NodeSpec,
+  run: CaptureScriptResult,
+  analysis: FileAnalysis,
+): CaptureResult {
+  const expected = expectedEncapsulation(spec.ipipMode, client, server);
+  const judged = judgeScenario(analysis, run.client.ip, run.server.ip, expected);
+  const damaged = analysis.error === undefined ? "" : `the pcap is damaged at byte ${analysis.error.offset}: ${analysis.error.message}`;
+  return {
+    scenario: scenario.name,
+    client: { pod: run.client.pod, ip: run.client.ip, node: client.name, nodeIp: client.ip },
+    server: { pod: run.server.pod, ip: run.server.ip, node: server.name, nodeIp: server.ip },
+    point: { node: client.name, interface: CAPTURE_INTERFACE },
+    pcap: run.pcap,
+    packets: analysis.packets,
+    expected,
+    observed: judged.observed,
+    outer: judged.outer,
+    pass: judged.pass && damaged === "",
+    reason: [judged.reason, damaged].filter((s) => s !== "").join("; "),
+    routes: run.routes,
+  };
+}
+
+/** "pass" only when there is at least one capture and all of them passed. */
+export function overallVerdict(captures: CaptureResult[]): "pass" | "fail" {
+  return captures.length > 0 && captures.every((c) => c.pass) ? "pass" : "fail";
+}

@@ -1,0 +1,58 @@
+import * as pulumi from "@pulumi/pulumi";
+import { BackendFactory } from "../backend";
+import { CaptureRun } from "../capture";
+import { kindBackend } from "../kind";
+import { netnsBackend } from "../netns";
+import { overallVerdict } from "../capture/result";
+import { BackendName, CaptureResult, Dataplane, LabOutputs, LabSpec } from "../../lab/spec";
+
+/** The backends, by the name `backend` config takes. */
+export const BACKEND_FACTORIES: Record<BackendName, BackendFactory> = { kind: kindBackend, netns: netnsBackend };
+
+export interface CalicoIpipLabArgs {
+  /** The validated lab (lab/config.ts `buildLabSpec`). */
+  spec: LabSpec;
+}
+
+/** The stack outputs that depend only on the spec. */
+export function specOutputs(spec: LabSpec): Pick<LabOutputs, "nodes"> & { lab: Omit<LabOutputs["lab"], "dataplane"> } {
+  return {
+    lab: { name: spec.name, backend: spec.backend, ipipMode: spec.ipipMode, podSubnet: spec.podSubnet },
+    nodes: spec.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip, prefixLength: n.prefixLength, subnet: n.subnet, segment: n.segment })),
+  };
+}
+
+/**
+ * The whole lab: the chosen backend builds the topology and Calico's data plane, then
+ * one CaptureRun per scenario proves from the packets what the path carried.
+ */
+export class CalicoIpipLab extends pulumi.ComponentResource {
+  public readonly lab: pulumi.Output<LabOutputs["lab"]>;
+  public readonly nodes: pulumi.Output<LabOutputs["nodes"]>;
+  public readonly pods: pulumi.Output<LabOutputs["pods"]>;
+  public readonly captures: pulumi.Output<CaptureResult[]>;
+  public readonly verdict: pulumi.Output<LabOutputs["verdict"]>;
+
+  constructor(name: string, args: CalicoIpipLabArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("calico-ipip-lab:index:CalicoIpipLab", name, {}, opts);
+    const { spec } = args;
+    const backend = BACKEND_FACTORIES[spec.backend](spec, this);
+    const byIndex = new Map(spec.nodes.map((n) => [n.index, n]));
+    const runs = spec.scenarios.map((scenario) => {
+      const client = byIndex.get(scenario.client)!;
+      const server = byIndex.get(scenario.server)!;
+      return new CaptureRun(
+        `${name}-${scenario.name}`,
+        { spec, scenario, client, server, invocation: backend.capture(scenario, client, server), after: backend.ready },
+        { parent: this },
+      );
+    });
+    const fixed = specOutputs(spec);
+    this.lab = backend.dataplane.apply((dataplane: Dataplane) => ({ ...fixed.lab, dataplane }));
+    this.nodes = pulumi.output(fixed.nodes);
+    this.pods = backend.pods;
+    this.captures = pulumi.all(runs.map((r) => r.result));
+    this.verdict = this.captures.apply(overallVerdict);
+    this.registerOutputs({ lab: this.lab, nodes: this.nodes, pods: this.pods, captures: this.captures, verdict: this.verdict });
+  }
+}
