@@ -474,6 +474,25 @@ describe("streaming", () => {
     }
   });
 
+  test("every buffer boundary position inside records and blocks reads the same", async () => {
+    const recs: PacketRecord[] = [];
+    for (let i = 0; i < 60; i++) recs.push({ data: ethernet(ETHERTYPE.IPV4, [ipipPacket, vxlanPacket, plainPacket][i % 3]) });
+    const files = [
+      pcapFile({ linkType: 1 }, recs),
+      pcapngFile([{ kind: "shb", littleEndian: false }, { kind: "idb", linkType: 1 }, ...recs.map((r): NgBlock => ({ kind: "epb", iface: 0, data: r.data }))]),
+    ];
+    for (const f of files) {
+      expect(f.length).toBeGreaterThan(4096 + 300);
+      const ref = await analyzeBytes(f);
+      expect(ref.packets).toBe(60);
+      for (let chunkSize = 4096; chunkSize < 4096 + 300; chunkSize++) {
+        const a = await analyzeBytes(f, chunkSize);
+        expect(a.flows).toEqual(ref.flows);
+        expect(a.error).toBeUndefined();
+      }
+    }
+  });
+
   test("many distinct flows (table growth) are all kept", async () => {
     const recs: PacketRecord[] = [];
     for (let i = 0; i < 5000; i++) {
