@@ -1,0 +1,181 @@
+import * as fc from "fast-check";
+import { buildLabSpec, RawSubnet } from "./config";
+import {
+  CalicoRoute,
+  caliName,
+  diffRoutes,
+  expectedDataplane,
+  normalizeRouteLine,
+  renderRoute,
+  renderRouteBatch,
+  routeKey,
+} from "./dataplane";
+import { expectedEncapsulation, sameSubnet } from "./expect";
+import { cidrsOverlap } from "./net";
+import { IpipMode } from "./spec";
+import { IFNAME_MAX } from "./validate";
+
+const ctx = { stack: "ipip", cwd: "/work/lab" };
+const seed = buildLabSpec({ backend: "netns" }, ctx);
+
+describe("caliName", () => {
+  it("is cali + the first 11 hex characters of sha1(<namespace>.<pod>), as Calico's CNI plugin names it", () => {
+    // `echo -n default.pod-0 | sha1sum | cut -c1-11`
+    expect(caliName("default", "pod-0")).toBe("calic220f2ba281");
+    expect(caliName("default", "pod-3")).toBe("cali87081bf6f89");
+    expect(caliName("default", "pod-0")).toHaveLength(IFNAME_MAX);
+  });
+});
+
+describe("expectedDataplane on the seed lab", () => {
+  it("Always: every remote block goes through tunl0 onlink", () => {
+    const node1 = expectedDataplane(seed, "Always")[0];
+    expect(node1.cali).toBe("calic220f2ba281");
+    expect(node1.routes.map(renderRoute)).toEqual([
+      "blackhole 10.244.0.0/26 proto bird",
+      "10.244.0.1 dev calic220f2ba281 scope link",
+      "10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink",
+      "10.244.0.128/26 via 10.1.8.10 dev tunl0 proto bird onlink",
+      "10.244.0.192/26 via 10.1.8.11 dev tunl0 proto bird onlink",
+    ]);
+  });
+
+  it("CrossSubnet: the same-subnet node's block goes plainly through net0", () => {
+    const [node1, , node3] = expectedDataplane(seed, "CrossSubnet");
+    expect(node1.routes.map(renderRoute).slice(2)).toEqual([
+      "10.244.0.64/26 via 10.1.5.11 dev net0 proto bird",
+      "10.244.0.128/26 via 10.1.8.10 dev tunl0 proto bird onlink",
+      "10.244.0.192/26 via 10.1.8.11 dev tunl0 proto bird onlink",
+    ]);
+    expect(node3.routes.map(renderRoute).slice(2)).toEqual([
+      "10.244.0.0/26 via 10.1.5.10 dev tunl0 proto bird onlink",
+      "10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink",
+      "10.244.0.192/26 via 10.1.8.11 dev net0 proto bird",
+    ]);
+  });
+
+  it("defaults to the spec's own mode", () => {
+    expect(expectedDataplane(seed)).toEqual(expectedDataplane(seed, "Always"));
+  });
+
+  it("renders an idempotent ip -batch file", () => {
+    const batch = renderRouteBatch(expectedDataplane(seed, "CrossSubnet")[1]);
+    expect(batch.split("\n")[0]).toBe("route replace blackhole 10.244.0.64/26 proto bird");
+    expect(batch.endsWith("\n")).toBe(true);
+    expect(batch.trim().split("\n").every((l) => l.startsWith("route replace "))).toBe(true);
+  });
+
+  it("a node address detected as /32 makes CrossSubnet encapsulate everything (calico #2375)", () => {
+    const [node1] = seed.nodes;
+    const lonely = { ...node1, prefixLength: 32 };
+    const dp = expectedDataplane({ ...seed, nodes: [lonely, ...seed.nodes.slice(1)] }, "CrossSubnet")[0];
+    expect(dp.routes.filter((r) => r.kind === "block").every((r) => r.kind === "block" && r.dev === "tunl0")).toBe(true);
+  });
+});
+
+describe("route lines", () => {
+  it("normalizeRouteLine drops what the kernel adds", () => {
+    expect(normalizeRouteLine("10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink linkdown")).toBe(
+      "10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink",
+    );
+    expect(normalizeRouteLine("blackhole 10.244.0.0/26 proto bird metric 0")).toBe("blackhole 10.244.0.0/26 proto bird");
+    expect(normalizeRouteLine("10.244.0.1 dev calic220f2ba281 scope link src 10.1.5.10")).toBe("10.244.0.1 dev calic220f2ba281 scope link");
+    expect(routeKey("blackhole 10.244.0.0/26 proto bird")).toBe("10.244.0.0/26");
+  });
+
+  it("diffRoutes reports a route in the other mode's form and stale bird routes", () => {
+    const routes = expectedDataplane(seed, "CrossSubnet")[0].routes;
+    const actual = expectedDataplane(seed, "Always")[0].routes.map(renderRoute);
+    actual.push("10.244.9.0/26 via 10.1.5.99 dev tunl0 proto bird onlink", "default via 10.1.5.1 dev net0");
+    const diff = diffRoutes(routes, actual);
+    expect(diff.missing).toEqual(["10.244.0.64/26 via 10.1.5.11 dev net0 proto bird"]);
+    expect(diff.unexpected).toEqual(["10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink", "10.244.9.0/26 via 10.1.5.99 dev tunl0 proto bird onlink"]);
+  });
+});
+
+/** Random valid topologies: 1-5 subnets of 1-6 nodes, prefixes /16../28, blocks /24../29. */
+const labs = fc
+  .record({
+    subnets: fc.array(fc.record({ prefix: fc.integer({ min: 16, max: 28 }), nodes: fc.integer({ min: 1, max: 6 }) }), { minLength: 1, maxLength: 5 }),
+    blockSize: fc.integer({ min: 24, max: 29 }),
+    mode: fc.constantFrom<IpipMode>("Always", "CrossSubnet"),
+  })
+  .filter(({ subnets }) => subnets.reduce((n, s) => n + s.nodes, 0) >= 2)
+  .map(({ subnets, blockSize, mode }) => {
+    const raw: RawSubnet[] = subnets.map((s, si) => ({
+      cidr: `10.${si + 1}.0.0/${s.prefix}`,
+      gateway: `10.${si + 1}.0.1`,
+      nodes: Array.from({ length: s.nodes }, (_, k) => `10.${si + 1}.0.${k + 2}`),
+    }));
+    const total = subnets.reduce((n, s) => n + s.nodes, 0);
+    const scenarios = [{ name: "first-last", client: 1, server: total }];
+    return { spec: buildLabSpec({ backend: "netns", blockSize, ipipMode: mode, topology: { subnets: raw }, scenarios }, ctx), mode };
+  });
+
+describe("expectedDataplane properties", () => {
+  it("blocks never overlap, and every remote block has exactly one route on every node", () => {
+    fc.assert(
+      fc.property(labs, ({ spec, mode }) => {
+        for (let i = 0; i < spec.nodes.length; i++) {
+          for (let j = i + 1; j < spec.nodes.length; j++) if (cidrsOverlap(spec.nodes[i].block, spec.nodes[j].block)) return false;
+        }
+        return expectedDataplane(spec, mode).every((dp) => {
+          const dsts = dp.routes.map((r) => r.dst);
+          return (
+            new Set(dsts).size === dsts.length &&
+            spec.nodes.every((remote) => {
+              const hits = dp.routes.filter((r) => r.dst === remote.block);
+              return hits.length === 1 && hits[0].kind === (remote.index === dp.index ? "blackhole" : "block");
+            })
+          );
+        });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("a route goes through tunl0 exactly when the path must be encapsulated", () => {
+    fc.assert(
+      fc.property(labs, ({ spec, mode }) =>
+        expectedDataplane(spec, mode).every((dp) => {
+          const local = spec.nodes[dp.index - 1];
+          return dp.routes.every((r) => {
+            if (r.kind !== "block") return true;
+            const remote = spec.nodes.find((n) => n.block === r.dst);
+            if (remote === undefined || r.via !== remote.ip || r.onlink !== (r.dev === "tunl0")) return false;
+            if ((r.dev === "tunl0") !== (expectedEncapsulation(mode, local, remote) === "ipip")) return false;
+            return mode === "Always" || (r.dev === "net0") === sameSubnet(local, remote);
+          });
+        }),
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it("cali interface names are unique, Calico-shaped and at most 15 characters", () => {
+    fc.assert(
+      fc.property(labs, ({ spec, mode }) => {
+        const names = expectedDataplane(spec, mode).map((d) => d.cali);
+        expect(new Set(names).size).toBe(names.length);
+        for (const n of names) {
+          expect(n.length).toBeLessThanOrEqual(IFNAME_MAX);
+          expect(n).toMatch(/^cali[0-9a-f]{11}$/);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("rendered routes read back unchanged: no diff against themselves, with kernel decorations", () => {
+    fc.assert(
+      fc.property(labs, ({ spec, mode }) => {
+        for (const dp of expectedDataplane(spec, mode)) {
+          const lines = dp.routes.map((r: CalicoRoute) => `${renderRoute(r)}${r.kind === "block" && r.onlink ? " linkdown" : ""}`);
+          expect(dp.routes.map((r) => normalizeRouteLine(renderRoute(r)))).toEqual(dp.routes.map(renderRoute));
+          expect(diffRoutes(dp.routes, lines)).toEqual({ missing: [], unexpected: [] });
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
