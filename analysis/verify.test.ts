@@ -1,0 +1,135 @@
+import { spawnSync } from "child_process";
+import * as path from "path";
+import type { CaptureResult, LabOutputs } from "../lab/spec";
+import { EXIT, formatReport, formatTable, parseOutputs, parseVerifyArgs, pulumiArgs, validateOutputs, verifyExitCode, verifyRows } from "./verify";
+
+function capture(scenario: string, expected: CaptureResult["expected"], observed: CaptureResult["observed"], pass: boolean, reason = ""): CaptureResult {
+  return {
+    scenario,
+    client: { pod: "pod-0", ip: "10.244.0.1", node: "lab-control-plane", nodeIp: "10.1.5.10" },
+    server: { pod: "pod-2", ip: "10.244.2.1", node: "lab-worker2", nodeIp: "10.1.8.10" },
+    point: { node: "lab-control-plane", interface: "net0" },
+    pcap: "/tmp/x.pcap",
+    packets: 12,
+    expected,
+    observed,
+    outer: observed === "ipip" ? { src: "10.1.5.10", dst: "10.1.8.10", protocol: 4 } : null,
+    pass,
+    reason,
+    routes: { client: ["10.244.2.0/26 via 10.1.8.10 dev tunl0 proto bird onlink"], server: [] },
+  };
+}
+
+function outputs(captures: CaptureResult[]): LabOutputs {
+  return {
+    lab: { name: "lab", backend: "netns", ipipMode: "CrossSubnet", podSubnet: "10.244.0.0/16", dataplane: "userspace-ipip" },
+    nodes: [{ name: "lab-control-plane", role: "control-plane", ip: "10.1.5.10", prefixLength: 24, subnet: "10.1.5.0/24", segment: "br-pool0" }],
+    pods: [{ name: "pod-0", ip: "10.244.0.1", node: "lab-control-plane" }],
+    captures,
+    verdict: captures.length > 0 && captures.every((c) => c.pass) ? "pass" : "fail",
+  };
+}
+
+const good = outputs([capture("cross-subnet", "ipip", "ipip", true), capture("same-subnet", "none", "none", true)]);
+
+describe("arguments", () => {
+  test("sources", () => {
+    expect(parseVerifyArgs([])).toEqual({ source: { kind: "stack" } });
+    expect(parseVerifyArgs(["--", "--stack", "ipip"])).toEqual({ source: { kind: "stack", name: "ipip" } });
+    expect(parseVerifyArgs(["--outputs", "o.json"])).toEqual({ source: { kind: "file", path: "o.json" } });
+    expect(parseVerifyArgs(["-"])).toEqual({ source: { kind: "stdin" } });
+    expect(parseVerifyArgs(["--stack"])).toEqual({ error: "--stack needs a stack name" });
+    expect(parseVerifyArgs(["--bogus"])).toEqual({ error: "unknown argument --bogus" });
+    expect(pulumiArgs("ipip")).toEqual(["stack", "output", "--json", "--show-secrets", "-s", "ipip"]);
+  });
+});
+
+describe("shape", () => {
+  test("good outputs have no problems", () => {
+    expect(validateOutputs(good)).toEqual([]);
+    expect("outputs" in parseOutputs(JSON.stringify(good), "o.json")).toBe(true);
+  });
+
+  test("every problem is listed with its path", () => {
+    const bad = JSON.parse(JSON.stringify(good));
+    bad.lab.ipipMode = "Sometimes";
+    bad.captures[0].client.ip = "10.244.0";
+    bad.captures[1].observed = "maybe";
+    bad.captures[1].outer = { src: "10.1.5.10", dst: "x", protocol: 4 };
+    delete bad.pods;
+    expect(validateOutputs(bad)).toEqual([
+      'lab.ipipMode: expected one of "Always", "CrossSubnet", got string "Sometimes"',
+      "pods: expected an array, got undefined undefined",
+      'captures[0].client.ip: expected an IPv4 address, got string "10.244.0"',
+      'captures[1].observed: expected one of "ipip", "vxlan", "none", "mixed", "missing", got string "maybe"',
+      'captures[1].outer.dst: expected an IPv4 address, got string "x"',
+    ]);
+  });
+
+  test("not JSON, empty, not an object, secrets hidden", () => {
+    expect(parseOutputs("{oops", "o.json")).toEqual({ error: expect.stringMatching(/^o.json is not JSON: /) });
+    expect(parseOutputs("  \n", "stdin")).toEqual({ error: expect.stringMatching(/^stdin is empty/) });
+    expect(parseOutputs("[]", "x")).toEqual({ error: expect.stringContaining("outputs: expected an object, got an array") });
+    const hidden = { ...good, captures: "[secret]" };
+    expect(parseOutputs(JSON.stringify(hidden), "x")).toEqual({ error: expect.stringContaining('captures: expected an array, got string "[secret]"') });
+  });
+});
+
+describe("verdicts", () => {
+  test("all pass → 0, table lists every capture", () => {
+    const rows = verifyRows(good);
+    expect(verifyExitCode(rows)).toBe(EXIT.PASS);
+    const table = formatTable(rows).split("\n");
+    expect(table[0]).toMatch(/^scenario\s+from\s+to\s+expected\s+observed\s+outer header\s+pass$/);
+    expect(table[2]).toMatch(/^cross-subnet\s+pod-0 10.244.0.1 \(lab-control-plane\)\s+pod-2 10.244.2.1 \(lab-worker2\)\s+ipip\s+ipip\s+10.1.5.10 > 10.1.8.10 proto 4\s+PASS$/);
+    expect(table[3]).toMatch(/^same-subnet .* none\s+none\s+-\s+PASS$/);
+    const report = formatReport(good, rows).split("\n");
+    expect(report[report.length - 1]).toBe("PASS: all 2 captures show the expected encapsulation (lab lab, netns backend, IPIP mode CrossSubnet, userspace-ipip data plane)");
+  });
+
+  test("a failure → 1, with its reason and the final line naming it", () => {
+    const o = outputs([capture("cross-subnet", "ipip", "none", false, "expected ipip between 10.244.0.1 and 10.244.2.1 but the 12 packets were plain"), capture("same", "none", "none", true)]);
+    const rows = verifyRows(o);
+    expect(verifyExitCode(rows)).toBe(EXIT.FAIL);
+    const report = formatReport(o, rows);
+    expect(report).toContain("cross-subnet: expected ipip between 10.244.0.1 and 10.244.2.1 but the 12 packets were plain");
+    expect(report.split("\n").pop()).toMatch(/^FAIL: 1 of 2 captures failed: cross-subnet/);
+  });
+
+  test("outputs claiming a pass for a mismatch fail", () => {
+    const o = outputs([capture("x", "ipip", "none", true)]);
+    const rows = verifyRows(o);
+    expect(rows[0].pass).toBe(false);
+    expect(rows[0].reason).toBe("the outputs say it passed, but none was observed where ipip was expected");
+    expect(verifyExitCode(rows)).toBe(EXIT.FAIL);
+    expect(formatReport(o, rows)).toContain('the stack\'s own verdict says "pass"');
+  });
+
+  test("missing is never a pass; no captures → 1", () => {
+    expect(verifyExitCode(verifyRows(outputs([capture("x", "none", "missing", false, "no packets")])))).toBe(EXIT.FAIL);
+    const none = outputs([]);
+    expect(verifyExitCode(verifyRows(none))).toBe(EXIT.FAIL);
+    expect(formatReport(none, [])).toMatch(/^FAIL: the outputs hold no capture/);
+  });
+});
+
+describe("bin/verify.ts (process)", () => {
+  const bin = path.join(__dirname, "..", "bin", "verify.ts");
+  const run = (args: string[], input?: string, env: NodeJS.ProcessEnv = process.env) =>
+    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", bin, ...args], { input, encoding: "utf8", env, timeout: 60000 });
+
+  test("stdin: pass → 0; failure → 1; bad shape → 2; no pulumi → 2", () => {
+    const ok = run(["-"], JSON.stringify(good));
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain("PASS: all 2 captures");
+    const fail = run(["-"], JSON.stringify(outputs([capture("c", "ipip", "none", false, "plain")])));
+    expect(fail.status).toBe(1);
+    const bad = run(["-"], '{"lab": 3}');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("does not have the shape");
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    const nopulumi = run(["--stack", "ipip"], undefined, { ...process.env, PATH: "/nonexistent" });
+    expect(nopulumi.status).toBe(2);
+    expect(nopulumi.stderr).toContain("the pulumi CLI is not installed");
+  });
+});

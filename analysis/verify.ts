@@ -1,0 +1,257 @@
+/**
+ * `npm run verify`: the pure parts — where the stack outputs come from (arguments),
+ * checking they have the LabOutputs shape, the table of captures, the final line and the
+ * exit code. bin/verify.ts only does the I/O.
+ */
+import * as ipaddr from "ipaddr.js";
+import { BACKENDS, CaptureEndpoint, CaptureResult, IPIP_MODES, LabOutputs } from "../lab/spec";
+
+export type OutputsSource = { kind: "stack"; name?: string } | { kind: "file"; path: string } | { kind: "stdin" };
+
+export const VERIFY_USAGE = [
+  "usage: npm run verify -- [--stack NAME | --outputs FILE | -]",
+  "  --stack NAME    read `pulumi stack output --json --show-secrets -s NAME` (default: the current stack)",
+  "  --outputs FILE  read the stack outputs from a JSON file",
+  "  -               read the stack outputs from standard input",
+  "Exit status: 0 when there is at least one capture and every capture passed, 1 when any failed",
+  "or there are none, 2 when the outputs cannot be read or do not have the expected shape.",
+].join("\n");
+
+/** Exit codes of `verify`. */
+export const EXIT = { PASS: 0, FAIL: 1, UNUSABLE: 2 } as const;
+
+export function parseVerifyArgs(argv: string[]): { source: OutputsSource } | { error: string } {
+  const args = argv.filter((a) => a !== "--");
+  if (args.length === 0) return { source: { kind: "stack" } };
+  const [flag, value, ...rest] = args;
+  if (rest.length > 0) return { error: `too many arguments: ${rest.join(" ")}` };
+  if (flag === "-") return value === undefined ? { source: { kind: "stdin" } } : { error: `unexpected argument after -: ${value}` };
+  if (flag === "--stack" || flag === "-s") return value ? { source: { kind: "stack", name: value } } : { error: `${flag} needs a stack name` };
+  if (flag === "--outputs" || flag === "-o") return value ? { source: { kind: "file", path: value } } : { error: `${flag} needs a file path` };
+  return { error: `unknown argument ${flag}` };
+}
+
+/** The pulumi command line that prints a stack's outputs. */
+export function pulumiArgs(name?: string): string[] {
+  return ["stack", "output", "--json", "--show-secrets", ...(name ? ["-s", name] : [])];
+}
+
+// --- shape validation: every problem, each with its path ---------------------------------
+
+type Json = unknown;
+
+class Checker {
+  readonly problems: string[] = [];
+
+  private typeName(v: Json): string {
+    return v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : `${typeof v} ${JSON.stringify(v)}`;
+  }
+
+  object(path: string, v: Json): Record<string, Json> | undefined {
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) return v as Record<string, Json>;
+    this.problems.push(`${path}: expected an object, got ${this.typeName(v)}`);
+    return undefined;
+  }
+
+  array(path: string, v: Json): Json[] {
+    if (Array.isArray(v)) return v;
+    this.problems.push(`${path}: expected an array, got ${this.typeName(v)}`);
+    return [];
+  }
+
+  string(path: string, v: Json): void {
+    if (typeof v !== "string") this.problems.push(`${path}: expected a string, got ${this.typeName(v)}`);
+  }
+
+  ip(path: string, v: Json): void {
+    if (typeof v !== "string" || !ipaddr.IPv4.isValidFourPartDecimal(v)) this.problems.push(`${path}: expected an IPv4 address, got ${this.typeName(v)}`);
+  }
+
+  cidr(path: string, v: Json): void {
+    if (typeof v !== "string" || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(v) || !ipaddr.isValidCIDR(v))
+      this.problems.push(`${path}: expected an IPv4 network like 10.244.0.0/16, got ${this.typeName(v)}`);
+  }
+
+  int(path: string, v: Json, min: number, max: number): void {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) this.problems.push(`${path}: expected an integer from ${min} to ${max}, got ${this.typeName(v)}`);
+  }
+
+  bool(path: string, v: Json): void {
+    if (typeof v !== "boolean") this.problems.push(`${path}: expected true or false, got ${this.typeName(v)}`);
+  }
+
+  oneOf(path: string, v: Json, allowed: readonly string[]): void {
+    if (typeof v !== "string" || !allowed.includes(v)) this.problems.push(`${path}: expected one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${this.typeName(v)}`);
+  }
+}
+
+const ENCAPSULATIONS = ["ipip", "vxlan", "none"] as const;
+const OBSERVED = [...ENCAPSULATIONS, "mixed", "missing"] as const;
+const DATAPLANES = ["calico", "kernel-ipip", "userspace-ipip"] as const;
+
+function checkEndpoint(c: Checker, path: string, v: Json): void {
+  const o = c.object(path, v);
+  if (!o) return;
+  c.string(`${path}.pod`, o.pod);
+  c.ip(`${path}.ip`, o.ip);
+  c.string(`${path}.node`, o.node);
+  c.ip(`${path}.nodeIp`, o.nodeIp);
+}
+
+function checkCapture(c: Checker, path: string, v: Json): void {
+  const o = c.object(path, v);
+  if (!o) return;
+  c.string(`${path}.scenario`, o.scenario);
+  checkEndpoint(c, `${path}.client`, o.client);
+  checkEndpoint(c, `${path}.server`, o.server);
+  const point = c.object(`${path}.point`, o.point);
+  if (point) {
+    c.string(`${path}.point.node`, point.node);
+    c.string(`${path}.point.interface`, point.interface);
+  }
+  c.string(`${path}.pcap`, o.pcap);
+  c.int(`${path}.packets`, o.packets, 0, Number.MAX_SAFE_INTEGER);
+  c.oneOf(`${path}.expected`, o.expected, ENCAPSULATIONS);
+  c.oneOf(`${path}.observed`, o.observed, OBSERVED);
+  if (o.outer !== null) {
+    const outer = c.object(`${path}.outer`, o.outer);
+    if (outer) {
+      c.ip(`${path}.outer.src`, outer.src);
+      c.ip(`${path}.outer.dst`, outer.dst);
+      c.int(`${path}.outer.protocol`, outer.protocol, 0, 255);
+    }
+  }
+  c.bool(`${path}.pass`, o.pass);
+  c.string(`${path}.reason`, o.reason);
+  const routes = c.object(`${path}.routes`, o.routes);
+  if (routes)
+    for (const side of ["client", "server"] as const) c.array(`${path}.routes.${side}`, routes[side]).forEach((r, i) => c.string(`${path}.routes.${side}[${i}]`, r));
+}
+
+/** Every way `value` differs from the LabOutputs shape (empty when it has it). */
+export function validateOutputs(value: Json): string[] {
+  const c = new Checker();
+  const top = c.object("outputs", value);
+  if (!top) return c.problems;
+  const lab = c.object("lab", top.lab);
+  if (lab) {
+    c.string("lab.name", lab.name);
+    c.oneOf("lab.backend", lab.backend, BACKENDS);
+    c.oneOf("lab.ipipMode", lab.ipipMode, IPIP_MODES);
+    c.cidr("lab.podSubnet", lab.podSubnet);
+    c.oneOf("lab.dataplane", lab.dataplane, DATAPLANES);
+  }
+  c.array("nodes", top.nodes).forEach((v, i) => {
+    const o = c.object(`nodes[${i}]`, v);
+    if (!o) return;
+    c.string(`nodes[${i}].name`, o.name);
+    c.oneOf(`nodes[${i}].role`, o.role, ["control-plane", "worker"]);
+    c.ip(`nodes[${i}].ip`, o.ip);
+    c.int(`nodes[${i}].prefixLength`, o.prefixLength, 0, 32);
+    c.cidr(`nodes[${i}].subnet`, o.subnet);
+    c.string(`nodes[${i}].segment`, o.segment);
+  });
+  c.array("pods", top.pods).forEach((v, i) => {
+    const o = c.object(`pods[${i}]`, v);
+    if (!o) return;
+    c.string(`pods[${i}].name`, o.name);
+    c.ip(`pods[${i}].ip`, o.ip);
+    c.string(`pods[${i}].node`, o.node);
+  });
+  c.array("captures", top.captures).forEach((v, i) => checkCapture(c, `captures[${i}]`, v));
+  c.oneOf("verdict", top.verdict, ["pass", "fail"]);
+  return c.problems;
+}
+
+/** Parses and validates stack outputs text; the error says what is wrong with it. */
+export function parseOutputs(text: string, origin: string): { outputs: LabOutputs } | { error: string } {
+  if (text.trim() === "") return { error: `${origin} is empty: no stack outputs to verify (has \`pulumi up\` run?)` };
+  let value: Json;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { error: `${origin} is not JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  const problems = validateOutputs(value);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 20).map((p) => `  - ${p}`);
+    if (problems.length > 20) shown.push(`  - … and ${problems.length - 20} more`);
+    return { error: `${origin} does not have the shape of the lab's stack outputs (LabOutputs in lab/spec.ts):\n${shown.join("\n")}` };
+  }
+  return { outputs: value as LabOutputs };
+}
+
+// --- verdicts and the table ---------------------------------------------------------------
+
+export interface VerifyRow {
+  scenario: string;
+  from: string;
+  to: string;
+  expected: string;
+  observed: string;
+  outer: string;
+  pass: boolean;
+  /** Why the row failed; empty when it passed. */
+  reason: string;
+}
+
+function endpoint(e: CaptureEndpoint): string {
+  return `${e.pod} ${e.ip} (${e.node})`;
+}
+
+/**
+ * One row per capture. A capture passes only when the outputs say it passed AND what
+ * was observed is what was expected: outputs that claim a pass for a mismatch fail.
+ */
+export function verifyRows(outputs: LabOutputs): VerifyRow[] {
+  return outputs.captures.map((c: CaptureResult) => {
+    const consistent = c.observed === c.expected;
+    const pass = c.pass && consistent;
+    let reason = "";
+    if (!pass) reason = c.pass ? `the outputs say it passed, but ${c.observed} was observed where ${c.expected} was expected` : c.reason || "failed (no reason given)";
+    return {
+      scenario: c.scenario,
+      from: endpoint(c.client),
+      to: endpoint(c.server),
+      expected: c.expected,
+      observed: c.observed,
+      outer: c.outer ? `${c.outer.src} > ${c.outer.dst} proto ${c.outer.protocol}` : "-",
+      pass,
+      reason,
+    };
+  });
+}
+
+export function verifyExitCode(rows: VerifyRow[]): number {
+  return rows.length > 0 && rows.every((r) => r.pass) ? EXIT.PASS : EXIT.FAIL;
+}
+
+const HEAD = ["scenario", "from", "to", "expected", "observed", "outer header", "pass"];
+
+export function formatTable(rows: VerifyRow[]): string {
+  const cells = rows.map((r) => [r.scenario, r.from, r.to, r.expected, r.observed, r.outer, r.pass ? "PASS" : "FAIL"]);
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]): string =>
+    c
+      .map((x, i) => x.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
+  return [line(HEAD), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
+}
+
+/** The report: table, one line per failure, and the final line. */
+export function formatReport(outputs: LabOutputs, rows: VerifyRow[]): string {
+  const lab = `lab ${outputs.lab.name}, ${outputs.lab.backend} backend, IPIP mode ${outputs.lab.ipipMode}, ${outputs.lab.dataplane} data plane`;
+  if (rows.length === 0) return `FAIL: the outputs hold no capture, so nothing was verified (${lab})`;
+  const out = [formatTable(rows), ""];
+  const failed = rows.filter((r) => !r.pass);
+  for (const r of failed) out.push(`${r.scenario}: ${r.reason}`);
+  if (failed.length) out.push("");
+  out.push(
+    failed.length === 0
+      ? `PASS: all ${rows.length} captures show the expected encapsulation (${lab})`
+      : `FAIL: ${failed.length} of ${rows.length} captures failed: ${failed.map((r) => r.scenario).join(", ")} (${lab})`,
+  );
+  if (outputs.verdict === "pass" && failed.length > 0) out.push(`note: the stack's own verdict says "pass", which the captures do not support`);
+  return out.join("\n");
+}
