@@ -1,0 +1,118 @@
+import * as fs from "fs";
+import { describeWithFixture } from "../../tests/fixtures";
+import { calicoNodeEnv, calicoObjects, Container, EnvVar, K8sObject, parseManifest, patchCalicoManifest, setEnv, withCalicoVersion } from "./calicoManifest";
+import { crossSubnetSpec, ipipSpec, threeSubnetSpec } from "./testing";
+
+/** Every leaf path where `a` and `b` differ, with the value in `b` ("<absent>" when gone). */
+function diff(a: unknown, b: unknown, at = ""): Record<string, unknown> {
+  if (a === b) return {};
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+  if (!isObj(a) || !isObj(b) || Array.isArray(a) !== Array.isArray(b)) return { [at]: b === undefined ? "<absent>" : b };
+  const out: Record<string, unknown> = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) Object.assign(out, diff(a[k], b[k], `${at}/${k}`));
+  return out;
+}
+
+function calicoNode(objs: K8sObject[]): { index: number; container: Container } {
+  const index = objs.findIndex((o) => o.kind === "DaemonSet" && o.metadata?.name === "calico-node");
+  const ds = objs[index] as { spec: { template: { spec: { containers: Container[] } } } };
+  return { index, container: ds.spec.template.spec.containers.find((c) => c.name === "calico-node")! };
+}
+
+describe("calico manifest helpers", () => {
+  test("withCalicoVersion retags calico/* images only", () => {
+    expect(withCalicoVersion("docker.io/calico/node:v3.24.5", "v3.23.2")).toBe("docker.io/calico/node:v3.23.2");
+    expect(withCalicoVersion("calico/cni", "v3.23.2")).toBe("calico/cni:v3.23.2");
+    expect(withCalicoVersion("quay.io/calico/kube-controllers:v3.24.5@sha256:" + "a".repeat(64), "v3.23.2")).toBe("quay.io/calico/kube-controllers:v3.23.2");
+    expect(withCalicoVersion("registry:5000/mirror/calico/node:v3.24.5", "v3.23.2")).toBe("registry:5000/mirror/calico/node:v3.23.2");
+    expect(withCalicoVersion("docker.io/tigera/operator:v1.28.5", "v3.23.2")).toBe("docker.io/tigera/operator:v1.28.5");
+    expect(withCalicoVersion("docker.io/notcalico/node:v1", "v3.23.2")).toBe("docker.io/notcalico/node:v1");
+  });
+
+  test("setEnv replaces in place (dropping valueFrom) or appends", () => {
+    const env: EnvVar[] = [{ name: "A", value: "1" }, { name: "B", valueFrom: { configMapKeyRef: { key: "k" } } }];
+    setEnv(env, "B", "2");
+    setEnv(env, "C", "3");
+    expect(env).toEqual([{ name: "A", value: "1" }, { name: "B", value: "2" }, { name: "C", value: "3" }]);
+  });
+
+  test("a manifest without calico-node fails naming calico.manifest and where to find one", () => {
+    const template = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: other\nspec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: a\n";
+    expect(() => calicoObjects(template, ipipSpec(), "https://example.test/calico.yaml")).toThrow(
+      /^calico\.manifest https:\/\/example\.test\/calico\.yaml has no DaemonSet kube-system\/calico-node with a container calico-node \(its workloads are Deployment\/other\); .*docs\.tigera\.io\/archive\/v3\.23/,
+    );
+    expect(() => calicoObjects("{{ template }}: [", ipipSpec(), "/x/calico.yaml")).toThrow(/^calico\.manifest \/x\/calico\.yaml is not valid YAML: /);
+    expect(() => calicoObjects("- a\n- b\n", ipipSpec(), "/x/calico.yaml")).toThrow(/document 1 is not a Kubernetes object/);
+  });
+});
+
+describeWithFixture("calico-manifest", "patching the real Calico v3.24.5 manifest", (manifestPath) => {
+  const text = fs.readFileSync(manifestPath, "utf8");
+
+  test.each([
+    ["ipip", ipipSpec(), "Always"],
+    ["crosssubnet", crossSubnetSpec(), "CrossSubnet"],
+  ])("%s: exactly the lab's changes, nothing else", (_name, spec, mode) => {
+    const original = parseManifest(text, manifestPath);
+    const before = structuredClone(original);
+    const patched = patchCalicoManifest(original, spec, manifestPath);
+    expect(original).toEqual(before); // the input is untouched
+    expect(patched).toHaveLength(original.length);
+
+    const { index, container } = calicoNode(original);
+    const envIndex = (name: string): number => container.env!.findIndex((e) => e.name === name);
+    const n = container.env!.length;
+    const ds = `/${index}/spec/template/spec`;
+    const changes = diff(original, patched);
+    const expected: Record<string, unknown> = {
+      [`${ds}/containers/0/env/${envIndex("FELIX_IPINIPMTU")}/value`]: "1480",
+      [`${ds}/containers/0/env/${envIndex("FELIX_IPINIPMTU")}/valueFrom`]: "<absent>",
+      // absent from the manifest (CIDR is only a comment there): appended
+      [`${ds}/containers/0/env/${n}`]: { name: "CALICO_IPV4POOL_CIDR", value: "10.244.0.0/16" },
+      [`${ds}/containers/0/env/${n + 1}`]: { name: "CALICO_IPV4POOL_BLOCK_SIZE", value: "26" },
+      [`${ds}/containers/0/env/${n + 2}`]: { name: "IP_AUTODETECTION_METHOD", value: "interface=net0" },
+      // calico/* images run the configured release
+      [`${ds}/initContainers/0/image`]: "docker.io/calico/cni:v3.23.2",
+      [`${ds}/initContainers/1/image`]: "docker.io/calico/cni:v3.23.2",
+      [`${ds}/initContainers/2/image`]: "docker.io/calico/node:v3.23.2",
+      [`${ds}/containers/0/image`]: "docker.io/calico/node:v3.23.2",
+    };
+    // The manifest ships "Always": only CrossSubnet is a change there.
+    if (mode !== "Always") expected[`${ds}/containers/0/env/${envIndex("CALICO_IPV4POOL_IPIP")}/value`] = mode;
+    const controllers = original.findIndex((o) => o.kind === "Deployment" && o.metadata?.name === "calico-kube-controllers");
+    expected[`/${controllers}/spec/template/spec/containers/0/image`] = "docker.io/calico/kube-controllers:v3.23.2";
+    // CALICO_IPV4POOL_VXLAN is already "Never" in this manifest: set, but not a change.
+    expect(calicoNode(original).container.env![envIndex("CALICO_IPV4POOL_VXLAN")]).toEqual({ name: "CALICO_IPV4POOL_VXLAN", value: "Never" });
+    expect(changes).toEqual(expected);
+    expect(calicoNode(patched).container.env).toEqual(expect.arrayContaining(calicoNodeEnv(spec)));
+  });
+
+  test("the lab's pod subnet, block size and MTU reach calico-node; VXLAN is forced off", () => {
+    const spec = threeSubnetSpec();
+    const withVxlan = text.replace(/(- name: CALICO_IPV4POOL_VXLAN\n\s+value: )"Never"/, '$1"Always"');
+    expect(withVxlan).not.toBe(text);
+    const env = calicoNode(calicoObjects(withVxlan, spec, manifestPath)).container.env!;
+    const value = (name: string): string | undefined => env.find((e) => e.name === name)?.value;
+    expect(value("CALICO_IPV4POOL_IPIP")).toBe("CrossSubnet");
+    expect(value("CALICO_IPV4POOL_VXLAN")).toBe("Never");
+    expect(value("CALICO_IPV4POOL_CIDR")).toBe("10.100.0.0/16");
+    expect(value("CALICO_IPV4POOL_BLOCK_SIZE")).toBe("27");
+    expect(value("FELIX_IPINIPMTU")).toBe("8980");
+    expect(env.filter((e) => e.name === "CALICO_IPV4POOL_CIDR")).toHaveLength(1);
+  });
+
+  test("values already present are replaced, not duplicated", () => {
+    const once = calicoObjects(text, crossSubnetSpec(), manifestPath);
+    const twice = patchCalicoManifest(once, ipipSpec(), manifestPath);
+    const env = calicoNode(twice).container.env!;
+    for (const name of ["CALICO_IPV4POOL_IPIP", "CALICO_IPV4POOL_CIDR", "IP_AUTODETECTION_METHOD", "FELIX_IPINIPMTU"]) {
+      expect(env.filter((e) => e.name === name)).toHaveLength(1);
+    }
+    expect(env.find((e) => e.name === "CALICO_IPV4POOL_IPIP")?.value).toBe("Always");
+  });
+
+  test("a manifest with its calico-node DaemonSet removed is refused", () => {
+    const objs = parseManifest(text, manifestPath).filter((o) => !(o.kind === "DaemonSet" && o.metadata?.name === "calico-node"));
+    expect(() => patchCalicoManifest(objs, ipipSpec(), manifestPath)).toThrow(/has no DaemonSet kube-system\/calico-node .*Deployment\/calico-kube-controllers/);
+  });
+});

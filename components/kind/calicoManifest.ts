@@ -1,0 +1,127 @@
+/**
+ * Calico's manifest, patched for the lab: the calico-node container's environment picks
+ * the IPIP mode, disables VXLAN, sets the pool and block size the lab uses and pins IP
+ * autodetection to net0; tunl0's MTU follows the underlay's; calico/* images run the
+ * configured release. Everything else in the manifest is left exactly as it was.
+ */
+import * as yaml from "js-yaml";
+import { LabSpec } from "../../lab/spec";
+import { CALICO } from "./tools";
+
+/** A Kubernetes object as YAML gives it. */
+export interface K8sObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: unknown;
+}
+
+export interface Container {
+  name: string;
+  image?: string;
+  env?: EnvVar[];
+  [key: string]: unknown;
+}
+
+interface PodTemplateHolder {
+  spec?: { template?: { spec?: { containers?: Container[]; initContainers?: Container[] } } };
+}
+
+/** Where to get a real manifest for v3.23, named in errors (DESIGN.md section 5). */
+const V323_HINT =
+  "from v3.24 on use manifests/calico.yaml at the release tag of projectcalico/calico; for v3.23 use https://docs.tigera.io/archive/v3.23/manifests/calico.yaml (the v3.23 tag holds only a docs template there)";
+
+/** The manifest's documents as objects (empty documents dropped). `source` names it in errors. */
+export function parseManifest(text: string, source: string): K8sObject[] {
+  let docs: unknown[];
+  try {
+    docs = yaml.loadAll(text);
+  } catch (e) {
+    throw new Error(`calico.manifest ${source} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
+  const objs = docs.filter((d) => d !== null && d !== undefined);
+  objs.forEach((d, i) => {
+    if (typeof d !== "object" || Array.isArray(d)) throw new Error(`calico.manifest ${source}: document ${i + 1} is not a Kubernetes object`);
+  });
+  return objs as K8sObject[];
+}
+
+/**
+ * The calico-node environment the lab sets. Why each one:
+ * - CALICO_IPV4POOL_IPIP / _VXLAN: the mode under study; they only apply when calico-node
+ *   first creates the default pool (#1976, #2740), so a later mode change patches the
+ *   IPPool instead (assets/kind/ippool-patch.sh).
+ * - CALICO_IPV4POOL_CIDR / _BLOCK_SIZE: the pool must be the cluster's pod subnet (the
+ *   manifest ships the line commented out) with the lab's block size.
+ * - IP_AUTODETECTION_METHOD=interface=net0: `first-found` would pick eth0 on Docker's
+ *   network, where every node looks like one subnet: CrossSubnet then never encapsulates
+ *   and traffic bypasses the gateway (#2542).
+ */
+export function calicoNodeEnv(spec: LabSpec): EnvVar[] {
+  return [
+    { name: "CALICO_IPV4POOL_IPIP", value: spec.ipipMode },
+    { name: "CALICO_IPV4POOL_VXLAN", value: "Never" },
+    { name: "CALICO_IPV4POOL_CIDR", value: spec.podSubnet },
+    { name: "CALICO_IPV4POOL_BLOCK_SIZE", value: String(spec.blockSize) },
+    { name: "IP_AUTODETECTION_METHOD", value: "interface=net0" },
+  ];
+}
+
+/** Set `name` to a literal value: in place when present (dropping any valueFrom), else appended. */
+export function setEnv(env: EnvVar[], name: string, value: string): void {
+  const i = env.findIndex((e) => e.name === name);
+  if (i >= 0) env[i] = { name, value };
+  else env.push({ name, value });
+}
+
+/** `[registry/]calico/<name>[:tag][@digest]` → `[registry/]calico/<name>:<version>`; other images unchanged. */
+export function withCalicoVersion(image: string, version: string): string {
+  const m = /^((?:[^/@]+\/)*calico\/[^/:@]+)(?::[^/@]*)?(?:@sha256:[0-9a-f]+)?$/.exec(image);
+  return m === null ? image : `${m[1]}:${version}`;
+}
+
+function podContainers(obj: K8sObject): Container[] {
+  const pod = (obj as PodTemplateHolder).spec?.template?.spec;
+  return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])];
+}
+
+function describeObjects(objs: K8sObject[]): string {
+  const workloads = objs.filter((o) => podContainers(o).length > 0).map((o) => `${o.kind}/${o.metadata?.name}`);
+  return workloads.length > 0 ? `its workloads are ${workloads.join(", ")}` : `it holds ${objs.length} objects and no workload`;
+}
+
+/** Patch a copy of the manifest's objects for `spec`; the input is not modified. */
+export function patchCalicoManifest(objs: K8sObject[], spec: LabSpec, source: string): K8sObject[] {
+  const out = objs.map((o) => structuredClone(o));
+  const ds = out.find(
+    (o) => o.kind === "DaemonSet" && o.metadata?.name === CALICO.daemonSet && (o.metadata?.namespace ?? "default") === CALICO.namespace,
+  );
+  const node = ds === undefined ? undefined : ((ds as PodTemplateHolder).spec?.template?.spec?.containers ?? []).find((c) => c.name === CALICO.container);
+  if (node === undefined) {
+    throw new Error(
+      `calico.manifest ${source} has no DaemonSet ${CALICO.namespace}/${CALICO.daemonSet} with a container ${CALICO.container} (${describeObjects(objs)}); ${V323_HINT}`,
+    );
+  }
+
+  const env = (node.env ??= []);
+  for (const e of calicoNodeEnv(spec)) setEnv(env, e.name, e.value as string);
+  if (env.some((e) => e.name === "FELIX_IPINIPMTU")) setEnv(env, "FELIX_IPINIPMTU", String(spec.mtu - CALICO.ipipOverhead));
+
+  for (const o of out) {
+    for (const c of podContainers(o)) {
+      if (c.image !== undefined) c.image = withCalicoVersion(c.image, spec.calico.version);
+    }
+  }
+  return out;
+}
+
+/** The manifest text → the patched objects to apply. */
+export function calicoObjects(text: string, spec: LabSpec, source: string): K8sObject[] {
+  return patchCalicoManifest(parseManifest(text, source), spec, source);
+}

@@ -1,0 +1,63 @@
+/**
+ * Test helpers for the kind backend: lab specs to render, and golden files.
+ *
+ * Golden files for the renderers' tests: `expectGolden("x.yaml", text)` compares `text`
+ * with components/kind/testdata/x.yaml exactly. To regenerate after an intended change:
+ *
+ *     UPDATE_GOLDEN=1 npx jest components/kind
+ *
+ * then review the diff (`git diff components/kind/testdata`) before committing it.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { buildLabSpec, RawLabConfig } from "../../lab/config";
+import { LabSpec } from "../../lab/spec";
+
+export const TESTDATA = path.join(__dirname, "testdata");
+
+export function expectGolden(name: string, actual: string): void {
+  const file = path.join(TESTDATA, name);
+  if (process.env.UPDATE_GOLDEN === "1") {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, actual);
+    return;
+  }
+  if (!fs.existsSync(file)) {
+    throw new Error(`golden file ${file} is missing; create it with UPDATE_GOLDEN=1 npx jest components/kind and review it`);
+  }
+  expect(actual).toEqual(fs.readFileSync(file, "utf8"));
+}
+
+/** A fixed cwd, so nothing rendered depends on where the repository is checked out. */
+export const TEST_CWD = "/srv/calico-ipip-lab";
+
+/** The seed lab as stack `ipip` builds it (mode Always). */
+export function ipipSpec(raw: RawLabConfig = {}): LabSpec {
+  return buildLabSpec(raw, { stack: "ipip", cwd: TEST_CWD });
+}
+
+/** The seed lab as stack `crosssubnet` builds it. */
+export function crossSubnetSpec(raw: RawLabConfig = {}): LabSpec {
+  return buildLabSpec({ ipipMode: "CrossSubnet", ...raw }, { stack: "crosssubnet", cwd: TEST_CWD });
+}
+
+/** Three segments of two nodes each, jumbo MTU, a /25 and a gateway at the top of its subnet. */
+export const THREE_SUBNETS: RawLabConfig = {
+  labName: "tri",
+  ipipMode: "CrossSubnet",
+  mtu: 9000,
+  blockSize: 27,
+  podSubnet: "10.100.0.0/16",
+  topology: {
+    router: { name: "edge" },
+    subnets: [
+      { cidr: "10.2.1.0/24", gateway: "10.2.1.1", nodes: ["10.2.1.10", "10.2.1.11"] },
+      { cidr: "10.2.2.0/25", gateway: "10.2.2.1", nodes: ["10.2.2.10", "10.2.2.11"] },
+      { cidr: "10.2.3.0/24", gateway: "10.2.3.254", nodes: ["10.2.3.10", "10.2.3.11"] },
+    ],
+  },
+};
+
+export function threeSubnetSpec(): LabSpec {
+  return buildLabSpec(THREE_SUBNETS, { stack: "tri", cwd: TEST_CWD });
+}
