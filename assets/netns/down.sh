@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Removes a netns lab: stops its helpers and pod servers by the PIDs in their pid files
+# (only when /proc/PID/cmdline still names that pid file), then any process still inside
+# the lab's namespaces, deletes the namespaces (their devices go with them) and the run
+# dir. Touches nothing that is not this lab's; tolerant of anything already gone, so it
+# can run twice. Input: the environment of up.sh (lib.sh). Last stdout line is JSON
+#   {"lab", "removedNamespaces", "seconds"}
+set -eu
+. "$(dirname "$0")/lib.sh"
+START=$(now_us)
+load_topology
+lab_down
+echo "netns-lab: $NETNS_LAB down: $REMOVED_NS namespaces removed, $(elapsed "$START") s" >&2
+printf '{"lab":%s,"removedNamespaces":%d,"seconds":%s}\n' "$(json_str "$NETNS_LAB")" "$REMOVED_NS" "$(elapsed "$START")"

@@ -1,0 +1,178 @@
+# Shared by the netns lab's scripts (sourced, not run): environment checks, the lab's
+# tables, and the one teardown every script relies on. Nothing here touches the host's
+# own network namespace: every `ip` call names a lab namespace (`ip -n NS`), and every
+# name is checked to belong to this lab (it starts with "$NETNS_LAB-") before use.
+#
+# Environment (set by components/netns, or by hand / by tests):
+#   NETNS_LAB       lab name: 1-40 of [a-z0-9-]; every namespace is "<lab>-<something>"
+#   NETNS_RUN_DIR   absolute folder for pid files, logs and batch files; its last part
+#                   must be the lab name (default /run/calico-ipip-lab/<lab>)
+#   NETNS_UNDERLAY  namespace holding the segment bridges
+#   NETNS_ROUTER    namespace of the gateway router
+#   NETNS_MTU       underlay MTU (tunl0 and the pods' veths get MTU - 20)
+#   NETNS_TUNL0     auto (kernel ipip when the module is loaded, else userspace) | userspace
+#   NETNS_SUBNETS   one line per segment:  bridge routerInterface gatewayIp prefixLength
+#   NETNS_NODES     one line per node:     nodeNs bridge bridgePort nodeIp prefixLength
+#                                          gateway tunnelIp block podNs podIp cali
+
+NETNS_DIR=/var/run/netns
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+die() {
+  echo "netns-lab: $*" >&2
+  exit 1
+}
+
+# Microseconds since the epoch, without starting a process (bash 5's EPOCHREALTIME).
+now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$((10#$t))"; }
+# Seconds since a now_us value, with milliseconds: "0.532".
+elapsed() {
+  local us=$(($(now_us) - $1))
+  printf '%d.%03d' "$((us / 1000000))" "$((us / 1000 % 1000))"
+}
+
+is_ipv4() {
+  [[ $1 =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] || return 1
+  local o
+  for o in "${BASH_REMATCH[@]:1}"; do ((10#$o <= 255)) || return 1; done
+}
+is_prefix() { [[ $1 =~ ^[0-9]{1,2}$ ]] && ((10#$1 <= 32)); }
+is_cidr() { [[ $1 == */* ]] && is_ipv4 "${1%/*}" && is_prefix "${1#*/}"; }
+is_ifname() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$ ]]; }
+is_uint() { [[ $1 =~ ^[0-9]{1,9}$ ]]; }
+# A namespace of this lab: "<lab>-" then letters, digits, '.', '-'.
+is_lab_ns() { [[ $1 == "$NETNS_LAB-"* && $1 =~ ^[a-z0-9][a-z0-9.-]{0,127}$ ]]; }
+
+need() {
+  local name=$1 check=$2 value=${!1-}
+  [ -n "$value" ] || die "$name is not set"
+  "$check" "$value" || die "$name=$value is not valid ($check)"
+}
+
+# NETNS_LAB and the run dir: enough for down and for signalling helpers.
+load_lab() {
+  [[ ${NETNS_LAB-} =~ ^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$ ]] || die "NETNS_LAB=${NETNS_LAB-} is not a lab name (1-40 of a-z, 0-9, '-')"
+  RUN=${NETNS_RUN_DIR:-/run/calico-ipip-lab/$NETNS_LAB}
+  [[ $RUN == /* && $RUN != *..* && $RUN =~ ^[A-Za-z0-9_./@:+-]+$ ]] || die "NETNS_RUN_DIR=$RUN must be an absolute path of letters, digits and _./@:+-"
+  [ "$(basename -- "$RUN")" = "$NETNS_LAB" ] || die "NETNS_RUN_DIR=$RUN must end in the lab name $NETNS_LAB (down removes it)"
+}
+
+# The topology tables → arrays SUB_* (per segment) and NODE_*/POD_* (per node).
+load_topology() {
+  load_lab
+  need NETNS_UNDERLAY is_lab_ns
+  need NETNS_ROUTER is_lab_ns
+  UL=$NETNS_UNDERLAY
+  ROUTER=$NETNS_ROUTER
+  SUB_BRIDGE=() SUB_IF=() SUB_GW=() SUB_PREFIX=()
+  NODE_NS=() NODE_BRIDGE=() NODE_PORT=() NODE_IP=() NODE_PREFIX=() NODE_GW=() NODE_TUN=() NODE_BLOCK=() POD_NS=() POD_IP=() CALI=()
+  local line f
+  while read -r line; do
+    [ -n "$line" ] || continue
+    read -r -a f <<<"$line"
+    [ "${#f[@]}" -eq 4 ] && is_ifname "${f[0]}" && is_ifname "${f[1]}" && is_ipv4 "${f[2]}" && is_prefix "${f[3]}" ||
+      die "NETNS_SUBNETS line '$line' is not 'bridge routerInterface gatewayIp prefixLength'"
+    SUB_BRIDGE+=("${f[0]}") SUB_IF+=("${f[1]}") SUB_GW+=("${f[2]}") SUB_PREFIX+=("${f[3]}")
+  done <<<"${NETNS_SUBNETS-}"
+  while read -r line; do
+    [ -n "$line" ] || continue
+    read -r -a f <<<"$line"
+    [ "${#f[@]}" -eq 11 ] && is_lab_ns "${f[0]}" && is_ifname "${f[1]}" && is_ifname "${f[2]}" && is_ipv4 "${f[3]}" &&
+      is_prefix "${f[4]}" && is_ipv4 "${f[5]}" && is_ipv4 "${f[6]}" && is_cidr "${f[7]}" && is_lab_ns "${f[8]}" &&
+      is_ipv4 "${f[9]}" && is_ifname "${f[10]}" ||
+      die "NETNS_NODES line '$line' is not 'nodeNs bridge bridgePort nodeIp prefixLength gateway tunnelIp block podNs podIp cali'"
+    NODE_NS+=("${f[0]}") NODE_BRIDGE+=("${f[1]}") NODE_PORT+=("${f[2]}") NODE_IP+=("${f[3]}") NODE_PREFIX+=("${f[4]}")
+    NODE_GW+=("${f[5]}") NODE_TUN+=("${f[6]}") NODE_BLOCK+=("${f[7]}") POD_NS+=("${f[8]}") POD_IP+=("${f[9]}") CALI+=("${f[10]}")
+  done <<<"${NETNS_NODES-}"
+  [ "${#SUB_BRIDGE[@]}" -gt 0 ] || die "NETNS_SUBNETS lists no segment"
+  [ "${#NODE_NS[@]}" -gt 0 ] || die "NETNS_NODES lists no node"
+  ALL_NS=("$UL" "$ROUTER" "${NODE_NS[@]}" "${POD_NS[@]}")
+}
+
+# True when PID is alive and not a zombie (an unreaped child of a dead parent counts as gone).
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
+# Stop the process a pid file names, if its command line still holds that pid file's
+# path (so a recycled PID of an unrelated process is never signalled). Appends to STOPPING.
+stop_pid_file() {
+  local file=$1 signal=${2:-TERM} pid
+  pid=$(cat -- "$file" 2>/dev/null) || return 0
+  [[ $pid =~ ^[0-9]+$ ]] || return 0
+  if tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$file"; then
+    kill "-$signal" "$pid" 2>/dev/null && STOPPING+=("$pid")
+  fi
+  return 0
+}
+
+# PIDs of processes living in any of the named namespaces (compared by namespace inode).
+ns_pids() {
+  local paths=() n
+  for n in "$@"; do [ -e "$NETNS_DIR/$n" ] && paths+=("$NETNS_DIR/$n"); done
+  [ "${#paths[@]}" -gt 0 ] || return 0
+  local -A wanted=()
+  local ino rest
+  while read -r ino; do wanted[$ino]=1; done < <(stat -L -c '%i' -- "${paths[@]}" 2>/dev/null)
+  while read -r ino rest; do
+    [ -n "${wanted[$ino]-}" ] || continue
+    rest=${rest#/proc/}
+    echo "${rest%%/*}"
+  done < <(stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null)
+}
+
+# Wait (up to $1 seconds) for the PIDs in STOPPING to exit; SIGKILL what is left.
+wait_stopped() {
+  local deadline pid left
+  deadline=$(($(now_us) + $1 * 1000000))
+  while :; do
+    left=()
+    for pid in "${STOPPING[@]}"; do alive "$pid" && left+=("$pid"); done
+    [ "${#left[@]}" -gt 0 ] || return 0
+    if (($(now_us) > deadline)); then
+      echo "netns-lab: SIGKILL to ${left[*]} (still running after SIGTERM)" >&2
+      kill -KILL "${left[@]}" 2>/dev/null || true
+      return 0
+    fi
+    sleep 0.02
+  done
+}
+
+# Tear down everything of this lab that exists: processes by pid file, then any process
+# still inside the lab's namespaces, then the namespaces (their devices go with them),
+# then the run dir. Tolerant of anything already gone. Sets REMOVED_NS.
+lab_down() {
+  STOPPING=()
+  local f pid
+  if [ -d "$RUN" ]; then
+    for f in "$RUN"/*.pid; do [ -e "$f" ] && stop_pid_file "$f"; done
+  fi
+  for pid in $(ns_pids "${ALL_NS[@]}"); do
+    [ "$pid" = "$$" ] && continue
+    kill -TERM "$pid" 2>/dev/null && STOPPING+=("$pid")
+  done
+  [ "${#STOPPING[@]}" -eq 0 ] || wait_stopped 2
+  REMOVED_NS=0
+  local batch="" n
+  for n in "${ALL_NS[@]}"; do
+    if [ -e "$NETNS_DIR/$n" ]; then
+      batch+="netns del $n"$'\n'
+      REMOVED_NS=$((REMOVED_NS + 1))
+    fi
+  done
+  [ -z "$batch" ] || printf '%s' "$batch" | ip -force -batch - || true
+  rm -rf -- "$RUN"
+  if [ "$(basename -- "$(dirname -- "$RUN")")" = calico-ipip-lab ]; then rmdir -- "$(dirname -- "$RUN")" 2>/dev/null || true; fi
+}
+
+# JSON string (the values printed here are validated names and addresses; escape anyway).
+json_str() {
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\t'/ }
+  s=${s//$'\n'/ }
+  printf '"%s"' "$s"
+}

@@ -1,0 +1,106 @@
+"""Unit tests of the pure parts of the netns lab's Python helpers (no namespaces, no root).
+
+Run: python3 -m unittest discover -s assets/netns -p 'test_*.py'  (jest runs it too).
+"""
+import json
+import socket
+import struct
+import sys
+import unittest
+
+sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
+import labns  # noqa: E402
+import tunl0_helper as h
+
+
+def ipv4(src, dst, proto=1, payload=b"x" * 8, ihl=5):
+    total = ihl * 4 + len(payload)
+    header = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, total, 1, 0, 64, proto, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    return header + b"\0" * (ihl * 4 - 20) + payload
+
+
+ROUTES = json.dumps(
+    [
+        {"dst": "10.244.0.64/26", "gateway": "10.1.5.11", "dev": "tunl0", "protocol": "bird", "flags": ["onlink"]},
+        {"dst": "10.244.0.128/26", "gateway": "10.1.8.10", "dev": "tunl0", "protocol": "bird", "flags": ["onlink"]},
+        {"dst": "10.244.0.0/16", "gateway": "10.1.8.99", "dev": "tunl0", "flags": ["onlink"]},
+        {"dst": "10.244.0.130", "gateway": "10.1.8.11", "dev": "tunl0", "flags": ["onlink"]},
+        {"dst": "10.9.9.0/24", "dev": "tunl0", "scope": "link", "flags": []},
+    ]
+)
+
+
+class RouteTable(unittest.TestCase):
+    def test_longest_prefix_wins(self):
+        table = h.parse_routes(ROUTES)
+        self.assertEqual(h.lookup(table, "10.244.0.65"), "10.1.5.11")
+        self.assertEqual(h.lookup(table, "10.244.0.129"), "10.1.8.10")
+        self.assertEqual(h.lookup(table, "10.244.0.130"), "10.1.8.11")
+        self.assertEqual(h.lookup(table, "10.244.7.1"), "10.1.8.99")
+
+    def test_miss_and_routes_without_gateway(self):
+        table = h.parse_routes(ROUTES)
+        self.assertIsNone(h.lookup(table, "10.9.9.1"))
+        self.assertIsNone(h.lookup(table, "192.0.2.1"))
+        self.assertEqual(h.parse_routes(""), [])
+        self.assertEqual(h.parse_routes("[]"), [])
+
+    def test_default_and_other_devices(self):
+        table = h.parse_routes(json.dumps([{"dst": "default", "gateway": "10.0.0.1", "dev": "tunl0"}, {"dst": "10.1.0.0/16", "gateway": "10.0.0.2", "dev": "net0"}]))
+        self.assertEqual(h.lookup(table, "10.1.2.3"), "10.0.0.1")
+        self.assertEqual(len(table), 1)
+
+
+class Headers(unittest.TestCase):
+    def test_parses_ipv4(self):
+        self.assertEqual(h.ipv4_header(ipv4("10.244.0.1", "10.244.0.65")), (1, "10.244.0.1", "10.244.0.65", 20))
+        self.assertEqual(h.ipv4_header(ipv4("1.2.3.4", "5.6.7.8", proto=4, ihl=6))[3], 24)
+
+    def test_rejects_what_is_not_ipv4(self):
+        self.assertIsNone(h.ipv4_header(b""))
+        self.assertIsNone(h.ipv4_header(b"\x60" + b"\0" * 39))  # IPv6
+        self.assertIsNone(h.ipv4_header(ipv4("1.2.3.4", "5.6.7.8")[:19]))
+        self.assertIsNone(h.ipv4_header(b"\x4f" + ipv4("1.2.3.4", "5.6.7.8")[1:]))  # IHL beyond the packet
+
+
+class Decapsulate(unittest.TestCase):
+    peers = frozenset({"10.1.5.10", "10.1.8.10"})
+
+    def test_strips_the_outer_header_of_a_known_node(self):
+        inner = ipv4("10.244.0.129", "10.244.0.1")
+        got, why = h.decapsulate(ipv4("10.1.8.10", "10.1.5.10", proto=4, payload=inner), self.peers)
+        self.assertEqual((got, why), (inner, None))
+
+    def test_drops_ipip_from_a_non_node(self):
+        got, why = h.decapsulate(ipv4("10.1.8.77", "10.1.5.10", proto=4, payload=ipv4("1.1.1.1", "2.2.2.2")), self.peers)
+        self.assertIsNone(got)
+        self.assertIn("not a Calico node", why)
+
+    def test_drops_other_protocols_and_junk(self):
+        self.assertIsNone(h.decapsulate(ipv4("10.1.8.10", "10.1.5.10", proto=17), self.peers)[0])
+        self.assertIsNone(h.decapsulate(ipv4("10.1.8.10", "10.1.5.10", proto=4, payload=b"junk"), self.peers)[0])
+        self.assertIsNone(h.decapsulate(b"\x00\x01", self.peers)[0])
+
+    def test_peers_file(self):
+        self.assertEqual(h.parse_peers("10.1.5.10\n\n# gw\n10.1.8.10  # node 3\n"), self.peers)
+        with self.assertRaises(OSError):
+            h.parse_peers("not-an-ip\n")
+
+
+class Sysctl(unittest.TestCase):
+    def test_groups_by_namespace_in_order(self):
+        text = "lab-n1 net.ipv4.ip_forward 1\nlab-n1 net.ipv4.conf.all.rp_filter 0\n# c\n\nlab-n2 net.ipv4.ip_forward 1\n"
+        self.assertEqual(
+            labns.parse_sysctl_lines(text),
+            [("lab-n1", [("net.ipv4.ip_forward", "1"), ("net.ipv4.conf.all.rp_filter", "0")]), ("lab-n2", [("net.ipv4.ip_forward", "1")])],
+        )
+        self.assertEqual(labns.sysctl_path("net.ipv4.neigh.calic220f2ba281.proxy_delay"), "/proc/sys/net/ipv4/neigh/calic220f2ba281/proxy_delay")
+
+    def test_rejects_what_is_not_a_net_sysctl(self):
+        for bad in ["lab-n1 kernel.panic 1", "lab-n1 net.ipv4.ip_forward", "../x net.ipv4.ip_forward 1", "lab-n1 net.ipv4..x 1", "lab-n1 net.a/b 1", "lab-n1 net.ipv4.ip_forward yes"]:
+            with self.assertRaises(ValueError, msg=bad):
+                labns.parse_sysctl_lines(bad)
+
+
+if __name__ == "__main__":
+    unittest.main()
