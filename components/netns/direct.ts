@@ -1,0 +1,150 @@
+/**
+ * Runs the netns backend's scripts directly, without Pulumi: what the tests and the bench
+ * use, and a way to poke at a lab by hand. Each run waits for the script's output pipes
+ * to close, as the Command provider does, so a helper that kept them open would show up
+ * here as a timeout (pulumi-command issue #201).
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { CaptureScriptResult } from "../backend";
+import { IpipMode, LabSpec, NodeSpec } from "../../lab/spec";
+import {
+  captureEnvironment,
+  NETNS_SCRIPTS,
+  netnsNames,
+  allNamespaces,
+  parseUpOutput,
+  routesInvocation,
+  runDir,
+  topologyEnvironment,
+  TopologyOptions,
+  UpResult,
+} from "./plan";
+
+export interface ScriptRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** Run `bash <script>` with `env` added to this process's environment. */
+export function runScript(script: string, env: Record<string, string>, options: { stdin?: string; timeoutMs?: number } = {}): Promise<ScriptRun> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [script], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${path.basename(script)} did not finish (or left its output pipes open) within ${options.timeoutMs ?? 120000} ms; stderr: ${stderr.slice(-2000)}`));
+    }, options.timeoutMs ?? 120000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    // "close" (not "exit"): fires only once every holder of the pipes has let go.
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    });
+    child.stdin.end(options.stdin ?? "");
+  });
+}
+
+function lastJson<T>(run: ScriptRun, script: string): T {
+  if (run.code !== 0) throw new Error(`${path.basename(script)} exited ${run.code ?? run.signal}: ${run.stderr.trim().slice(-3000)}`);
+  const last = run.stdout.trim().split("\n").pop() ?? "";
+  return JSON.parse(last) as T;
+}
+
+export interface RoutesResult {
+  lab: string;
+  mode: string;
+  nodes: number;
+  routes: number;
+  removed: number;
+  seconds: number;
+}
+
+export interface CaptureRunResult extends CaptureScriptResult {
+  packets: number;
+  ping: string;
+  http: number;
+}
+
+/** A lab driven through its scripts: up, routes, capture, down. */
+export class DirectLab {
+  readonly topologyEnv: Record<string, string>;
+  readonly runDir: string;
+
+  constructor(
+    readonly spec: LabSpec,
+    options: TopologyOptions = {},
+  ) {
+    this.runDir = options.runDir ?? runDir(spec);
+    this.topologyEnv = topologyEnvironment(spec, { ...options, runDir: this.runDir });
+  }
+
+  /** Every namespace of the lab. */
+  namespaces(): string[] {
+    return allNamespaces(netnsNames(this.spec));
+  }
+
+  async up(): Promise<UpResult & { wall: number }> {
+    const run = await runScript(NETNS_SCRIPTS.up, this.topologyEnv);
+    if (run.code !== 0) throw new Error(`up.sh exited ${run.code ?? run.signal}: ${run.stderr.trim().slice(-3000)}`);
+    return { ...parseUpOutput(run.stdout), wall: run.seconds };
+  }
+
+  async routes(mode: IpipMode): Promise<RoutesResult & { wall: number }> {
+    const inv = routesInvocation(this.spec, mode, { runDir: this.runDir });
+    const run = await runScript(NETNS_SCRIPTS.routes, inv.environment, { stdin: inv.stdin });
+    return { ...lastJson<RoutesResult>(run, NETNS_SCRIPTS.routes), wall: run.seconds };
+  }
+
+  /** One capture between two nodes' pods, with the environment the capture component would give. */
+  async capture(client: NodeSpec, server: NodeSpec, pcap: string, mode: IpipMode, extra: Record<string, string> = {}): Promise<CaptureRunResult> {
+    const env = {
+      CAPTURE_PCAP: pcap,
+      CAPTURE_MAX_PACKETS: String(this.spec.capture.maxPackets),
+      CAPTURE_TIMEOUT: String(this.spec.capture.timeoutSeconds),
+      CAPTURE_INTERFACE: "net0",
+      CLIENT_NODE: client.name,
+      SERVER_NODE: server.name,
+      LAB_IPIP_MODE: mode,
+      ...captureEnvironment(this.spec, client, server, { runDir: this.runDir }),
+      ...extra,
+    };
+    return lastJson<CaptureRunResult>(await runScript(NETNS_SCRIPTS.capture, env), NETNS_SCRIPTS.capture);
+  }
+
+  async down(): Promise<{ lab: string; removedNamespaces: number; seconds: number; wall: number }> {
+    const run = await runScript(NETNS_SCRIPTS.down, this.topologyEnv);
+    return { ...lastJson<{ lab: string; removedNamespaces: number; seconds: number }>(run, NETNS_SCRIPTS.down), wall: run.seconds };
+  }
+
+  /** What of the lab exists: its namespaces, its run dir, processes whose command line names the run dir. */
+  leftovers(): { namespaces: string[]; runDir: boolean; processes: number[] } {
+    const namespaces = this.namespaces().filter((n) => fs.existsSync(path.join("/var/run/netns", n)));
+    return { namespaces, runDir: fs.existsSync(this.runDir), processes: processesMentioning(this.runDir + "/") };
+  }
+}
+
+/** PIDs whose command line contains `text` (inspection only: nothing is signalled). */
+export function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, "latin1").includes(text)) pids.push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
+}
