@@ -16,6 +16,7 @@
 #   CLIENT_POD, CLIENT_POD_NS, CLIENT_POD_IP  the client pod
 #   SERVER_POD, SERVER_POD_NS, SERVER_POD_IP  the server pod
 #   CAPTURE_PINGS        echo requests to send (default 4)
+#   NETNS_HTTP_CLIENT    auto (curl when installed, else python3; default) | curl | python
 # Last stdout line is JSON: {"pcap", "client": {"pod", "ip"}, "server": {"pod", "ip"},
 #   "routes": {"client": [...], "server": [...]}, "packets", "ping", "http"}.
 # Fails, saying what it ran and what it saw, when traffic does not pass.
@@ -96,7 +97,13 @@ if ! PING_OUT=$($PING_CMD 2>&1); then
 fi
 PING_STAT=$(printf '%s\n' "$PING_OUT" | sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2\/\1/p')
 URL="http://$SERVER_POD_IP/"
-if command -v curl >/dev/null 2>&1; then
+HTTP_CLIENT=${NETNS_HTTP_CLIENT:-auto}
+case $HTTP_CLIENT in
+  auto) if command -v curl >/dev/null 2>&1; then HTTP_CLIENT=curl; else HTTP_CLIENT=python; fi ;;
+  curl | python) ;;
+  *) die "NETNS_HTTP_CLIENT=$HTTP_CLIENT must be auto, curl or python" ;;
+esac
+if [ "$HTTP_CLIENT" = curl ]; then
   HTTP_CMD="ip netns exec $CLIENT_POD_NS curl -sS -m 5 -w \\n%{http_code} $URL"
   HTTP_OUT=$(ip netns exec "$CLIENT_POD_NS" curl -sS -m 5 -w '\n%{http_code}' "$URL" 2>&1) || true
   HTTP_CODE=$(printf '%s\n' "$HTTP_OUT" | tail -n 1)

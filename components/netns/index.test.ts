@@ -1,0 +1,111 @@
+import * as pulumi from "@pulumi/pulumi";
+import { buildLabSpec } from "../../lab/config";
+import { IpipMode } from "../../lab/spec";
+import { bashScript } from "../../lab/shell";
+import { NetnsLab, netnsBackend, NETNS_SCRIPTS, routesPlan, topologyDigest, topologyEnvironment } from "./index";
+
+interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+const UP_STDOUT = 'netns-lab: up\n{"lab":"calico-ipip","dataplane":"userspace-ipip","runDir":"/run/calico-ipip-lab/calico-ipip","namespaces":10,"nodes":4,"seconds":0.8,"createdAt":"2026-01-01T00:00:00Z"}\n';
+
+function setMocks(recorded: Recorded[]): void {
+  pulumi.runtime.setMocks(
+    {
+      newResource: (args: pulumi.runtime.MockResourceArgs) => {
+        recorded.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        const stdout = args.name.endsWith("-topology") ? UP_STDOUT : '{"routes":5}';
+        return { id: `${args.name}-id`, state: { ...args.inputs, stdout, stderr: "" } };
+      },
+      call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+    },
+    "calico-ipip-lab",
+    "ipip",
+    false,
+  );
+}
+
+function value<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+async function build(mode: IpipMode): Promise<{ lab: NetnsLab; recorded: Recorded[] }> {
+  const recorded: Recorded[] = [];
+  setMocks(recorded);
+  const spec = buildLabSpec({ backend: "netns", ipipMode: mode }, { stack: "ipip", cwd: "/work/lab" });
+  const lab = new NetnsLab(spec.name, { spec });
+  await value(lab.dataplane);
+  await value(lab.routes.stdout);
+  return { lab, recorded };
+}
+
+function byName(recorded: Recorded[], name: string): Recorded {
+  const r = recorded.find((x) => x.name === name);
+  if (r === undefined) throw new Error(`${name} was not registered; registered: ${recorded.map((x) => x.name).join(", ")}`);
+  return r;
+}
+
+describe("NetnsLab under mocks", () => {
+  it("registers the component, a topology Command (up/down) and a routes Command (create = update = routes.sh)", async () => {
+    const { recorded } = await build("Always");
+    const spec = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/work/lab" });
+    expect(recorded.map((r) => [r.type, r.name])).toEqual([
+      ["calico-ipip-lab:netns:NetnsLab", "calico-ipip"],
+      ["command:local:Command", "calico-ipip-topology"],
+      ["command:local:Command", "calico-ipip-routes"],
+    ]);
+    const topology = byName(recorded, "calico-ipip-topology").inputs;
+    expect(topology.create).toBe(bashScript(NETNS_SCRIPTS.up));
+    expect(topology.delete).toBe(bashScript(NETNS_SCRIPTS.down));
+    expect(topology.environment).toEqual(topologyEnvironment(spec));
+    expect(topology.triggers).toEqual([topologyDigest(topologyEnvironment(spec))]);
+    const routes = byName(recorded, "calico-ipip-routes").inputs;
+    expect(routes.create).toBe(bashScript(NETNS_SCRIPTS.routes));
+    expect(routes.update).toBe(bashScript(NETNS_SCRIPTS.routes));
+    expect(routes.environment).toMatchObject({
+      LAB_IPIP_MODE: "Always",
+      NETNS_ROUTES: routesPlan(spec, "Always"),
+      NETNS_BUILT_AT: "2026-01-01T00:00:00Z",
+    });
+  });
+
+  it("a mode change touches only the routes Command's inputs", async () => {
+    const always = await build("Always");
+    const cross = await build("CrossSubnet");
+    expect(byName(cross.recorded, "calico-ipip-topology").inputs).toEqual(byName(always.recorded, "calico-ipip-topology").inputs);
+    const a = byName(always.recorded, "calico-ipip-routes").inputs.environment as Record<string, string>;
+    const c = byName(cross.recorded, "calico-ipip-routes").inputs.environment as Record<string, string>;
+    const changed = Object.keys(a).filter((k) => a[k] !== c[k]);
+    expect(changed.sort()).toEqual(["LAB_IPIP_MODE", "NETNS_ROUTES"]);
+  });
+
+  it("is a LabBackend: dataplane from up.sh's JSON, pods from the spec, ready = routes, capture = capture.sh", async () => {
+    const { lab } = await build("CrossSubnet");
+    expect(await value(lab.dataplane)).toBe("userspace-ipip");
+    expect((await value(lab.pods)).map((p) => p.name)).toEqual(["pod-0", "pod-1", "pod-2", "pod-3"]);
+    expect(lab.ready).toEqual([lab.routes]);
+    const spec = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/work/lab" });
+    const inv = lab.capture(spec.scenarios[1], spec.nodes[0], spec.nodes[2]);
+    expect(inv.script).toBe(NETNS_SCRIPTS.capture);
+    expect(inv.environment).toMatchObject({ CLIENT_NODE_NS: "calico-ipip-n1", SERVER_NODE_NS: "calico-ipip-n3", SERVER_POD_IP: "10.244.0.129" });
+    expect(await value(pulumi.output(inv.environment.NETNS_BUILT_AT))).toBe("2026-01-01T00:00:00Z");
+  });
+
+  it("netnsBackend builds one NetnsLab under the given parent", async () => {
+    const recorded: Recorded[] = [];
+    setMocks(recorded);
+    const spec = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/work/lab" });
+    class Parent extends pulumi.ComponentResource {
+      constructor() {
+        super("test:index:Parent", "parent", {});
+      }
+    }
+    const backend = netnsBackend(spec, new Parent());
+    await value(backend.dataplane);
+    expect(backend).toBeInstanceOf(NetnsLab);
+    expect(recorded.filter((r) => r.type === "calico-ipip-lab:netns:NetnsLab")).toHaveLength(1);
+  });
+});
