@@ -1,0 +1,107 @@
+import { promises as fsp } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { buildReport, captureView, flowTitle, resultRows } from "./model";
+import { seedOutputs } from "./testFixtures";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), "report-model-"));
+});
+afterAll(async () => {
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+describe("resultRows", () => {
+  it("one row per scenario, one cell per stack, in the order given", async () => {
+    const a = await seedOutputs({ mode: "Always", captureDir: dir, writePcaps: false });
+    const c = await seedOutputs({ mode: "CrossSubnet", captureDir: dir, writePcaps: false });
+    const rows = resultRows([
+      { name: "ipip", outputs: a },
+      { name: "crosssubnet", outputs: c },
+    ]);
+    expect(rows.map((r) => r.scenario)).toEqual(["same-subnet", "cross-subnet"]);
+    expect(rows[0].path).toBe("pod-0 on lab-control-plane → pod-1 on lab-worker");
+    expect(rows[0].cells.map((x) => [x.stack, x.expected, x.observed, x.outer, x.inner, x.pass])).toEqual([
+      ["ipip", "IPIP", "IPIP", "10.1.5.10 → 10.1.5.11 (proto 4)", "10.244.0.1 → 10.244.0.65", true],
+      ["crosssubnet", "plain", "plain", "—", "10.244.0.1 → 10.244.0.65", true],
+    ]);
+    expect(rows[1].cells.map((x) => x.outer)).toEqual(["10.1.5.10 → 10.1.8.10 (proto 4)", "10.1.5.10 → 10.1.8.10 (proto 4)"]);
+    expect(rows.every((r) => !r.failed)).toBe(true);
+  });
+
+  it("takes the union of scenarios; a stack without one gets an absent cell", async () => {
+    const a = await seedOutputs({ mode: "Always", captureDir: dir, writePcaps: false });
+    const c = await seedOutputs({ mode: "CrossSubnet", captureDir: dir, writePcaps: false });
+    c.captures = [c.captures[1], { ...c.captures[0], scenario: "extra" }];
+    const rows = resultRows([
+      { name: "a", outputs: a },
+      { name: "c", outputs: c },
+    ]);
+    expect(rows.map((r) => r.scenario)).toEqual(["same-subnet", "cross-subnet", "extra"]);
+    expect(rows[0].cells[1]).toEqual({ stack: "c", present: false });
+    expect(rows[2].cells[0].present).toBe(false);
+    expect(rows[2].cells[1].present).toBe(true);
+  });
+
+  it("marks failures and carries the reason (or makes one when the outputs have none)", async () => {
+    const c = await seedOutputs({ mode: "CrossSubnet", captureDir: dir, writePcaps: false, observe: { "same-subnet": "ipip" } });
+    c.captures[1] = { ...c.captures[1], pass: false, observed: "missing", reason: "" };
+    const rows = resultRows([{ name: "c", outputs: c }]);
+    expect(rows[0].failed).toBe(true);
+    expect(rows[0].cells[0].reason).toMatch(/expected none .* but the packets were ipip/);
+    expect(rows[1].cells[0].reason).toBe("expected IPIP, observed no packets");
+  });
+});
+
+describe("captureView and buildReport", () => {
+  it("reads each capture's pcap into flows with their MTU effect", async () => {
+    const a = await seedOutputs({ mode: "Always", captureDir: path.join(dir, "a") });
+    const c = await seedOutputs({ mode: "CrossSubnet", captureDir: path.join(dir, "c") });
+    const m = await buildReport(
+      [
+        { name: "ipip", outputs: a },
+        { name: "crosssubnet", outputs: c },
+      ],
+      { now: new Date("2025-01-02T03:04:05Z") },
+    );
+    expect(m.generatedAt).toBe("2025-01-02T03:04:05.000Z");
+    expect(m.title).toBe("Calico IP-in-IP lab: ipip vs crosssubnet");
+    expect(m.verdict).toBe("pass");
+    expect(m.stacks.map((s) => s.captures.map((v) => v.flows.map((f) => f.mtu.innerMtu)))).toEqual([
+      [
+        [1480, 1480, 1480, 1480],
+        [1480, 1480, 1480, 1480],
+      ],
+      [
+        [1500, 1500, 1500, 1500],
+        [1480, 1480, 1480, 1480],
+      ],
+    ]);
+    expect(m.stacks[1].captures[0].flows[0].title).toBe("10.244.0.1 → 10.244.0.65 TCP · 4 packets · plain");
+    expect(m.stacks[0].captures[1].flows[0].title).toBe("10.244.0.1 → 10.244.0.129 TCP · 4 packets · IPIP 10.1.5.10 → 10.1.8.10");
+    expect(m.stacks[0].topology.paths).toHaveLength(2);
+  });
+
+  it("says so when the pcap is not on this machine, or holds nothing between the pods", async () => {
+    const a = await seedOutputs({ mode: "Always", captureDir: path.join(dir, "absent"), writePcaps: false });
+    const v = captureView(1, a.captures[0], { file: a.captures[0].pcap, exists: false, packets: 0, flows: [] });
+    expect(v.note).toMatch(/not on this machine/);
+    const w = captureView(1, a.captures[0], { file: a.captures[0].pcap, exists: true, packets: 3, flows: [], error: "the file ends inside a packet record (at byte 99)" });
+    expect(w.note).toMatch(/3 packets but none between 10.244.0.1 and 10.244.0.65/);
+    expect(w.note).toMatch(/could not be read to its end/);
+  });
+
+  it("fails overall when any stack failed", async () => {
+    const a = await seedOutputs({ mode: "Always", captureDir: path.join(dir, "f"), observe: { "cross-subnet": "none" } });
+    const m = await buildReport([{ name: "x", outputs: a }]);
+    expect(m.verdict).toBe("fail");
+    expect(m.stacks[0].failures.map((c) => c.scenario)).toEqual(["cross-subnet"]);
+  });
+
+  it("flowTitle", () => {
+    expect(flowTitle({ encapsulation: "none", outerSrc: null, outerDst: null, innerSrc: "a", innerDst: "b", protocol: 1, packets: 1, sample: undefined as never })).toBe(
+      "a → b ICMP · 1 packet · plain",
+    );
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * The report's data model: everything the HTML and Markdown show, computed from the
+ * stacks' outputs (and their pcaps) before any markup is written. Pure except for
+ * `buildReport`, which reads the pcaps.
+ */
+import type { CaptureResult, LabOutputs } from "../lab/spec";
+import { DEFAULT_UNDERLAY_MTU, mtuEffect, MtuEffect } from "./headers";
+import { FlowSample, PcapSamples, protocolName, samplePcap } from "./packets";
+import { layoutTopology, TopologyLayout } from "./topology";
+
+export interface StackInput {
+  name: string;
+  outputs: LabOutputs;
+}
+
+type Observed = CaptureResult["observed"];
+
+/** Words for encapsulations in tables and keys. */
+export const OBSERVED_WORDS: Record<Observed, string> = {
+  ipip: "IPIP",
+  vxlan: "VXLAN",
+  none: "plain",
+  mixed: "mixed",
+  missing: "no packets",
+};
+
+export interface ResultCell {
+  stack: string;
+  /** The scenario was captured in this stack. */
+  present: boolean;
+  expected?: string;
+  observed?: string;
+  observedKind?: Observed;
+  /** "10.1.5.10 → 10.1.8.10 (proto 4)" or "—". */
+  outer?: string;
+  /** "10.244.0.2 → 10.244.2.2". */
+  inner?: string;
+  packets?: number;
+  pass?: boolean;
+  reason?: string;
+}
+
+export interface ResultRow {
+  scenario: string;
+  /** "pod-0 on node A → pod-2 on node C" from the first stack that has the scenario. */
+  path: string;
+  cells: ResultCell[];
+  /** Some stack failed this scenario. */
+  failed: boolean;
+}
+
+export function resultCell(stack: string, c: CaptureResult | undefined): ResultCell {
+  if (!c) return { stack, present: false };
+  return {
+    stack,
+    present: true,
+    expected: OBSERVED_WORDS[c.expected],
+    observed: OBSERVED_WORDS[c.observed],
+    observedKind: c.observed,
+    outer: c.outer ? `${c.outer.src} → ${c.outer.dst} (proto ${c.outer.protocol})` : "—",
+    inner: `${c.client.ip} → ${c.server.ip}`,
+    packets: c.packets,
+    pass: c.pass,
+    reason: c.pass ? "" : c.reason || `expected ${OBSERVED_WORDS[c.expected]}, observed ${OBSERVED_WORDS[c.observed]}`,
+  };
+}
+
+/** One row per scenario (in order of first appearance across the stacks), one cell per stack. */
+export function resultRows(stacks: readonly StackInput[]): ResultRow[] {
+  const order: string[] = [];
+  for (const s of stacks) for (const c of s.outputs.captures) if (!order.includes(c.scenario)) order.push(c.scenario);
+  return order.map((scenario) => {
+    const cells = stacks.map((s) => resultCell(s.name, s.outputs.captures.find((c) => c.scenario === scenario)));
+    const first = stacks.flatMap((s) => s.outputs.captures).find((c) => c.scenario === scenario)!;
+    return {
+      scenario,
+      path: `${first.client.pod} on ${first.client.node} → ${first.server.pod} on ${first.server.node}`,
+      cells,
+      failed: cells.some((c) => c.present && c.pass === false),
+    };
+  });
+}
+
+export interface FlowView {
+  /** "10.244.0.2 → 10.244.2.2 ICMP, 12 packets, IPIP 10.1.5.10 → 10.1.8.10". */
+  title: string;
+  flow: FlowSample;
+  mtu: MtuEffect;
+}
+
+export interface CaptureView {
+  number: number;
+  capture: CaptureResult;
+  /** What the pcap held; `exists: false` when the file is not on this machine. */
+  pcap: PcapSamples;
+  /** One per flow between the two pods, busiest first. */
+  flows: FlowView[];
+  /** Said instead of header stacks when there are none. */
+  note?: string;
+}
+
+export interface StackView {
+  name: string;
+  outputs: LabOutputs;
+  topology: TopologyLayout;
+  captures: CaptureView[];
+  failures: CaptureResult[];
+}
+
+export interface ReportModel {
+  title: string;
+  generatedAt: string;
+  underlayMtu: number;
+  stacks: StackView[];
+  rows: ResultRow[];
+  /** "pass" when every stack passed. */
+  verdict: "pass" | "fail";
+}
+
+export function flowTitle(f: FlowSample): string {
+  const enc = f.encapsulation === "none" ? "plain" : `${OBSERVED_WORDS[f.encapsulation]} ${f.outerSrc} → ${f.outerDst}`;
+  return `${f.innerSrc} → ${f.innerDst} ${protocolName(f.protocol)} · ${f.packets} packet${f.packets === 1 ? "" : "s"} · ${enc}`;
+}
+
+export function captureView(number: number, capture: CaptureResult, pcap: PcapSamples, underlayMtu = DEFAULT_UNDERLAY_MTU): CaptureView {
+  const flows = pcap.flows.map((flow) => ({ title: flowTitle(flow), flow, mtu: mtuEffect(flow.sample, underlayMtu) }));
+  let note: string | undefined;
+  if (!pcap.exists) note = `The pcap is not on this machine (${capture.pcap}): no header stacks drawn. The capture's own numbers above come from the stack outputs.`;
+  else if (flows.length === 0)
+    note = `The pcap holds ${pcap.packets} packet${pcap.packets === 1 ? "" : "s"} but none between ${capture.client.ip} and ${capture.server.ip}.`;
+  if (pcap.error) note = `${note ? `${note} ` : ""}The file could not be read to its end: ${pcap.error}.`;
+  return { number, capture, pcap, flows, ...(note ? { note } : {}) };
+}
+
+export interface BuildOptions {
+  title?: string;
+  /** ISO time stamp shown in the page (default: now). */
+  now?: Date;
+  underlayMtu?: number;
+}
+
+/** Builds the model, reading each capture's pcap (when it exists) for header stacks. */
+export async function buildReport(stacks: readonly StackInput[], options: BuildOptions = {}): Promise<ReportModel> {
+  const underlayMtu = options.underlayMtu ?? DEFAULT_UNDERLAY_MTU;
+  const views: StackView[] = [];
+  for (const s of stacks) {
+    const captures: CaptureView[] = [];
+    for (const [i, c] of s.outputs.captures.entries()) {
+      const pcap = await samplePcap(c.pcap, [c.client.ip, c.server.ip]);
+      captures.push(captureView(i + 1, c, pcap, underlayMtu));
+    }
+    views.push({ name: s.name, outputs: s.outputs, topology: layoutTopology(s.outputs), captures, failures: s.outputs.captures.filter((c) => !c.pass) });
+  }
+  return {
+    title: options.title ?? `Calico IP-in-IP lab: ${stacks.map((s) => s.name).join(" vs ")}`,
+    generatedAt: (options.now ?? new Date()).toISOString(),
+    underlayMtu,
+    stacks: views,
+    rows: resultRows(stacks),
+    verdict: stacks.length > 0 && stacks.every((s) => s.outputs.verdict === "pass") ? "pass" : "fail",
+  };
+}

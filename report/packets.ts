@@ -1,0 +1,252 @@
+/**
+ * Per-packet header details for the report's header-stack pictures: for each flow
+ * between two pods, one packet (the one carrying the most payload) taken apart into
+ * outer IPv4 | [UDP | VXLAN | Ethernet] | inner IPv4 | L4 | payload, with every length
+ * read from the packet itself.
+ *
+ * Built on the analysis' streaming reader (`readCapture` with a PacketSink); the
+ * analysis' classifier counts flows, this sink keeps header lengths it does not export.
+ */
+import { promises as fsp } from "fs";
+import { LinkType, VXLAN_PORT, ipToString, readCapture } from "../analysis";
+import type { PacketSink } from "../analysis";
+import type { Encapsulation } from "../lab/spec";
+
+export type LayerKind = "outer-ipv4" | "outer-udp" | "vxlan" | "inner-ethernet" | "ipv4" | "l4" | "payload";
+
+export interface HeaderLayer {
+  kind: LayerKind;
+  /** Short name shown in the picture: "outer IPv4", "TCP", "payload". */
+  name: string;
+  bytes: number;
+}
+
+export interface PacketHeaders {
+  /** 1-based position of the packet in the file. */
+  index: number;
+  encapsulation: Encapsulation;
+  /** Bytes of link-layer framing before the first IPv4 header (Ethernet 14, VLAN tags, cooked headers). */
+  linkHeader: number;
+  /** The outer datagram (null when not encapsulated). */
+  outer: { src: string; dst: string; protocol: number; headerLength: number; totalLength: number } | null;
+  /** The pod-to-pod datagram (for "none", the packet itself). */
+  inner: { src: string; dst: string; protocol: number; headerLength: number; totalLength: number };
+  /** L4 name (TCP, UDP, ICMP or `IP proto N`) and header length (0 when unknown). */
+  l4: { name: string; headerLength: number };
+  payload: number;
+  /** Original length on the wire, link header included. */
+  wireLength: number;
+  /** The stack from the first IPv4 header to the end of the datagram; bytes add up to the outermost total length. */
+  layers: HeaderLayer[];
+}
+
+export interface FlowSample {
+  encapsulation: Encapsulation;
+  outerSrc: string | null;
+  outerDst: string | null;
+  innerSrc: string;
+  innerDst: string;
+  protocol: number;
+  packets: number;
+  /** The flow's packet with the largest payload (the first of equals). */
+  sample: PacketHeaders;
+}
+
+export interface PcapSamples {
+  file: string;
+  /** False when there is no file at `file` (the capture ran elsewhere, or it was removed). */
+  exists: boolean;
+  /** Packet records read. */
+  packets: number;
+  /** Flows between the two addresses asked for (all IPv4 flows when none were given), busiest first. */
+  flows: FlowSample[];
+  /** Why the file could not be read to its end, if it could not. */
+  error?: string;
+}
+
+const L4_NAMES: Record<number, string> = { 1: "ICMP", 6: "TCP", 17: "UDP" };
+
+export function protocolName(protocol: number): string {
+  return L4_NAMES[protocol] ?? `IP proto ${protocol}`;
+}
+
+function rd32(b: Uint8Array, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
+
+function rd16(b: Uint8Array, p: number): number {
+  return (b[p] << 8) | b[p + 1];
+}
+
+/** Offset of the IPv4 header after an Ethernet type field at p-2, skipping VLAN tags; -1 if not IPv4. */
+function afterEthertype(b: Uint8Array, p: number, ethertype: number, end: number): number {
+  while (ethertype === 0x8100 || ethertype === 0x88a8 || ethertype === 0x9100) {
+    if (p + 4 > end) return -1;
+    ethertype = rd16(b, p + 2);
+    p += 4;
+  }
+  return ethertype === 0x0800 ? p : -1;
+}
+
+interface Ipv4Header {
+  src: string;
+  dst: string;
+  protocol: number;
+  headerLength: number;
+  totalLength: number;
+}
+
+/** An IPv4 header at p, or null if it is not one, is a fragment or is cut short. `room` bounds the datagram when total length is 0 (offload). */
+function ipv4At(b: Uint8Array, p: number, end: number, room: number): Ipv4Header | null {
+  if (p + 20 > end || b[p] >> 4 !== 4) return null;
+  const headerLength = (b[p] & 15) * 4;
+  if (headerLength < 20 || p + headerLength > end) return null;
+  if ((rd16(b, p + 6) & 0x3fff) !== 0) return null;
+  const total = rd16(b, p + 2);
+  if (total !== 0 && total < headerLength) return null;
+  return { src: ipToString(rd32(b, p + 12)), dst: ipToString(rd32(b, p + 16)), protocol: b[p + 9], headerLength, totalLength: total === 0 ? room : total };
+}
+
+function l4HeaderLength(b: Uint8Array, p: number, end: number, protocol: number, room: number): number {
+  switch (protocol) {
+    case 6: {
+      const off = p + 12 < end ? (b[p + 12] >> 4) * 4 : 20;
+      return Math.min(Math.max(off, 20), room);
+    }
+    case 1:
+    case 17:
+      return Math.min(8, room);
+    default:
+      return 0;
+  }
+}
+
+/** Takes one captured frame apart; null when it holds no complete IPv4 header. */
+export function parsePacket(b: Uint8Array, off: number, caplen: number, wirelen: number, linkType: number, index = 1): PacketHeaders | null {
+  const end = off + caplen;
+  let ip: number;
+  switch (linkType) {
+    case LinkType.ETHERNET:
+      ip = end - off >= 14 ? afterEthertype(b, off + 14, rd16(b, off + 12), end) : -1;
+      break;
+    case LinkType.RAW:
+    case LinkType.RAW_12:
+    case LinkType.RAW_14:
+    case LinkType.IPV4:
+      ip = off;
+      break;
+    case LinkType.LINUX_SLL:
+      ip = end - off >= 16 ? afterEthertype(b, off + 16, rd16(b, off + 14), end) : -1;
+      break;
+    case LinkType.LINUX_SLL2:
+      ip = end - off >= 20 ? afterEthertype(b, off + 20, rd16(b, off), end) : -1;
+      break;
+    default:
+      ip = -1;
+  }
+  if (ip < 0) return null;
+  const linkHeader = ip - off;
+  const first = ipv4At(b, ip, end, Math.max(0, wirelen - linkHeader));
+  if (!first) return null;
+  const base = { index, linkHeader, wireLength: wirelen };
+  const pl = ip + first.headerLength;
+  const firstRoom = first.totalLength - first.headerLength;
+
+  if (first.protocol === 4) {
+    const inner = ipv4At(b, pl, end, firstRoom);
+    if (!inner) return null;
+    return finish({ ...base, encapsulation: "ipip", outer: first }, [{ kind: "outer-ipv4", name: "outer IPv4", bytes: first.headerLength }], b, pl, end, inner);
+  }
+  if (first.protocol === 17 && pl + 8 <= end && rd16(b, pl + 2) === VXLAN_PORT) {
+    const eth = pl + 16;
+    if (eth + 14 > end) return null;
+    const q = afterEthertype(b, eth + 14, rd16(b, eth + 12), end);
+    if (q < 0) return null;
+    const inner = ipv4At(b, q, end, first.totalLength - (q - ip));
+    if (!inner) return null;
+    const layers: HeaderLayer[] = [
+      { kind: "outer-ipv4", name: "outer IPv4", bytes: first.headerLength },
+      { kind: "outer-udp", name: "UDP", bytes: 8 },
+      { kind: "vxlan", name: "VXLAN", bytes: 8 },
+      { kind: "inner-ethernet", name: "Ethernet", bytes: q - eth },
+    ];
+    return finish({ ...base, encapsulation: "vxlan", outer: first }, layers, b, q, end, inner);
+  }
+  return finish({ ...base, encapsulation: "none", outer: null }, [], b, ip, end, first);
+}
+
+function finish(
+  head: Pick<PacketHeaders, "index" | "linkHeader" | "wireLength" | "encapsulation" | "outer">,
+  layers: HeaderLayer[],
+  b: Uint8Array,
+  p: number,
+  end: number,
+  inner: Ipv4Header,
+): PacketHeaders {
+  const room = Math.max(0, inner.totalLength - inner.headerLength);
+  const l4len = l4HeaderLength(b, p + inner.headerLength, end, inner.protocol, room);
+  const payload = Math.max(0, room - l4len);
+  const l4 = { name: protocolName(inner.protocol), headerLength: l4len };
+  const all: HeaderLayer[] = [...layers, { kind: "ipv4", name: head.encapsulation === "none" ? "IPv4" : "inner IPv4", bytes: inner.headerLength }];
+  if (l4len > 0) all.push({ kind: "l4", name: l4.name, bytes: l4len });
+  all.push({ kind: "payload", name: "payload", bytes: payload });
+  return { ...head, inner, l4, payload, layers: all };
+}
+
+/** Collects one sample per flow; with `between` set, only flows between those two addresses. */
+export class HeaderSampler implements PacketSink {
+  packets = 0;
+  private readonly flows = new Map<string, FlowSample>();
+
+  constructor(private readonly between?: readonly [string, string]) {}
+
+  packet(b: Uint8Array, off: number, caplen: number, wirelen: number, linkType: number): void {
+    this.packets++;
+    const h = parsePacket(b, off, caplen, wirelen, linkType, this.packets);
+    if (!h) return;
+    if (this.between) {
+      const [x, y] = this.between;
+      const { src, dst } = h.inner;
+      if (!((src === x && dst === y) || (src === y && dst === x))) return;
+    }
+    const key = [h.encapsulation, h.outer?.src ?? "", h.outer?.dst ?? "", h.inner.src, h.inner.dst, h.inner.protocol].join("|");
+    const flow = this.flows.get(key);
+    if (!flow) {
+      this.flows.set(key, {
+        encapsulation: h.encapsulation,
+        outerSrc: h.outer?.src ?? null,
+        outerDst: h.outer?.dst ?? null,
+        innerSrc: h.inner.src,
+        innerDst: h.inner.dst,
+        protocol: h.inner.protocol,
+        packets: 1,
+        sample: h,
+      });
+      return;
+    }
+    flow.packets++;
+    if (h.payload > flow.sample.payload) flow.sample = h;
+  }
+
+  /** Busiest first; ties keep the order of first appearance. */
+  list(): FlowSample[] {
+    return [...this.flows.values()].map((f, i) => ({ f, i })).sort((a, b) => b.f.packets - a.f.packets || a.i - b.i).map((x) => x.f);
+  }
+}
+
+/**
+ * Samples the capture at `file`. Never throws: a missing file gives `exists: false`, an
+ * unreadable or damaged one what could be read plus `error`.
+ */
+export async function samplePcap(file: string, between?: readonly [string, string]): Promise<PcapSamples> {
+  try {
+    await fsp.access(file);
+  } catch {
+    return { file, exists: false, packets: 0, flows: [] };
+  }
+  const sampler = new HeaderSampler(between);
+  const read = await readCapture(file, sampler);
+  const result: PcapSamples = { file, exists: true, packets: sampler.packets, flows: sampler.list() };
+  if (read.error) result.error = `${read.error.message} (at byte ${read.error.offset})`;
+  return result;
+}
