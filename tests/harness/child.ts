@@ -1,0 +1,42 @@
+/**
+ * Entry point of one harness run in a fresh node process:
+ *   node -r ts-node/register/transpile-only tests/harness/child.ts <request.json>
+ * Started by harness.ts in its own process group, with the program folder as working
+ * directory, like the language host and the provider under `pulumi up`.
+ */
+import * as fs from "fs";
+import { HarnessEngine } from "./engine";
+import { ChildRequest, RunResult } from "./types";
+
+async function main(): Promise<void> {
+  const requestFile = process.argv[2];
+  if (!requestFile) {
+    process.stderr.write("usage: child.ts <request.json>\n");
+    process.exit(2);
+  }
+  const req = JSON.parse(fs.readFileSync(requestFile, "utf8")) as ChildRequest;
+  let result: RunResult;
+  try {
+    const engine = new HarnessEngine(req);
+    result = req.mode === "destroy" ? await engine.destroy() : await engine.up();
+  } catch (e) {
+    result = {
+      mode: req.mode,
+      ok: false,
+      error: `harness: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      outputs: null,
+      secretOutputs: [],
+      registrations: [],
+      operations: [],
+      log: [],
+      programStdout: "",
+      programStderr: "",
+      durationMs: 0,
+    };
+  }
+  fs.writeFileSync(req.resultFile, JSON.stringify(result));
+  // Like the Pulumi CLI at the end of an update: the run is over, whatever is still pending.
+  process.exit(0);
+}
+
+void main();
