@@ -1,0 +1,50 @@
+/**
+ * The Markdown summary written beside the HTML: verdicts, the results table, failures
+ * with their reasons, and where the pcaps are. Plain enough for a CI job summary.
+ */
+import * as path from "path";
+import { escapeMarkdown as m, markdownCode } from "./escape";
+import type { ReportModel } from "./model";
+
+export function renderMarkdown(r: ReportModel, htmlFile: string, outDir: string): string {
+  const out: string[] = [];
+  out.push(`# ${m(r.title)}`, "");
+  out.push(`Overall: **${r.verdict === "pass" ? "PASS ✔" : "FAIL ✘"}** · generated ${m(r.generatedAt)} · full report: [${m(path.basename(htmlFile))}](${encodeURI(path.relative(outDir, htmlFile) || path.basename(htmlFile))})`, "");
+  out.push("| stack | IPIP mode | backend | data plane | verdict |", "|---|---|---|---|---|");
+  for (const s of r.stacks) {
+    const l = s.outputs.lab;
+    out.push(`| ${m(s.name)} | ${m(l.ipipMode)} | ${m(l.backend)} | ${m(l.dataplane)} | ${s.outputs.verdict === "pass" ? "PASS ✔" : "**FAIL ✘**"} |`);
+  }
+  out.push("");
+  out.push("## Results", "");
+  out.push(`| scenario | ${r.stacks.map((s) => m(s.name)).join(" | ")} |`, `|---|${r.stacks.map(() => "---").join("|")}|`);
+  for (const row of r.rows) {
+    const cells = row.cells.map((c) => {
+      if (!c.present) return "not captured";
+      const verdict = c.pass ? "PASS ✔" : "**FAIL ✘**";
+      return `${verdict} expected ${m(c.expected ?? "")}, observed ${m(c.observed ?? "")}; outer ${m(c.outer ?? "")}; inner ${m(c.inner ?? "")}; ${c.packets} packets`;
+    });
+    out.push(`| ${m(row.scenario)} | ${cells.join(" | ")} |`);
+  }
+  out.push("");
+  const fails = r.stacks.flatMap((s) => s.failures.map((c) => `- **${m(s.name)}** ${m(c.scenario)}: ${m(c.reason || "failed")}`));
+  if (fails.length) out.push("## Failures", "", ...fails, "");
+  out.push("## Tunnel overhead", "");
+  const seen = new Set<string>();
+  for (const s of r.stacks)
+    for (const v of s.captures)
+      for (const f of v.flows) {
+        if (seen.has(f.mtu.text)) continue;
+        seen.add(f.mtu.text);
+        out.push(`- ${m(f.mtu.text)}`);
+      }
+  if (seen.size === 0) out.push("- No pcap was readable here: no header stacks.");
+  out.push("", "## Captures", "");
+  for (const s of r.stacks)
+    for (const v of s.captures) {
+      const where = v.pcap.exists ? markdownCode(v.capture.pcap) : `${markdownCode(v.capture.pcap)} (not on this machine)`;
+      out.push(`- ${m(s.name)} / ${m(v.capture.scenario)}: ${where}`);
+    }
+  out.push("");
+  return out.join("\n");
+}
