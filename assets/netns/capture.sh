@@ -45,13 +45,13 @@ WHAT="${CLIENT_POD} (${CLIENT_POD_IP}, node ${CLIENT_NODE:-$CLIENT_NODE_NS}) -> 
 # The server pod's HTTP server: reuse a running one, else start it detached.
 SERVER_PID_FILE="$RUN/$SERVER_POD_NS.http.pid"
 server_running() {
-  local pid
-  pid=$(cat -- "$SERVER_PID_FILE" 2>/dev/null) || return 1
-  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" && tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$SERVER_PID_FILE"
+  local pid=""
+  { read -r pid <"$SERVER_PID_FILE"; } 2>/dev/null || return 1
+  is_digits "$pid" && alive "$pid" && cmdline_has "$pid" "$SERVER_PID_FILE"
 }
 if ! server_running; then
   rm -f -- "$SERVER_PID_FILE"
-  setsid -f python3 "$HERE/podserver.py" serve --netns "$SERVER_POD_NS" --ip "$SERVER_POD_IP" --port 80 \
+  setsid -f "$PYTHON" -B "$HERE/podserver.py" serve --netns "$SERVER_POD_NS" --ip "$SERVER_POD_IP" --port 80 \
     --name "$SERVER_POD" --pid-file "$SERVER_PID_FILE" </dev/null >>"$RUN/$SERVER_POD_NS.http.log" 2>&1
   deadline=$(($(now_us) + 5000000))
   until server_running; do
@@ -108,8 +108,8 @@ if [ "$HTTP_CLIENT" = curl ]; then
   HTTP_OUT=$(ip netns exec "$CLIENT_POD_NS" curl -sS -m 5 -w '\n%{http_code}' "$URL" 2>&1) || true
   HTTP_CODE=$(printf '%s\n' "$HTTP_OUT" | tail -n 1)
 else
-  HTTP_CMD="python3 $HERE/podserver.py get --netns $CLIENT_POD_NS --url $URL"
-  HTTP_OUT=$(python3 "$HERE/podserver.py" get --netns "$CLIENT_POD_NS" --url "$URL" 2>&1) || true
+  HTTP_CMD="$PYTHON -B $HERE/podserver.py get --netns $CLIENT_POD_NS --url $URL"
+  HTTP_OUT=$("$PYTHON" -B "$HERE/podserver.py" get --netns "$CLIENT_POD_NS" --url "$URL" 2>&1) || true
   HTTP_CODE=$(printf '%s\n' "$HTTP_OUT" | head -n 1 | cut -d' ' -f1)
 fi
 if [ "$HTTP_CODE" != 200 ] || ! grep -qF "$SERVER_POD $SERVER_POD_IP" <<<"$HTTP_OUT"; then

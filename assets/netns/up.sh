@@ -35,7 +35,11 @@ case ${NETNS_TUNL0:-auto} in
   *) die "NETNS_TUNL0=$NETNS_TUNL0 must be auto or userspace" ;;
 esac
 
+# Progress with the time since start, on stderr.
+phase() { echo "netns-lab: $NETNS_LAB $(elapsed "$START") s: $*" >&2; }
+
 lab_down
+phase "leftovers removed"
 mkdir -p -- "$RUN"
 mkdir -p -- "$RUN/batch"
 
@@ -57,6 +61,7 @@ trap on_exit EXIT
 # 1. Namespaces, in one ip process.
 for ns in "${ALL_NS[@]}"; do echo "netns add $ns"; done >"$RUN/batch/namespaces"
 ip -batch "$RUN/batch/namespaces"
+phase "${#ALL_NS[@]} namespaces"
 
 # 2. Every link, created from inside the underlay namespace straight into its final
 #    namespaces (`netns` on each end), all down for now.
@@ -74,6 +79,7 @@ ip -batch "$RUN/batch/namespaces"
   done
 } >"$RUN/batch/links"
 ip -n "$UL" -batch "$RUN/batch/links"
+phase "links"
 
 # 3. sysctls, in one python process entering each namespace: no IPv6 anywhere (keeps the
 #    captures to the lab's IPv4), forwarding on router and nodes, loose reverse-path
@@ -99,7 +105,8 @@ ip -n "$UL" -batch "$RUN/batch/links"
     echo "$ns net.ipv4.neigh.$c.proxy_delay 0"
   done
 } >"$RUN/batch/sysctl"
-python3 "$HERE/labns.py" sysctl <"$RUN/batch/sysctl"
+"$PYTHON" -B "$HERE/labns.py" sysctl <"$RUN/batch/sysctl"
+phase "sysctls"
 
 # 4. Addresses, links up, routes: one ip process per namespace.
 {
@@ -134,6 +141,7 @@ for i in "${!NODE_NS[@]}"; do
   } >"$RUN/batch/${POD_NS[$i]}"
 done
 for ns in "${ALL_NS[@]}"; do ip -n "$ns" -batch "$RUN/batch/$ns"; done
+phase "addresses and routes"
 
 # 5. Userspace tunl0: one helper per node, fully detached (own session, stdin from
 #    /dev/null, output to a log) so it never holds the caller's pipes open; each writes
@@ -142,7 +150,7 @@ printf '%s\n' "${NODE_IP[@]}" >"$RUN/peers"
 if [ "$DATAPLANE" = userspace-ipip ]; then
   for i in "${!NODE_NS[@]}"; do
     ns=${NODE_NS[$i]}
-    setsid -f python3 "$HERE/tunl0_helper.py" --netns "$ns" --node-ip "${NODE_IP[$i]}" \
+    setsid -f "$PYTHON" -B "$HERE/tunl0_helper.py" --netns "$ns" --node-ip "${NODE_IP[$i]}" \
       --peers "$RUN/peers" --pid-file "$RUN/$ns.tunl0.pid" </dev/null >"$RUN/$ns.tunl0.log" 2>&1
   done
   deadline=$(($(now_us) + (10 + N / 4) * 1000000))
@@ -156,6 +164,7 @@ if [ "$DATAPLANE" = userspace-ipip ]; then
     (($(now_us) < deadline)) || die "tunl0 helpers not ready in time: ${waiting[*]}"
     sleep 0.02
   done
+  phase "$N tunl0 helpers ready"
 fi
 
 BUILT=1

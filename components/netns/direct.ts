@@ -67,7 +67,6 @@ export interface RoutesResult {
   mode: string;
   nodes: number;
   routes: number;
-  removed: number;
   seconds: number;
 }
 

@@ -149,9 +149,12 @@ suite("netns backend scripts on this host", () => {
     expect(cross.seen.verdict).toBe("ipip");
   });
 
-  it("back to Always: the stale same-subnet route is replaced, none left behind", async () => {
+  it("back to Always: the other mode's routes and a stale bird route are gone", async () => {
+    const ns = nodeNamespace(seed.spec, seed.spec.nodes[0]);
+    execFileSync("ip", ["-n", ns, "route", "add", "10.244.9.0/26", "via", "10.1.5.99", "dev", "net0", "proto", "bird"]);
     await seed.routes("Always");
     expectRoutesMatch(seed, "Always");
+    expect(routesOf(ns).join("\n")).not.toContain("10.244.9.0/26");
   });
 
   it("a second lab (3 subnets, 6 nodes, CrossSubnet) coexists with the first and every pod reaches every other", async () => {
