@@ -3,6 +3,7 @@ import { promises as fsp } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main, parseArgs } from "./cli";
+import type { PulumiRunner } from "./outputs";
 import { seedOutputs } from "./testFixtures";
 
 let dir: string;
@@ -19,7 +20,7 @@ afterAll(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
-async function run(argv: string[], pulumi?: Parameters<typeof main>[1]["pulumi"]) {
+async function run(argv: string[], pulumi?: PulumiRunner) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(argv, { cwd: dir, out: (l) => out.push(l), err: (l) => err.push(l), pulumi });
