@@ -66,13 +66,16 @@ export const CURL_PROBE: PreflightProbe = {
   failing: "curl is installed but `curl --version` failed",
 };
 
+export const PROBE_FIELD_SEPARATOR = "\x1f";
+
 /** The probes for a lab whose manifest comes from `manifest` (URL or path). */
 export function preflightProbes(manifest: string): PreflightProbe[] {
   return /^https?:\/\//.test(manifest) ? [...PREFLIGHT_PROBES, CURL_PROBE] : [...PREFLIGHT_PROBES];
 }
 
 /**
- * The probes as preflight.sh reads them: one line per probe, tab-separated fields
+ * The probes as preflight.sh reads them: one line per probe, fields separated by the
+ * ASCII unit separator (\x1f, which unlike a tab never merges empty fields):
  * `tool, probe words, missing text, failing text, reject pattern, reject text`.
  */
 export function encodeProbes(probes: readonly PreflightProbe[]): string {
@@ -80,10 +83,10 @@ export function encodeProbes(probes: readonly PreflightProbe[]): string {
     .map((p) => {
       const fields = [p.tool, p.probe.join(" "), p.missing, p.failing, p.reject?.pattern ?? "", p.reject?.text ?? ""];
       for (const f of fields) {
-        if (/[\t\n]/.test(f)) throw new Error(`preflight probe ${p.tool}: a field holds a tab or newline: ${JSON.stringify(f)}`);
+        if (/[\x1f\n]/.test(f)) throw new Error(`preflight probe ${p.tool}: a field holds a newline or \\x1f: ${JSON.stringify(f)}`);
       }
       if (p.probe.some((w) => /\s/.test(w) || w === "")) throw new Error(`preflight probe ${p.tool}: probe words must be non-empty and hold no spaces`);
-      return fields.join("\t");
+      return fields.join(PROBE_FIELD_SEPARATOR);
     })
     .join("\n");
 }

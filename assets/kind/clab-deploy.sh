@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Deploys the containerlab topology: the gateway and one sidecar per kind node, which
+# gives the node net0 with its underlay address and default route. Re-runnable: a stale
+# net0 from an earlier attempt is removed and the lab is redeployed (--reconfigure).
+# Env: LAB_WORK_DIR, CLAB_TOPOLOGY (+ _FILE), GATEWAY_BOOT_CONFIG (+ _FILE) — the files
+#      written there; KIND_NODES (space-separated); NODE_ADDRESSES (space-separated
+#      node=address/prefix@gateway)
+set -eu
+. "$(dirname "$0")/lib.sh"
+need LAB_WORK_DIR CLAB_TOPOLOGY CLAB_TOPOLOGY_FILE GATEWAY_BOOT_CONFIG GATEWAY_BOOT_FILE KIND_NODES NODE_ADDRESSES
+
+write_lab_files
+read -r -a nodes <<<"$KIND_NODES"
+read -r -a addresses <<<"$NODE_ADDRESSES"
+
+# net0 lives in the kind node's namespace, which outlives the sidecar that created it:
+# after a failed or earlier deploy containerlab would find it in the way.
+for node in "${nodes[@]}"; do
+  if try docker exec "$node" ip link show dev net0; then
+    say "removing a stale net0 from $node"
+    run docker exec "$node" ip link del dev net0
+  fi
+done
+
+run containerlab deploy -t "$LAB_WORK_DIR/$CLAB_TOPOLOGY_FILE" --reconfigure
+
+# containerlab logs a failed `exec` without failing the deploy: check what it should have done.
+for entry in "${addresses[@]}"; do
+  node=${entry%%=*}
+  address=${entry#*=}
+  gateway=${address#*@}
+  address=${address%@*}
+  have=$(output docker exec "$node" ip -4 -o addr show dev net0)
+  [[ " $have " == *" inet $address "* ]] || die "$node: net0 should hold $address after deploy; \`docker exec $node ip -4 -o addr show dev net0\` shows: ${have:-(nothing)}"
+  route=$(output docker exec "$node" ip route show default)
+  [[ $route == "default via $gateway "* ]] || die "$node: the default route should go via $gateway after deploy; \`docker exec $node ip route show default\` shows: ${route:-(nothing)}"
+done
+say "net0 addresses and default routes in place on ${nodes[*]}"

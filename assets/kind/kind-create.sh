@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Creates the kind cluster from the config on stdin, then prints its kubeconfig (the
+# Command's stdout, kept secret). Re-runnable: an existing cluster is not created again.
+# Env: KIND_CLUSTER_NAME, KIND_NODE_IMAGE; stdin: the kind config (components/kind/kindConfig.ts)
+set -eu
+. "$(dirname "$0")/lib.sh"
+need KIND_CLUSTER_NAME KIND_NODE_IMAGE
+
+clusters=$(output kind get clusters)
+exists=no
+while IFS= read -r name; do
+  [ "$name" != "$KIND_CLUSTER_NAME" ] || exists=yes
+done <<<"$clusters"
+
+if [ "$exists" = yes ]; then
+  say "cluster $KIND_CLUSTER_NAME exists; not creating it again"
+else
+  # Without a CNI `--wait` only times out, so it is not used. kind hands proxy variables
+  # to the nodes; like the seed, create the cluster without them.
+  run env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy \
+    kind create cluster --name "$KIND_CLUSTER_NAME" --image "$KIND_NODE_IMAGE" --config -
+fi
+output kind get kubeconfig --name "$KIND_CLUSTER_NAME"

@@ -1,0 +1,134 @@
+# shellcheck shell=bash
+# Helpers shared by the kind backend's scripts (sourced, never run). Every script takes
+# its values from environment variables set by components/kind/steps.ts, quotes them,
+# and on failure says what ran and what it printed.
+
+LAB_STEP=$(basename "$0" .sh)
+_lab_tmp=$(mktemp -d "${TMPDIR:-/tmp}/calico-ipip-lab.XXXXXX")
+_lab_last=""
+_lab_rc=0
+
+_lab_exit() {
+  local rc=$?
+  if declare -F on_exit >/dev/null; then on_exit || true; fi
+  rm -rf "$_lab_tmp"
+  exit "$rc"
+}
+trap _lab_exit EXIT
+
+# say TEXT: a log line on stderr, prefixed with the step's name.
+say() { printf '%s: %s\n' "$LAB_STEP" "$*" >&2; }
+
+# die TEXT: say TEXT and stop the script.
+die() {
+  say "$*"
+  exit 1
+}
+
+# need VAR...: stop, naming every one of them that is not set.
+need() {
+  local v missing=()
+  for v in "$@"; do
+    [ -n "${!v+x}" ] || missing+=("$v")
+  done
+  [ ${#missing[@]} -eq 0 ] || die "missing environment variables: ${missing[*]} (components/kind/steps.ts sets them)"
+}
+
+# words ARG...: a command line as readable text (for messages, never evaluated).
+words() {
+  local w out=""
+  for w in "$@"; do
+    case $w in
+      "" | *[[:space:]\'\"\\\$\`\;\&\|\<\>\(\)\*\?]*) out+=" '${w//\'/\'\\\'\'}'" ;;
+      *) out+=" $w" ;;
+    esac
+  done
+  printf '%s' "${out# }"
+}
+
+# seen: what the last `try` printed (stderr, then stdout), or "(no output)".
+seen() {
+  local t
+  t=$(cat "$_lab_tmp/err" "$_lab_tmp/out" 2>/dev/null || true)
+  if [ -n "$t" ]; then printf '%s' "$t"; else printf '(no output)'; fi
+}
+
+# try CMD...: run CMD and return its status; its output is kept for `seen` and `failed`.
+try() {
+  _lab_last=$(words "$@")
+  _lab_rc=0
+  "$@" >"$_lab_tmp/out" 2>"$_lab_tmp/err" || _lab_rc=$?
+  return "$_lab_rc"
+}
+
+# failed [WHY]: stop after a `try`, saying what ran, its exit status and what it printed.
+failed() {
+  die "${1:+$1: }\`$_lab_last\` failed (exit $_lab_rc): $(seen)"
+}
+
+# output CMD...: run CMD and print its stdout (its stderr goes to the log); stop if it fails.
+output() {
+  try "$@" || failed
+  cat "$_lab_tmp/err" >&2
+  cat "$_lab_tmp/out"
+}
+
+# run CMD...: like output, but CMD's stdout is logged too: stdout stays for results.
+run() { output "$@" >&2; }
+
+# until_ok SECONDS WHAT CMD...: retry CMD every LAB_POLL_SECONDS until it succeeds; after
+# SECONDS stop, saying what was awaited and what CMD printed last.
+until_ok() {
+  local limit=$1 what=$2 start=$SECONDS
+  shift 2
+  until try "$@"; do
+    if [ $((SECONDS - start)) -ge "$limit" ]; then failed "$what: not reached within ${limit}s"; fi
+    sleep "$LAB_POLL_SECONDS"
+  done
+}
+
+# use_kubeconfig: kubectl talks to the lab's cluster through LAB_KUBECONFIG (the text kind
+# printed), written to a private file that is removed on exit.
+use_kubeconfig() {
+  need LAB_KUBECONFIG
+  (umask 077 && printf '%s\n' "$LAB_KUBECONFIG" >"$_lab_tmp/kubeconfig")
+  export KUBECONFIG="$_lab_tmp/kubeconfig"
+}
+
+# json_string TEXT: TEXT as a JSON string.
+json_string() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\r'/}
+  s=${s//$'\n'/\\n}
+  printf '"%s"' "$s"
+}
+
+# json_lines TEXT: the non-blank lines of TEXT, trimmed, as a JSON array of strings.
+json_lines() {
+  local line out="" sep=""
+  while IFS= read -r line; do
+    line=${line#"${line%%[![:space:]]*}"}
+    line=${line%"${line##*[![:space:]]}"}
+    [ -n "$line" ] || continue
+    out+="$sep$(json_string "$line")"
+    sep=","
+  done <<<"$1"
+  printf '[%s]' "$out"
+}
+
+# pod_table: the workload's pods, one per line: name, IP, node, phase (kubectl's `<none>` when unset).
+pod_table() {
+  kubectl get pods -n "$WORKLOAD_NAMESPACE" -l "$WORKLOAD_SELECTOR" \
+    -o 'custom-columns=NAME:.metadata.name,IP:.status.podIP,NODE:.spec.nodeName,PHASE:.status.phase' \
+    --no-headers --sort-by=.metadata.name
+}
+
+# write_lab_files: the containerlab topology and the gateway's boot config, into LAB_WORK_DIR.
+write_lab_files() {
+  mkdir -p "$LAB_WORK_DIR" "$(dirname "$LAB_WORK_DIR/$GATEWAY_BOOT_FILE")"
+  printf '%s\n' "$CLAB_TOPOLOGY" >"$LAB_WORK_DIR/$CLAB_TOPOLOGY_FILE"
+  printf '%s\n' "$GATEWAY_BOOT_CONFIG" >"$LAB_WORK_DIR/$GATEWAY_BOOT_FILE"
+}
