@@ -40,7 +40,7 @@ function badge(p: TopoPath): string {
   const cls = `badge badge-${p.style}${p.pass ? "" : " badge-fail"}`;
   const label = `${p.number}`;
   return (
-    `<g class="${cls}" data-badge="${e(p.scenario)}">` +
+    `<g class="${cls}" data-badge="${e(p.scenario)}"><title>${e(pathTitle(p))}</title>` +
     (p.pass ? `<circle cx="${n(x)}" cy="${n(y)}" r="10"/>` : `<rect x="${n(x - 11)}" y="${n(y - 11)}" width="22" height="22" rx="3"/>`) +
     `<text x="${n(x)}" y="${n(y + 4)}" text-anchor="middle">${e(label)}</text>` +
     `<text class="badge-label" x="${n(x + 15)}" y="${n(y + 4)}">${e(`${OBSERVED_WORDS[p.observed]}${p.pass ? "" : " ✘"}`)}</text></g>`
@@ -144,9 +144,11 @@ export function topologySvg(t: TopologyLayout, id: string, caption: string): str
       }
     }
     out.push(
-      `<g class="scenario-path${p.pass ? "" : " failed"}" data-scenario="${e(p.scenario)}" data-observed="${e(p.observed)}" data-pass="${p.pass}">${title}${parts.join("")}${badge(p)}</g>`,
+      `<g class="scenario-path${p.pass ? "" : " failed"}" data-scenario="${e(p.scenario)}" data-observed="${e(p.observed)}" data-pass="${p.pass}">${title}${parts.join("")}</g>`,
     );
   }
+  // Badges last, so no path crosses a number or its label.
+  out.push(`<g class="badges">${t.paths.map(badge).join("")}</g>`);
   out.push(`</svg>`);
   return out.join("");
 }
