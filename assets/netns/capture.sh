@@ -49,16 +49,20 @@ server_running() {
   { read -r pid <"$SERVER_PID_FILE"; } 2>/dev/null || return 1
   is_digits "$pid" && alive "$pid" && cmdline_has "$pid" "$SERVER_PID_FILE"
 }
+# Captures may run in parallel (one per scenario): the lock makes check-and-start atomic.
+exec 9>"$RUN/$SERVER_POD_NS.http.lock"
+flock -w 10 9 || die "could not lock $RUN/$SERVER_POD_NS.http.lock in 10 s"
 if ! server_running; then
   rm -f -- "$SERVER_PID_FILE"
   setsid -f "$PYTHON" -B "$HERE/podserver.py" serve --netns "$SERVER_POD_NS" --ip "$SERVER_POD_IP" --port 80 \
-    --name "$SERVER_POD" --pid-file "$SERVER_PID_FILE" </dev/null >>"$RUN/$SERVER_POD_NS.http.log" 2>&1
+    --name "$SERVER_POD" --pid-file "$SERVER_PID_FILE" </dev/null >>"$RUN/$SERVER_POD_NS.http.log" 2>&1 9>&-
   deadline=$(($(now_us) + 5000000))
   until server_running; do
     (($(now_us) < deadline)) || die "the HTTP server of $SERVER_POD did not start: $(tail -n 5 "$RUN/$SERVER_POD_NS.http.log" 2>/dev/null)"
     sleep 0.02
   done
 fi
+exec 9>&-
 
 # tcpdump, bounded by -c and timeout; `ip netns exec` and `timeout` exec in place, so $!
 # is timeout's PID, and timeout passes the SIGINT it gets on to tcpdump.

@@ -149,6 +149,13 @@ suite("netns backend scripts on this host", () => {
     expect(cross.seen.verdict).toBe("ipip");
   });
 
+  it("two captures at once towards one server pod share its HTTP server", async () => {
+    const [n1, n2, , n4] = seed.spec.nodes;
+    const [a, b] = await Promise.all([captureAndJudge(seed, n1, n4, "CrossSubnet"), captureAndJudge(seed, n2, n4, "CrossSubnet")]);
+    expect([a.seen.verdict, b.seen.verdict]).toEqual(["ipip", "ipip"]);
+    expect(processesMentioning(path.join(seed.runDir, `${podNamespace(seed.spec, n4)}.http.pid`))).toHaveLength(1);
+  });
+
   it("back to Always: the other mode's routes and a stale bird route are gone", async () => {
     const ns = nodeNamespace(seed.spec, seed.spec.nodes[0]);
     execFileSync("ip", ["-n", ns, "route", "add", "10.244.9.0/26", "via", "10.1.5.99", "dev", "net0", "proto", "bird"]);
