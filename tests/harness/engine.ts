@@ -235,6 +235,8 @@ export class HarnessEngine {
   private readonly registrations: RegistrationRecord[] = [];
   private readonly log: LogRecord[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
+  /** URNs the program registered in this run (completed or not). */
+  private readonly registered = new Set<string>();
   private pending: PendingRegistration | null = null;
   private readonly slots: Semaphore;
   private readonly preview: boolean;
@@ -468,6 +470,7 @@ export class HarnessEngine {
       op: "skipped",
     };
     this.registrations.push(reg);
+    this.registered.add(urn);
     if (this.failure) throw this.notRun(args.name);
     const base = { urn, type: args.type, name: args.name, custom: args.custom === true, parent: pending.parent, dependencies: pending.dependencies };
     const old = this.liveOld(urn);
@@ -722,7 +725,7 @@ export class HarnessEngine {
 
     if (error === null) {
       // Deletes of what the program no longer declares, and of replaced copies.
-      const newUrns = new Set(this.news.keys());
+      const newUrns = this.preview ? this.registered : new Set(this.news.keys());
       const gone = this.state.resources.filter(
         (r) => !this.removed.has(r) && (r.pendingDelete === true || !newUrns.has(r.urn)),
       );
