@@ -1,0 +1,540 @@
+/**
+ * The kind backend's scripts, run for real with bash against the stand-in docker, kind,
+ * containerlab, kubectl, ip and curl (tests/standins). The steps are the ones the
+ * components run (steps.ts), in the order their dependencies impose; between them the
+ * test does what Pulumi's Kubernetes resources do (apply Calico, apply the StatefulSet).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { CaptureScriptResult } from "../backend";
+import { LabSpec, NodeSpec } from "../../lab/spec";
+import { RunResult, RunnableStep, StandinHost } from "../../tests/standins/harness";
+import * as steps from "./steps";
+import { renderKindConfig } from "./kindConfig";
+import { crossSubnetSpec, ipipSpec } from "./testing";
+
+/** Short waits: the stand-ins answer at once, and a failing wait must not take minutes. */
+function quick(step: steps.ScriptStep<string>): RunnableStep {
+  const env = { ...step.environment };
+  if ("WAIT_SECONDS" in env) env.WAIT_SECONDS = "2";
+  if ("LAB_POLL_SECONDS" in env) env.LAB_POLL_SECONDS = "0.05";
+  return { ...step, environment: env };
+}
+
+interface Up {
+  /** The step that failed, if one did; the run stops there. */
+  failed?: string;
+  result?: RunResult;
+  kubeconfig: string;
+}
+
+/** The create side of the lab, in dependency order; stops at the first failing step. */
+function up(host: StandinHost, spec: LabSpec, workDir: string, opts: { fail?: string; initialMode?: string } = {}): Up {
+  const out: Up = { kubeconfig: "" };
+  const go = (step: steps.ScriptStep<string>): boolean => {
+    const r = host.create(quick(step), { fail: opts.fail });
+    if (r.status !== 0) {
+      out.failed = step.name;
+      out.result = r;
+      return false;
+    }
+    out.result = r;
+    return true;
+  };
+  if (!go(steps.preflightStep(spec)) || !go(steps.manifestStep(spec))) return out;
+  for (const b of steps.bridgeSteps(spec)) if (!go(b)) return out;
+  if (!go(steps.kindClusterStep(spec))) return out;
+  out.kubeconfig = out.result!.stdout;
+  if (!go(steps.untaintStep(spec, out.kubeconfig)) || !go(steps.containerlabStep(spec, workDir))) return out;
+  host.applyCalico(spec.name, opts.initialMode ?? spec.ipipMode);
+  if (!go(steps.calicoWaitStep(spec, out.kubeconfig)) || !go(steps.ippoolStep(spec, out.kubeconfig))) return out;
+  host.applyWorkload(spec);
+  if (!go(steps.workloadWaitStep(spec, out.kubeconfig)) || !go(steps.podsStep(out.kubeconfig)) || !go(steps.routesStep(spec))) return out;
+  return out;
+}
+
+/** The delete side, in reverse: containerlab, the cluster, the bridges. */
+function down(host: StandinHost, spec: LabSpec, workDir: string, fail?: string): { step: string; result: RunResult }[] {
+  const deletable = [...steps.bridgeSteps(spec), steps.kindClusterStep(spec), steps.containerlabStep(spec, workDir)].reverse();
+  return deletable.map((s) => ({ step: s.name, result: host.destroy(quick(s), { fail }) }));
+}
+
+/** The environment a capture Command gets: the common keys (components/backend.ts) plus the backend's. */
+function captureEnv(host: StandinHost, spec: LabSpec, client: NodeSpec, server: NodeSpec, kubeconfig: string): Record<string, string> {
+  return {
+    CAPTURE_PCAP: path.join(host.root, "captures", `${client.index}-${server.index}.pcap`),
+    CAPTURE_MAX_PACKETS: String(spec.capture.maxPackets),
+    CAPTURE_TIMEOUT: "5",
+    CAPTURE_INTERFACE: "net0",
+    CLIENT_NODE: client.name,
+    SERVER_NODE: server.name,
+    LAB_IPIP_MODE: spec.ipipMode,
+    ...steps.captureEnvironment(spec, client, kubeconfig),
+    LAB_POLL_SECONDS: "0.05",
+    TCPDUMP_START_SECONDS: "1",
+  };
+}
+
+function capture(host: StandinHost, spec: LabSpec, client: number, server: number, kubeconfig: string, fail?: string): RunResult {
+  const c = spec.nodes[client - 1];
+  const s = spec.nodes[server - 1];
+  return host.run(steps.asset("capture.sh"), captureEnv(host, spec, c, s, kubeconfig), { fail });
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split("\n");
+  return lines[lines.length - 1];
+}
+
+/** Everything a successful up leaves on the host, compared between runs. */
+function labState(host: StandinHost, spec: LabSpec): unknown {
+  const w = host.world();
+  const net0 = Object.fromEntries(spec.nodes.map((n) => [n.name, w.containers[n.name]?.net?.links.net0?.addrs ?? null]));
+  const routes = Object.fromEntries(spec.nodes.map((n) => [n.name, w.containers[n.name]?.net?.defaultRoute ?? null]));
+  return {
+    bridges: w.bridges,
+    clusters: Object.keys(w.clusters),
+    taints: w.clusters[spec.name]?.taints,
+    containers: Object.keys(w.containers).sort(),
+    labs: Object.keys(w.labs),
+    net0,
+    routes,
+    pool: w.clusters[spec.name]?.ippool,
+  };
+}
+
+const SEED_NODES = ["calico-ipip-control-plane", "calico-ipip-worker", "calico-ipip-worker2", "calico-ipip-worker3"];
+const POD_COLUMNS = "custom-columns=NAME:.metadata.name,IP:.status.podIP,NODE:.spec.nodeName,PHASE:.status.phase";
+
+function seedUpLines(workDir: string): string[] {
+  return [
+    // preflight
+    "docker info --format {{.ServerVersion}}",
+    "kind version",
+    "containerlab version",
+    "kubectl version --client",
+    "ip -V",
+    // host bridges
+    "ip -d link show br-ipip0",
+    "ip link add br-ipip0 type bridge",
+    "ip link set br-ipip0 up",
+    "ip -d link show br-ipip1",
+    "ip link add br-ipip1 type bridge",
+    "ip link set br-ipip1 up",
+    // the cluster, its kubeconfig, the untainted control plane
+    "kind get clusters",
+    "kind create cluster --name calico-ipip --image burlyluo/kindest:v1.27.3 --config -",
+    "kind get kubeconfig --name calico-ipip",
+    "kubectl taint nodes calico-ipip-control-plane node-role.kubernetes.io/control-plane:NoSchedule-",
+    // containerlab: no stale net0, deploy, then check what the sidecars' exec did
+    ...SEED_NODES.map((n) => `docker exec ${n} ip link show dev net0`),
+    `containerlab deploy -t ${workDir}/calico-ipip.clab.yml --reconfigure`,
+    ...SEED_NODES.flatMap((n) => [`docker exec ${n} ip -4 -o addr show dev net0`, `docker exec ${n} ip route show default`]),
+    // Calico ready, the pool's mode
+    "kubectl rollout status daemonset/calico-node -n kube-system --timeout=2s",
+    "kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o name",
+    'kubectl patch ippools.crd.projectcalico.org default-ipv4-ippool --type merge -p {"spec":{"ipipMode":"Always","vxlanMode":"Never"}}',
+    "kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o jsonpath={.spec.ipipMode}",
+    // the workload, one pod per node; the pods read back
+    "kubectl rollout status statefulset/pod -n default --timeout=2s",
+    `kubectl get pods -n default -l app=nginx -o ${POD_COLUMNS} --no-headers --sort-by=.metadata.name`,
+    `kubectl get pods -n default -l app=nginx -o ${POD_COLUMNS} --no-headers --sort-by=.metadata.name`,
+    // routes as the mode wants them, then each node's table
+    ...SEED_NODES.map((n) => `docker exec ${n} ip route show proto bird`),
+    ...SEED_NODES.map((n) => `docker exec ${n} ip route`),
+  ];
+}
+
+function workDirOf(host: StandinHost): string {
+  return path.join(host.root, "work", "calico-ipip");
+}
+
+describe("kind backend scripts against the stand-ins", () => {
+  /** One lab brought up once; each test starts from a copy of it. */
+  let base: StandinHost;
+  let baseUp: Up;
+  let upLines: string[];
+  let spec: LabSpec;
+  let host: StandinHost;
+  let workDir: string;
+  let kubeconfig: string;
+
+  beforeAll(() => {
+    base = StandinHost.create();
+    const manifest = path.join(base.root, "calico.yaml");
+    fs.writeFileSync(manifest, "kind: DaemonSet\nmetadata:\n  name: calico-node\n");
+    spec = ipipSpec({ calico: { manifest } });
+    baseUp = up(base, spec, workDirOf(base));
+    upLines = base.lines();
+    kubeconfig = baseUp.kubeconfig;
+  });
+  afterAll(() => base.dispose());
+
+  beforeEach(() => {
+    host = base.clone();
+    workDir = workDirOf(host);
+  });
+  afterEach(() => host.dispose());
+
+  test("up runs every step in order, with the rendered kind config on stdin; capture; destroy runs in reverse", () => {
+    const run = baseUp;
+    expect(run.failed).toBeUndefined();
+    expect(upLines).toEqual(seedUpLines(workDirOf(base)));
+    const kindCreate = base.calls().find((c) => c.cmd === "kind" && c.argv[0] === "create");
+    expect(kindCreate?.stdin).toBe(renderKindConfig(spec));
+    expect(run.kubeconfig).toContain("current-context: kind-calico-ipip");
+
+    // the lab as containerlab left it: the files, every node's net0 and default route
+    expect(fs.readFileSync(path.join(workDir, "startup-conf", "gw0-boot.cfg"), "utf8")).toContain('host-name "gw0"');
+    const w = host.world();
+    expect(w.containers["calico-ipip-worker2"].net?.links.net0.addrs).toEqual(["10.1.8.10/24"]);
+    expect(w.containers["calico-ipip-worker2"].net?.defaultRoute).toBe("default via 10.1.8.1 dev net0");
+    expect(w.containers["clab-calico-ipip-server3"].netnsOf).toBe("calico-ipip-worker2");
+    expect(w.clusters["calico-ipip"].taints["calico-ipip-control-plane"]).toEqual([]);
+
+    // the pods and routes the components read back
+    host.clearLog();
+    const pods = steps.parsePods(host.create(quick(steps.podsStep(run.kubeconfig))).stdout);
+    expect(pods).toEqual(spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name })));
+    const routes = steps.parseRoutes(run.result!.stdout);
+    expect(Object.keys(routes)).toEqual(SEED_NODES);
+    expect(routes["calico-ipip-control-plane"]).toContain("10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink");
+
+    // capture: pods found on the nodes, tcpdump in the client's sidecar, traffic, stop by PID, copy, routes
+    host.clearLog();
+    const c = capture(host, spec, 1, 3, run.kubeconfig);
+    expect(c.status).toBe(0);
+    const side = "clab-calico-ipip-server1";
+    const remote = "/tmp/calico-ipip-lab-1-3.pcap";
+    expect(host.lines()).toEqual([
+      "kubectl get pods -n default -l app=nginx --field-selector spec.nodeName=calico-ipip-control-plane,status.phase=Running -o custom-columns=NAME:.metadata.name,IP:.status.podIP --no-headers",
+      "kubectl get pods -n default -l app=nginx --field-selector spec.nodeName=calico-ipip-worker2,status.phase=Running -o custom-columns=NAME:.metadata.name,IP:.status.podIP --no-headers",
+      `docker exec -d ${side} sh -c echo $$ >"$1"; exec timeout -s INT "$2" tcpdump -i "$3" --immediate-mode -U -c "$4" -w "$5" "$6" 2>"$7" sh ${remote}.pid 5 net0 200 ${remote} ip proto 4 or (host 10.244.0.1 and host 10.244.0.129) ${remote}.err`,
+      `docker exec ${side} test -e ${remote}`,
+      "kubectl exec -n default pod-0 -- ping -c 5 -W 1 10.244.0.129",
+      "kubectl exec -n default pod-0 -- curl -s -o /dev/null -w %{http_code} -m 3 http://10.244.0.129/",
+      `docker exec ${side} cat ${remote}.pid`,
+      `docker exec ${side} sh -c kill -INT "$1" sh 4000`,
+      `docker exec ${side} sh -c ! kill -0 "$1" 2>/dev/null sh 4000`,
+      `docker cp ${side}:${remote} ${host.root}/captures/1-3.pcap`,
+      `docker exec ${side} rm -f ${remote} ${remote}.pid ${remote}.err`,
+      "docker exec calico-ipip-control-plane ip route get 10.244.0.129",
+      "docker exec calico-ipip-worker2 ip route get 10.244.0.1",
+    ]);
+    const result = JSON.parse(lastLine(c.stdout)) as CaptureScriptResult;
+    expect(result).toEqual({
+      pcap: `${host.root}/captures/1-3.pcap`,
+      client: { pod: "pod-0", ip: "10.244.0.1" },
+      server: { pod: "pod-2", ip: "10.244.0.129" },
+      routes: {
+        client: ["10.244.0.129 via 10.1.8.10 dev tunl0 src 10.244.0.0 uid 0"],
+        server: ["10.244.0.1 via 10.1.5.10 dev tunl0 src 10.244.0.128 uid 0"],
+      },
+    });
+    expect(fs.readFileSync(result.pcap).subarray(0, 4).toString("hex")).toBe("d4c3b2a1");
+    expect(host.world().containers[side].files).toEqual({});
+
+    // destroy, in reverse
+    host.clearLog();
+    const gone = down(host, spec, workDir);
+    expect(gone.map((g) => [g.step, g.result.status])).toEqual([
+      ["containerlab", 0],
+      ["cluster", 0],
+      ["bridge-br-ipip1", 0],
+      ["bridge-br-ipip0", 0],
+    ]);
+    expect(host.lines()).toEqual([
+      `containerlab destroy -t ${workDir}/calico-ipip.clab.yml --cleanup`,
+      "kind delete cluster --name calico-ipip",
+      "ip link show br-ipip1",
+      "ip link set br-ipip1 down",
+      "ip link del br-ipip1",
+      "ip link show br-ipip0",
+      "ip link set br-ipip0 down",
+      "ip link del br-ipip0",
+    ]);
+    const after = host.world();
+    expect([after.bridges, after.clusters, after.containers, after.labs]).toEqual([{}, {}, {}, {}]);
+    expect(fs.existsSync(workDir)).toBe(false);
+  });
+
+  test("a failing step stops the run with what ran and what it printed", () => {
+    host.dispose();
+    host = StandinHost.create();
+    workDir = workDirOf(host);
+    const run = up(host, spec, workDir, { fail: "^kubectl rollout status daemonset" });
+    expect(run.failed).toBe("calico-ready");
+    expect(run.result!.stderr).toContain(
+      "calico-wait: calico-node is not ready: `kubectl rollout status daemonset/calico-node -n kube-system --timeout=2s` failed (exit 1): stand-in kubectl: failing on purpose",
+    );
+    expect(run.result!.stderr).toContain("its pods: calico-node-0");
+    expect(run.result!.stderr).toContain("cross the gateway clab-calico-ipip-gw0");
+    expect(host.lines().slice(-2)).toEqual(["kubectl rollout status daemonset/calico-node -n kube-system --timeout=2s", "kubectl get pods -n kube-system -l k8s-app=calico-node -o wide"]);
+  });
+
+  test("within a script, a failure stops it: nothing after the failing call runs", () => {
+    const c = capture(host, spec, 1, 2, kubeconfig, "^docker cp ");
+    expect(c.status).not.toBe(0);
+    expect(c.stderr).toMatch(/capture: `docker cp clab-calico-ipip-server1:\/tmp\/calico-ipip-lab-1-2\.pcap \S+\/captures\/1-2\.pcap` failed \(exit 1\): stand-in docker: failing on purpose/);
+    const lines = host.lines();
+    expect(lines.some((l) => l.includes("ip route get"))).toBe(false);
+    // the exit handler still stops tcpdump and removes its files in the sidecar
+    expect(lines[lines.length - 1]).toMatch(/^docker exec clab-calico-ipip-server1 sh -c kill -INT "\$\(cat "\$1"\)"/);
+    expect(host.world().containers["clab-calico-ipip-server1"].files).toEqual({});
+  });
+
+  test("re-running up after a partial failure converges to the same lab", () => {
+    host.dispose();
+    host = StandinHost.create();
+    workDir = workDirOf(host);
+    {
+      // kind created the cluster, then the step failed (reading the kubeconfig)
+      const first = up(host, spec, workDir, { fail: "^kind get kubeconfig" });
+      expect(first.failed).toBe("cluster");
+      expect(first.result!.stderr).toContain("kind-create: `kind get kubeconfig --name calico-ipip` failed (exit 1)");
+      // containerlab then failed too
+      const second = up(host, spec, workDir, { fail: "^containerlab deploy" });
+      expect(second.failed).toBe("containerlab");
+      host.clearLog();
+      const third = up(host, spec, workDir);
+      expect(third.failed).toBeUndefined();
+      const lines = host.lines();
+      expect(lines).not.toContain("kind create cluster --name calico-ipip --image burlyluo/kindest:v1.27.3 --config -");
+      expect(lines).not.toContain("ip link add br-ipip0 type bridge");
+      expect(labState(host, spec)).toEqual(labState(base, spec));
+    }
+  });
+
+  test("containerlab redeploys over a stale net0 left in a kind node", () => {
+    const clab = quick(steps.containerlabStep(spec, workDir));
+    // the sidecars go, the nodes' net0 stays (its namespace is the kind node's)
+    host.update((w) => {
+      for (const c of w.labs["calico-ipip"].containers) delete w.containers[c];
+      delete w.labs["calico-ipip"];
+    });
+    host.clearLog();
+    const r = host.create(clab);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("removing a stale net0 from calico-ipip-worker3");
+    expect(host.lines().filter((l) => l.endsWith("ip link del dev net0"))).toEqual(SEED_NODES.map((n) => `docker exec ${n} ip link del dev net0`));
+    expect(host.world().containers["calico-ipip-worker3"].net?.links.net0.addrs).toEqual(["10.1.8.11/24"]);
+  });
+
+  test("a sidecar exec that did nothing is caught after deploy", () => {
+    const clab = quick(steps.containerlabStep(spec, workDir));
+    const broken = { ...clab, environment: { ...clab.environment, CLAB_TOPOLOGY: clab.environment.CLAB_TOPOLOGY.replace("ip addr add 10.1.8.10/24 dev net0", "ip addr ad 10.1.8.10/24 dev net0") } };
+    const r = host.create(broken);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "clab-deploy: calico-ipip-worker2: net0 should hold 10.1.8.10/24 after deploy; `docker exec calico-ipip-worker2 ip -4 -o addr show dev net0` shows: (nothing)",
+    );
+  });
+
+  test("deletes tolerate objects already gone", () => {
+    const lab = host;
+    host = StandinHost.create();
+    workDir = workDirOf(host);
+    const gone = down(host, spec, workDir);
+    expect(gone.map((g) => [g.step, g.result.status, g.result.stderr])).toEqual([
+      ["containerlab", 0, "INFO no containerlab containers found\n"],
+      ["cluster", 0, 'Deleting cluster "calico-ipip" ...\n'],
+      ["bridge-br-ipip1", 0, "bridge-down: bridge br-ipip1 is already gone\n"],
+      ["bridge-br-ipip0", 0, "bridge-down: bridge br-ipip0 is already gone\n"],
+    ]);
+    // a containerlab that errors on a missing lab is tolerated when no container of the lab is left...
+    const clab = quick(steps.containerlabStep(spec, workDir));
+    const failing = host.destroy(clab, { fail: "^containerlab destroy" });
+    expect(failing.status).toBe(0);
+    expect(failing.stderr).toContain("clab-destroy: lab calico-ipip is already gone (stand-in containerlab: failing on purpose");
+    host.dispose();
+    host = lab;
+    workDir = workDirOf(host);
+    // ...but not when containers remain
+    const stuck = host.destroy(quick(steps.containerlabStep(spec, workDir)), { fail: "^containerlab destroy" });
+    expect(stuck.status).toBe(1);
+    expect(stuck.stderr).toMatch(/clab-destroy: `containerlab destroy` failed and containers of lab calico-ipip remain \(\w+/);
+  });
+
+  test("untaint and kind create are re-runnable", () => {
+    const kind = host.create(quick(steps.kindClusterStep(spec)));
+    expect(kind.status).toBe(0);
+    expect(kind.stderr).toContain("kind-create: cluster calico-ipip exists; not creating it again");
+    const untaint = host.create(quick(steps.untaintStep(spec, kind.stdout)));
+    expect(untaint.status).toBe(0);
+    expect(untaint.stderr).toContain("untaint: calico-ipip-control-plane has no taint node-role.kubernetes.io/control-plane:NoSchedule");
+    expect(host.lines()).toEqual(["kind get clusters", "kind get kubeconfig --name calico-ipip", "kubectl taint nodes calico-ipip-control-plane node-role.kubernetes.io/control-plane:NoSchedule-"]);
+  });
+
+  test("switching the mode of a running lab: the IPPool is patched and the routes follow", () => {
+    const run = baseUp;
+    const cross = crossSubnetSpec({ labName: "calico-ipip", calico: spec.calico });
+    // BIRD takes a moment: the first reads still show the old routes
+    host.update((w) => (w.clusters["calico-ipip"].staleRouteReads = 6));
+    const patch = host.create(quick(steps.ippoolStep(cross, run.kubeconfig)));
+    expect(patch.status).toBe(0);
+    expect(patch.stdout).toBe("CrossSubnet\n");
+    expect(host.world().clusters["calico-ipip"].ippool).toEqual({ ipipMode: "CrossSubnet", vxlanMode: "Never" });
+    const routesStep = quick(steps.routesStep(cross));
+    const routes = host.create({ ...routesStep, environment: { ...routesStep.environment, WAIT_SECONDS: "10" } });
+    expect(routes.status).toBe(0);
+    const table = steps.parseRoutes(routes.stdout);
+    expect(table["calico-ipip-control-plane"]).toContain("10.244.0.64/26 via 10.1.5.11 dev net0 proto bird");
+    expect(table["calico-ipip-control-plane"]).toContain("10.244.0.128/26 via 10.1.8.10 dev tunl0 proto bird onlink");
+    const c = capture(host, cross, 1, 2, run.kubeconfig);
+    expect((JSON.parse(lastLine(c.stdout)) as CaptureScriptResult).routes.client).toEqual(["10.244.0.65 via 10.1.5.11 dev net0 src 10.1.5.10 uid 0"]);
+  });
+
+  test("routes that never match the mode fail, showing the mismatches", () => {
+    // CrossSubnet expected, but the pool still says Always (the env-only mode change of #1976)
+    const r = host.create(quick(steps.routesStep(crossSubnetSpec({ labName: "calico-ipip", calico: spec.calico }))));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("routes: routes that match the IPIP mode: not reached within 2s: `as_expected` failed (exit 1)");
+    expect(r.stderr).toContain("calico-ipip-control-plane: routes via 10.1.5.11 should use net0; 0 do, and these do not: 10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink");
+  });
+
+  test("the IPPool is awaited (calico-node creates it), and its absence is reported", () => {
+    host.applyCalico(spec.name, "CrossSubnet", 3);
+    host.clearLog();
+    const late = host.create(quick(steps.ippoolStep(spec, kubeconfig)));
+    expect(late.status).toBe(0);
+    expect(host.lines().filter((l) => l.endsWith("-o name"))).toHaveLength(3);
+    expect(host.world().clusters["calico-ipip"].ippool?.ipipMode).toBe("Always");
+
+    host.applyCalico(spec.name, "Always", 1000);
+    const never = host.create(quick(steps.ippoolStep(spec, kubeconfig)));
+    expect(never.status).toBe(1);
+    expect(never.stderr).toContain(
+      'ippool-patch: the IPPool default-ipv4-ippool that calico-node creates: not reached within 2s: `kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o name` failed (exit 1): Error from server (NotFound): ippools.crd.projectcalico.org "default-ipv4-ippool" not found',
+    );
+  });
+
+  test("the workload wait reports nodes without exactly one running pod", () => {
+    const run = baseUp;
+    host.update((w) => {
+      w.clusters["calico-ipip"].pods[3].node = "calico-ipip-worker2";
+      w.clusters["calico-ipip"].pods[1].phase = "Pending";
+    });
+    const r = host.create(quick(steps.workloadWaitStep(spec, run.kubeconfig)));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("expected one Running pod per node: calico-ipip-worker runs 0,calico-ipip-worker2 runs 2,calico-ipip-worker3 runs 0");
+  });
+
+  test("capture: tcpdump that never starts is reported with what it said; failed traffic is only a warning", () => {
+    const run = baseUp;
+    host.update((w) => (w.tcpdumpFails = true));
+    const dead = capture(host, spec, 1, 2, run.kubeconfig);
+    expect(dead.status).toBe(1);
+    expect(dead.stderr).toContain(
+      "capture: tcpdump did not start in clab-calico-ipip-server1 within 1s (/tmp/calico-ipip-lab-1-2.pcap never appeared); tcpdump said: tcpdump: net0: No such device exists",
+    );
+
+    host.update((w) => (w.tcpdumpFails = false));
+    const quiet = capture(host, spec, 1, 3, run.kubeconfig, "^kubectl exec .* -- curl ");
+    expect(quiet.status).toBe(0);
+    expect(quiet.stderr).toContain("capture: warning: `kubectl exec -n default pod-0 -- curl -s -o /dev/null -w %{http_code} -m 3 http://10.244.0.129/` failed (exit 1)");
+    expect((JSON.parse(lastLine(quiet.stdout)) as CaptureScriptResult).server.pod).toBe("pod-2");
+  });
+
+  test("capture: no running pod on a node is an error naming the node", () => {
+    const run = baseUp;
+    host.update((w) => (w.clusters["calico-ipip"].pods[2].phase = "Pending"));
+    const r = capture(host, spec, 1, 3, run.kubeconfig);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("capture: no Running pod with app=nginx and an IP on node calico-ipip-worker2 (kubectl printed: nothing)");
+  });
+});
+
+describe("preflight", () => {
+  const spec = ipipSpec();
+
+  test("names every missing tool at once, pointing to the netns backend", () => {
+    const host = StandinHost.create({ hide: ["kind", "containerlab"] });
+    try {
+      const r = host.create(steps.preflightStep(spec));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("preflight: the kind backend cannot run on this host:\n");
+      expect(r.stderr).toContain("  - kind is not installed: it creates the cluster");
+      expect(r.stderr).toContain("  - containerlab is not installed: it wires the gateway");
+      expect(r.stderr.match(/pulumi config set backend netns/g)).toHaveLength(2);
+      expect(host.lines()).toEqual(["docker info --format {{.ServerVersion}}", "kubectl version --client", "ip -V", "curl --version"]);
+    } finally {
+      host.dispose();
+    }
+  });
+
+  test("a tool that fails its probe, and containerlab 0.78.0, are reported too", () => {
+    const host = StandinHost.create();
+    try {
+      host.update((w) => (w.clabVersion = "0.78.0"));
+      const r = host.create(steps.preflightStep(spec), { fail: "^docker info" });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("  - docker is installed but its daemon does not answer (`docker info` failed)");
+      expect(r.stderr).toContain("`docker info --format {{.ServerVersion}}` said: stand-in docker: failing on purpose");
+      expect(r.stderr).toContain("  - containerlab 0.78.0 cannot deploy bridge nodes; upgrade to 0.78.1 or later\n");
+    } finally {
+      host.dispose();
+    }
+  });
+
+  test("curl is required only for a manifest URL", () => {
+    const host = StandinHost.create({ hide: ["curl"] });
+    try {
+      const local = host.create(steps.preflightStep(ipipSpec({ calico: { manifest: "/srv/calico.yaml" } })));
+      expect(local.status).toBe(0);
+      expect(local.stderr).toBe("preflight: found docker kind containerlab kubectl ip\n");
+      const remote = host.create(steps.preflightStep(spec));
+      expect(remote.status).toBe(1);
+      expect(remote.stderr).toContain("curl is not installed: calico.manifest is a URL");
+    } finally {
+      host.dispose();
+    }
+  });
+});
+
+describe("manifest", () => {
+  let host: StandinHost;
+  beforeEach(() => (host = StandinHost.create()));
+  afterEach(() => host.dispose());
+
+  test("a path is read from disk; a missing one names calico.manifest", () => {
+    const file = path.join(host.root, "calico.yaml");
+    fs.writeFileSync(file, "kind: DaemonSet\n");
+    const ok = host.create(steps.manifestStep(ipipSpec({ calico: { manifest: file } })));
+    expect([ok.status, ok.stdout]).toEqual([0, "kind: DaemonSet\n"]);
+    const missing = host.create(steps.manifestStep(ipipSpec({ calico: { manifest: `${file}.gone` } })));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe(`manifest: calico.manifest: cannot read ${file}.gone: no such readable file\n`);
+  });
+
+  test("a URL is downloaded with curl; a failed download names calico.manifest and what curl said", () => {
+    const file = path.join(host.root, "served.yaml");
+    fs.writeFileSync(file, "kind: DaemonSet\nmetadata:\n  name: calico-node\n");
+    const url = "https://docs.tigera.io/archive/v3.23/manifests/calico.yaml";
+    host.update((w) => (w.urls[url] = file));
+    const ok = host.create(steps.manifestStep(ipipSpec()));
+    expect([ok.status, ok.stdout]).toEqual([0, fs.readFileSync(file, "utf8")]);
+    expect(host.lines()).toEqual([`curl -fsSL --retry 2 --max-time 120 ${url}`]);
+    const bad = host.create(steps.manifestStep(ipipSpec({ calico: { manifest: "https://example.invalid/calico.yaml" } })));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(
+      "manifest: calico.manifest: cannot download https://example.invalid/calico.yaml: `curl -fsSL --retry 2 --max-time 120 https://example.invalid/calico.yaml` failed (exit 6): curl: (6) Could not resolve host: example.invalid",
+    );
+  });
+});
+
+describe("lib.sh", () => {
+  test("a script run without its environment names every missing variable", () => {
+    const host = StandinHost.create();
+    try {
+      const r = host.run(steps.asset("clab-deploy.sh"), { LAB_WORK_DIR: "/x", KIND_NODES: "a" });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        "clab-deploy: missing environment variables: CLAB_TOPOLOGY CLAB_TOPOLOGY_FILE GATEWAY_BOOT_CONFIG GATEWAY_BOOT_FILE NODE_ADDRESSES (components/kind/steps.ts sets them)\n",
+      );
+      expect(host.lines()).toEqual([]);
+      expect(fs.readdirSync(host.tmp)).toEqual([]); // its scratch folder is removed on exit
+    } finally {
+      host.dispose();
+    }
+  });
+});
