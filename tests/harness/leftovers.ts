@@ -126,8 +126,10 @@ function scan(dir: string, labName: string, depth: number, ignore: string[], fou
   }
   for (const name of names) {
     const full = path.join(dir, name);
-    if (ignore.some((i) => full === i || full.startsWith(i + path.sep) || i.startsWith(full + path.sep))) continue;
-    if (name.includes(labName)) {
+    if (ignore.some((i) => full === i || full.startsWith(i + path.sep))) continue;
+    // A folder holding an ignored path is looked into rather than reported whole.
+    const holdsIgnored = ignore.some((i) => i.startsWith(full + path.sep));
+    if (name.includes(labName) && !holdsIgnored) {
       found.add(full);
       continue;
     }
