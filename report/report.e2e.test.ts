@@ -1,0 +1,131 @@
+/**
+ * The report on real outputs: both shipped stacks (Pulumi.ipip.yaml, Pulumi.crosssubnet.yaml)
+ * brought up on the netns backend by the executing harness (tests/harness) with unique lab
+ * names, the report generated from their outputs and opened in headless Chromium, then
+ * both destroyed and the host checked for leftovers.
+ *
+ * What it proves in the picture and the table: mode Always encapsulates both scenarios,
+ * CrossSubnet only the cross-subnet one. Needs root (network namespaces) and Chromium;
+ * skipped with a message otherwise. The program folder is the repository root unless
+ * REPORT_E2E_PROGRAM_DIR names another.
+ */
+import { existsSync, promises as fsp } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { describeLeftovers, findLeftovers, loadStackConfig, removeLeftovers, runDestroy, runUp } from "../tests/harness";
+import type { RunResult } from "../tests/harness";
+import { labNamespaceInodes } from "../tests/harness/leftovers";
+import type { LabOutputs } from "../lab/spec";
+import { checkOutputs, generateReport } from "./index";
+import { CHROMIUM, openBrowser, openReport } from "./browser";
+
+const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+const haveChromium = existsSync(CHROMIUM);
+const why = !isRoot ? "needs root (network namespaces)" : !haveChromium ? `needs Chromium at ${CHROMIUM}` : "";
+if (why) {
+  // eslint-disable-next-line no-console
+  console.warn(`report.e2e.test: SKIPPED — ${why}`);
+}
+
+const programDir = path.resolve(process.env.REPORT_E2E_PROGRAM_DIR ?? path.join(__dirname, ".."));
+const STACKS = ["ipip", "crosssubnet"] as const;
+
+interface Lab {
+  stack: (typeof STACKS)[number];
+  labName: string;
+  stateFile: string;
+  inodes: number[];
+  up?: RunResult;
+}
+
+(why ? describe.skip : describe)("report from both shipped stacks on the netns backend", () => {
+  const out = path.join(os.tmpdir(), "calico-ipip-lab-report-e2e");
+  const labs: Lab[] = STACKS.map((stack, i) => ({
+    stack,
+    labName: `rpe${process.pid}-${"ab"[i]}`,
+    stateFile: path.join(out, `${stack}.state.json`),
+    inodes: [],
+  }));
+
+  beforeAll(async () => {
+    await fsp.rm(out, { recursive: true, force: true });
+    await fsp.mkdir(out, { recursive: true });
+    await Promise.all(
+      labs.map(async (l) => {
+        const config = { ...loadStackConfig(programDir, l.stack), backend: "netns", labName: l.labName, capture: { dir: path.join(out, "captures", l.stack) } };
+        l.up = await runUp({ programDir, stack: l.stack, stateFile: l.stateFile, config, commandTimeoutSec: 300, runTimeoutSec: 600 });
+        l.inodes = labNamespaceInodes(l.labName);
+      }),
+    );
+  }, 660_000);
+
+  afterAll(async () => {
+    const problems: string[] = [];
+    for (const l of labs) {
+      const d = await runDestroy({ stateFile: l.stateFile, commandTimeoutSec: 120, runTimeoutSec: 300 });
+      if (!d.ok) problems.push(`destroy of ${l.stack} failed: ${d.error}`);
+      const left = findLeftovers({ labName: l.labName, netnsInodes: l.inodes, ignorePaths: [out] });
+      const lines = describeLeftovers(left);
+      if (lines.length) {
+        problems.push(`${l.stack} (${l.labName}) left: ${lines.join("; ")}`);
+        removeLeftovers(left);
+      }
+    }
+    // The report and its screenshot stay for a human to look at; profiles and state go.
+    for (const e of await fsp.readdir(out).catch(() => [] as string[])) {
+      if (e.startsWith("profile-") || e.endsWith(".state.json")) await fsp.rm(path.join(out, e), { recursive: true, force: true });
+    }
+    expect(problems).toEqual([]);
+  }, 600_000);
+
+  it("brings both stacks up with passing captures", () => {
+    for (const l of labs) {
+      expect({ stack: l.stack, ok: l.up?.ok, error: l.up?.error ?? null }).toEqual({ stack: l.stack, ok: true, error: null });
+      const o = checkOutputs(l.up!.outputs, `stack ${l.stack}`);
+      expect(o.lab.backend).toBe("netns");
+      expect(o.lab.ipipMode).toBe(l.stack === "ipip" ? "Always" : "CrossSubnet");
+      expect(o.captures.map((c) => [c.scenario, c.pass, c.reason])).toEqual([
+        ["same-subnet", true, ""],
+        ["cross-subnet", true, ""],
+      ]);
+    }
+  });
+
+  it("draws Always encapsulating both scenarios and CrossSubnet only the cross-subnet one, in the picture and the table", async () => {
+    const down = labs.filter((l) => l.up?.ok !== true).map((l) => l.stack);
+    if (down.length) throw new Error(`no report without outputs: ${down.join(", ")} did not come up (see the test above)`);
+    const stacks = labs.map((l) => ({ name: l.stack, outputs: l.up!.outputs as unknown as LabOutputs }));
+    const { html, markdown } = await generateReport({ stacks, outDir: path.join(out, "reports") });
+    expect(await fsp.readFile(markdown, "utf8")).toContain("Overall: **PASS ✔**");
+
+    const ctx = await openBrowser(out);
+    try {
+      const { page, problems } = await openReport(ctx, html);
+      const expected: Record<string, Record<string, [string, string]>> = {
+        ipip: { "same-subnet": ["ipip", "IPIP"], "cross-subnet": ["ipip", "IPIP"] },
+        crosssubnet: { "same-subnet": ["none", "plain"], "cross-subnet": ["ipip", "IPIP"] },
+      };
+      for (const [stack, scenarios] of Object.entries(expected)) {
+        const fig = page.locator(`figure[data-stack="${stack}"]`);
+        await expect(fig.locator("g.node").count()).resolves.toBe(4);
+        await expect(fig.locator("g.pod").count()).resolves.toBe(4);
+        for (const [scenario, [kind, word]] of Object.entries(scenarios)) {
+          const p = fig.locator(`g.scenario-path[data-scenario="${scenario}"]`);
+          await expect(p.getAttribute("data-observed")).resolves.toBe(kind);
+          await expect(p.locator(`polyline.path-${kind}`).isVisible()).resolves.toBe(true);
+          const cell = page.locator(`table.results tr[data-scenario="${scenario}"] td[data-stack="${stack}"]`);
+          await expect(cell.locator(".verdict").innerText()).resolves.toBe("✔ PASS");
+          await expect(cell.locator("dd .enc").nth(1).innerText()).resolves.toBe(word);
+        }
+      }
+      // The pcaps were there: header stacks drawn, the IPIP ones 20 bytes of overhead.
+      await expect(page.locator(`.mtu[data-mtu="1480"]`).first().isVisible()).resolves.toBe(true);
+      await expect(page.locator(`.packet[data-encapsulation="ipip"] [data-layer="outer-ipv4"][data-bytes="20"]`).first().isVisible()).resolves.toBe(true);
+      await expect(page.locator(`[data-note="headers"]`).count()).resolves.toBe(0);
+      await page.screenshot({ path: path.join(out, "report-e2e.png"), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  }, 120_000);
+});
