@@ -22,7 +22,8 @@ describe("escapeMarkdown", () => {
     expect(s).not.toContain("\n");
     expect(s).not.toContain("<b>");
     expect(s).toContain("\\*d\\*");
-    expect(s).toContain("\\[x\\]\\(y\\)");
+    expect(s).toContain("\\[x\\](y)");
+    expect(escapeMarkdown("pod's (proto 4) #1 + 2")).toBe("pod's (proto 4) #1 + 2");
     expect(s).toContain("\\`z\\`");
   });
 });

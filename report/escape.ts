@@ -15,13 +15,15 @@ export function escapeHtml(s: string): string {
 }
 
 /**
- * A Markdown table cell or inline text: HTML-significant characters become entities
- * (GitHub renders inline HTML), Markdown punctuation is backslash-escaped, and line
- * breaks, which would end a table row, become spaces.
+ * A Markdown table cell or inline text: `&`, `<` and `>` become entities (GitHub renders
+ * inline HTML), the characters that start emphasis, code, links, strike-through or a new
+ * cell are backslash-escaped, and line breaks, which would end a table row, become spaces.
+ * Brackets are escaped, so `(`…`)` can never complete a link and stay as they are.
  */
 export function escapeMarkdown(s: string): string {
-  return escapeHtml(s)
-    .replace(/[\\`*_{}[\]()#+!|~]/g, (c) => `\\${c}`)
+  return s
+    .replace(/[&<>]/g, (c) => HTML[c])
+    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
     .replace(/\r?\n|\r/g, " ");
 }
 
