@@ -140,3 +140,12 @@ describe("renderMarkdown", () => {
     expect(row.replace(/\\\|/g, "").match(/\|/g)).toHaveLength(3);
   });
 });
+
+it("renders a stack without captures, saying so", async () => {
+  const o = await seedOutputs({ mode: "Always", captureDir: path.join(dir, "none"), writePcaps: false });
+  o.captures = [];
+  o.verdict = "fail";
+  const html = renderHtml(await buildReport([{ name: "empty", outputs: o }]), { outDir: dir });
+  expect(html).toContain("No captures in this stack's outputs.");
+  expect(html).toContain("<strong>empty</strong>: no captures in the outputs");
+});

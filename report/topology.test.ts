@@ -194,3 +194,38 @@ describe("helpers", () => {
     ]);
   });
 });
+
+describe("small and odd labs", () => {
+  it("one segment, no captures: gateway over the one bridge, no paths", async () => {
+    const o = await seedOutputs({ mode: "Always", ...noPcaps });
+    o.nodes = o.nodes.slice(0, 2);
+    o.pods = o.pods.slice(0, 2);
+    o.captures = [];
+    const t = layoutTopology(o);
+    expect(t.segments).toHaveLength(1);
+    expect(t.paths).toEqual([]);
+    expect(t.gateway.box.x).toBeGreaterThanOrEqual(0);
+    expect(t.gateway.box.x + t.gateway.box.w).toBeLessThanOrEqual(t.width);
+    expect(Number.isFinite(t.width) && Number.isFinite(t.height)).toBe(true);
+  });
+
+  it("a scenario within one node draws no underlay and says why", async () => {
+    const o = await seedOutputs({ mode: "Always", ...noPcaps });
+    o.captures[0].server = { ...o.captures[0].client };
+    const t = layoutTopology(o);
+    expect(t.paths[0].underlay).toEqual([]);
+    expect(t.paths[0].note).toMatch(/one node/);
+  });
+
+  it("many scenarios stay in separate lanes between the bridge and the nodes", async () => {
+    const o = await seedOutputs({ mode: "Always", ...noPcaps });
+    o.captures = Array.from({ length: 8 }, (_, i) => ({ ...o.captures[i % 2], scenario: `s${i}` }));
+    const t = layoutTopology(o);
+    const lanesY = t.paths.map((p) => p.underlay[1][1]);
+    expect(new Set(lanesY).size).toBe(8);
+    for (const y of lanesY) {
+      expect(y).toBeGreaterThan(BRIDGE_Y);
+      expect(y).toBeLessThan(NODE_Y);
+    }
+  });
+});
