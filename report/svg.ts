@@ -159,10 +159,12 @@ const BAR_H = 30;
 
 /** One packet's header stack, to scale, with byte ticks under it. */
 export function headerBarSvg(bar: HeaderBar, label: string, pxPerByte: number): string {
-  const width = Math.max(bar.width + 90, 200);
+  // A small left margin so the first tick label is not cut.
+  const left = 8;
+  const width = Math.max(bar.width + 90, 200) + left;
   const height = BAR_Y + BAR_H + 30;
   const out: string[] = [];
-  out.push(`<svg class="bar" viewBox="0 0 ${n(width)} ${height}" width="${n(width)}" height="${height}" role="img" aria-label="${e(label)}">`);
+  out.push(`<svg class="bar" viewBox="0 0 ${n(width)} ${height}" width="${n(width)}" height="${height}" role="img" aria-label="${e(label)}"><g transform="translate(${left},0)">`);
   // Names above the bar, on two rows when neighbours would overlap.
   const rowEnds = [-Infinity, -Infinity];
   for (const s of bar.segments) {
@@ -201,7 +203,7 @@ export function headerBarSvg(bar: HeaderBar, label: string, pxPerByte: number): 
     out.push(`<line class="tick" x1="${n(x)}" y1="${BAR_Y + BAR_H}" x2="${n(x)}" y2="${BAR_Y + BAR_H + (major ? 6 : 3)}"/>`);
     if (major && b % 40 === 0) out.push(`<text class="tick-label" x="${n(x)}" y="${BAR_Y + BAR_H + 17}" text-anchor="middle">${b}</text>`);
   }
-  out.push(`</svg>`);
+  out.push(`</g></svg>`);
   return out.join("");
 }
 
