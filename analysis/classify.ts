@@ -234,8 +234,12 @@ export class Classifier implements PacketSink {
         }
         ip = b[off] >> 4 === 4 ? off : NON_IPV4;
         break;
-      case LinkType.IPV4:
-        ip = off;
+      case LinkType.IPV4: // IPv4 only by definition; an IPv6 packet here is still IPv6, as tshark reads it
+        if (end - off < 1) {
+          this.truncated++;
+          return;
+        }
+        ip = b[off] >> 4 === 6 ? NON_IPV4 : off;
         break;
       case LinkType.LINUX_SLL: // 16-byte cooked header, protocol (ethertype) last
         if (end - off < 16) {

@@ -92,7 +92,7 @@ function mixedFrames(lt: number): { frames: Buffer[]; nonIPv4: number } {
   if (hasEthertype(lt)) {
     frames.push(frame(lt, ETHERTYPE.ARP, arp()), frame(lt, ETHERTYPE.IPV6, ipv6()));
     nonIPv4 = 2;
-  } else if (lt !== LinkType.IPV4) {
+  } else {
     frames.push(frame(lt, ETHERTYPE.IPV6, ipv6()));
     nonIPv4 = 1;
   }
@@ -333,8 +333,8 @@ describe("headers", () => {
     ];
     const a = await analyzeBytes(pcapFile({ linkType: 1 }, bad.map((p) => ({ data: ethernet(ETHERTYPE.IPV4, p) }))));
     expect(a.skipped).toEqual({ truncated: 0, fragments: 0, nonIPv4: 0, malformed: 4 });
-    const v6 = await analyzeBytes(pcapFile({ linkType: 228 }, [{ data: ipv6() }]));
-    expect(v6.skipped.malformed).toBe(1);
+    const v = await analyzeBytes(pcapFile({ linkType: 228 }, [{ data: ipv6() }, { data: ipv4({ src: "1.1.1.1", dst: "2.2.2.2", protocol: 1, version: 5 }) }]));
+    expect(v.skipped).toEqual({ truncated: 0, fragments: 0, nonIPv4: 1, malformed: 1 });
   });
 
   test("Ethernet padding after a short datagram does not count as inner bytes", async () => {
