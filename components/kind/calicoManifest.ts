@@ -41,7 +41,9 @@ const V323_HINT =
 export function parseManifest(text: string, source: string): K8sObject[] {
   let docs: unknown[];
   try {
-    docs = yaml.loadAll(text);
+    // CORE_SCHEMA: plain JSON-like values only (the default schema would turn an unquoted
+    // date into a Date object, which Kubernetes would receive as something else).
+    docs = yaml.loadAll(text, undefined, { schema: yaml.CORE_SCHEMA });
   } catch (e) {
     throw new Error(`calico.manifest ${source} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
@@ -98,7 +100,8 @@ function describeObjects(objs: K8sObject[]): string {
 
 /** Patch a copy of the manifest's objects for `spec`; the input is not modified. */
 export function patchCalicoManifest(objs: K8sObject[], spec: LabSpec, source: string): K8sObject[] {
-  const out = objs.map((o) => structuredClone(o));
+  // A JSON copy: plain objects and arrays of this realm (Pulumi serializes by instanceof).
+  const out = JSON.parse(JSON.stringify(objs)) as K8sObject[];
   const ds = out.find(
     (o) => o.kind === "DaemonSet" && o.metadata?.name === CALICO.daemonSet && (o.metadata?.namespace ?? "default") === CALICO.namespace,
   );

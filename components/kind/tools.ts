@@ -143,7 +143,7 @@ export const WAITS = {
   calicoReadySeconds: 600,
   ippoolSeconds: 180,
   workloadSeconds: 600,
-  pollSeconds: 2,
+  pollSeconds: 1,
 } as const;
 
 /** Traffic a capture generates from the client pod to the server pod. */

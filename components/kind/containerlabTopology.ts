@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { LabSpec } from "../../lab/spec";
+import { childOptions, scriptCommand } from "./command";
+import { containerlabStep } from "./steps";
+import { containerlabContainer } from "./tools";
+
+export interface ContainerlabTopologyArgs {
+  /** The validated lab: gateway, segments, one sidecar per node. */
+  spec: LabSpec;
+  /** Folder for the topology file, the gateway's boot config and containerlab's lab folder. */
+  workDir: string;
+  /** Changes that must redeploy the lab, e.g. the kind cluster's id (sidecars join its nodes' namespaces). */
+  redeployOn?: pulumi.Input<unknown>[];
+}
+
+/**
+ * The containerlab lab: the VyOS gateway and, in each kind node's network namespace, a
+ * sidecar that adds net0 with the node's underlay address and default route. A changed
+ * topology or boot config destroys the old lab before deploying the new one. The
+ * component's dependsOn (bridges, cluster, images) holds for the lab.
+ */
+export class ContainerlabTopology extends pulumi.ComponentResource {
+  /** The deploy / destroy command. */
+  public readonly lab: command.local.Command;
+  /** The gateway's container name. */
+  public readonly gateway: string;
+  /** Each node's sidecar container, by node name. */
+  public readonly sidecars: Record<string, string>;
+
+  constructor(name: string, args: ContainerlabTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("calico-ipip-lab:kind:ContainerlabTopology", name, {}, opts);
+    const { spec } = args;
+    const step = containerlabStep(spec, args.workDir);
+    this.lab = scriptCommand(
+      `${name}-lab`,
+      step,
+      { ...childOptions(this, opts), deleteBeforeReplace: true },
+      { triggers: [step.environment.CLAB_TOPOLOGY, step.environment.GATEWAY_BOOT_CONFIG, ...(args.redeployOn ?? [])] },
+    );
+    this.gateway = spec.router.container;
+    this.sidecars = Object.fromEntries(spec.nodes.map((n) => [n.name, containerlabContainer(spec.name, n.sidecar)]));
+    this.registerOutputs({ gateway: this.gateway, sidecars: this.sidecars });
+  }
+}

@@ -1,0 +1,32 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { LabSpec } from "../../lab/spec";
+import { childOptions, scriptCommand } from "./command";
+import { bridgeSteps } from "./steps";
+
+export interface HostBridgesArgs {
+  /** The validated lab: one bridge per subnet. */
+  spec: LabSpec;
+}
+
+/**
+ * One Linux bridge per segment on the host: containerlab's `kind: bridge` nodes need
+ * them to exist before deploy. A renamed bridge is deleted before its replacement is made.
+ * The component's dependsOn holds for each bridge.
+ */
+export class HostBridges extends pulumi.ComponentResource {
+  /** The bridge commands, in subnet order. */
+  public readonly bridges: command.local.Command[];
+  /** The bridge names, in subnet order. */
+  public readonly names: string[];
+
+  constructor(name: string, args: HostBridgesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("calico-ipip-lab:kind:HostBridges", name, {}, opts);
+    const steps = bridgeSteps(args.spec);
+    this.names = args.spec.subnets.map((s) => s.bridge);
+    this.bridges = steps.map((step, i) =>
+      scriptCommand(`${name}-${this.names[i]}`, step, { ...childOptions(this, opts), deleteBeforeReplace: true }, { triggers: [this.names[i]] }),
+    );
+    this.registerOutputs({ names: this.names });
+  }
+}

@@ -1,0 +1,40 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { LabSpec } from "../../lab/spec";
+import { childOptions, scriptCommand } from "./command";
+import { kindClusterStep, untaintStep } from "./steps";
+
+export interface KindClusterArgs {
+  /** The validated lab: cluster name = lab name, node image, nodes and their node-ip. */
+  spec: LabSpec;
+}
+
+/**
+ * The kind cluster: created from the rendered config on stdin (`kind create cluster
+ * --config -`), its kubeconfig kept as a secret output, and the control plane untainted
+ * so the workload lands one pod on every node. A changed config or node image replaces
+ * the cluster (the old one is deleted first: the names are the same). The component's
+ * dependsOn (preflight, the node image) holds for the cluster.
+ */
+export class KindCluster extends pulumi.ComponentResource {
+  /** The cluster command (kind create / kind delete). */
+  public readonly cluster: command.local.Command;
+  /** The cluster's kubeconfig (secret). */
+  public readonly kubeconfig: pulumi.Output<string>;
+  /** The control plane's NoSchedule taint removed. */
+  public readonly untainted: command.local.Command;
+
+  constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("calico-ipip-lab:kind:KindCluster", name, {}, opts);
+    const step = kindClusterStep(args.spec);
+    this.cluster = scriptCommand(
+      `${name}-cluster`,
+      step,
+      { ...childOptions(this, opts), deleteBeforeReplace: true, additionalSecretOutputs: ["stdout"] },
+      { triggers: [step.stdin ?? "", args.spec.images.kindNode], quietStdout: true },
+    );
+    this.kubeconfig = pulumi.secret(this.cluster.stdout);
+    this.untainted = scriptCommand(`${name}-untaint`, untaintStep(args.spec, this.kubeconfig), { parent: this });
+    this.registerOutputs({ kubeconfig: this.kubeconfig });
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * The kind components under Pulumi mocks: every resource is recorded with its type, name
+ * and inputs; the mocks answer each Command's stdout as its script would, each after a
+ * short delay, so the registration order shows the dependency graph (a resource is
+ * registered only once everything it depends on has been).
+ */
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import { LabSpec } from "../../lab/spec";
+import { bashScript } from "../../lab/shell";
+import { fixture } from "../../tests/fixtures";
+import { renderKindConfig } from "./kindConfig";
+import { kindBackend } from "./index";
+import { KindLab } from "./kindLab";
+import { asset } from "./steps";
+import { crossSubnetSpec, ipipSpec } from "./testing";
+
+interface Recorded {
+  type: string;
+  name: string;
+  /** The inputs, secrets unwrapped. */
+  inputs: Record<string, unknown>;
+  /** The inputs as the engine saw them. */
+  raw: Record<string, unknown>;
+  started: number;
+  finished: number;
+}
+
+const KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: kind-calico-ipip\n";
+const TINY_MANIFEST = [
+  "apiVersion: apps/v1",
+  "kind: DaemonSet",
+  "metadata: {name: calico-node, namespace: kube-system}",
+  "spec:",
+  "  template:",
+  "    spec:",
+  "      containers:",
+  "        - name: calico-node",
+  "          image: docker.io/calico/node:v3.24.5",
+  "          env: [{name: CALICO_IPV4POOL_IPIP, value: Always}]",
+  "",
+].join("\n");
+
+/** What each script prints, by script name. */
+function stdoutOf(script: string, spec: LabSpec, manifest: string): string {
+  switch (script) {
+    case "kind-create.sh":
+      return KUBECONFIG;
+    case "manifest.sh":
+      return manifest;
+    case "ippool-patch.sh":
+      return `${spec.ipipMode}\n`;
+    case "pods.sh":
+      return JSON.stringify(spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name })));
+    case "routes.sh":
+      return JSON.stringify(Object.fromEntries(spec.nodes.map((n) => [n.name, [`default via ${n.gateway} dev net0`]])));
+    default:
+      return "";
+  }
+}
+
+/** Pulumi's marker for a secret value in serialized inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretValue(v: unknown): v is { value: unknown } {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
+}
+
+/** Inputs with secret wrappers removed (the tests check secrecy separately). */
+function plain(v: unknown): unknown {
+  if (isSecretValue(v)) return plain(v.value);
+  if (Array.isArray(v)) return v.map(plain);
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+function scriptOf(inputs: Record<string, unknown>): string {
+  const m = /\/assets\/kind\/([a-z-]+\.sh)'$/.exec(String(inputs.create ?? ""));
+  return m === null ? "" : m[1];
+}
+
+let clock = 0;
+
+/** Builds the kind lab for `spec` under fresh mocks and waits for every registration. */
+async function build(spec: LabSpec, manifest = TINY_MANIFEST): Promise<{ lab: KindLab; recorded: Recorded[] }> {
+  const recorded: Recorded[] = [];
+  pulumi.runtime.setMocks(
+    {
+      newResource: async (args: pulumi.runtime.MockResourceArgs) => {
+        const rec: Recorded = { type: args.type, name: args.name, inputs: plain(args.inputs) as Record<string, unknown>, raw: args.inputs as Record<string, unknown>, started: clock++, finished: -1 };
+        recorded.push(rec);
+        // The cluster and containerlab take longest, as they do for real.
+        const script = scriptOf(rec.inputs);
+        await new Promise((r) => setTimeout(r, script === "kind-create.sh" || script === "clab-deploy.sh" ? 60 : 10));
+        rec.finished = clock++;
+        const state = args.type === "command:local:Command" ? { ...args.inputs, stdout: stdoutOf(script, spec, manifest), stderr: "" } : args.inputs;
+        return { id: `${args.name}-id`, state };
+      },
+      call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+    },
+    "calico-ipip-lab",
+    spec.stack,
+    false,
+  );
+  const lab = new KindLab(spec.name, { spec, workDir: "/srv/work" });
+  await promiseOf(pulumi.all([lab.pods, lab.routes, lab.calico.ipipMode, lab.urn]));
+  // Let the last registrations (components' outputs) settle.
+  await new Promise((r) => setTimeout(r, 50));
+  return { lab, recorded };
+}
+
+function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply(resolve));
+}
+
+function commands(recorded: Recorded[]): Recorded[] {
+  return recorded.filter((r) => r.type === "command:local:Command");
+}
+
+function command(recorded: Recorded[], script: string): Recorded {
+  const found = commands(recorded).filter((r) => scriptOf(r.inputs) === script);
+  if (found.length !== 1) throw new Error(`expected one Command running ${script}, found ${found.length}`);
+  return found[0];
+}
+
+function env(r: Recorded): Record<string, string> {
+  return r.inputs.environment as Record<string, string>;
+}
+
+/** `urn:...::parent$type::name` → the parent's type (the mocks qualify a type by its parent's only). */
+function parentType(urn: string): string | undefined {
+  const types = urn.split("::")[2].split("$");
+  return types.length > 1 ? types[types.length - 2] : undefined;
+}
+
+describe("kind components under mocks", () => {
+  let lab: KindLab;
+  let recorded: Recorded[];
+  const spec = ipipSpec();
+
+  beforeAll(async () => {
+    ({ lab, recorded } = await build(spec));
+  });
+
+  test("the components and what each holds, with their type tokens and names", () => {
+    const components = recorded.filter((r) => r.type.startsWith("calico-ipip-lab:kind:")).map((r) => [r.type, r.name]);
+    expect(components.sort()).toEqual([
+      ["calico-ipip-lab:kind:KindLab", "calico-ipip"],
+      ["calico-ipip-lab:kind:Preflight", "calico-ipip-preflight"],
+      ["calico-ipip-lab:kind:Images", "calico-ipip-images"],
+      ["calico-ipip-lab:kind:HostBridges", "calico-ipip-bridges"],
+      ["calico-ipip-lab:kind:KindCluster", "calico-ipip-kind"],
+      ["calico-ipip-lab:kind:ContainerlabTopology", "calico-ipip-clab"],
+      ["calico-ipip-lab:kind:CalicoInstall", "calico-ipip-calico"],
+      ["calico-ipip-lab:kind:Workload", "calico-ipip-workload"],
+    ].sort());
+    const others = recorded.filter((r) => !r.type.startsWith("calico-ipip-lab:kind:")).map((r) => `${r.type} ${r.name}`).sort();
+    expect(others).toEqual(
+      [
+        "command:local:Command calico-ipip-preflight-check",
+        "docker:index/remoteImage:RemoteImage calico-ipip-images-kindNode",
+        "docker:index/remoteImage:RemoteImage calico-ipip-images-gateway",
+        "docker:index/remoteImage:RemoteImage calico-ipip-images-sidecar",
+        "command:local:Command calico-ipip-bridges-br-ipip0",
+        "command:local:Command calico-ipip-bridges-br-ipip1",
+        "command:local:Command calico-ipip-kind-cluster",
+        "command:local:Command calico-ipip-kind-untaint",
+        "command:local:Command calico-ipip-clab-lab",
+        "pulumi:providers:kubernetes calico-ipip-calico-k8s",
+        "command:local:Command calico-ipip-calico-manifest",
+        "kubernetes:yaml/v2:ConfigGroup calico-ipip-calico-manifest",
+        "command:local:Command calico-ipip-calico-ready",
+        "command:local:Command calico-ipip-calico-ippool",
+        "kubernetes:apps/v1:StatefulSet calico-ipip-workload-statefulset",
+        "command:local:Command calico-ipip-workload-ready",
+        "command:local:Command calico-ipip-workload-pods",
+        "command:local:Command calico-ipip-workload-routes",
+      ].sort(),
+    );
+  });
+
+  test("every resource is a child of its component, every component a child of KindLab", async () => {
+    const expectParent = async (res: pulumi.Resource, parent: string): Promise<void> => {
+      expect(parentType(await promiseOf(res.urn))).toBe(parent);
+    };
+    for (const c of [lab.preflight, lab.images, lab.bridges, lab.cluster, lab.topology, lab.calico, lab.workload]) {
+      await expectParent(c, "calico-ipip-lab:kind:KindLab");
+    }
+    await expectParent(lab.preflight.check, "calico-ipip-lab:kind:Preflight");
+    for (const i of [lab.images.kindNode, lab.images.gateway, lab.images.sidecar]) await expectParent(i, "calico-ipip-lab:kind:Images");
+    for (const b of lab.bridges.bridges) await expectParent(b, "calico-ipip-lab:kind:HostBridges");
+    await expectParent(lab.cluster.cluster, "calico-ipip-lab:kind:KindCluster");
+    await expectParent(lab.cluster.untainted, "calico-ipip-lab:kind:KindCluster");
+    await expectParent(lab.topology.lab, "calico-ipip-lab:kind:ContainerlabTopology");
+    for (const r of [lab.calico.provider, lab.calico.manifest, lab.calico.objects, lab.calico.ready, lab.calico.ippool]) {
+      await expectParent(r, "calico-ipip-lab:kind:CalicoInstall");
+    }
+    for (const r of [lab.workload.statefulSet, lab.workload.ready, lab.workload.podsRead, lab.workload.routesRead]) {
+      await expectParent(r, "calico-ipip-lab:kind:Workload");
+    }
+  });
+
+  test("registration follows the lab's order: preflight → images, bridges → kind → containerlab → Calico → workload", () => {
+    const at = (name: string): Recorded => {
+      const r = recorded.find((x) => x.name === name && x.type !== "kubernetes:yaml/v2:ConfigGroup") ?? recorded.find((x) => x.name === name);
+      if (r === undefined) throw new Error(`no resource ${name}`);
+      return r;
+    };
+    const configGroup = recorded.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup")!;
+    const after = (later: Recorded, ...earlier: string[]): void => {
+      for (const e of earlier) expect({ [`${later.name} after ${e}`]: later.started > at(e).finished }).toEqual({ [`${later.name} after ${e}`]: true });
+    };
+    for (const n of ["calico-ipip-images-kindNode", "calico-ipip-images-gateway", "calico-ipip-images-sidecar", "calico-ipip-bridges-br-ipip0", "calico-ipip-bridges-br-ipip1", "calico-ipip-calico-manifest"]) {
+      after(at(n), "calico-ipip-preflight-check");
+    }
+    after(at("calico-ipip-kind-cluster"), "calico-ipip-preflight-check", "calico-ipip-images-kindNode");
+    after(at("calico-ipip-kind-untaint"), "calico-ipip-kind-cluster");
+    after(at("calico-ipip-clab-lab"), "calico-ipip-kind-cluster", "calico-ipip-bridges-br-ipip0", "calico-ipip-bridges-br-ipip1", "calico-ipip-images-gateway", "calico-ipip-images-sidecar");
+    after(configGroup, "calico-ipip-clab-lab", "calico-ipip-calico-k8s");
+    expect(configGroup.started).toBeGreaterThan(recorded.find((r) => r.name === "calico-ipip-calico-manifest" && r.type === "command:local:Command")!.finished);
+    expect(at("calico-ipip-calico-ready").started).toBeGreaterThan(configGroup.finished);
+    after(at("calico-ipip-calico-ippool"), "calico-ipip-calico-ready");
+    after(at("calico-ipip-workload-statefulset"), "calico-ipip-calico-ippool", "calico-ipip-kind-untaint");
+    after(at("calico-ipip-workload-ready"), "calico-ipip-workload-statefulset");
+    after(at("calico-ipip-workload-pods"), "calico-ipip-workload-ready");
+    after(at("calico-ipip-workload-routes"), "calico-ipip-workload-ready", "calico-ipip-calico-ippool");
+  });
+
+  test("the cluster: the rendered config on stdin, replaced (old one first) when it changes, kubeconfig secret", async () => {
+    const cluster = command(recorded, "kind-create.sh");
+    expect(cluster.inputs.create).toBe(bashScript(asset("kind-create.sh")));
+    expect(cluster.inputs.delete).toBe(bashScript(asset("kind-delete.sh")));
+    expect(cluster.inputs.stdin).toBe(renderKindConfig(spec));
+    expect(env(cluster)).toEqual({ KIND_CLUSTER_NAME: "calico-ipip", KIND_NODE_IMAGE: "burlyluo/kindest:v1.27.3" });
+    expect(cluster.inputs.triggers).toEqual([renderKindConfig(spec), "burlyluo/kindest:v1.27.3"]);
+    expect(cluster.inputs.logging).toBe("stderr");
+    expect(await pulumi.isSecret(lab.cluster.kubeconfig)).toBe(true);
+    // (additionalSecretOutputs: ["stdout"] is applied by the engine, which mocks do not run.)
+    expect(await promiseOf(lab.cluster.kubeconfig)).toBe(KUBECONFIG);
+    // the kubeconfig reaches the cluster's users, as a secret
+    expect(env(command(recorded, "untaint.sh")).LAB_KUBECONFIG).toBe(KUBECONFIG);
+    expect(JSON.stringify(command(recorded, "untaint.sh").raw)).not.toContain(KUBECONFIG.slice(0, 20) + '"');
+    expect(env(command(recorded, "calico-wait.sh")).LAB_KUBECONFIG).toBe(KUBECONFIG);
+  });
+
+  test("images: the host-side images, pulled once and kept on destroy", () => {
+    const images = recorded.filter((r) => r.type === "docker:index/remoteImage:RemoteImage");
+    expect(images.map((r) => r.inputs)).toEqual([
+      { name: "burlyluo/kindest:v1.27.3", keepLocally: true },
+      { name: "hub.deepflow.yunshan.net/network-demo/vyos:1.4.9", keepLocally: true },
+      { name: "hub.deepflow.yunshan.net/network-demo/nettool", keepLocally: true },
+    ]);
+  });
+
+  test("bridges and containerlab: create/delete scripts, triggers for a replace", () => {
+    const bridges = commands(recorded).filter((r) => scriptOf(r.inputs) === "bridge-up.sh");
+    expect(bridges.map((b) => [env(b), b.inputs.delete, b.inputs.triggers])).toEqual(
+      ["br-ipip0", "br-ipip1"].map((n) => [{ BRIDGE_NAME: n }, bashScript(asset("bridge-down.sh")), [n]]),
+    );
+    const clab = command(recorded, "clab-deploy.sh");
+    expect(clab.inputs.delete).toBe(bashScript(asset("clab-destroy.sh")));
+    expect(env(clab).LAB_WORK_DIR).toBe("/srv/work");
+    expect(env(clab).KIND_NODES).toBe("calico-ipip-control-plane calico-ipip-worker calico-ipip-worker2 calico-ipip-worker3");
+    expect(clab.inputs.triggers).toEqual([env(clab).CLAB_TOPOLOGY, env(clab).GATEWAY_BOOT_CONFIG, "calico-ipip-kind-cluster-id"]);
+  });
+
+  test("Calico: the manifest read at deploy time, patched objects applied through the lab's provider", async () => {
+    const manifest = command(recorded, "manifest.sh");
+    expect(env(manifest)).toEqual({ CALICO_MANIFEST: "https://docs.tigera.io/archive/v3.23/manifests/calico.yaml", DOWNLOAD_SECONDS: "120" });
+    const provider = recorded.find((r) => r.type === "pulumi:providers:kubernetes")!;
+    expect(provider.inputs.kubeconfig).toBe(KUBECONFIG);
+    expect(isSecretValue(provider.raw.kubeconfig)).toBe(true);
+    const group = recorded.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup")!;
+    const objs = group.inputs.objs as { kind: string; spec: { template: { spec: { containers: { image: string; env: { name: string; value: string }[] }[] } } } }[];
+    const node = objs[0].spec.template.spec.containers[0];
+    expect(node.image).toBe("docker.io/calico/node:v3.23.2");
+    expect(node.env).toEqual([
+      { name: "CALICO_IPV4POOL_IPIP", value: "Always" },
+      { name: "CALICO_IPV4POOL_VXLAN", value: "Never" },
+      { name: "CALICO_IPV4POOL_CIDR", value: "10.244.0.0/16" },
+      { name: "CALICO_IPV4POOL_BLOCK_SIZE", value: "26" },
+      { name: "IP_AUTODETECTION_METHOD", value: "interface=net0" },
+    ]);
+    expect(await promiseOf(lab.calico.ipipMode)).toBe("Always");
+  });
+
+  test("the workload: the seed's StatefulSet through the provider; pods and routes read back", async () => {
+    const ss = recorded.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!;
+    expect(ss.inputs).toMatchObject({ metadata: { name: "pod", namespace: "default" }, spec: { replicas: 4 } });
+    expect(await promiseOf(lab.pods)).toEqual(spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name })));
+    expect(Object.keys(await promiseOf(lab.routes))).toEqual(spec.nodes.map((n) => n.name));
+    expect(await promiseOf(lab.dataplane)).toBe("calico");
+    expect(lab.ready).toEqual([lab.workload.podsRead, lab.workload.routesRead]);
+  });
+
+  test("capture(): assets/kind/capture.sh with the client's sidecar and the kubeconfig", async () => {
+    const invocation = lab.capture(spec.scenarios[1], spec.nodes[0], spec.nodes[2]);
+    expect(invocation.script).toBe(asset("capture.sh"));
+    expect(fs.existsSync(invocation.script)).toBe(true);
+    const { LAB_KUBECONFIG, ...rest } = invocation.environment;
+    expect(rest).toEqual({
+      WORKLOAD_NAMESPACE: "default",
+      WORKLOAD_SELECTOR: "app=nginx",
+      CLIENT_SIDECAR: "clab-calico-ipip-server1",
+      PING_COUNT: "5",
+      CURL_SECONDS: "3",
+      TCPDUMP_START_SECONDS: "10",
+      LAB_POLL_SECONDS: "1",
+    });
+    expect(await promiseOf(pulumi.output(LAB_KUBECONFIG))).toBe(KUBECONFIG);
+  });
+});
+
+describe("the IPIP mode under mocks", () => {
+  test("it reaches the Calico patch and the IPPool patch; a mode change re-runs the patch and replaces nothing", async () => {
+    const always = await build(ipipSpec({ labName: "lab" }));
+    const cross = await build(crossSubnetSpec({ labName: "lab" }));
+    const ippool = (r: Recorded[]): Recorded => command(r, "ippool-patch.sh");
+    expect(env(ippool(always.recorded)).IPIP_MODE).toBe("Always");
+    expect(env(ippool(cross.recorded)).IPIP_MODE).toBe("CrossSubnet");
+    const ipipEnv = (r: Recorded[]): unknown => {
+      const group = r.find((x) => x.type === "kubernetes:yaml/v2:ConfigGroup")!;
+      const objs = group.inputs.objs as { spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } } }[];
+      return objs[0].spec.template.spec.containers[0].env.find((e) => e.name === "CALICO_IPV4POOL_IPIP");
+    };
+    expect(ipipEnv(always.recorded)).toEqual({ name: "CALICO_IPV4POOL_IPIP", value: "Always" });
+    expect(ipipEnv(cross.recorded)).toEqual({ name: "CALICO_IPV4POOL_IPIP", value: "CrossSubnet" });
+
+    // Between the two programs, only these Commands' inputs differ — @pulumi/command re-runs them
+    // (create again, as none has an update script); no Command's triggers differ, so nothing is replaced.
+    const byName = (r: Recorded[]): Map<string, Recorded> => new Map(commands(r).map((c) => [c.name, c]));
+    const a = byName(always.recorded);
+    const b = byName(cross.recorded);
+    const changed = [...a.keys()].filter((n) => JSON.stringify(a.get(n)!.inputs) !== JSON.stringify(b.get(n)!.inputs));
+    expect(changed.sort()).toEqual(["lab-calico-ippool", "lab-workload-routes"]);
+    for (const n of a.keys()) expect([n, a.get(n)!.inputs.triggers]).toEqual([n, b.get(n)!.inputs.triggers]);
+    expect(ippool(always.recorded).inputs.update).toBeUndefined();
+  });
+
+  const real = fixture("calico-manifest");
+  (("path" in real) ? test : test.skip)("the real v3.24.5 manifest goes through the program patched for the mode", async () => {
+    const text = fs.readFileSync((real as { path: string }).path, "utf8");
+    const { recorded } = await build(crossSubnetSpec(), text);
+    const group = recorded.find((x) => x.type === "kubernetes:yaml/v2:ConfigGroup")!;
+    const objs = group.inputs.objs as { kind: string; metadata: { name: string }; spec: { template: { spec: { containers: { name: string; env: { name: string; value: string }[] }[] } } } }[];
+    expect(objs.length).toBeGreaterThan(20);
+    const ds = objs.find((o) => o.kind === "DaemonSet" && o.metadata.name === "calico-node")!;
+    const e = ds.spec.template.spec.containers[0].env;
+    expect(e.find((x) => x.name === "CALICO_IPV4POOL_IPIP")?.value).toBe("CrossSubnet");
+    expect(e.find((x) => x.name === "IP_AUTODETECTION_METHOD")?.value).toBe("interface=net0");
+  });
+});
+
+describe("kindBackend", () => {
+  test("builds a KindLab as a child of the program's component and serves as its LabBackend", async () => {
+    const spec = ipipSpec({ labName: "factory" });
+    pulumi.runtime.setMocks(
+      {
+        newResource: (args: pulumi.runtime.MockResourceArgs) => ({
+          id: `${args.name}-id`,
+          state: args.type === "command:local:Command" ? { ...args.inputs, stdout: stdoutOf(scriptOf(plain(args.inputs) as Record<string, unknown>), spec, TINY_MANIFEST) } : args.inputs,
+        }),
+        call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+      },
+      "calico-ipip-lab",
+      "factory",
+      false,
+    );
+    class Program extends pulumi.ComponentResource {
+      constructor() {
+        super("calico-ipip-lab:index:CalicoIpipLab", "factory", {});
+      }
+    }
+    const parent = new Program();
+    const backend = kindBackend(spec, parent);
+    expect(backend).toBeInstanceOf(KindLab);
+    expect(parentType(await promiseOf((backend as KindLab).urn))).toBe("calico-ipip-lab:index:CalicoIpipLab");
+    expect((await promiseOf(backend.pods)).map((p) => p.node)).toEqual(spec.nodes.map((n) => n.name));
+  });
+});

@@ -1,0 +1,78 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CaptureInvocation, LabBackend } from "../backend";
+import { Dataplane, LabOutputs, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
+import { CalicoInstall } from "./calicoInstall";
+import { ContainerlabTopology } from "./containerlabTopology";
+import { HostBridges } from "./hostBridges";
+import { Images } from "./images";
+import { KindCluster } from "./kindCluster";
+import { Preflight } from "./preflight";
+import { asset, captureEnvironment, defaultWorkDir } from "./steps";
+import { Workload } from "./workload";
+
+export interface KindLabArgs {
+  /** The validated lab (lab/config.ts `buildLabSpec`). */
+  spec: LabSpec;
+  /** Folder for containerlab's files; default `<repo>/.cache/kind/<lab name>` (git-ignored). */
+  workDir?: string;
+}
+
+/**
+ * The seed's lab on Docker: Preflight → Images → HostBridges → KindCluster →
+ * ContainerlabTopology (gateway + sidecars) → CalicoInstall → Workload. Order comes from
+ * the data each stage needs and from `dependsOn` where a stage needs another's side effect
+ * (net0 before Calico, Calico before pods).
+ */
+export class KindLab extends pulumi.ComponentResource implements LabBackend {
+  public readonly preflight: Preflight;
+  public readonly images: Images;
+  public readonly bridges: HostBridges;
+  public readonly cluster: KindCluster;
+  public readonly topology: ContainerlabTopology;
+  public readonly calico: CalicoInstall;
+  public readonly workload: Workload;
+  /** tunl0 is the kernel's, programmed by Calico itself. */
+  public readonly dataplane: pulumi.Output<Dataplane>;
+  public readonly pods: pulumi.Output<LabOutputs["pods"]>;
+  /** Each node's routing table as read back (kind only: the real routes, for comparison with the expected ones). */
+  public readonly routes: pulumi.Output<Record<string, string[]>>;
+  public readonly ready: pulumi.Resource[];
+  private readonly spec: LabSpec;
+
+  constructor(name: string, args: KindLabArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("calico-ipip-lab:kind:KindLab", name, {}, opts);
+    const { spec } = args;
+    this.spec = spec;
+    this.preflight = new Preflight(`${name}-preflight`, { spec }, { parent: this });
+    const checked = { parent: this, dependsOn: [this.preflight.check] };
+    this.images = new Images(`${name}-images`, { spec }, checked);
+    this.bridges = new HostBridges(`${name}-bridges`, { spec }, checked);
+    this.cluster = new KindCluster(`${name}-kind`, { spec }, { parent: this, dependsOn: [this.preflight.check, this.images.kindNode] });
+    this.topology = new ContainerlabTopology(
+      `${name}-clab`,
+      { spec, workDir: args.workDir ?? defaultWorkDir(spec), redeployOn: [this.cluster.cluster.id] },
+      { parent: this, dependsOn: [...this.bridges.bridges, this.cluster.cluster, this.images.gateway, this.images.sidecar] },
+    );
+    this.calico = new CalicoInstall(
+      `${name}-calico`,
+      { spec, kubeconfig: this.cluster.kubeconfig, after: [this.topology.lab] },
+      { parent: this, dependsOn: [this.preflight.check] },
+    );
+    this.workload = new Workload(
+      `${name}-workload`,
+      { spec, kubeconfig: this.cluster.kubeconfig, provider: this.calico.provider, after: [this.calico.ippool, this.cluster.untainted] },
+      { parent: this },
+    );
+    this.dataplane = pulumi.output<Dataplane>("calico");
+    this.pods = this.workload.pods;
+    this.routes = this.workload.routes;
+    // Captures start once every pod runs and the routes match the mode.
+    this.ready = [this.workload.podsRead, this.workload.routesRead];
+    this.registerOutputs({ dataplane: this.dataplane, pods: this.pods, routes: this.routes });
+  }
+
+  /** tcpdump in the client node's sidecar (it shares the node's net0), traffic from the client pod. */
+  capture(_scenario: ScenarioSpec, client: NodeSpec, _server: NodeSpec): CaptureInvocation {
+    return { script: asset("capture.sh"), environment: captureEnvironment(this.spec, client, this.cluster.kubeconfig) };
+  }
+}

@@ -1,0 +1,54 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import { LabOutputs, LabSpec } from "../../lab/spec";
+import { scriptCommand } from "./command";
+import { parsePods, parseRoutes, podsStep, routesStep, workloadWaitStep } from "./steps";
+import { workloadStatefulSet } from "./workloadManifest";
+
+export interface WorkloadArgs {
+  /** The validated lab: node count, workload image, IPIP mode. */
+  spec: LabSpec;
+  /** The cluster's kubeconfig (secret). */
+  kubeconfig: pulumi.Input<string>;
+  /** The lab cluster's Kubernetes provider. */
+  provider: k8s.Provider;
+  /** What the pods need first: Calico's IPPool in its mode, the untainted control plane. */
+  after: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * The seed's StatefulSet `pod` (one nettool pod per node), a wait until each node runs
+ * its pod, then what the lab really is: the pods (name, IP, node) and every node's routes,
+ * read once the routes match the IPIP mode (re-read whenever the mode changes).
+ */
+export class Workload extends pulumi.ComponentResource {
+  public readonly statefulSet: k8s.apps.v1.StatefulSet;
+  /** One Running pod on every node. */
+  public readonly ready: command.local.Command;
+  /** Reads the pods back. */
+  public readonly podsRead: command.local.Command;
+  /** The pods as the cluster placed them. */
+  public readonly pods: pulumi.Output<LabOutputs["pods"]>;
+  /** Waits for the routes of the mode, then reads every node's routing table. */
+  public readonly routesRead: command.local.Command;
+  /** Each node's routing table (`ip route`), by node name. */
+  public readonly routes: pulumi.Output<Record<string, string[]>>;
+
+  constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("calico-ipip-lab:kind:Workload", name, {}, opts);
+    const { spec } = args;
+    const manifest = workloadStatefulSet(spec);
+    this.statefulSet = new k8s.apps.v1.StatefulSet(
+      `${name}-statefulset`,
+      { metadata: manifest.metadata, spec: manifest.spec },
+      { parent: this, provider: args.provider, dependsOn: args.after },
+    );
+    this.ready = scriptCommand(`${name}-ready`, workloadWaitStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.statefulSet] });
+    this.podsRead = scriptCommand(`${name}-pods`, podsStep(args.kubeconfig), { parent: this, dependsOn: [this.ready] }, { quietStdout: true });
+    this.pods = this.podsRead.stdout.apply(parsePods);
+    this.routesRead = scriptCommand(`${name}-routes`, routesStep(spec), { parent: this, dependsOn: [this.ready, ...args.after] }, { quietStdout: true });
+    this.routes = this.routesRead.stdout.apply(parseRoutes);
+    this.registerOutputs({ pods: this.pods, routes: this.routes });
+  }
+}
