@@ -126,8 +126,13 @@ pod_table() {
     --no-headers --sort-by=.metadata.name
 }
 
-# write_lab_files: the containerlab topology and the gateway's boot config, into LAB_WORK_DIR.
+# write_lab_files: the containerlab topology and the gateway's boot config, into LAB_WORK_DIR
+# (an absolute folder of its own: clab-destroy.sh removes it).
 write_lab_files() {
+  case $LAB_WORK_DIR in
+    /*/*) ;;
+    *) die "LAB_WORK_DIR must be an absolute folder below another, not '$LAB_WORK_DIR'" ;;
+  esac
   mkdir -p "$LAB_WORK_DIR" "$(dirname "$LAB_WORK_DIR/$GATEWAY_BOOT_FILE")"
   printf '%s\n' "$CLAB_TOPOLOGY" >"$LAB_WORK_DIR/$CLAB_TOPOLOGY_FILE"
   printf '%s\n' "$GATEWAY_BOOT_CONFIG" >"$LAB_WORK_DIR/$GATEWAY_BOOT_FILE"

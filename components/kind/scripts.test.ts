@@ -538,3 +538,19 @@ describe("lib.sh", () => {
     }
   });
 });
+
+describe("clab scripts", () => {
+  test("refuse a work folder that is not an absolute folder of its own (destroy removes it)", () => {
+    const host = StandinHost.create();
+    try {
+      const step = steps.containerlabStep(ipipSpec(), "/");
+      for (const dir of ["/", "relative/dir", "/tmp"]) {
+        const r = host.destroy({ ...step, environment: { ...step.environment, LAB_WORK_DIR: dir } });
+        expect([dir, r.status, r.stderr]).toEqual([dir, 1, `clab-destroy: LAB_WORK_DIR must be an absolute folder below another, not '${dir}'\n`]);
+      }
+      expect(host.lines()).toEqual([]);
+    } finally {
+      host.dispose();
+    }
+  });
+});
