@@ -125,7 +125,8 @@ function which(cmd: string): boolean {
 }
 
 const f1 = (n: number): string => n.toFixed(1);
-const mega = (n: number): string => (n / 1e6).toFixed(2);
+/** Packets per second, readable at any magnitude. */
+const pps = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
 
 export async function run(): Promise<void> {
   if (!which("python3")) {
@@ -158,25 +159,26 @@ export async function run(): Promise<void> {
     const inSec = best.inner.ms / 1000;
     const peak = Math.max(...runs.map((r) => r.m.maxRssMB));
     console.log(`analyzer (node, best of 3):`);
-    console.log(`  analyzeFile:    ${inSec.toFixed(2)} s  ${f1(mb / inSec)} MB/s  ${mega(packets / inSec)} M packets/s  (${best.inner.flows} flows)`);
-    console.log(`  whole process:  ${best.m.seconds.toFixed(2)} s  ${f1(mb / best.m.seconds)} MB/s  ${mega(packets / best.m.seconds)} M packets/s`);
+    console.log(`  analyzeFile:    ${inSec.toFixed(2)} s  ${f1(mb / inSec)} MB/s  ${pps(packets / inSec)} packets/s  (${best.inner.flows} flows)`);
+    console.log(`  whole process:  ${best.m.seconds.toFixed(2)} s  ${f1(mb / best.m.seconds)} MB/s  ${pps(packets / best.m.seconds)} packets/s`);
     console.log(`  peak RSS:       ${f1(peak)} MB`);
 
-    const viaTsNode = measure([process.execPath, require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(__dirname, "..", "bin", "analyze.ts"), file], false);
+    const viaTsNode: Measured = measure([process.execPath, require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(__dirname, "..", "bin", "analyze.ts"), file], false);
     console.log(`npm run analyze (ts-node loader): ${viaTsNode.seconds.toFixed(2)} s, peak RSS ${f1(viaTsNode.maxRssMB)} MB, exit ${viaTsNode.status}`);
 
     let ratio = NaN;
     if (which("tshark")) {
       const t = measure(["tshark", "-r", file, "-T", "fields", "-e", "ip.proto"], false);
       ratio = t.seconds / inSec;
-      console.log(`tshark -T fields -e ip.proto: ${t.seconds.toFixed(2)} s  ${f1(mb / t.seconds)} MB/s  ${mega(packets / t.seconds)} M packets/s  peak RSS ${f1(t.maxRssMB)} MB  (exit ${t.status})`);
+      console.log(`tshark -T fields -e ip.proto: ${t.seconds.toFixed(2)} s  ${f1(mb / t.seconds)} MB/s  ${pps(packets / t.seconds)} packets/s  peak RSS ${f1(t.maxRssMB)} MB  (exit ${t.status})`);
       console.log(`ratio: the analyzer is ${f1(ratio)}× faster than tshark (${f1(t.seconds / best.m.seconds)}× counting the analyzer's process start-up)`);
     } else {
       console.log("tshark: not installed, no comparison");
     }
     const verdict = (ok: boolean): string => (ok ? "met" : "NOT met");
     console.log(
-      `goals: ≥${GOAL_MBPS} MB/s ${verdict(mb / inSec >= GOAL_MBPS)}; ≥${GOAL_RATIO}× tshark ${Number.isNaN(ratio) ? "not measured" : verdict(ratio >= GOAL_RATIO)}; peak RSS <${GOAL_RSS_MB} MB ${verdict(peak < GOAL_RSS_MB)}`,
+      `goals: ≥${GOAL_MBPS} MB/s ${verdict(mb / inSec >= GOAL_MBPS)}; ≥${GOAL_RATIO}× tshark ${Number.isNaN(ratio) ? "not measured" : verdict(ratio >= GOAL_RATIO)}; peak RSS <${GOAL_RSS_MB} MB ${verdict(peak < GOAL_RSS_MB)} for the analyzer process` +
+        ` (${verdict(viaTsNode.maxRssMB < GOAL_RSS_MB)} through npm run analyze, whose ts-node loader keeps the TypeScript compiler in memory)`,
     );
   } finally {
     process.removeListener("SIGINT", onSignal);
