@@ -59,7 +59,7 @@ describe("shape", () => {
     delete bad.pods;
     expect(validateOutputs(bad)).toEqual([
       'lab.ipipMode: expected one of "Always", "CrossSubnet", got string "Sometimes"',
-      "pods: expected an array, got undefined undefined",
+      "pods: expected an array, got nothing (missing)",
       'captures[0].client.ip: expected an IPv4 address, got string "10.244.0"',
       'captures[1].observed: expected one of "ipip", "vxlan", "none", "mixed", "missing", got string "maybe"',
       'captures[1].outer.dst: expected an IPv4 address, got string "x"',

@@ -44,6 +44,7 @@ class Checker {
   readonly problems: string[] = [];
 
   private typeName(v: Json): string {
+    if (v === undefined) return "nothing (missing)";
     return v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : `${typeof v} ${JSON.stringify(v)}`;
   }
 
