@@ -460,6 +460,14 @@ describe("streaming", () => {
     expect(cut.error).toEqual({ offset: 24, message: `the file ends inside a packet record: it holds ${big.length} captured bytes but only 30000 follow` });
   });
 
+  test("any chunk size asked for is clamped, never a throw", async () => {
+    const f = pcapFile({ linkType: 101 }, [{ data: ipipPacket }]);
+    for (const chunkSize of [NaN, -5, 0, 1, Infinity, 1e12]) expect((await analyzeBytes(f, chunkSize || undefined)).flows).toEqual([ipipFlow()]);
+    const file = path.join(dir, "clamp.pcap");
+    fs.writeFileSync(file, f);
+    for (const chunkSize of [NaN, -5, 0, Infinity, 1e12]) expect((await analyzeFile(file, { chunkSize })).flows).toEqual([ipipFlow()]);
+  });
+
   test("the result does not depend on the chunk size", async () => {
     const recs: PacketRecord[] = [];
     for (let i = 0; i < 3000; i++) {

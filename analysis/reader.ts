@@ -22,6 +22,8 @@ import type { CaptureFormat, ReadError } from "./types";
 export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
 /** Smallest read buffer: comfortably more than a block header plus HEAD_LIMIT. */
 export const MIN_CHUNK_SIZE = 4096;
+/** Largest read buffer: memory stays bounded whatever is asked. */
+export const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
 
 /** libpcap refuses records above this many captured bytes unless the snap length is larger. */
 const PCAP_MAX_CAPLEN = 262144;
@@ -36,7 +38,7 @@ const PCAPNG_SPB = 3;
 const PCAPNG_EPB = 6;
 
 export interface ReadOptions {
-  /** Read buffer size in bytes (default 4 MiB, at least MIN_CHUNK_SIZE). */
+  /** Read buffer size in bytes (default 4 MiB, clamped to MIN_CHUNK_SIZE..MAX_CHUNK_SIZE). */
   chunkSize?: number;
 }
 
@@ -147,8 +149,9 @@ export async function readCapture(path: string, sink: PacketSink, options: ReadO
     result.error = { offset: 0, message: `cannot open: ${describe(e)}` };
     return result;
   }
+  const wanted = Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+  const src = new ChunkSource(fh, Number.isFinite(wanted) ? Math.min(MAX_CHUNK_SIZE, Math.max(MIN_CHUNK_SIZE, wanted)) : DEFAULT_CHUNK_SIZE);
   try {
-    const src = new ChunkSource(fh, Math.max(MIN_CHUNK_SIZE, Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE)));
     const have = await src.fill(4);
     if (have === 0) throw new Fail(0, "the file is empty");
     if (have < 4) throw new Fail(0, `the file is ${have} bytes long: too short for a pcap or pcapng header`);
@@ -166,7 +169,7 @@ export async function readCapture(path: string, sink: PacketSink, options: ReadO
       throw new Fail(0, `not a pcap or pcapng file: it starts with bytes ${hex4(src.buf, 4)}`);
     }
   } catch (e) {
-    result.error = e instanceof Fail ? { offset: e.offset, message: e.message } : { offset: 0, message: `internal error: ${describe(e)}` };
+    result.error = e instanceof Fail ? { offset: e.offset, message: e.message } : { offset: src.at(src.pos), message: `internal error: ${describe(e)}` };
   } finally {
     await fh.close().catch(() => undefined);
   }
