@@ -1,0 +1,135 @@
+/**
+ * The whole program under Pulumi mocks (preview: nothing runs): for both shipped stacks
+ * and both backends, the resource graph — types, names, parents, dependency order and
+ * the inputs the IPIP mode must reach — and bad configs failing before any resource.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { fullKey, loadStackConfig, projectName, RegistrationRecord, runPreview } from "./harness";
+
+const PROGRAM_DIR = path.resolve(__dirname, "..");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cil-program-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function preview(stack: string, extra: Record<string, unknown> = {}): Promise<{ ok: boolean; error: string | null; regs: RegistrationRecord[] }> {
+  const project = projectName(PROGRAM_DIR);
+  const config = { ...loadStackConfig(PROGRAM_DIR, stack), ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [fullKey(k, project), v])) };
+  const r = await runPreview({ programDir: PROGRAM_DIR, stack, config, stateFile: path.join(tmp, `${stack}-${Object.keys(extra).join("-")}.json`) });
+  return { ok: r.ok, error: r.error, regs: r.registrations };
+}
+
+const short = (urn: string): string => urn.split("::").pop() ?? urn;
+
+function byName(regs: RegistrationRecord[], name: string): RegistrationRecord {
+  const r = regs.find((x) => x.name === name);
+  if (r === undefined) throw new Error(`no resource named ${name}; registered: ${regs.map((x) => x.name).join(", ")}`);
+  return r;
+}
+
+/** Position of each resource in registration order (a resource registers after its dependencies). */
+function order(regs: RegistrationRecord[]): (name: string) => number {
+  return (name) => regs.findIndex((r) => r.name === name);
+}
+
+describe.each([
+  ["ipip", "Always", "br-ipip"],
+  ["crosssubnet", "CrossSubnet", "br-cross"],
+])("stack %s on the kind backend", (stack, mode, bridgePrefix) => {
+  const lab = `calico-${stack}`;
+  let regs: RegistrationRecord[] = [];
+  beforeAll(async () => {
+    const r = await preview(stack);
+    expect(r.error).toBeNull();
+    regs = r.regs;
+  });
+
+  it("registers the seed lab's components under one CalicoIpipLab", () => {
+    const components = regs.filter((r) => !r.custom).map((r) => `${r.type} ${r.name}`);
+    expect(components).toEqual(
+      expect.arrayContaining([
+        `calico-ipip-lab:index:CalicoIpipLab ${lab}`,
+        `calico-ipip-lab:kind:KindLab ${lab}`,
+        `calico-ipip-lab:kind:Preflight ${lab}-preflight`,
+        `calico-ipip-lab:kind:HostBridges ${lab}-bridges`,
+        `calico-ipip-lab:kind:KindCluster ${lab}-kind`,
+        `calico-ipip-lab:kind:ContainerlabTopology ${lab}-clab`,
+        `calico-ipip-lab:kind:CalicoInstall ${lab}-calico`,
+        `calico-ipip-lab:kind:Workload ${lab}-workload`,
+        `calico-ipip-lab:capture:CaptureRun ${lab}-same-subnet`,
+        `calico-ipip-lab:capture:CaptureRun ${lab}-cross-subnet`,
+      ]),
+    );
+    expect(short(byName(regs, `${lab}-kind-cluster`).parent)).toBe(`${lab}-kind`);
+    expect(short(byName(regs, `${lab}-same-subnet-tcpdump`).parent)).toBe(`${lab}-same-subnet`);
+    expect(regs.filter((r) => r.type === "command:local:Command" && r.name.startsWith(`${lab}-bridges-`)).map((r) => r.name)).toEqual([
+      `${lab}-bridges-${bridgePrefix}0`,
+      `${lab}-bridges-${bridgePrefix}1`,
+    ]);
+  });
+
+  it("orders the lab: preflight → bridges and kind → containerlab → Calico → IPPool → workload → captures", () => {
+    const at = order(regs);
+    const chain = [
+      `${lab}-preflight-check`,
+      `${lab}-kind-cluster`,
+      `${lab}-clab-lab`,
+      `${lab}-calico-ready`,
+      `${lab}-calico-ippool`,
+      `${lab}-workload-ready`,
+      `${lab}-workload-routes`,
+      `${lab}-same-subnet-tcpdump`,
+    ];
+    const positions = chain.map(at);
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    // Calico is applied only once containerlab has given every node its net0.
+    const calicoObjects = regs.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup");
+    expect(calicoObjects?.dependencies.map(short)).toContain(`${lab}-clab-lab`);
+    for (const scenario of ["same-subnet", "cross-subnet"]) {
+      expect(byName(regs, `${lab}-${scenario}-tcpdump`).dependencies.map(short)).toEqual(expect.arrayContaining([`${lab}-workload-routes`, `${lab}-workload-pods`]));
+    }
+  });
+
+  it("carries the mode to the IPPool patch, the route check and the captures", () => {
+    expect((byName(regs, `${lab}-calico-ippool`).inputs.environment as Record<string, string>).IPIP_MODE).toBe(mode);
+    const expectations = (byName(regs, `${lab}-workload-routes`).inputs.environment as Record<string, string>).ROUTE_EXPECTATIONS;
+    // Node 1 → node 2 shares 10.1.5.0/24: only CrossSubnet routes it over net0.
+    expect(expectations).toContain(`${lab}-control-plane 10.1.5.11 ${mode === "Always" ? "tunl0" : "net0"}`);
+    expect(expectations).toContain(`${lab}-control-plane 10.1.8.10 tunl0`);
+    const capture = byName(regs, `${lab}-cross-subnet-tcpdump`).inputs.environment as Record<string, string>;
+    expect(capture).toMatchObject({ LAB_IPIP_MODE: mode, CLIENT_NODE: `${lab}-control-plane`, SERVER_NODE: `${lab}-worker2`, CAPTURE_INTERFACE: "net0" });
+    expect(capture.CAPTURE_PCAP).toBe(path.join(PROGRAM_DIR, "captures", stack, "cross-subnet.pcap"));
+  });
+});
+
+describe("the netns backend", () => {
+  it("registers the topology, then the mode's routes, then one capture per scenario", async () => {
+    const { error, regs } = await preview("crosssubnet", { backend: "netns" });
+    expect(error).toBeNull();
+    const commands = regs.filter((r) => r.type === "command:local:Command");
+    expect(commands.map((r) => r.name)).toEqual([
+      "calico-crosssubnet-topology",
+      "calico-crosssubnet-routes",
+      "calico-crosssubnet-same-subnet-tcpdump",
+      "calico-crosssubnet-cross-subnet-tcpdump",
+    ]);
+    expect(regs.some((r) => r.type.startsWith("docker:") || r.type.startsWith("kubernetes:"))).toBe(false);
+    expect(byName(regs, "calico-crosssubnet-routes").dependencies.map(short)).toContain("calico-crosssubnet-topology");
+    expect(byName(regs, "calico-crosssubnet-cross-subnet-tcpdump").dependencies.map(short)).toContain("calico-crosssubnet-routes");
+  });
+});
+
+describe("a bad config fails before any resource is registered", () => {
+  it.each([
+    [{ ipipMode: "Sometimes" }, 'ipipMode: "Sometimes" is not valid; allowed values are Always, CrossSubnet'],
+    [{ backend: "docker" }, 'backend: "docker" is not valid; allowed values are kind, netns'],
+    [{ podSubnet: "10.1.0.0/16" }, "podSubnet: \"10.1.0.0/16\" is not valid; it overlaps the underlay topology.subnets[0].cidr 10.1.5.0/24"],
+    [{ topology: { subnets: [{ cidr: "10.1.5.0/24", gateway: "10.1.5.1", nodes: ["10.1.6.9"] }] } }, "outside its subnet 10.1.5.0/24"],
+  ])("%j", async (extra, message) => {
+    const { ok, error, regs } = await preview("ipip", extra);
+    expect(ok).toBe(false);
+    expect(error).toContain(message);
+    expect(regs.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+  });
+});
