@@ -15,6 +15,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const req = JSON.parse(fs.readFileSync(requestFile, "utf8")) as ChildRequest;
+  // Nothing a program leaves unhandled may end the run before its result is written.
+  process.on("uncaughtException", (e) => {
+    process.stderr.write(`harness: uncaught exception: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  });
   let result: RunResult;
   try {
     const engine = new HarnessEngine(req);

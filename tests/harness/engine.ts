@@ -468,6 +468,7 @@ export class HarnessEngine {
       dependencies: pending.dependencies,
       inputs,
       op: "skipped",
+      changed: [],
     };
     this.registrations.push(reg);
     this.registered.add(urn);
@@ -480,6 +481,7 @@ export class HarnessEngine {
     // Anything else: no side effects; its state is what the mock says.
     const { plan, inputs: effective } = planStep(old?.type === args.type ? old : undefined, inputs, pending.options, []);
     reg.op = opOf(plan);
+    reg.changed = changedKeys(plan);
     const outputs = plan.kind === "same" && old ? old.outputs : mockOutputs(args.type, args.name, effective);
     const entry: StateResource = {
       ...base,
@@ -506,6 +508,7 @@ export class HarnessEngine {
     const old = oldAny?.type === COMMAND_TYPE ? oldAny : undefined;
     const { plan, inputs } = planStep(old, newInputs, options, COMMAND_REPLACE_KEYS);
     reg.op = opOf(plan);
+    reg.changed = changedKeys(plan);
     const cmd = commandInputs(inputs);
     const r = { urn: base.urn, type: base.type, name: base.name };
     const previous = {
@@ -652,7 +655,15 @@ export class HarnessEngine {
     return this.result(null, [], error);
   }
 
+  /** A state file belongs to one stack, as a Pulumi checkpoint does. */
+  private otherStack(): string | null {
+    if (this.state.stack === this.req.stack || this.state.resources.length === 0) return null;
+    return `${this.req.stateFile} holds stack ${JSON.stringify(this.state.stack)}, not ${JSON.stringify(this.req.stack)}: use one state file per stack`;
+  }
+
   async up(): Promise<RunResult> {
+    const other = this.otherStack();
+    if (other !== null) return this.result(null, [], other);
     // Replaced copies a stopped update left behind go first.
     const leftover = this.state.resources.filter((r) => r.pendingDelete === true);
     if (leftover.length > 0) {
@@ -676,7 +687,7 @@ export class HarnessEngine {
     let programError: unknown = null;
     let outputs: JsonObject | null = null;
     let secretOutputs: string[] = [];
-    try {
+    const program = async (): Promise<void> => {
       const exported = await pulumi.runtime.runInPulumiStack(async () => {
         // As the nodejs language host does: require the program folder, call an exported
         // function, await what it returns.
@@ -686,25 +697,44 @@ export class HarnessEngine {
         const invoked = programExport instanceof Function ? (programExport as () => unknown)() : programExport;
         return (await invoked) as Record<string, unknown>;
       });
-      if (exported !== undefined) {
-        outputs = {};
-        for (const [k, v] of Object.entries(exported)) {
-          if (v === undefined) continue;
-          const resolved = await resolveDeep(v);
-          outputs[k] = resolved.value;
-          if (resolved.secret) secretOutputs.push(k);
-        }
-      } else {
-        outputs = {};
+      outputs = {};
+      for (const [k, v] of Object.entries(exported ?? {})) {
+        if (v === undefined) continue;
+        const resolved = await resolveDeep(v);
+        outputs[k] = resolved.value;
+        if (resolved.secret) secretOutputs.push(k);
       }
-    } catch (e) {
-      programError = e;
+    };
+    // Outputs of resources that never register (their dependency failed) stay pending
+    // for ever: when nothing is left to run, the program has stalled rather than finished.
+    let onIdle: (() => void) | null = null;
+    const stalled = new Promise<"stalled">((resolve) => {
+      onIdle = () => resolve("stalled");
+      process.once("beforeExit", onIdle);
+    });
+    const outcome = await Promise.race([
+      program().then(
+        () => "done" as const,
+        (e: unknown) => {
+          programError = e;
+          return "failed" as const;
+        },
+      ),
+      stalled,
+    ]);
+    if (onIdle) process.off("beforeExit", onIdle);
+    if (outcome === "stalled") {
+      programError = new Error(
+        "the program did not finish: some of its outputs never resolved (they wait on resources that failed or never registered)",
+      );
+      outputs = null;
     }
     // Let every registration under way finish (and be saved) before anything else.
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
-    await withTimeout(pulumi.runtime.disconnect(), 30_000).catch(() => undefined);
+    if (outcome !== "stalled") await withTimeout(pulumi.runtime.disconnect(), 30_000).catch(() => undefined);
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
-    process.off("unhandledRejection", onUnhandled);
+    // (The handler stays: rejections of outputs that depended on a failed resource may
+    // still surface while the deletes below run, and must not end the process.)
 
     if (programError === null && this.stackOutputs !== null) {
       // Prefer what the stack registered: the same values, with their secretness.
@@ -757,6 +787,10 @@ function opOf(plan: StepPlan): StepOp {
     case "replace":
       return "replace-create";
   }
+}
+
+function changedKeys(plan: StepPlan): string[] {
+  return plan.kind === "update" || plan.kind === "replace" ? plan.changed : [];
 }
 
 function newCommandId(name: string): string {

@@ -210,6 +210,23 @@ describe("a failing create", () => {
   });
 });
 
+describe("a failure that leaves the program's outputs pending", () => {
+  it("is reported as the resource's failure once nothing is left to run, not as a hang", async () => {
+    const dir = workDir();
+    const stateFile = path.join(dir, "stall.json");
+    try {
+      const r = await runUp({ programDir: path.join(TESTDATA, "failing"), stack: "stall", config: { dir, onlyAfter: true }, stateFile, runTimeoutSec: 60 });
+      expect(r.ok).toBe(false);
+      expect(r.error).toContain("command:local:Command (bad):");
+      expect(r.error).toContain("exit status 3");
+      expect(readState(stateFile)?.resources.filter((x) => x.type === COMMAND_TYPE).map((x) => x.name).sort()).toEqual(["first", "slow"]);
+    } finally {
+      await runDestroy({ stateFile });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("failAt injects a failure mid-up", () => {
   const dir = workDir();
   const stateFile = path.join(dir, "failat.json");

@@ -111,6 +111,8 @@ export interface RegistrationRecord {
   inputs: JsonObject;
   /** The step the engine took for it. */
   op: StepOp;
+  /** Input keys that differed from the stored ones (update or replace). */
+  changed: string[];
 }
 
 /** A diagnostic line: a command's stdout/stderr line as the provider logs it, or the engine's own. */

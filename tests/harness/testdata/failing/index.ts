@@ -40,4 +40,6 @@ const after = new command.local.Command(
   { dependsOn: [bad] },
 );
 
-export const out = pulumi.all([first.stdout, slow.stdout, bad.stdout, after.stdout]);
+// With onlyAfter, the only output waits on `after`, which never registers: the program
+// cannot finish on its own (as with Commands that depend on a failed one through dependsOn).
+export const out = cfg.getBoolean("onlyAfter") ? after.stdout : pulumi.all([first.stdout, slow.stdout, bad.stdout, after.stdout]);
