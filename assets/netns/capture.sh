@@ -42,9 +42,11 @@ done
 [ -d "$RUN" ] || die "run dir $RUN does not exist: is lab $NETNS_LAB up?"
 WHAT="${CLIENT_POD} (${CLIENT_POD_IP}, node ${CLIENT_NODE:-$CLIENT_NODE_NS}) -> ${SERVER_POD} (${SERVER_POD_IP}, node ${SERVER_NODE:-$SERVER_NODE_NS}), mode ${LAB_IPIP_MODE:-?}"
 
-# The server pod's HTTP server: reuse a running one, else start it detached.
+# The server pod's HTTP server: reuse a running one, else start it detached (own
+# session, stdin /dev/null, output to a log), its PID recorded at spawn.
 SERVER_PID_FILE="$RUN/$SERVER_POD_NS.http.pid"
-server_running() {
+SERVER_READY="$RUN/$SERVER_POD_NS.http.ready"
+server_alive() {
   local pid=""
   { read -r pid <"$SERVER_PID_FILE"; } 2>/dev/null || return 1
   is_digits "$pid" && alive "$pid" && cmdline_has "$pid" "$SERVER_PID_FILE"
@@ -52,13 +54,20 @@ server_running() {
 # Captures may run in parallel (one per scenario): the lock makes check-and-start atomic.
 exec 9>"$RUN/$SERVER_POD_NS.http.lock"
 flock -w 10 9 || die "could not lock $RUN/$SERVER_POD_NS.http.lock in 10 s"
-if ! server_running; then
-  rm -f -- "$SERVER_PID_FILE"
-  setsid -f "$PYTHON" -B "$HERE/podserver.py" serve --netns "$SERVER_POD_NS" --ip "$SERVER_POD_IP" --port 80 \
-    --name "$SERVER_POD" --pid-file "$SERVER_PID_FILE" </dev/null >>"$RUN/$SERVER_POD_NS.http.log" 2>&1 9>&-
+if ! server_alive || [ ! -e "$SERVER_READY" ]; then
+  STOPPING=()
+  [ ! -e "$SERVER_PID_FILE" ] || stop_pid_file "$SERVER_PID_FILE"
+  [ "${#STOPPING[@]}" -eq 0 ] || wait_stopped 2
+  rm -f -- "$SERVER_PID_FILE" "$SERVER_READY"
+  setsid "$PYTHON" -B "$HERE/podserver.py" serve --netns "$SERVER_POD_NS" --ip "$SERVER_POD_IP" --port 80 --name "$SERVER_POD" \
+    --pid-file "$SERVER_PID_FILE" --ready-file "$SERVER_READY" </dev/null >>"$RUN/$SERVER_POD_NS.http.log" 2>&1 9>&- &
+  SERVER_PID=$!
+  echo "$SERVER_PID" >"$SERVER_PID_FILE"
   deadline=$(($(now_us) + 5000000))
-  until server_running; do
-    (($(now_us) < deadline)) || die "the HTTP server of $SERVER_POD did not start: $(tail -n 5 "$RUN/$SERVER_POD_NS.http.log" 2>/dev/null)"
+  until [ -e "$SERVER_READY" ]; do
+    # Only alive: until it has exec'd python its command line is still this script's.
+    alive "$SERVER_PID" || die "the HTTP server of $SERVER_POD exited: $(tail -n 5 "$RUN/$SERVER_POD_NS.http.log" 2>/dev/null)"
+    (($(now_us) < deadline)) || die "the HTTP server of $SERVER_POD was not ready in 5 s: $(tail -n 5 "$RUN/$SERVER_POD_NS.http.log" 2>/dev/null)"
     sleep 0.02
   done
 fi
@@ -96,8 +105,23 @@ done
 
 # Traffic: ping, then one HTTP GET (curl when present, else podserver.py get).
 PING_CMD="ip netns exec $CLIENT_POD_NS ping -n -c $PINGS -i 0.2 -W 2 $SERVER_POD_IP"
+# What the nodes say about the path, for a failure message.
+path_report() {
+  local ns
+  STOPPING=()
+  for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS"; do [ ! -e "$RUN/$ns.tunl0.pid" ] || stop_pid_file "$RUN/$ns.tunl0.pid" USR1; done
+  sleep 0.2
+  for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS"; do
+    printf 'tunl0 of %s: %s; ' "$ns" "$(ip -n "$ns" -s -o link show tunl0 2>&1 | tr -s ' ' | cut -c1-400)"
+  done
+  printf 'route on %s: %s; ' "$CLIENT_NODE_NS" "$(ip -n "$CLIENT_NODE_NS" route get "$SERVER_POD_IP" 2>&1 | head -n 1)"
+  printf 'route on %s: %s; ' "$SERVER_NODE_NS" "$(ip -n "$SERVER_NODE_NS" route get "$CLIENT_POD_IP" 2>&1 | head -n 1)"
+  for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS"; do
+    [ ! -e "$RUN/$ns.tunl0.log" ] || printf 'tunl0 helper of %s: %s; ' "$ns" "$(tail -n 4 "$RUN/$ns.tunl0.log" | tr '\n' ' ')"
+  done
+}
 if ! PING_OUT=$($PING_CMD 2>&1); then
-  die "ping failed for $WHAT; ran: $PING_CMD; saw: $(printf '%s' "$PING_OUT" | tail -n 4 | tr '\n' ' ')"
+  die "ping failed for $WHAT; ran: $PING_CMD; saw: $(printf '%s' "$PING_OUT" | tail -n 4 | tr '\n' ' '); $(path_report)"
 fi
 PING_STAT=$(printf '%s\n' "$PING_OUT" | sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2\/\1/p')
 URL="http://$SERVER_POD_IP/"
@@ -117,7 +141,7 @@ else
   HTTP_CODE=$(printf '%s\n' "$HTTP_OUT" | head -n 1 | cut -d' ' -f1)
 fi
 if [ "$HTTP_CODE" != 200 ] || ! grep -qF "$SERVER_POD $SERVER_POD_IP" <<<"$HTTP_OUT"; then
-  die "HTTP GET failed for $WHAT; ran: $HTTP_CMD; saw: $(printf '%s' "$HTTP_OUT" | tr '\n' ' ')"
+  die "HTTP GET failed for $WHAT; ran: $HTTP_CMD; saw: $(printf '%s' "$HTTP_OUT" | tr '\n' ' '); $(path_report)"
 fi
 
 # Let the last ACKs reach the wire, then stop tcpdump by its PID.

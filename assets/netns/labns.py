@@ -2,9 +2,12 @@
 """Shared pieces of the netns lab's Python helpers (standard library only).
 
 As a module: `enter_netns(name)` moves the calling process into a lab namespace by its
-`ip netns` name (Python 3.11 has no os.setns, so libc's setns is called via ctypes), and
-`write_pid_file` / `remove_pid_file` give each detached helper its pid file, which is
-also its readiness signal: it is written only once the helper is ready.
+`ip netns` name (Python 3.11 has no os.setns, so libc's setns is called via ctypes);
+`write_ready_file` / `remove_ready_file` give each detached helper its readiness signal;
+its launcher records the PID itself at spawn, and `wait_until_recorded` / `recorded_pid`
+let the helper check that it is still the process its lab knows (an orphan of an
+interrupted launch is not); `still_in_netns` tells it whether its namespace still
+exists under its name.
 
 As a command: `labns.py sysctl` reads lines `NAMESPACE KEY VALUE` from stdin
 (KEY in sysctl's dotted form, e.g. `net.ipv4.conf.all.rp_filter`) and writes each value
@@ -17,6 +20,7 @@ import ctypes
 import os
 import re
 import sys
+import time
 
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = "/var/run/netns"
@@ -40,16 +44,16 @@ def enter_netns(name):
         os.close(fd)
 
 
-def write_pid_file(path, pid=None):
-    """Write the pid atomically (temp file + rename): a reader never sees half a pid."""
+def write_ready_file(path):
+    """Write this process's pid atomically (temp file + rename): the readiness signal."""
     tmp = "%s.%d.tmp" % (path, os.getpid())
     with open(tmp, "w") as f:
-        f.write("%d\n" % (os.getpid() if pid is None else pid))
+        f.write("%d\n" % os.getpid())
     os.rename(tmp, path)
 
 
-def remove_pid_file(path):
-    """Remove the pid file if it still names this process (a newer helper may own it)."""
+def remove_ready_file(path):
+    """Remove the ready file if it still names this process (a newer helper may own it)."""
     try:
         with open(path) as f:
             if f.read().strip() != str(os.getpid()):
@@ -57,6 +61,46 @@ def remove_pid_file(path):
         os.unlink(path)
     except OSError:
         pass
+
+
+def recorded_pid(pid_file):
+    """The PID a pid file holds, or None when it is missing or unreadable."""
+    try:
+        with open(pid_file) as f:
+            text = f.read().strip()
+        return int(text) if text.isdigit() else None
+    except OSError:
+        return None
+
+
+def wait_until_recorded(pid_file, timeout=5.0):
+    """Wait until the launcher has recorded this process in `pid_file`.
+
+    True once it names this PID; False when it names another process (a newer launch
+    superseded this one) or never appears (the lab was torn down while this process was
+    starting: the orphan of an interrupted launcher). Either way a False caller exits
+    before touching anything.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        pid = recorded_pid(pid_file)
+        if pid == os.getpid():
+            return True
+        if pid is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+
+
+def still_in_netns(name):
+    """True while the named namespace is the one this process lives in.
+
+    False once `ip netns del` removed the name, or a newer lab re-created it: the
+    process then serves a namespace nobody can reach and should exit.
+    """
+    try:
+        return os.stat(os.path.join(NETNS_DIR, name)).st_ino == os.stat("/proc/self/ns/net").st_ino
+    except OSError:
+        return False
 
 
 def sysctl_path(key):

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """The workload of a netns lab pod: what nginx on port 80 is in the kind lab.
 
-`podserver.py serve --netns NS --ip IP --name POD --pid-file FILE [--port 80]`
+`podserver.py serve --netns NS --ip IP --name POD --pid-file FILE --ready-file FILE [--port 80]`
   enters the pod's namespace, serves HTTP (the standard library's http.server) bound to
   the pod address, and answers every GET with one line naming the pod. Started detached
   (setsid, stdin /dev/null, output to a log file) by capture.sh when the server pod has no
-  server yet; the pid file is written once the socket listens (the readiness signal).
-  SIGTERM exits and removes the pid file.
+  server yet; capture.sh records the PID in the pid file at spawn, the server writes the
+  ready file once the socket listens. SIGTERM exits; so does the loss of its namespace.
 
 `podserver.py get --netns NS --url URL [--timeout 5]`
   the client side when curl is absent: one GET from inside the pod's namespace; prints
@@ -14,9 +14,12 @@
 """
 import argparse
 import http.server
+import os
 import signal
 import socketserver
 import sys
+import threading
+import time
 import urllib.request
 
 sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
@@ -60,15 +63,30 @@ class PodHTTPServer(http.server.ThreadingHTTPServer):
 
 
 def serve(args):
+    if not labns.wait_until_recorded(args.pid_file):
+        print("not the recorded server of %s (an interrupted or superseded start): exiting" % args.netns, file=sys.stderr)
+        return 0
     labns.enter_netns(args.netns)
     server = PodHTTPServer((args.ip, args.port), make_handler(args.name, args.ip))
-    labns.write_pid_file(args.pid_file)
+    if not labns.still_in_netns(args.netns):
+        print("namespace %s was deleted or re-created while starting" % args.netns, file=sys.stderr)
+        return 1
+    labns.write_ready_file(args.ready_file)
     print("listening on %s:%d in %s" % (args.ip, args.port, args.netns), file=sys.stderr, flush=True)
+    watchdog = threading.Thread(target=exit_when_netns_gone, args=(server, args.netns, args.pid_file), daemon=True)
+    watchdog.start()
     try:
         server.serve_forever()
     finally:
-        labns.remove_pid_file(args.pid_file)
+        labns.remove_ready_file(args.ready_file)
     return 0
+
+
+def exit_when_netns_gone(server, netns, pid_file):
+    while labns.still_in_netns(netns) and labns.recorded_pid(pid_file) == os.getpid():
+        time.sleep(1)
+    print("namespace %s is gone or another server was recorded: exiting" % netns, file=sys.stderr, flush=True)
+    server.shutdown()
 
 
 def get(args):
@@ -90,7 +108,8 @@ def main(argv):
     s.add_argument("--ip", required=True)
     s.add_argument("--port", type=int, default=80)
     s.add_argument("--name", required=True)
-    s.add_argument("--pid-file", required=True)
+    s.add_argument("--pid-file", required=True, help="where the launcher recorded this PID (identifies the server)")
+    s.add_argument("--ready-file", required=True, help="written with the PID once listening")
     g = sub.add_parser("get")
     g.add_argument("--netns", required=True)
     g.add_argument("--url", required=True)

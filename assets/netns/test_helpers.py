@@ -3,7 +3,9 @@
 Run: python3 -m unittest discover -s assets/netns -p 'test_*.py'  (jest runs it too).
 """
 import json
+import os
 import socket
+import tempfile
 import struct
 import sys
 import unittest
@@ -100,6 +102,37 @@ class Sysctl(unittest.TestCase):
         for bad in ["lab-n1 kernel.panic 1", "lab-n1 net.ipv4.ip_forward", "../x net.ipv4.ip_forward 1", "lab-n1 net.ipv4..x 1", "lab-n1 net.a/b 1", "lab-n1 net.ipv4.ip_forward yes"]:
             with self.assertRaises(ValueError, msg=bad):
                 labns.parse_sysctl_lines(bad)
+
+
+class PidFiles(unittest.TestCase):
+    def test_recorded_pid_and_waiting_for_it(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "n1.tunl0.pid")
+            self.assertIsNone(labns.recorded_pid(path))
+            self.assertFalse(labns.wait_until_recorded(path, timeout=0.05))  # never recorded: an orphan
+            with open(path, "w") as f:
+                f.write("%d\n" % os.getpid())
+            self.assertEqual(labns.recorded_pid(path), os.getpid())
+            self.assertTrue(labns.wait_until_recorded(path))
+            with open(path, "w") as f:
+                f.write("1\n")
+            self.assertFalse(labns.wait_until_recorded(path))  # another process was recorded
+
+    def test_ready_file_is_removed_only_by_its_writer(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "n1.tunl0.ready")
+            labns.write_ready_file(path)
+            self.assertEqual(labns.recorded_pid(path), os.getpid())
+            with open(path, "w") as f:
+                f.write("1\n")
+            labns.remove_ready_file(path)
+            self.assertTrue(os.path.exists(path))
+            labns.write_ready_file(path)
+            labns.remove_ready_file(path)
+            self.assertFalse(os.path.exists(path))
+
+    def test_a_namespace_that_does_not_exist_is_not_ours(self):
+        self.assertFalse(labns.still_in_netns("no-such-lab-ns-for-tests"))
 
 
 if __name__ == "__main__":

@@ -21,14 +21,18 @@ dropped, as Felix drops IPIP from non-nodes; the others lose their outer header 
 inner packet is written to the TUN, where the kernel receives it as if it came in on
 tunl0 and forwards it to the pod.
 
-Lifecycle: started detached by up.sh (setsid, stdin /dev/null, output to a log file).
-The pid file is written once the TUN is attached and the socket bound: it is the
-readiness signal. SIGHUP reloads routes and peers; SIGTERM/SIGINT exit and remove the
-pid file.
+Lifecycle: started detached by up.sh (setsid, stdin /dev/null, output to a log file),
+which records its PID in the pid file at once (down.sh checks, in /proc/PID/cmdline, that
+the PID still runs this helper with that pid file). The helper starts only once the pid
+file names it, writes the ready file once the TUN is attached and the socket bound, and
+exits by itself whenever the pid file names another process or its namespace is deleted
+or re-created: a helper orphaned by an interrupted up.sh does nothing, or stops within a
+second, instead of outliving its lab. SIGHUP reloads routes and peers; SIGUSR1 logs the packet counters; SIGTERM/SIGINT exit.
 
-Usage: tunl0_helper.py --netns NS --node-ip IP --peers FILE --pid-file FILE [--dev tunl0]
+Usage: tunl0_helper.py --netns NS --node-ip IP --peers FILE --pid-file FILE --ready-file FILE [--dev tunl0]
 """
 import argparse
+import errno
 import fcntl
 import json
 import os
@@ -154,7 +158,18 @@ class Helper:
 
     def open(self):
         tun = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC)
-        fcntl.ioctl(tun, TUNSETIFF, struct.pack("16sH", self.args.dev.encode(), IFF_TUN | IFF_NO_PI))
+        deadline = time.monotonic() + 3
+        while True:
+            try:
+                fcntl.ioctl(tun, TUNSETIFF, struct.pack("16sH", self.args.dev.encode(), IFF_TUN | IFF_NO_PI))
+                break
+            except OSError as e:
+                # EBUSY: another process still holds the TUN, e.g. an orphan of an
+                # interrupted up.sh, which exits within a second once it sees it is
+                # no longer the recorded helper.
+                if e.errno != errno.EBUSY or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         os.set_blocking(tun, False)
         sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, IPPROTO_IPIP)
         sock.bind((self.args.node_ip, 0))
@@ -200,18 +215,35 @@ class Helper:
             except OSError as e:
                 self.drop("write to %s: %s" % (self.args.dev, e.strerror))
 
+    def report(self):
+        log("packets out %d, in %d, dropped %d" % (self.counts["out"], self.counts["in"], self.drops))
+
+    def current(self):
+        """Still the helper the lab knows: recorded in the pid file, in the named namespace."""
+        return labns.recorded_pid(self.args.pid_file) == os.getpid() and labns.still_in_netns(self.args.netns)
+
     def run(self):
+        if not labns.wait_until_recorded(self.args.pid_file):
+            log("not the recorded helper of %s (an interrupted or superseded start): exiting" % self.args.netns)
+            return
         labns.enter_netns(self.args.netns)
         tun, sock = self.open()
         self.reload()
         signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_requested", True))
-        labns.write_pid_file(self.args.pid_file)
+        signal.signal(signal.SIGUSR1, lambda *_: self.report())
+        if not self.current():
+            log("namespace %s was deleted or re-created, or another helper was recorded, while starting: exiting" % self.args.netns)
+            return
+        labns.write_ready_file(self.args.ready_file)
         log("ready: %s in %s, node %s, %d routes, %d peers" % (self.args.dev, self.args.netns, self.args.node_ip, len(self.table), len(self.peers)))
         poller = select.poll()
         poller.register(tun, select.POLLIN)
         poller.register(sock.fileno(), select.POLLIN)
         while True:
             events = poller.poll(1000)
+            if not events and not self.current():
+                log("namespace %s is gone or another helper was recorded: exiting" % self.args.netns)
+                return
             if self.reload_requested:
                 self.reload_requested = False
                 self.reload()
@@ -228,7 +260,8 @@ def main(argv):
     p.add_argument("--netns", required=True)
     p.add_argument("--node-ip", required=True)
     p.add_argument("--peers", required=True, help="file of Calico node addresses, one a line")
-    p.add_argument("--pid-file", required=True)
+    p.add_argument("--pid-file", required=True, help="where the launcher recorded this PID (identifies the helper)")
+    p.add_argument("--ready-file", required=True, help="written with the PID once ready")
     p.add_argument("--dev", default="tunl0")
     args = p.parse_args(argv[1:])
 
@@ -245,7 +278,7 @@ def main(argv):
         log("failed: %s" % e)
         return 1
     finally:
-        labns.remove_pid_file(args.pid_file)
+        labns.remove_ready_file(args.ready_file)
     return 0
 
 

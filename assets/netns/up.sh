@@ -126,7 +126,13 @@ for i in "${!NODE_NS[@]}"; do
     echo "address add ${NODE_IP[$i]}/${NODE_PREFIX[$i]} dev net0"
     echo "link set net0 up"
     echo "route add default via ${NODE_GW[$i]} dev net0"
-    [ "$DATAPLANE" = kernel-ipip ] || echo "tuntap add dev tunl0 mode tun"
+    if [ "$DATAPLANE" = userspace-ipip ]; then
+      echo "tuntap add dev tunl0 mode tun"
+    elif ! ip -n "${NODE_NS[$i]}" link show tunl0 >/dev/null 2>&1; then
+      # The module is loaded but makes no fallback tunl0 in new namespaces
+      # (net.core.fb_tunnels_only_for_init_net): create the catch-all device by name.
+      echo "link add name tunl0 type ipip"
+    fi
     echo "link set tunl0 mtu $TUN_MTU up"
     echo "address add ${NODE_TUN[$i]}/32 dev tunl0"
     echo "link set ${CALI[$i]} up"
@@ -144,23 +150,29 @@ for ns in "${ALL_NS[@]}"; do ip -n "$ns" -batch "$RUN/batch/$ns"; done
 phase "addresses and routes"
 
 # 5. Userspace tunl0: one helper per node, fully detached (own session, stdin from
-#    /dev/null, output to a log) so it never holds the caller's pipes open; each writes
-#    its pid file once ready.
+#    /dev/null, output to a log) so it never holds the caller's pipes open. Its PID is
+#    recorded the moment it is spawned (setsid execs in place: a background job is no
+#    process-group leader), so even a run killed right here leaves nothing that down.sh
+#    cannot stop; each helper writes its ready file once it serves tunl0.
 printf '%s\n' "${NODE_IP[@]}" >"$RUN/peers"
 if [ "$DATAPLANE" = userspace-ipip ]; then
+  declare -A HELPER=()
   for i in "${!NODE_NS[@]}"; do
     ns=${NODE_NS[$i]}
-    setsid -f "$PYTHON" -B "$HERE/tunl0_helper.py" --netns "$ns" --node-ip "${NODE_IP[$i]}" \
-      --peers "$RUN/peers" --pid-file "$RUN/$ns.tunl0.pid" </dev/null >"$RUN/$ns.tunl0.log" 2>&1
+    setsid "$PYTHON" -B "$HERE/tunl0_helper.py" --netns "$ns" --node-ip "${NODE_IP[$i]}" --peers "$RUN/peers" \
+      --pid-file "$RUN/$ns.tunl0.pid" --ready-file "$RUN/$ns.tunl0.ready" </dev/null >"$RUN/$ns.tunl0.log" 2>&1 &
+    HELPER[$ns]=$!
+    echo "$!" >"$RUN/$ns.tunl0.pid"
   done
   deadline=$(($(now_us) + (10 + N / 4) * 1000000))
   while :; do
     waiting=()
-    for ns in "${NODE_NS[@]}"; do [ -e "$RUN/$ns.tunl0.pid" ] || waiting+=("$ns"); done
-    [ "${#waiting[@]}" -gt 0 ] || break
-    for ns in "${waiting[@]}"; do
-      ! grep -q "failed:" "$RUN/$ns.tunl0.log" 2>/dev/null || die "the tunl0 helper of $ns failed: $(tail -n 3 "$RUN/$ns.tunl0.log")"
+    for ns in "${NODE_NS[@]}"; do
+      [ ! -e "$RUN/$ns.tunl0.ready" ] || continue
+      alive "${HELPER[$ns]}" || die "the tunl0 helper of $ns exited: $(tail -n 3 "$RUN/$ns.tunl0.log")"
+      waiting+=("$ns")
     done
+    [ "${#waiting[@]}" -gt 0 ] || break
     (($(now_us) < deadline)) || die "tunl0 helpers not ready in time: ${waiting[*]}"
     sleep 0.02
   done
