@@ -33,8 +33,11 @@ export type Tunl0Choice = "auto" | "userspace";
  */
 export const ENV_PLAN_LIMIT = 64 * 1024;
 
-/** Namespace names suffixes the lab itself uses; a router may not take one of them. */
-const RESERVED_SUFFIX = /^(ul|[np]\d+)$/;
+/**
+ * The suffixes of the lab's own namespaces (`ul`, `n<k>`, `p<k>`): a router name that is
+ * or ends in one would make its namespace ambiguous.
+ */
+const RESERVED_SUFFIX = /(^|-)(ul|[np]\d+)$/;
 
 /** The lab's namespaces: all start with `<lab>-`, so two labs never share one. */
 export interface NetnsNames {
@@ -60,7 +63,7 @@ export function netnsNames(spec: LabSpec): NetnsNames {
   if (RESERVED_SUFFIX.test(spec.router.name)) {
     throw new Error(
       `topology.router.name: ${JSON.stringify(spec.router.name)} is not valid on the netns backend; ` +
-        "its namespace would clash with the lab's own (ul, n<number>, p<number>): choose another name, e.g. gw0",
+        "its namespace would clash with the lab's own (names ending in ul, n<number>, p<number>): choose another name, e.g. gw0",
     );
   }
   return {
