@@ -9,6 +9,7 @@ const spec = loadLabSpec();
 const built = new CalicoIpipLab(spec.name, { spec });
 
 export const lab = built.lab;
+export const router = built.router;
 export const nodes = built.nodes;
 export const pods = built.pods;
 export const captures = built.captures;

@@ -22,7 +22,8 @@ function capture(scenario: string, expected: CaptureResult["expected"], observed
 
 function outputs(captures: CaptureResult[]): LabOutputs {
   return {
-    lab: { name: "lab", backend: "netns", ipipMode: "CrossSubnet", podSubnet: "10.244.0.0/16", dataplane: "userspace-ipip" },
+    lab: { name: "lab", backend: "netns", ipipMode: "CrossSubnet", podSubnet: "10.244.0.0/16", dataplane: "userspace-ipip", mtu: 1500 },
+    router: { name: "gw0", interfaces: [{ name: "eth1", ip: "10.1.5.1", subnet: "10.1.5.0/24", segment: "br-pool0" }] },
     nodes: [{ name: "lab-control-plane", role: "control-plane", ip: "10.1.5.10", prefixLength: 24, subnet: "10.1.5.0/24", segment: "br-pool0" }],
     pods: [{ name: "pod-0", ip: "10.244.0.1", node: "lab-control-plane" }],
     captures,

@@ -116,7 +116,9 @@ export interface LabSpec {
 
 /** Stack outputs: the contract CI, `verify` and `report` read. */
 export interface LabOutputs {
-  lab: { name: string; backend: BackendName; ipipMode: IpipMode; podSubnet: string; dataplane: Dataplane };
+  lab: { name: string; backend: BackendName; ipipMode: IpipMode; podSubnet: string; dataplane: Dataplane; mtu: number };
+  /** The gateway and its address on each segment. */
+  router: { name: string; interfaces: { name: string; ip: string; subnet: string; segment: string }[] };
   nodes: { name: string; role: NodeSpec["role"]; ip: string; prefixLength: number; subnet: string; segment: string }[];
   pods: { name: string; ip: string; node: string }[];
   captures: CaptureResult[];

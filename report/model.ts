@@ -141,13 +141,13 @@ export interface BuildOptions {
 
 /** Builds the model, reading each capture's pcap (when it exists) for header stacks. */
 export async function buildReport(stacks: readonly StackInput[], options: BuildOptions = {}): Promise<ReportModel> {
-  const underlayMtu = options.underlayMtu ?? DEFAULT_UNDERLAY_MTU;
+  const underlayMtu = options.underlayMtu ?? stacks[0]?.outputs.lab.mtu ?? DEFAULT_UNDERLAY_MTU;
   const views: StackView[] = [];
   for (const s of stacks) {
     const captures: CaptureView[] = [];
     for (const [i, c] of s.outputs.captures.entries()) {
       const pcap = await samplePcap(c.pcap, [c.client.ip, c.server.ip]);
-      captures.push(captureView(i + 1, c, pcap, underlayMtu));
+      captures.push(captureView(i + 1, c, pcap, options.underlayMtu ?? s.outputs.lab.mtu ?? underlayMtu));
     }
     views.push({ name: s.name, outputs: s.outputs, topology: layoutTopology(s.outputs), captures, failures: s.outputs.captures.filter((c) => !c.pass) });
   }

@@ -105,7 +105,14 @@ export async function seedOutputs(o: SeedOptions): Promise<LabOutputs> {
     });
   }
   return {
-    lab: { name: o.labName ?? `calico-${o.mode === "Always" ? "ipip" : "crosssubnet"}`, backend: "netns", ipipMode: o.mode, podSubnet: "10.244.0.0/16", dataplane: "userspace-ipip" },
+    lab: { name: o.labName ?? `calico-${o.mode === "Always" ? "ipip" : "crosssubnet"}`, backend: "netns", ipipMode: o.mode, podSubnet: "10.244.0.0/16", dataplane: "userspace-ipip", mtu: 1500 },
+    router: {
+      name: "gw0",
+      interfaces: [
+        { name: "eth1", ip: "10.1.5.1", subnet: "10.1.5.0/24", segment: SEED_NODES[0].segment },
+        { name: "eth2", ip: "10.1.8.1", subnet: "10.1.8.0/24", segment: SEED_NODES[2].segment },
+      ],
+    },
     nodes: SEED_NODES.map((n) => ({ ...n })),
     pods: SEED_PODS.map((p) => ({ ...p })),
     captures,

@@ -37,7 +37,7 @@ export type PathStyle = "ipip" | "vxlan" | "none" | "unknown";
 
 export interface TopoGateway {
   box: Box;
-  /** Gateway addresses seen as next hops in the routes (may be empty: outputs do not list the router). */
+  /** The router's addresses (from `router` in the outputs, else next hops seen in the routes). */
   addresses: string[];
 }
 
@@ -227,7 +227,11 @@ export function layoutTopology(out: LabOutputs): TopologyLayout {
   }
   const width = Math.max(x - SEG_GAP + MARGIN, 2 * MARGIN + nodeW);
 
-  // Gateway addresses: next hops in the routes that are no node's address, per segment.
+  // Gateway addresses: the router's own, else next hops in the routes that are no node's address.
+  for (const iface of out.router?.interfaces ?? []) {
+    const seg = segments.find((s) => s.bridge === iface.segment);
+    if (seg) seg.gateway = iface.ip;
+  }
   const nodeIps = new Set(out.nodes.map((n) => n.ip));
   for (const c of out.captures) {
     for (const hop of nextHops([...c.routes.client, ...c.routes.server])) {

@@ -55,7 +55,12 @@ export function parseCaptureOutput(stdout: string): CaptureScriptResult {
     throw new Error(`the capture script's result lacks pcap, client {pod, ip} or server {pod, ip}: ${last.slice(0, 200)}`);
   }
   const routes = r.routes ?? { client: [], server: [] };
-  return { pcap: r.pcap, client: r.client!, server: r.server!, routes: { client: routes.client ?? [], server: routes.server ?? [] } };
+  return { pcap: r.pcap, client: r.client!, server: r.server!, routes: { client: routeLines(routes.client), server: routeLines(routes.server) } };
+}
+
+/** `ip route get` lines without the "cache" continuation line and blank lines it prints. */
+export function routeLines(lines: string[] | undefined): string[] {
+  return (lines ?? []).map((l) => l.trim()).filter((l) => l !== "" && l !== "cache");
 }
 
 /** Combine a scenario, what its script reported and what the packets showed. */

@@ -15,9 +15,13 @@ export interface CalicoIpipLabArgs {
 }
 
 /** The stack outputs that depend only on the spec. */
-export function specOutputs(spec: LabSpec): Pick<LabOutputs, "nodes"> & { lab: Omit<LabOutputs["lab"], "dataplane"> } {
+export function specOutputs(spec: LabSpec): Pick<LabOutputs, "nodes" | "router"> & { lab: Omit<LabOutputs["lab"], "dataplane"> } {
   return {
-    lab: { name: spec.name, backend: spec.backend, ipipMode: spec.ipipMode, podSubnet: spec.podSubnet },
+    lab: { name: spec.name, backend: spec.backend, ipipMode: spec.ipipMode, podSubnet: spec.podSubnet, mtu: spec.mtu },
+    router: {
+      name: spec.router.name,
+      interfaces: spec.subnets.map((s) => ({ name: s.routerInterface, ip: s.gateway, subnet: s.cidr, segment: s.bridge })),
+    },
     nodes: spec.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip, prefixLength: n.prefixLength, subnet: n.subnet, segment: n.segment })),
   };
 }
@@ -28,6 +32,7 @@ export function specOutputs(spec: LabSpec): Pick<LabOutputs, "nodes"> & { lab: O
  */
 export class CalicoIpipLab extends pulumi.ComponentResource {
   public readonly lab: pulumi.Output<LabOutputs["lab"]>;
+  public readonly router: pulumi.Output<LabOutputs["router"]>;
   public readonly nodes: pulumi.Output<LabOutputs["nodes"]>;
   public readonly pods: pulumi.Output<LabOutputs["pods"]>;
   public readonly captures: pulumi.Output<CaptureResult[]>;
@@ -49,10 +54,11 @@ export class CalicoIpipLab extends pulumi.ComponentResource {
     });
     const fixed = specOutputs(spec);
     this.lab = backend.dataplane.apply((dataplane: Dataplane) => ({ ...fixed.lab, dataplane }));
+    this.router = pulumi.output(fixed.router);
     this.nodes = pulumi.output(fixed.nodes);
     this.pods = backend.pods;
     this.captures = pulumi.all(runs.map((r) => r.result));
     this.verdict = this.captures.apply(overallVerdict);
-    this.registerOutputs({ lab: this.lab, nodes: this.nodes, pods: this.pods, captures: this.captures, verdict: this.verdict });
+    this.registerOutputs({ lab: this.lab, router: this.router, nodes: this.nodes, pods: this.pods, captures: this.captures, verdict: this.verdict });
   }
 }

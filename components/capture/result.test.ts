@@ -1,0 +1,116 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { analyzeFile } from "../../analysis";
+import { ETHERTYPE, frame, icmpEcho, ipv4, pcapFile } from "../../analysis/pcapWriter";
+import { buildLabSpec } from "../../lab/config";
+import { CaptureResult } from "../../lab/spec";
+import { captureEnvironment, captureResult, labFingerprint, overallVerdict, parseCaptureOutput, pcapPath, routeLines } from "./result";
+
+const spec = buildLabSpec({ ipipMode: "CrossSubnet", backend: "netns" }, { stack: "crosssubnet", cwd: "/lab" });
+const [n1, n2, n3] = spec.nodes;
+const [sameSubnet, crossSubnet] = spec.scenarios;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cil-capture-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** A pcap of echo requests from n1's pod to `server`'s pod, IPIP-wrapped between the nodes or plain. */
+function writePcap(name: string, server: typeof n2, wrapped: boolean, count = 3): string {
+  const records = Array.from({ length: count }, (_, i) => {
+    const inner = ipv4({ src: n1.pod.ip, dst: server.pod.ip, protocol: 1, payload: icmpEcho(7, i) });
+    const packet = wrapped ? ipv4({ src: n1.ip, dst: server.ip, protocol: 4, payload: inner }) : inner;
+    return { data: frame(1, ETHERTYPE.IPV4, packet) };
+  });
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, pcapFile({ linkType: 1 }, records));
+  return file;
+}
+
+function scriptOutput(pcap: string, server: typeof n2): string {
+  return `tcpdump: listening on net0\n${JSON.stringify({
+    pcap,
+    client: { pod: n1.pod.name, ip: n1.pod.ip },
+    server: { pod: server.pod.name, ip: server.pod.ip },
+    routes: { client: [`${server.pod.ip} via ${server.ip} dev tunl0 src ${n1.tunnelIp} uid 0 `, "    cache "], server: [] },
+  })}\n`;
+}
+
+describe("capture environment", () => {
+  it("names the pcap after the scenario under the stack's capture folder and carries the mode", () => {
+    const env = captureEnvironment(spec, crossSubnet, n1, n3);
+    expect(env).toMatchObject({
+      CAPTURE_PCAP: "/lab/captures/crosssubnet/cross-subnet.pcap",
+      CAPTURE_INTERFACE: "net0",
+      CAPTURE_MAX_PACKETS: "200",
+      CAPTURE_TIMEOUT: "10",
+      CLIENT_NODE: n1.name,
+      SERVER_NODE: n3.name,
+      LAB_IPIP_MODE: "CrossSubnet",
+    });
+    expect(pcapPath(spec, sameSubnet)).toBe("/lab/captures/crosssubnet/same-subnet.pcap");
+  });
+
+  it("changes its fingerprint when the lab's shape changes, not when only the mode does", () => {
+    const always = buildLabSpec({ ipipMode: "Always", backend: "netns" }, { stack: "crosssubnet", cwd: "/lab" });
+    const jumbo = buildLabSpec({ ipipMode: "CrossSubnet", backend: "netns", mtu: 9000 }, { stack: "crosssubnet", cwd: "/lab" });
+    expect(labFingerprint(always)).toBe(labFingerprint(spec));
+    expect(labFingerprint(jumbo)).not.toBe(labFingerprint(spec));
+  });
+});
+
+describe("parseCaptureOutput", () => {
+  it("takes the last line as the result and drops the 'cache' lines of ip route get", () => {
+    const r = parseCaptureOutput(scriptOutput("/p.pcap", n2));
+    expect(r.pcap).toBe("/p.pcap");
+    expect(r.server).toEqual({ pod: "pod-1", ip: n2.pod.ip });
+    expect(r.routes.client).toEqual([`${n2.pod.ip} via ${n2.ip} dev tunl0 src ${n1.tunnelIp} uid 0`]);
+    expect(routeLines(undefined)).toEqual([]);
+  });
+
+  it("says what it saw when the script's last line is not the result", () => {
+    expect(() => parseCaptureOutput("ping: connect: Network is unreachable")).toThrow(/last line is not JSON: "ping: connect: Network is unreachable"/);
+    expect(() => parseCaptureOutput('{"pcap": "/x"}')).toThrow(/lacks pcap, client \{pod, ip\} or server \{pod, ip\}/);
+  });
+});
+
+describe("captureResult", () => {
+  async function judge(server: typeof n2, scenario: typeof sameSubnet, wrapped: boolean, count = 3): Promise<CaptureResult> {
+    const pcap = writePcap(`${scenario.name}-${wrapped}-${count}.pcap`, server, wrapped, count);
+    return captureResult(spec, scenario, n1, server, parseCaptureOutput(scriptOutput(pcap, server)), await analyzeFile(pcap));
+  }
+
+  it("passes CrossSubnet's plain same-subnet path and its wrapped cross-subnet path", async () => {
+    const same = await judge(n2, sameSubnet, false);
+    expect(same).toMatchObject({ scenario: "same-subnet", expected: "none", observed: "none", outer: null, pass: true, reason: "", packets: 3 });
+    expect(same.client).toEqual({ pod: "pod-0", ip: n1.pod.ip, node: n1.name, nodeIp: n1.ip });
+    expect(same.point).toEqual({ node: n1.name, interface: "net0" });
+    const cross = await judge(n3, crossSubnet, true);
+    expect(cross).toMatchObject({ expected: "ipip", observed: "ipip", outer: { src: n1.ip, dst: n3.ip, protocol: 4 }, pass: true });
+  });
+
+  it("fails a same-subnet path that was wrapped, and an empty capture, saying why", async () => {
+    const wrapped = await judge(n2, sameSubnet, true);
+    expect(wrapped.pass).toBe(false);
+    expect(wrapped.observed).toBe("ipip");
+    expect(wrapped.reason).not.toBe("");
+    const empty = await judge(n3, crossSubnet, true, 0);
+    expect(empty).toMatchObject({ observed: "missing", pass: false });
+    expect(empty.reason).toContain("no packet between");
+  });
+
+  it("fails a damaged pcap with the offset where reading stopped", async () => {
+    const pcap = writePcap("cut.pcap", n3, true);
+    fs.truncateSync(pcap, fs.statSync(pcap).size - 5);
+    const r = captureResult(spec, crossSubnet, n1, n3, parseCaptureOutput(scriptOutput(pcap, n3)), await analyzeFile(pcap));
+    expect(r.pass).toBe(false);
+    expect(r.reason).toMatch(/the pcap is damaged at byte \d+/);
+  });
+});
+
+describe("overallVerdict", () => {
+  const c = (pass: boolean): CaptureResult => ({ pass }) as CaptureResult;
+  it("passes only with at least one capture, all passing", () => {
+    expect(overallVerdict([])).toBe("fail");
+    expect(overallVerdict([c(true), c(true)])).toBe("pass");
+    expect(overallVerdict([c(true), c(false)])).toBe("fail");
+  });
+});
