@@ -153,8 +153,15 @@ describe("layoutTopology on the seed lab", () => {
     expect(t.gateway.box.x + t.gateway.box.w).toBeLessThanOrEqual(t.width);
   });
 
-  it("learns gateway addresses from next hops that are no node's address", async () => {
+  it("takes the gateway addresses from the router in the outputs", async () => {
+    const t = layoutTopology(await seedOutputs({ mode: "Always", ...noPcaps }));
+    expect(t.segments.map((s) => s.gateway)).toEqual(["10.1.5.1", "10.1.8.1"]);
+    expect(t.gateway.addresses).toEqual(["10.1.5.1", "10.1.8.1"]);
+  });
+
+  it("learns gateway addresses from next hops that are no node's address when outputs lack the router", async () => {
     const o = await seedOutputs({ mode: "Always", ...noPcaps });
+    o.router = { name: "gw0", interfaces: [] };
     o.captures[0].routes.client = ["10.1.8.10 via 10.1.5.1 dev net0 src 10.1.5.10 uid 0"];
     const t = layoutTopology(o);
     expect(t.segments[0].gateway).toBe("10.1.5.1");
