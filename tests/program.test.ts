@@ -116,7 +116,9 @@ describe("the netns backend", () => {
     ]);
     expect(regs.some((r) => r.type.startsWith("docker:") || r.type.startsWith("kubernetes:"))).toBe(false);
     expect(byName(regs, "calico-crosssubnet-routes").dependencies.map(short)).toContain("calico-crosssubnet-topology");
-    expect(byName(regs, "calico-crosssubnet-cross-subnet-tcpdump").dependencies.map(short)).toContain("calico-crosssubnet-routes");
+    expect(byName(regs, "calico-crosssubnet-cross-subnet-tcpdump").dependencies.map(short)).toEqual(
+      expect.arrayContaining(["calico-crosssubnet-routes", "calico-crosssubnet-same-subnet-tcpdump"]),
+    );
   });
 });
 

@@ -34,11 +34,13 @@ export interface CaptureRunArgs {
 export class CaptureRun extends pulumi.ComponentResource {
   /** The scenario's result as it appears in the stack output `captures`. */
   public readonly result: pulumi.Output<CaptureResult>;
+  /** The Command that ran tcpdump and the traffic. */
+  public readonly tcpdump: command.local.Command;
 
   constructor(name: string, args: CaptureRunArgs, opts?: pulumi.ComponentResourceOptions) {
     super("calico-ipip-lab:capture:CaptureRun", name, {}, opts);
     const { spec, scenario, client, server, invocation } = args;
-    const run = new command.local.Command(
+    this.tcpdump = new command.local.Command(
       `${name}-tcpdump`,
       {
         create: bashScript(invocation.script),
@@ -47,7 +49,7 @@ export class CaptureRun extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: args.after },
     );
-    this.result = run.stdout.apply(async (stdout) => {
+    this.result = this.tcpdump.stdout.apply(async (stdout) => {
       const reported = parseCaptureOutput(stdout);
       const analysis = await analyzeFile(reported.pcap);
       return captureResult(spec, scenario, client, server, reported, analysis);

@@ -43,15 +43,21 @@ export class CalicoIpipLab extends pulumi.ComponentResource {
     const { spec } = args;
     const backend = BACKEND_FACTORIES[spec.backend](spec, this);
     const byIndex = new Map(spec.nodes.map((n) => [n.index, n]));
-    const runs = spec.scenarios.map((scenario) => {
+    // One capture at a time: scenarios sharing a client node would otherwise see each
+    // other's packets on its net0.
+    const runs: CaptureRun[] = [];
+    for (const scenario of spec.scenarios) {
       const client = byIndex.get(scenario.client)!;
       const server = byIndex.get(scenario.server)!;
-      return new CaptureRun(
-        `${name}-${scenario.name}`,
-        { spec, scenario, client, server, invocation: backend.capture(scenario, client, server), after: backend.ready },
-        { parent: this },
+      const previous = runs.length > 0 ? [runs[runs.length - 1].tcpdump] : [];
+      runs.push(
+        new CaptureRun(
+          `${name}-${scenario.name}`,
+          { spec, scenario, client, server, invocation: backend.capture(scenario, client, server), after: [...backend.ready, ...previous] },
+          { parent: this },
+        ),
       );
-    });
+    }
     const fixed = specOutputs(spec);
     this.lab = backend.dataplane.apply((dataplane: Dataplane) => ({ ...fixed.lab, dataplane }));
     this.router = pulumi.output(fixed.router);
