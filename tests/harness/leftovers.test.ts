@@ -6,7 +6,7 @@ import { spawn, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { describeLeftovers, findLeftovers, labNamespaceInodes, removeLeftovers } from "./leftovers";
+import { describeLeftovers, findLeftovers, labNamespaceInodes, mentionsLab, removeLeftovers } from "./leftovers";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
@@ -18,6 +18,18 @@ function hasIp(): boolean {
     return false;
   }
 }
+
+describe("mentionsLab", () => {
+  it("matches the lab's own names, not another lab's or the project's shared run folder", () => {
+    expect(mentionsLab("python3 tunl0_helper.py --netns calico-ipip-n1", "calico-ipip")).toBe(true);
+    expect(mentionsLab("/run/calico-ipip-lab/calico-ipip/n1.pid", "calico-ipip")).toBe(true);
+    expect(mentionsLab("tcpdump -w /tmp/calico-ipip.pcap", "calico-ipip")).toBe(true);
+    expect(mentionsLab("python3 podserver.py --pid-file /run/calico-ipip-lab/calico-crosssubnet/p2.pid", "calico-ipip")).toBe(false);
+    expect(mentionsLab("/run/calico-ipip-lab", "calico-ipip")).toBe(false);
+    expect(mentionsLab("calico-ipip2-n1", "calico-ipip")).toBe(false);
+    expect(mentionsLab("/tmp/calico-ipip-lab-report-e2e", "calico-ipip")).toBe(false);
+  });
+});
 
 describe("findLeftovers", () => {
   const lab = `lefttest-${process.pid}`;

@@ -48,7 +48,7 @@ export function netnsNames(): string[] {
 
 /** Namespaces of the lab: every `ip netns` name starting with the lab name. */
 export function labNamespaces(labName: string): string[] {
-  return netnsNames().filter((n) => n.startsWith(labName));
+  return netnsNames().filter((n) => mentionsLab(n, labName));
 }
 
 /** Inodes of the lab's namespaces (record them while the lab runs, check them after destroy). */
@@ -117,6 +117,21 @@ function hostLinks(): string[] {
   }
 }
 
+/** The project's own prefix (its run folder, its tests' temp folders): no one lab's. */
+const PROJECT_PREFIX = "calico-ipip-lab";
+
+/**
+ * True when `text` names the lab as a word of its own (`calico-ipip`, `calico-ipip-n1`,
+ * `calico-ipip.pcap`), not as part of another name: lab `calico-ipip` must not match
+ * `calico-ipip-lab` (the project's run folder) nor lab `calico-ipip2`.
+ */
+export function mentionsLab(text: string, labName: string): boolean {
+  const projects = (t: string): boolean => !labName.startsWith(PROJECT_PREFIX) && (t === PROJECT_PREFIX || t.startsWith(`${PROJECT_PREFIX}-`));
+  return text
+    .split(/[\s/=:,]+/)
+    .some((t) => !projects(t) && (t === labName || t.startsWith(`${labName}-`) || t.startsWith(`${labName}.`)));
+}
+
 function scan(dir: string, labName: string, depth: number, ignore: string[], found: Set<string>): void {
   let names: string[];
   try {
@@ -129,7 +144,7 @@ function scan(dir: string, labName: string, depth: number, ignore: string[], fou
     if (ignore.some((i) => full === i || full.startsWith(i + path.sep))) continue;
     // A folder holding an ignored path is looked into rather than reported whole.
     const holdsIgnored = ignore.some((i) => i.startsWith(full + path.sep));
-    if (name.includes(labName) && !holdsIgnored) {
+    if (mentionsLab(name, labName) && !holdsIgnored) {
       found.add(full);
       continue;
     }
@@ -162,7 +177,7 @@ export function findLeftovers(q: LeftoverQuery): Leftovers {
   for (const p of processes()) {
     if (skip.has(p.pid)) continue;
     let why = "";
-    if (p.cmdline.includes(q.labName)) why = `its command line mentions ${q.labName}`;
+    if (mentionsLab(p.cmdline, q.labName)) why = `its command line mentions ${q.labName}`;
     else if (wanted.some((w) => p.cmdline.includes(w))) why = "its command line mentions the lab's run folder";
     else if (inodes.has(p.netns)) why = `it still lives in one of the lab's network namespaces (${p.netns})`;
     if (why !== "") procs.push({ pid: p.pid, cmdline: p.cmdline, why });
