@@ -4,6 +4,7 @@
  * browser.
  */
 import { promises as fsp } from "fs";
+import * as os from "os";
 import * as path from "path";
 import { pathToFileURL } from "url";
 import { chromium, BrowserContext, Page } from "playwright-core";
@@ -19,6 +20,27 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+
+/** Set to keep a browser test's report and screenshots for a human to look at. */
+export const KEEP_ENV = "REPORT_KEEP_SCREENSHOTS";
+
+/** A fresh folder for a browser test's report, screenshots and profiles. */
+export async function artefactDir(label: string): Promise<string> {
+  return fsp.mkdtemp(path.join(os.tmpdir(), `cil-${label}-`));
+}
+
+/** Removes the test's folder, or, with REPORT_KEEP_SCREENSHOTS set, keeps it (less the profiles) and says where. */
+export async function finishArtefacts(dir: string): Promise<void> {
+  if (process.env[KEEP_ENV] === undefined) {
+    await fsp.rm(dir, { recursive: true, force: true });
+    return;
+  }
+  for (const e of await fsp.readdir(dir).catch(() => [] as string[])) {
+    if (e.startsWith("profile-") || e.endsWith(".state.json")) await fsp.rm(path.join(dir, e), { recursive: true, force: true });
+  }
+  // eslint-disable-next-line no-console
+  console.log(`report and screenshots kept in ${dir}`);
+}
 
 /** A browser with a fresh profile in `dir`; never downloads one. */
 export async function openBrowser(dir: string, colorScheme: "light" | "dark" = "light"): Promise<BrowserContext> {

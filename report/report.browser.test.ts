@@ -1,14 +1,13 @@
 /**
  * End to end in a real browser: generate the report from both seed stacks (pcaps built
  * byte by byte), open it from disk in headless Chromium, check that the key elements are
- * there and visible, and save screenshots (light, dark, print, a failing report) under
- * os.tmpdir()/calico-ipip-lab-report-browser/ for a human to look at.
+ * there and visible, and take screenshots (light, dark, print, a failing report); set
+ * REPORT_KEEP_SCREENSHOTS=1 to keep them for a human to look at (the path is printed).
  */
-import { existsSync, promises as fsp } from "fs";
-import * as os from "os";
+import { existsSync } from "fs";
 import * as path from "path";
 import type { BrowserContext } from "playwright-core";
-import { CHROMIUM, openBrowser, openReport } from "./browser";
+import { artefactDir, CHROMIUM, finishArtefacts, openBrowser, openReport } from "./browser";
 import { generateReport } from "./index";
 import { seedOutputs } from "./testFixtures";
 
@@ -19,14 +18,13 @@ if (!haveChromium) {
 }
 
 (haveChromium ? describe : describe.skip)("the report in Chromium", () => {
-  const dir = path.join(os.tmpdir(), "calico-ipip-lab-report-browser");
+  let dir: string;
   let html: string;
   let failingHtml: string;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    await fsp.rm(dir, { recursive: true, force: true });
-    await fsp.mkdir(dir, { recursive: true });
+    dir = await artefactDir("report-browser");
     const ipip = await seedOutputs({ mode: "Always", captureDir: path.join(dir, "captures", "ipip") });
     const cross = await seedOutputs({ mode: "CrossSubnet", captureDir: path.join(dir, "captures", "crosssubnet") });
     ({ html } = await generateReport({
@@ -42,8 +40,7 @@ if (!haveChromium) {
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
-    // Keep the report and the screenshots; drop the browser profiles.
-    for (const e of await fsp.readdir(dir)) if (e.startsWith("profile-")) await fsp.rm(path.join(dir, e), { recursive: true, force: true });
+    await finishArtefacts(dir);
   });
 
   it("shows both topologies, every node and pod, one row per scenario and the verdicts", async () => {

@@ -10,14 +10,13 @@
  * REPORT_E2E_PROGRAM_DIR names another.
  */
 import { existsSync, promises as fsp } from "fs";
-import * as os from "os";
 import * as path from "path";
 import { describeLeftovers, findLeftovers, loadStackConfig, removeLeftovers, runDestroy, runUp } from "../tests/harness";
 import type { RunResult } from "../tests/harness";
 import { labNamespaceInodes } from "../tests/harness/leftovers";
 import type { LabOutputs } from "../lab/spec";
 import { checkOutputs, generateReport } from "./index";
-import { CHROMIUM, openBrowser, openReport } from "./browser";
+import { artefactDir, CHROMIUM, finishArtefacts, openBrowser, openReport } from "./browser";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const haveChromium = existsSync(CHROMIUM);
@@ -39,17 +38,17 @@ interface Lab {
 }
 
 (why ? describe.skip : describe)("report from both shipped stacks on the netns backend", () => {
-  const out = path.join(os.tmpdir(), "calico-ipip-lab-report-e2e");
+  let out: string;
   const labs: Lab[] = STACKS.map((stack, i) => ({
     stack,
     labName: `rpe${process.pid}-${"ab"[i]}`,
-    stateFile: path.join(out, `${stack}.state.json`),
+    stateFile: "",
     inodes: [],
   }));
 
   beforeAll(async () => {
-    await fsp.rm(out, { recursive: true, force: true });
-    await fsp.mkdir(out, { recursive: true });
+    out = await artefactDir("report-e2e");
+    for (const l of labs) l.stateFile = path.join(out, `${l.stack}.state.json`);
     await Promise.all(
       labs.map(async (l) => {
         const config = { ...loadStackConfig(programDir, l.stack), backend: "netns", labName: l.labName, capture: { dir: path.join(out, "captures", l.stack) } };
@@ -71,10 +70,7 @@ interface Lab {
         removeLeftovers(left);
       }
     }
-    // The report and its screenshot stay for a human to look at; profiles and state go.
-    for (const e of await fsp.readdir(out).catch(() => [] as string[])) {
-      if (e.startsWith("profile-") || e.endsWith(".state.json")) await fsp.rm(path.join(out, e), { recursive: true, force: true });
-    }
+    await finishArtefacts(out);
     expect(problems).toEqual([]);
   }, 600_000);
 

@@ -80,10 +80,12 @@ export function topologySvg(t: TopologyLayout, id: string, caption: string): str
   );
   // Bridges.
   for (const s of t.segments) {
-    const label = `${s.bridge} · ${s.subnet}${s.gateway ? ` · gw ${s.gateway}` : ""}`;
+    const label = `${s.bridge} · ${s.subnet}`;
+    // The gateway's address sits by its link, right of where that link meets the bridge.
+    const gatewayLabel = s.gateway ? `<text class="sub" x="${n(s.uplinkX + 6)}" y="${n(s.y - 8)}">${e(fit(`gw ${s.gateway}`, s.x2 - s.uplinkX - 6, 11))}</text>` : "";
     out.push(
       `<g class="bridge" data-segment="${e(s.bridge)}"><rect x="${n(s.x1)}" y="${n(s.y)}" width="${n(s.x2 - s.x1)}" height="8" rx="4"/>`,
-      `<text x="${n(s.x1)}" y="${n(s.y - 8)}">${e(fit(label, s.uplinkX - s.x1 - 8 > 140 ? s.uplinkX - s.x1 - 8 : s.x2 - s.x1, 12))}</text></g>`,
+      `<text x="${n(s.x1)}" y="${n(s.y - 8)}">${e(fit(label, s.uplinkX - s.x1 - 8 > 140 ? s.uplinkX - s.x1 - 8 : s.x2 - s.x1, 12))}</text>${gatewayLabel}</g>`,
     );
   }
   // Nodes.
