@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import { HarnessEngine } from "./engine";
-import { ChildRequest, RunResult } from "./types";
+import { ChildRequest, emptyResult, RunResult } from "./types";
 
 async function main(): Promise<void> {
   const requestFile = process.argv[2];
@@ -24,19 +24,7 @@ async function main(): Promise<void> {
     const engine = new HarnessEngine(req);
     result = req.mode === "destroy" ? await engine.destroy() : await engine.up();
   } catch (e) {
-    result = {
-      mode: req.mode,
-      ok: false,
-      error: `harness: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
-      outputs: null,
-      secretOutputs: [],
-      registrations: [],
-      operations: [],
-      log: [],
-      programStdout: "",
-      programStderr: "",
-      durationMs: 0,
-    };
+    result = emptyResult(req.mode, `harness: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   }
   fs.writeFileSync(req.resultFile, JSON.stringify(result));
   // Like the Pulumi CLI at the end of an update: the run is over, whatever is still pending.

@@ -161,7 +161,7 @@ export function optionsOf(req: RegisterResourceRequest): ResourceOptionsRecord {
   };
 }
 
-const NO_OPTIONS: ResourceOptionsRecord = {
+export const NO_OPTIONS: ResourceOptionsRecord = {
   deleteBeforeReplace: false,
   replaceOnChanges: [],
   ignoreChanges: [],

@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { projectName, toCliConfig } from "./config";
 import { readStateFile } from "./engine";
-import { ChildRequest, HarnessState, RunResult, RunSettings } from "./types";
+import { ChildRequest, emptyResult, HarnessState, RunResult, RunSettings } from "./types";
 
 const CHILD = path.join(__dirname, "child.ts");
 /** Cap on the program output kept in a result. */
@@ -86,19 +86,7 @@ export async function runDestroy(opts: DestroyOptions): Promise<RunResult> {
   const stateFile = path.resolve(opts.stateFile);
   const state = readStateFile(stateFile);
   if (state === null) {
-    return {
-      mode: "destroy",
-      ok: true,
-      error: null,
-      outputs: null,
-      secretOutputs: [],
-      registrations: [],
-      operations: [],
-      log: [],
-      programStdout: "",
-      programStderr: "",
-      durationMs: 0,
-    };
+    return emptyResult("destroy", null);
   }
   return spawnChild(
     {
@@ -190,19 +178,7 @@ async function spawnChild(request: ChildRequest, settings: RunSettings & { runTi
       : exit.error
         ? `could not start: ${exit.error.message}`
         : `the harness process exited (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}) without a result`;
-    result = {
-      mode: request.mode,
-      ok: false,
-      error: `harness: ${why}\n${stderr.slice(-4000)}`,
-      outputs: null,
-      secretOutputs: [],
-      registrations: [],
-      operations: [],
-      log: [],
-      programStdout: "",
-      programStderr: "",
-      durationMs: 0,
-    };
+    result = emptyResult(request.mode, `harness: ${why}\n${stderr.slice(-4000)}`);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
   return { ...result, programStdout: stdout, programStderr: stderr, durationMs: Date.now() - started };

@@ -19,19 +19,10 @@ import {
   topLevelKey,
   trimOutput,
 } from "./provider";
+import { NO_OPTIONS } from "./engine";
 import { JsonObject, ResourceOptionsRecord, StateResource } from "./types";
 
-const OPTIONS: ResourceOptionsRecord = {
-  deleteBeforeReplace: false,
-  replaceOnChanges: ["triggers[*]"],
-  ignoreChanges: [],
-  additionalSecretOutputs: [],
-  retainOnDelete: false,
-  protect: false,
-  deletedWith: "",
-  customTimeouts: { create: "", update: "", delete: "" },
-  replacementTrigger: null,
-};
+const OPTIONS: ResourceOptionsRecord = { ...NO_OPTIONS, replaceOnChanges: ["triggers[*]"] };
 
 function resource(name: string, inputs: JsonObject, extra: Partial<StateResource> = {}): StateResource {
   return {

@@ -172,3 +172,20 @@ export interface RunResult {
   programStderr: string;
   durationMs: number;
 }
+
+/** A result with nothing in it: a destroy of an empty stack, or a run that could not start. */
+export function emptyResult(mode: RunResult["mode"], error: string | null): RunResult {
+  return {
+    mode,
+    ok: error === null,
+    error,
+    outputs: null,
+    secretOutputs: [],
+    registrations: [],
+    operations: [],
+    log: [],
+    programStdout: "",
+    programStderr: "",
+    durationMs: 0,
+  };
+}
