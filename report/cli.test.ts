@@ -74,7 +74,7 @@ describe("main", () => {
       [[], /give at least one --stack NAME or --outputs FILE/],
       [["--frobnicate"], /unknown argument/],
       [["--outputs", path.join(dir, "missing.json")], /missing\.json: cannot read it: no such file/],
-      [["--outputs", bad], /bad\.json: the outputs do not follow the LabOutputs contract.*lab\.backend is missing/s],
+      [["--outputs", bad], /bad\.json: the outputs do not follow the LabOutputs contract.*lab\.backend: expected one of "kind", "netns", got nothing/s],
       [["--outputs", ipipJson, "--outputs", ipipJson], /stack ipip is given twice/],
     ];
     for (const [argv, re] of cases) {

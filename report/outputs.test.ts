@@ -37,16 +37,17 @@ describe("checkOutputs", () => {
     expect(err).toBeInstanceOf(InputError);
     const msg = (err as Error).message;
     expect(msg).toMatch(/^stack ipip: the outputs do not follow the LabOutputs contract/);
-    expect(msg).toContain('lab.ipipMode is the string "Sometimes"; expected one of Always, CrossSubnet');
-    expect(msg).toContain("nodes[1].ip is missing; expected a string");
-    expect(msg).toContain('captures[0].client is the string "pod-0"; expected an object');
-    expect(msg).toContain("captures[1].outer.protocol is missing; expected a number");
-    expect(msg).toContain("captures[1].routes.server[0] is the number 1; expected a string");
-    expect(msg).toContain('the outputs.verdict is the string "ok"; expected one of pass, fail');
+    expect(msg).toContain('lab.ipipMode: expected one of "Always", "CrossSubnet", got string "Sometimes"');
+    expect(msg).toContain("nodes[1].ip: expected an IPv4 address, got nothing (missing)");
+    expect(msg).toContain('captures[0].client: expected an object, got string "pod-0"');
+    expect(msg).toContain('captures[1].outer.src: expected an IPv4 address, got string "a"');
+    expect(msg).toContain("captures[1].outer.protocol: expected an integer from 0 to 255, got nothing (missing)");
+    expect(msg).toContain("captures[1].routes.server[0]: expected a string, got number 1");
+    expect(msg).toContain('verdict: expected one of "pass", "fail", got string "ok"');
   });
 
   it("rejects things that are not outputs at all", () => {
-    expect(() => checkOutputs([], "f")).toThrow(/the outputs is an array; expected an object/);
+    expect(() => checkOutputs([], "f")).toThrow(/outputs: expected an object, got an array/);
     expect(() => checkOutputs({ lab: {}, nodes: [], pods: [], captures: [], verdict: "fail" }, "f")).toThrow(/nodes is empty/);
   });
 
