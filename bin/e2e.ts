@@ -16,9 +16,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { describeLeftovers, readState, runDestroy, runUp } from "../tests/harness";
-import { LabFootprint, labFootprint, labLeftovers, labNameFor, labNameOf, netnsStackConfig, REPO_DIR } from "../tests/harness/lab";
-import { JsonObject, RunResult } from "../tests/harness/types";
+import { readState, runDestroy, runUp } from "../harness";
+import { JsonObject, RunResult } from "../harness/types";
+import { LabFootprint, labFootprint, labLeftovers, labNameFor, labNameOf, netnsStackConfig, REPO_DIR } from "../leftovers/lab";
+import { describeLeftovers } from "../leftovers/leftovers";
 
 interface Args {
   stack: string;

@@ -1,6 +1,6 @@
 /**
  * The report on real outputs: both shipped stacks (Pulumi.ipip.yaml, Pulumi.crosssubnet.yaml)
- * brought up on the netns backend by the executing harness (tests/harness) with unique lab
+ * brought up on the netns backend by the executing harness (harness/) with unique lab
  * names, the report generated from their outputs and opened in headless Chromium, then
  * both destroyed and the host checked for leftovers.
  *
@@ -11,9 +11,9 @@
  */
 import { existsSync, promises as fsp } from "fs";
 import * as path from "path";
-import { describeLeftovers, findLeftovers, loadStackConfig, removeLeftovers, runDestroy, runUp } from "../tests/harness";
-import type { RunResult } from "../tests/harness";
-import { labNamespaceInodes } from "../tests/harness/leftovers";
+import { loadStackConfig, runDestroy, runUp } from "../harness";
+import type { RunResult } from "../harness";
+import { describeLeftovers, findLeftovers, labNamespaceInodes, removeLeftovers } from "../leftovers/leftovers";
 import type { LabOutputs } from "../lab/spec";
 import { checkOutputs, generateReport } from "./index";
 import { artefactDir, CHROMIUM, finishArtefacts, openBrowser, openReport } from "./browser";

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { fullKey, loadStackConfig, projectName, RegistrationRecord, runPreview } from "./harness";
+import { fullKey, loadStackConfig, projectName, RegistrationRecord, runPreview } from "../harness";
 
 const PROGRAM_DIR = path.resolve(__dirname, "..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cil-program-"));

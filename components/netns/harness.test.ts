@@ -1,5 +1,5 @@
 /**
- * The netns backend through the executing harness (tests/harness): the Commands run as
+ * The netns backend through the executing harness (harness/): the Commands run as
  * @pulumi/command would run them, in dependency order, with the harness checking that no
  * helper holds a command's pipes open. Proves: up in mode Always gives IPIP on both
  * paths; switching the stack to CrossSubnet updates only the routes Command (and the
@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runDestroy, runUp } from "../../tests/harness";
+import { runDestroy, runUp } from "../../harness";
 import { buildLabSpec } from "../../lab/config";
 import { CaptureResult } from "../../lab/spec";
 import { DirectLab } from "./direct";

@@ -10,9 +10,10 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { describeLeftovers, readState, removeLeftovers, runDestroy, runPreview, runUp } from "../harness";
-import { LabFootprint, labFootprint, labLeftovers, netnsStackConfig, REPO_DIR } from "../harness/lab";
-import { RunResult } from "../harness/types";
+import { readState, runDestroy, runPreview, runUp } from "../../harness";
+import { RunResult } from "../../harness/types";
+import { LabFootprint, labFootprint, labLeftovers, netnsStackConfig, REPO_DIR } from "../../leftovers/lab";
+import { describeLeftovers, removeLeftovers } from "../../leftovers/leftovers";
 import { expectedEncapsulation } from "../../lab/expect";
 import { CaptureResult, IpipMode, LabOutputs } from "../../lab/spec";
 

@@ -4,13 +4,13 @@
  * after destroy.
  */
 import * as path from "path";
-import { defaultLabName } from "../../lab/names";
-import { fullKey, loadStackConfig, projectName } from "./config";
+import { defaultLabName } from "../lab/names";
+import { fullKey, loadStackConfig, projectName } from "../harness/config";
+import { Json, JsonObject } from "../harness/types";
 import { findLeftovers, labNamespaceInodes, Leftovers } from "./leftovers";
-import { Json, JsonObject } from "./types";
 
 /** The repository root: the Pulumi program folder. */
-export const REPO_DIR = path.resolve(__dirname, "..", "..");
+export const REPO_DIR = path.resolve(__dirname, "..");
 
 /**
  * A shipped stack's config (Pulumi.yaml defaults, then Pulumi.<stack>.yaml), then `extra`

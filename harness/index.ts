@@ -6,6 +6,4 @@
 export { runUp, runPreview, runDestroy, readState } from "./harness";
 export type { UpOptions, DestroyOptions } from "./harness";
 export { loadStackConfig, toCliConfig, projectName, fullKey } from "./config";
-export { findLeftovers, describeLeftovers, removeLeftovers } from "./leftovers";
-export type { LeftoverQuery, Leftovers } from "./leftovers";
 export * from "./types";

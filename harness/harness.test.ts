@@ -11,7 +11,7 @@ import { COMMAND_TYPE, RunResult, STACK_TYPE } from "./types";
 jest.setTimeout(120_000);
 
 const TESTDATA = path.join(__dirname, "testdata");
-const REPO = path.resolve(__dirname, "..", "..");
+const REPO = path.resolve(__dirname, "..");
 
 function workDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "harness-test-"));

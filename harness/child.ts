@@ -1,6 +1,6 @@
 /**
  * Entry point of one harness run in a fresh node process:
- *   node -r ts-node/register/transpile-only tests/harness/child.ts <request.json>
+ *   node -r ts-node/register/transpile-only harness/child.ts <request.json>
  * Started by harness.ts in its own process group, with the program folder as working
  * directory, like the language host and the provider under `pulumi up`.
  */
