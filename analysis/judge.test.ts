@@ -1,4 +1,4 @@
-import { expectedEncapsulation } from "../lab/expect";
+import { expectedEncapsulation, ipipOnly } from "../lab/expect";
 import { FileAnalysis, Flow, judgeScenario } from "./index";
 
 const C = "10.244.0.1";
@@ -105,8 +105,8 @@ describe("judgeScenario", () => {
     const n3 = { name: "n3", ip: "10.1.8.10", prefixLength: 24 };
     const plain = analysis([flow("none", C, S, 4)]);
     const wrapped = analysis([flow("ipip", C, S, 4, fwd)]);
-    expect(judgeScenario(plain, C, S, expectedEncapsulation("CrossSubnet", n1, n2)).pass).toBe(true);
-    expect(judgeScenario(wrapped, C, S, expectedEncapsulation("CrossSubnet", n1, n3)).pass).toBe(true);
-    expect(judgeScenario(plain, C, S, expectedEncapsulation("Always", n1, n2)).pass).toBe(false);
+    expect(judgeScenario(plain, C, S, expectedEncapsulation(ipipOnly("CrossSubnet"), n1, n2)).pass).toBe(true);
+    expect(judgeScenario(wrapped, C, S, expectedEncapsulation(ipipOnly("CrossSubnet"), n1, n3)).pass).toBe(true);
+    expect(judgeScenario(plain, C, S, expectedEncapsulation(ipipOnly("Always"), n1, n2)).pass).toBe(false);
   });
 });

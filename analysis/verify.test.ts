@@ -22,9 +22,9 @@ function capture(scenario: string, expected: CaptureResult["expected"], observed
 
 function outputs(captures: CaptureResult[]): LabOutputs {
   return {
-    lab: { name: "lab", backend: "netns", ipipMode: "CrossSubnet", podSubnet: "10.244.0.0/16", dataplane: "userspace-ipip", mtu: 1500 },
+    lab: { name: "lab", backend: "netns", ipipMode: "CrossSubnet", vxlanMode: "Never", controlPlane: "bird", podSubnet: "10.244.0.0/16", dataplane: "userspace-ipip", mtu: 1500 },
     router: { name: "gw0", interfaces: [{ name: "eth1", ip: "10.1.5.1", subnet: "10.1.5.0/24", segment: "br-pool0" }] },
-    nodes: [{ name: "lab-control-plane", role: "control-plane", ip: "10.1.5.10", prefixLength: 24, subnet: "10.1.5.0/24", segment: "br-pool0" }],
+    nodes: [{ name: "lab-control-plane", role: "control-plane", ip: "10.1.5.10", prefixLength: 24, subnet: "10.1.5.0/24", segment: "br-pool0", bgpPeers: [], routes: [] }],
     pods: [{ name: "pod-0", ip: "10.244.0.1", node: "lab-control-plane" }],
     captures,
     verdict: captures.length > 0 && captures.every((c) => c.pass) ? "pass" : "fail",
@@ -59,7 +59,7 @@ describe("shape", () => {
     bad.captures[1].outer = { src: "10.1.5.10", dst: "x", protocol: 4 };
     delete bad.pods;
     expect(validateOutputs(bad)).toEqual([
-      'lab.ipipMode: expected one of "Always", "CrossSubnet", got string "Sometimes"',
+      'lab.ipipMode: expected one of "Always", "CrossSubnet", "Never", got string "Sometimes"',
       "pods: expected an array, got nothing (missing)",
       'captures[0].client.ip: expected an IPv4 address, got string "10.244.0"',
       'captures[1].observed: expected one of "ipip", "vxlan", "none", "mixed", "missing", got string "maybe"',

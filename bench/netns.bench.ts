@@ -8,6 +8,7 @@ import { buildLabSpec } from "../lab/config";
 import { RawSubnet } from "../lab/config";
 import { DirectLab, runScript } from "../components/netns/direct";
 import { NETNS_SCRIPTS } from "../components/netns/plan";
+import { ipipOnly } from "../lab/expect";
 
 interface Size {
   label: string;
@@ -47,7 +48,7 @@ async function measure(size: Size): Promise<Timing> {
   const lab = new DirectLab(spec);
   try {
     const up = await lab.up();
-    const routes = await lab.routes("Always");
+    const routes = await lab.routes(ipipOnly("Always"));
     const down = await lab.down();
     return { size, up: up.wall, routes: routes.wall, down: down.wall, dataplane: up.dataplane };
   } finally {

@@ -3,7 +3,7 @@
  * interface"): build the lab, then say how to capture a scenario on it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Dataplane, LabOutputs, LabSpec, NodeSpec, ScenarioSpec } from "../lab/spec";
+import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../lab/spec";
 
 /** How a backend runs one capture: a script under assets/ and its environment. */
 export interface CaptureInvocation {
@@ -33,6 +33,10 @@ export interface CaptureScriptResult {
 export interface LabBackend {
   /** How tunl0 is realised (`calico` on the kind backend). */
   readonly dataplane: pulumi.Output<Dataplane>;
+  /** Who programs the pool routes: the lab's BIRD (netns) or Calico's own daemons (kind). */
+  readonly controlPlane: ControlPlane;
+  /** Every node's BGP sessions and pool routes, read back once the routes match the modes. */
+  readonly nodeStates: pulumi.Output<NodeState[]>;
   /** The workload pods with their IPs and nodes. */
   readonly pods: pulumi.Output<LabOutputs["pods"]>;
   /** Resources that must exist before any capture starts. */

@@ -20,6 +20,21 @@ function problemsOf(raw: RawLabConfig): string[] {
   return [];
 }
 
+describe("pool modes", () => {
+  it("ipipMode Always and vxlanMode Never by default; VXLAN on alone turns IPIP's default to Never", () => {
+    expect(buildLabSpec({}, ctx)).toMatchObject({ ipipMode: "Always", vxlanMode: "Never" });
+    expect(buildLabSpec({ vxlanMode: "Always" }, ctx)).toMatchObject({ ipipMode: "Never", vxlanMode: "Always" });
+    expect(buildLabSpec({ ipipMode: "Never" }, ctx)).toMatchObject({ ipipMode: "Never", vxlanMode: "Never" });
+  });
+
+  it("refuses IPIP and VXLAN enabled at once, as Calico does, and unknown modes", () => {
+    expect(problemsOf({ ipipMode: "CrossSubnet", vxlanMode: "Always" })).toEqual([
+      "vxlanMode: \"Always\" is not valid; Calico refuses a pool with both IPIP and VXLAN enabled, and ipipMode is CrossSubnet; set ipipMode to Never for VXLAN, or vxlanMode to Never for IPIP",
+    ]);
+    expect(problemsOf({ vxlanMode: "Sometimes" })).toEqual(['vxlanMode: "Sometimes" is not valid; allowed values are Always, CrossSubnet, Never']);
+  });
+});
+
 describe("buildLabSpec on the default config", () => {
   const spec = buildLabSpec({}, ctx);
 

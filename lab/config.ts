@@ -9,6 +9,8 @@ import {
   BackendName,
   IPIP_MODES,
   IpipMode,
+  VXLAN_MODES,
+  VxlanMode,
   LabSpec,
   NodeSpec,
   ScenarioSpec,
@@ -42,6 +44,7 @@ export interface RawSubnet {
 /** Stack config as the user writes it (`calico-ipip-lab:<key>`); every key optional. */
 export interface RawLabConfig {
   ipipMode?: string;
+  vxlanMode?: string;
   backend?: string;
   labName?: string;
   podSubnet?: string;
@@ -57,6 +60,7 @@ export interface RawLabConfig {
 /** The config keys, in the order the README documents them. */
 export const CONFIG_KEYS = [
   "ipipMode",
+  "vxlanMode",
   "backend",
   "labName",
   "podSubnet",
@@ -92,7 +96,10 @@ export function withDefaults(raw: RawLabConfig, ctx: LabContext): Required<RawLa
   const labName = raw.labName ?? defaultLabName(ctx.stack);
   const topology = raw.topology ?? SEED_TOPOLOGY;
   return {
-    ipipMode: raw.ipipMode ?? "Always",
+    // IPIP Always unless the user turned VXLAN on: then the pool's IPIP default is Never,
+    // as in Calico's VXLAN manifest, rather than a refused IPIP-and-VXLAN pool.
+    ipipMode: raw.ipipMode ?? (raw.vxlanMode !== undefined && raw.vxlanMode !== "Never" ? "Never" : "Always"),
+    vxlanMode: raw.vxlanMode ?? "Never",
     backend: raw.backend ?? "kind",
     labName,
     podSubnet: raw.podSubnet ?? DEFAULT_POD_SUBNET,
@@ -159,6 +166,7 @@ export function buildLabSpec(raw: RawLabConfig, ctx: LabContext): LabSpec {
     stack: ctx.stack,
     backend: cfg.backend as BackendName,
     ipipMode: cfg.ipipMode as IpipMode,
+    vxlanMode: cfg.vxlanMode as VxlanMode,
     podSubnet: cfg.podSubnet,
     blockSize: cfg.blockSize,
     mtu: cfg.mtu,
@@ -184,4 +192,4 @@ function resolveManifest(manifest: string, cwd: string): string {
   return /^https?:\/\//.test(manifest) ? manifest : path.resolve(cwd, manifest);
 }
 
-export { IPIP_MODES, BACKENDS };
+export { IPIP_MODES, VXLAN_MODES, BACKENDS };

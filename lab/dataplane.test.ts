@@ -6,13 +6,17 @@ import {
   diffRoutes,
   expectedDataplane,
   normalizeRouteLine,
+  podMtu,
+  poolRoutes,
+  vxlanMac,
+  vxlanPeers,
   renderRoute,
   renderRouteBatch,
   routeKey,
 } from "./dataplane";
-import { expectedEncapsulation, sameSubnet } from "./expect";
+import { expectedEncapsulation, ipipOnly, sameSubnet } from "./expect";
 import { cidrsOverlap } from "./net";
-import { IpipMode } from "./spec";
+import { PoolModes, VXLAN_MODES, IPIP_MODES } from "./spec";
 import { IFNAME_MAX } from "./validate";
 
 const ctx = { stack: "ipip", cwd: "/work/lab" };
@@ -29,7 +33,7 @@ describe("caliName", () => {
 
 describe("expectedDataplane on the seed lab", () => {
   it("Always: every remote block goes through tunl0 onlink", () => {
-    const node1 = expectedDataplane(seed, "Always")[0];
+    const node1 = expectedDataplane(seed, ipipOnly("Always"))[0];
     expect(node1.cali).toBe("calic220f2ba281");
     expect(node1.routes.map(renderRoute)).toEqual([
       "blackhole 10.244.0.0/26 proto bird",
@@ -41,7 +45,7 @@ describe("expectedDataplane on the seed lab", () => {
   });
 
   it("CrossSubnet: the same-subnet node's block goes plainly through net0", () => {
-    const [node1, , node3] = expectedDataplane(seed, "CrossSubnet");
+    const [node1, , node3] = expectedDataplane(seed, ipipOnly("CrossSubnet"));
     expect(node1.routes.map(renderRoute).slice(2)).toEqual([
       "10.244.0.64/26 via 10.1.5.11 dev net0 proto bird",
       "10.244.0.128/26 via 10.1.8.10 dev tunl0 proto bird onlink",
@@ -54,12 +58,44 @@ describe("expectedDataplane on the seed lab", () => {
     ]);
   });
 
+  it("Never: plain on net0, via the node in its subnet and via the gateway across (BIRD's recursive next hop)", () => {
+    const [node1, , node3] = expectedDataplane(seed, ipipOnly("Never"));
+    expect(node1.routes.map(renderRoute).slice(2)).toEqual([
+      "10.244.0.64/26 via 10.1.5.11 dev net0 proto bird",
+      "10.244.0.128/26 via 10.1.5.1 dev net0 proto bird",
+      "10.244.0.192/26 via 10.1.5.1 dev net0 proto bird",
+    ]);
+    expect(node3.routes.map(renderRoute).slice(2, 3)).toEqual(["10.244.0.0/26 via 10.1.8.1 dev net0 proto bird"]);
+  });
+
+  it("VXLAN Always: Felix's routes via each remote VTEP on vxlan.calico, onlink, proto 80", () => {
+    const node1 = expectedDataplane(seed, { ipipMode: "Never", vxlanMode: "Always" })[0];
+    expect(node1.routes.map(renderRoute)).toEqual([
+      "blackhole 10.244.0.0/26 proto bird",
+      "10.244.0.1 dev calic220f2ba281 scope link",
+      "10.244.0.64/26 via 10.244.0.64 dev vxlan.calico proto 80 onlink",
+      "10.244.0.128/26 via 10.244.0.128 dev vxlan.calico proto 80 onlink",
+      "10.244.0.192/26 via 10.244.0.192 dev vxlan.calico proto 80 onlink",
+    ]);
+    const withoutBird = expectedDataplane(seed, { ipipMode: "Never", vxlanMode: "Always" }, { bird: false })[0];
+    expect(renderRoute(withoutBird.routes[0])).toBe("blackhole 10.244.0.0/26 proto 80");
+  });
+
+  it("VXLAN CrossSubnet: the same-subnet block via the node on net0, onlink, proto 80", () => {
+    const node1 = expectedDataplane(seed, { ipipMode: "Never", vxlanMode: "CrossSubnet" })[0];
+    expect(node1.routes.map(renderRoute).slice(2)).toEqual([
+      "10.244.0.64/26 via 10.1.5.11 dev net0 proto 80 onlink",
+      "10.244.0.128/26 via 10.244.0.128 dev vxlan.calico proto 80 onlink",
+      "10.244.0.192/26 via 10.244.0.192 dev vxlan.calico proto 80 onlink",
+    ]);
+  });
+
   it("defaults to the spec's own mode", () => {
-    expect(expectedDataplane(seed)).toEqual(expectedDataplane(seed, "Always"));
+    expect(expectedDataplane(seed)).toEqual(expectedDataplane(seed, ipipOnly("Always")));
   });
 
   it("renders an idempotent ip -batch file", () => {
-    const batch = renderRouteBatch(expectedDataplane(seed, "CrossSubnet")[1]);
+    const batch = renderRouteBatch(expectedDataplane(seed, ipipOnly("CrossSubnet"))[1]);
     expect(batch.split("\n")[0]).toBe("route replace blackhole 10.244.0.64/26 proto bird");
     expect(batch.endsWith("\n")).toBe(true);
     expect(batch.trim().split("\n").every((l) => l.startsWith("route replace "))).toBe(true);
@@ -68,12 +104,39 @@ describe("expectedDataplane on the seed lab", () => {
   it("a node address detected as /32 makes CrossSubnet encapsulate everything (calico #2375)", () => {
     const [node1] = seed.nodes;
     const lonely = { ...node1, prefixLength: 32 };
-    const dp = expectedDataplane({ ...seed, nodes: [lonely, ...seed.nodes.slice(1)] }, "CrossSubnet")[0];
+    const dp = expectedDataplane({ ...seed, nodes: [lonely, ...seed.nodes.slice(1)] }, ipipOnly("CrossSubnet"))[0];
     expect(dp.routes.filter((r) => r.kind === "block").every((r) => r.kind === "block" && r.dev === "tunl0")).toBe(true);
   });
 });
 
+describe("VXLAN peers and MTUs", () => {
+  it("a node's MAC is 66 then the first five bytes of sha1(node name)", () => {
+    // `echo -n calico-ipip-worker | sha1sum | cut -c1-10`
+    expect(vxlanMac("calico-ipip-worker")).toBe("66:20:24:67:fc:16");
+    expect(vxlanMac("a")).toBe("66:86:f7:e4:37:fa");
+    expect(vxlanPeers(seed.nodes[0], seed.nodes)).toEqual(
+      seed.nodes.slice(1).map((n) => ({ node: n.name, nodeIp: n.ip, vtep: n.tunnelIp, mac: vxlanMac(n.name) })),
+    );
+  });
+
+  it("the pod MTU is the underlay's minus the enabled encapsulation's overhead", () => {
+    expect(podMtu(1500, ipipOnly("Always"))).toBe(1480);
+    expect(podMtu(1500, ipipOnly("Never"))).toBe(1500);
+    expect(podMtu(1500, { ipipMode: "Never", vxlanMode: "CrossSubnet" })).toBe(1450);
+    expect(podMtu(9000, { ipipMode: "Never", vxlanMode: "Always" })).toBe(8950);
+  });
+});
+
 describe("route lines", () => {
+  it("poolRoutes keeps the routes whose destination lies in the pool", () => {
+    expect(
+      poolRoutes(
+        ["default via 10.1.5.1 dev net0", "10.1.5.0/24 dev net0 proto kernel scope link src 10.1.5.10", "blackhole 10.244.0.0/26 proto bird", "10.244.0.1 dev calic220f2ba281 scope link", " 10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink "],
+        "10.244.0.0/16",
+      ),
+    ).toEqual(["blackhole 10.244.0.0/26 proto bird", "10.244.0.1 dev calic220f2ba281 scope link", "10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink"]);
+  });
+
   it("normalizeRouteLine drops what the kernel adds", () => {
     expect(normalizeRouteLine("10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink linkdown")).toBe(
       "10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink",
@@ -84,8 +147,8 @@ describe("route lines", () => {
   });
 
   it("diffRoutes reports a route in the other mode's form and stale bird routes", () => {
-    const routes = expectedDataplane(seed, "CrossSubnet")[0].routes;
-    const actual = expectedDataplane(seed, "Always")[0].routes.map(renderRoute);
+    const routes = expectedDataplane(seed, ipipOnly("CrossSubnet"))[0].routes;
+    const actual = expectedDataplane(seed, ipipOnly("Always"))[0].routes.map(renderRoute);
     actual.push("10.244.9.0/26 via 10.1.5.99 dev tunl0 proto bird onlink", "default via 10.1.5.1 dev net0");
     const diff = diffRoutes(routes, actual);
     expect(diff.missing).toEqual(["10.244.0.64/26 via 10.1.5.11 dev net0 proto bird"]);
@@ -93,15 +156,21 @@ describe("route lines", () => {
   });
 });
 
+/** Every pool Calico accepts: at most one encapsulation enabled. */
+const ALL_POOL_MODES: PoolModes[] = [
+  ...IPIP_MODES.map((ipipMode) => ({ ipipMode, vxlanMode: "Never" as const })),
+  ...VXLAN_MODES.filter((m) => m !== "Never").map((vxlanMode) => ({ ipipMode: "Never" as const, vxlanMode })),
+];
+
 /** Random valid topologies: 1-5 subnets of 1-6 nodes, prefixes /16../28, blocks /24../29. */
 const labs = fc
   .record({
     subnets: fc.array(fc.record({ prefix: fc.integer({ min: 16, max: 28 }), nodes: fc.integer({ min: 1, max: 6 }) }), { minLength: 1, maxLength: 5 }),
     blockSize: fc.integer({ min: 24, max: 29 }),
-    mode: fc.constantFrom<IpipMode>("Always", "CrossSubnet"),
+    modes: fc.constantFrom<PoolModes>(...ALL_POOL_MODES),
   })
   .filter(({ subnets }) => subnets.reduce((n, s) => n + s.nodes, 0) >= 2)
-  .map(({ subnets, blockSize, mode }) => {
+  .map(({ subnets, blockSize, modes }) => {
     const raw: RawSubnet[] = subnets.map((s, si) => ({
       cidr: `10.${si + 1}.0.0/${s.prefix}`,
       gateway: `10.${si + 1}.0.1`,
@@ -109,17 +178,17 @@ const labs = fc
     }));
     const total = subnets.reduce((n, s) => n + s.nodes, 0);
     const scenarios = [{ name: "first-last", client: 1, server: total }];
-    return { spec: buildLabSpec({ backend: "netns", blockSize, ipipMode: mode, topology: { subnets: raw }, scenarios }, ctx), mode };
+    return { spec: buildLabSpec({ backend: "netns", blockSize, ...modes, topology: { subnets: raw }, scenarios }, ctx), modes };
   });
 
 describe("expectedDataplane properties", () => {
   it("blocks never overlap, and every remote block has exactly one route on every node", () => {
     fc.assert(
-      fc.property(labs, ({ spec, mode }) => {
+      fc.property(labs, ({ spec, modes }) => {
         for (let i = 0; i < spec.nodes.length; i++) {
           for (let j = i + 1; j < spec.nodes.length; j++) if (cidrsOverlap(spec.nodes[i].block, spec.nodes[j].block)) return false;
         }
-        return expectedDataplane(spec, mode).every((dp) => {
+        return expectedDataplane(spec, modes).every((dp) => {
           const dsts = dp.routes.map((r) => r.dst);
           return (
             new Set(dsts).size === dsts.length &&
@@ -134,28 +203,36 @@ describe("expectedDataplane properties", () => {
     );
   });
 
-  it("a route goes through tunl0 exactly when the path must be encapsulated", () => {
+  it("a route's device is the encapsulation the path must show, with the next hop that device needs", () => {
+    const deviceOf = { ipip: "tunl0", vxlan: "vxlan.calico", none: "net0" } as const;
     fc.assert(
-      fc.property(labs, ({ spec, mode }) =>
-        expectedDataplane(spec, mode).every((dp) => {
+      fc.property(labs, ({ spec, modes }) =>
+        expectedDataplane(spec, modes).every((dp) => {
           const local = spec.nodes[dp.index - 1];
           return dp.routes.every((r) => {
             if (r.kind !== "block") return true;
             const remote = spec.nodes.find((n) => n.block === r.dst);
-            if (remote === undefined || r.via !== remote.ip || r.onlink !== (r.dev === "tunl0")) return false;
-            if ((r.dev === "tunl0") !== (expectedEncapsulation(mode, local, remote) === "ipip")) return false;
-            return mode === "Always" || (r.dev === "net0") === sameSubnet(local, remote);
+            if (remote === undefined) return false;
+            const enc = expectedEncapsulation(modes, local, remote);
+            if (r.dev !== deviceOf[enc]) return false;
+            const felix = modes.vxlanMode !== "Never";
+            if (r.proto !== (felix ? "80" : "bird")) return false;
+            if (enc === "vxlan") return r.via === remote.tunnelIp && r.onlink;
+            if (enc === "ipip") return r.via === remote.ip && r.onlink;
+            // Plain: the remote node itself within the subnet, else the gateway (BIRD), onlink only from Felix.
+            const same = sameSubnet(local, remote);
+            return r.onlink === felix && r.via === (same || felix ? remote.ip : local.gateway) && (same || !felix);
           });
         }),
       ),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
   it("cali interface names are unique, Calico-shaped and at most 15 characters", () => {
     fc.assert(
-      fc.property(labs, ({ spec, mode }) => {
-        const names = expectedDataplane(spec, mode).map((d) => d.cali);
+      fc.property(labs, ({ spec, modes }) => {
+        const names = expectedDataplane(spec, modes).map((d) => d.cali);
         expect(new Set(names).size).toBe(names.length);
         for (const n of names) {
           expect(n.length).toBeLessThanOrEqual(IFNAME_MAX);
@@ -168,8 +245,8 @@ describe("expectedDataplane properties", () => {
 
   it("rendered routes read back unchanged: no diff against themselves, with kernel decorations", () => {
     fc.assert(
-      fc.property(labs, ({ spec, mode }) => {
-        for (const dp of expectedDataplane(spec, mode)) {
+      fc.property(labs, ({ spec, modes }) => {
+        for (const dp of expectedDataplane(spec, modes)) {
           const lines = dp.routes.map((r: CalicoRoute) => `${renderRoute(r)}${r.kind === "block" && r.onlink ? " linkdown" : ""}`);
           expect(dp.routes.map((r) => normalizeRouteLine(renderRoute(r)))).toEqual(dp.routes.map(renderRoute));
           expect(diffRoutes(dp.routes, lines)).toEqual({ missing: [], unexpected: [] });

@@ -1,17 +1,31 @@
 /**
- * The expected data plane: from a LabSpec and an IPIP mode, the routes Calico installs
- * on every node (DESIGN.md section 4). Pure: the netns backend renders these into
- * `ip -batch` files and programs them; the kind backend reads the real routes back and
- * diffs them against these; the analysis explains a verdict with them.
+ * The expected data plane: from a LabSpec and the pool's modes, the routes Calico
+ * installs on every node (DESIGN.md section 4). BIRD installs the IPIP and unencapsulated
+ * routes; Felix the VXLAN ones. Pure: it is the independent check of what the lab's
+ * daemons and scripts programmed (netns) and of the routes read back from a cluster
+ * (kind), and the analysis explains a verdict with it.
  */
 import * as crypto from "crypto";
-import { sameSubnet } from "./expect";
-import { IpipMode, LabSpec, NodeSpec } from "./spec";
+import { poolEncapsulation, poolModes, sameSubnet } from "./expect";
+import { cidrContains, isIPv4 } from "./net";
+import { LabSpec, NodeSpec, PoolModes } from "./spec";
 
 /** The node's underlay NIC: where BIRD points same-subnet routes in CrossSubnet. */
 export const UNDERLAY_NIC = "net0";
 /** Calico's IPIP device. */
 export const TUNNEL_DEVICE = "tunl0";
+/** Felix's VXLAN device. */
+export const VXLAN_DEVICE = "vxlan.calico";
+/** Calico's default VXLAN network identifier. */
+export const VXLAN_VNI = 4096;
+/** Calico's default VXLAN UDP port (IANA's). */
+export const VXLAN_PORT = 4789;
+/** Outer Ethernet, IPv4, UDP and VXLAN headers: vxlan.calico is the underlay MTU minus this. */
+export const VXLAN_OVERHEAD = 50;
+/** The route protocol BIRD's routes carry. */
+export const BIRD_PROTO = "bird";
+/** The route protocol Felix gives the routes it programs (VXLAN, and blackholes without BIRD). */
+export const FELIX_PROTO = "80";
 /** The MAC Calico gives every host-side workload veth. */
 export const CALI_MAC = "ee:ee:ee:ee:ee:ee";
 /** The pods' default gateway: link-local, answered by proxy ARP on the cali veth. */
@@ -21,26 +35,29 @@ export const WORKLOAD_NAMESPACE = "default";
 /** IPv4 header bytes IPIP adds: tunl0 and the pods' veths are the underlay MTU minus this. */
 export const IPIP_OVERHEAD = 20;
 
+export type RouteProto = typeof BIRD_PROTO | typeof FELIX_PROTO;
+
 /**
- * A route to another node's block, as BIRD installs it. `dev` is tunl0 (encapsulated,
- * `onlink` because the next hop is not on tunl0's /32) or the underlay NIC (plain).
+ * A route to another node's block. `dev` is tunl0 (IPIP; `onlink` because the next hop
+ * is not on tunl0's /32), vxlan.calico (VXLAN; via the remote VTEP, onlink) or the
+ * underlay NIC (plain: via the remote node in its subnet, else via the gateway).
  */
 export interface BlockRoute {
   kind: "block";
   dst: string;
   via: string;
-  dev: typeof TUNNEL_DEVICE | typeof UNDERLAY_NIC;
-  proto: "bird";
+  dev: typeof TUNNEL_DEVICE | typeof VXLAN_DEVICE | typeof UNDERLAY_NIC;
+  proto: RouteProto;
   onlink: boolean;
   /** The node that owns the block (not part of the route; for explanations). */
   node: string;
 }
 
-/** The node's own block: BIRD blackholes it so unused addresses of it go nowhere. */
+/** The node's own block: blackholed so unused addresses of it go nowhere. */
 export interface BlackholeRoute {
   kind: "blackhole";
   dst: string;
-  proto: "bird";
+  proto: RouteProto;
 }
 
 /** Felix's host route to a local pod through its cali veth. */
@@ -82,32 +99,91 @@ export function nodeCaliName(node: NodeSpec): string {
   return caliName(WORKLOAD_NAMESPACE, node.pod.name);
 }
 
-/** The route BIRD installs on `local` for `remote`'s block in `mode`. */
-export function blockRoute(mode: IpipMode, local: NodeSpec, remote: NodeSpec): BlockRoute {
-  const plain = mode === "CrossSubnet" && sameSubnet(local, remote);
-  return plain
-    ? { kind: "block", dst: remote.block, via: remote.ip, dev: UNDERLAY_NIC, proto: "bird", onlink: false, node: remote.name }
-    : { kind: "block", dst: remote.block, via: remote.ip, dev: TUNNEL_DEVICE, proto: "bird", onlink: true, node: remote.name };
+/** Whether BIRD runs beside Felix (Calico's `calico_backend: bird`); the netns lab always runs it. */
+export interface ControlPlaneOptions {
+  /** Default true. Without BIRD, Felix blackholes the node's own blocks. */
+  bird?: boolean;
+}
+
+/**
+ * The route installed on `local` for `remote`'s block under `modes`:
+ * - IPIP (BIRD's kernel filter): via the remote node on tunl0, onlink; in CrossSubnet,
+ *   plain on the NIC when the remote node is in local's own subnet;
+ * - VXLAN (Felix): via the remote VTEP on vxlan.calico, onlink; in CrossSubnet, plain
+ *   `via <node> dev <NIC> onlink` within the subnet;
+ * - neither (BIRD, iBGP with the gateway peered): via the remote node within the subnet,
+ *   else via the gateway, where BIRD's recursive next hop resolves through the default route.
+ */
+export function blockRoute(modes: PoolModes, local: NodeSpec, remote: NodeSpec): BlockRoute {
+  const pool = poolEncapsulation(modes);
+  const same = sameSubnet(local, remote);
+  const plain = pool.encapsulation === "none" || (pool.crossSubnetOnly && same);
+  const base = { kind: "block" as const, dst: remote.block, node: remote.name };
+  if (pool.encapsulation === "vxlan") {
+    return plain
+      ? { ...base, via: remote.ip, dev: UNDERLAY_NIC, proto: FELIX_PROTO, onlink: true }
+      : { ...base, via: remote.tunnelIp, dev: VXLAN_DEVICE, proto: FELIX_PROTO, onlink: true };
+  }
+  if (!plain) return { ...base, via: remote.ip, dev: TUNNEL_DEVICE, proto: BIRD_PROTO, onlink: true };
+  return { ...base, via: same ? remote.ip : local.gateway, dev: UNDERLAY_NIC, proto: BIRD_PROTO, onlink: false };
 }
 
 /** Every route Calico installs on `local` (the lab's other nodes are `nodes`). */
-export function nodeRoutes(mode: IpipMode, local: NodeSpec, nodes: readonly NodeSpec[]): CalicoRoute[] {
+export function nodeRoutes(modes: PoolModes, local: NodeSpec, nodes: readonly NodeSpec[], options: ControlPlaneOptions = {}): CalicoRoute[] {
   const own: CalicoRoute[] = [
-    { kind: "blackhole", dst: local.block, proto: "bird" },
+    { kind: "blackhole", dst: local.block, proto: options.bird === false ? FELIX_PROTO : BIRD_PROTO },
     { kind: "pod", dst: local.pod.ip, dev: nodeCaliName(local), scope: "link", pod: local.pod.name },
   ];
-  return own.concat(nodes.filter((n) => n.index !== local.index).map((remote) => blockRoute(mode, local, remote)));
+  return own.concat(nodes.filter((n) => n.index !== local.index).map((remote) => blockRoute(modes, local, remote)));
 }
 
-/** The expected data plane of the whole lab in `mode` (the spec's own mode by default). */
-export function expectedDataplane(spec: LabSpec, mode: IpipMode = spec.ipipMode): NodeDataplane[] {
+/** The expected data plane of the whole lab under `modes` (the spec's own by default). */
+export function expectedDataplane(spec: LabSpec, modes: PoolModes = spec, options: ControlPlaneOptions = {}): NodeDataplane[] {
   return spec.nodes.map((node) => ({
     node: node.name,
     index: node.index,
     ip: node.ip,
     cali: nodeCaliName(node),
-    routes: nodeRoutes(mode, node, spec.nodes),
+    routes: nodeRoutes(poolModes(modes), node, spec.nodes, options),
   }));
+}
+
+/**
+ * The MAC Felix gives a node's vxlan.calico: 0x66 (a locally administered unicast
+ * prefix) then the first five bytes of sha1(node name), so every node derives every
+ * other node's MAC without asking.
+ */
+export function vxlanMac(nodeName: string): string {
+  const hash = crypto.createHash("sha1").update(nodeName).digest();
+  return [0x66, ...hash.subarray(0, 5)].map((b) => b.toString(16).padStart(2, "0")).join(":");
+}
+
+/** What Felix programs on `local` for one remote VTEP: a permanent neighbour and FDB entry. */
+export interface VxlanPeer {
+  node: string;
+  /** The remote node's underlay address (the FDB entry's dst). */
+  nodeIp: string;
+  /** The remote VTEP address (first address of its block). */
+  vtep: string;
+  mac: string;
+}
+
+/** The VXLAN peers of `local`: every other node. */
+export function vxlanPeers(local: NodeSpec, nodes: readonly NodeSpec[]): VxlanPeer[] {
+  return nodes
+    .filter((n) => n.index !== local.index)
+    .map((n) => ({ node: n.name, nodeIp: n.ip, vtep: n.tunnelIp, mac: vxlanMac(n.name) }));
+}
+
+/**
+ * The MTU Felix writes for new pods: the underlay's minus the largest overhead among the
+ * enabled encapsulations (IPIP 20, VXLAN 50), the full underlay MTU when none is on.
+ */
+export function podMtu(mtu: number, modes: PoolModes): number {
+  const { encapsulation } = poolEncapsulation(modes);
+  if (encapsulation === "ipip") return mtu - IPIP_OVERHEAD;
+  if (encapsulation === "vxlan") return mtu - VXLAN_OVERHEAD;
+  return mtu;
 }
 
 /** A route in `ip route` syntax, as `ip route show` prints it (and `ip route replace` takes it). */
@@ -154,6 +230,22 @@ export function normalizeRouteLine(line: string): string {
   return out.join(" ");
 }
 
+/**
+ * The lines of a routing table whose destination lies in the pool: the node's own
+ * blocks, the pod routes and the routes to other nodes' blocks, as the outputs list them.
+ */
+export function poolRoutes(lines: readonly string[], podSubnet: string): string[] {
+  return lines
+    .map((l) => l.trim())
+    .filter((l) => {
+      const address = routeKey(l).split("/")[0];
+      return isIPv4(address) && cidrContains(podSubnet, address);
+    });
+}
+
+/** A route line programmed by BIRD or Felix. */
+const CALICO_PROTO_RE = / proto (bird|80)\b/;
+
 /** What differs between the expected routes and the lines a node's table shows. */
 export interface RouteDiff {
   /** Expected routes the node lacks (or has in another form), rendered. */
@@ -164,7 +256,8 @@ export interface RouteDiff {
 
 /**
  * Compare a node's expected routes with `ip route show` lines. Only destinations Calico
- * owns are judged: expected ones, plus any other `proto bird` route (a stale block).
+ * owns are judged: expected ones, plus any other `proto bird` or `proto 80` route (a
+ * stale block, or a route of the previous mode's daemon).
  */
 export function diffRoutes(expected: readonly CalicoRoute[], actualLines: readonly string[]): RouteDiff {
   const want = new Map(expected.map((r) => [routeKey(renderRoute(r)), normalizeRouteLine(renderRoute(r))]));
@@ -183,7 +276,7 @@ export function diffRoutes(expected: readonly CalicoRoute[], actualLines: readon
     }
   }
   for (const [key, line] of have) {
-    if (!want.has(key) && / proto bird\b/.test(line)) unexpected.push(line);
+    if (!want.has(key) && CALICO_PROTO_RE.test(line)) unexpected.push(line);
   }
   return { missing, unexpected };
 }

@@ -1,10 +1,11 @@
 import { outputsProblems } from "./outputs";
-import { specOutputs } from "../components/lab";
+import { nodeOutputs, specOutputs } from "../components/lab";
 import { buildLabSpec } from "./config";
 
 const spec = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/" });
 const fixed = specOutputs(spec);
-const outputs = { ...fixed, lab: { ...fixed.lab, dataplane: "userspace-ipip" }, pods: [], captures: [], verdict: "fail" };
+const states = spec.nodes.map((n) => ({ name: n.name, bgpPeers: [{ peer: "10.1.5.1", state: "Established" }], routes: [`blackhole ${n.block} proto bird`] }));
+const outputs = { ...fixed, lab: { ...fixed.lab, controlPlane: "bird", dataplane: "userspace-ipip" }, nodes: nodeOutputs(spec, states), pods: [], captures: [], verdict: "fail" };
 
 describe("outputsProblems", () => {
   it("accepts what the program exports, router and mtu included", () => {

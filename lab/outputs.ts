@@ -4,7 +4,7 @@
  * Every problem is listed by JSON path.
  */
 import * as ipaddr from "ipaddr.js";
-import { BACKENDS, IPIP_MODES } from "./spec";
+import { BACKENDS, CONTROL_PLANES, IPIP_MODES, VXLAN_MODES } from "./spec";
 
 type Json = unknown;
 
@@ -107,6 +107,8 @@ export function outputsProblems(value: Json): string[] {
     c.string("lab.name", lab.name);
     c.oneOf("lab.backend", lab.backend, BACKENDS);
     c.oneOf("lab.ipipMode", lab.ipipMode, IPIP_MODES);
+    c.oneOf("lab.vxlanMode", lab.vxlanMode, VXLAN_MODES);
+    c.oneOf("lab.controlPlane", lab.controlPlane, CONTROL_PLANES);
     c.cidr("lab.podSubnet", lab.podSubnet);
     c.oneOf("lab.dataplane", lab.dataplane, DATAPLANES);
     // mtu and router came later: outputs of older labs lack them.
@@ -135,6 +137,13 @@ export function outputsProblems(value: Json): string[] {
     c.int(`nodes[${i}].prefixLength`, o.prefixLength, 0, 32);
     c.cidr(`nodes[${i}].subnet`, o.subnet);
     c.string(`nodes[${i}].segment`, o.segment);
+    c.array(`nodes[${i}].bgpPeers`, o.bgpPeers).forEach((b, k) => {
+      const peer = c.object(`nodes[${i}].bgpPeers[${k}]`, b);
+      if (!peer) return;
+      c.ip(`nodes[${i}].bgpPeers[${k}].peer`, peer.peer);
+      c.string(`nodes[${i}].bgpPeers[${k}].state`, peer.state);
+    });
+    c.array(`nodes[${i}].routes`, o.routes).forEach((r, k) => c.string(`nodes[${i}].routes[${k}]`, r));
   });
   c.array("pods", top.pods).forEach((v, i) => {
     const o = c.object(`pods[${i}]`, v);

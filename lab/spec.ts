@@ -4,9 +4,26 @@
  * stack config; components never see raw config.
  */
 
-/** Calico's IPv4 pool IPIP modes this lab studies. */
-export type IpipMode = "Always" | "CrossSubnet";
-export const IPIP_MODES: readonly IpipMode[] = ["Always", "CrossSubnet"];
+/** Calico's IPv4 pool IPIP modes (`spec.ipipMode` of the IPPool). */
+export type IpipMode = "Always" | "CrossSubnet" | "Never";
+export const IPIP_MODES: readonly IpipMode[] = ["Always", "CrossSubnet", "Never"];
+
+/** Calico's IPv4 pool VXLAN modes (`spec.vxlanMode` of the IPPool). */
+export type VxlanMode = "Always" | "CrossSubnet" | "Never";
+export const VXLAN_MODES: readonly VxlanMode[] = ["Always", "CrossSubnet", "Never"];
+
+/**
+ * The pool's two encapsulation settings. Calico refuses a pool with both enabled, so at
+ * most one of them is other than Never (lab/validate.ts enforces it).
+ */
+export interface PoolModes {
+  ipipMode: IpipMode;
+  vxlanMode: VxlanMode;
+}
+
+/** Who decides the pool routes: BIRD run by the lab (netns) or Calico's own calico-node (kind). */
+export type ControlPlane = "bird" | "calico";
+export const CONTROL_PLANES: readonly ControlPlane[] = ["bird", "calico"];
 
 /** Where the lab runs: Docker + kind + containerlab, or plain network namespaces. */
 export type BackendName = "kind" | "netns";
@@ -95,13 +112,14 @@ export interface LabSpec {
   stack: string;
   backend: BackendName;
   ipipMode: IpipMode;
+  vxlanMode: VxlanMode;
   /** Pod network (Calico default pool), CIDR. */
   podSubnet: string;
   /** Calico IPAM block prefix length (26 by default). */
   blockSize: number;
   /** Underlay MTU on every link; tunl0 is mtu - 20. */
   mtu: number;
-  /** The gateway router (VyOS on kind). */
+  /** The gateway router (VyOS on kind); in modes without encapsulation it peers with every node by BGP. */
   router: { name: string; container: string };
   /** Supernet the router source-NATs (kind backend) — the smallest network holding every subnet. */
   underlaySupernet: string;
@@ -116,15 +134,49 @@ export interface LabSpec {
 
 /** Stack outputs: the contract CI, `verify` and `report` read. */
 export interface LabOutputs {
-  lab: { name: string; backend: BackendName; ipipMode: IpipMode; podSubnet: string; dataplane: Dataplane; mtu: number };
+  lab: {
+    name: string;
+    backend: BackendName;
+    ipipMode: IpipMode;
+    vxlanMode: VxlanMode;
+    /** Who programmed the pool routes. */
+    controlPlane: ControlPlane;
+    podSubnet: string;
+    dataplane: Dataplane;
+    mtu: number;
+  };
   /** The gateway and its address on each segment. */
   router: { name: string; interfaces: { name: string; ip: string; subnet: string; segment: string }[] };
-  nodes: { name: string; role: NodeSpec["role"]; ip: string; prefixLength: number; subnet: string; segment: string }[];
+  nodes: NodeOutput[];
   pods: { name: string; ip: string; node: string }[];
   captures: CaptureResult[];
   /** "pass" only when there is at least one capture and every capture passed. */
   verdict: "pass" | "fail";
 }
+
+/** A BGP session of a node as its BIRD reports it (`birdc show protocols`). */
+export interface BgpPeer {
+  /** The peer's address. */
+  peer: string;
+  /** BIRD's state of the session: `Established` when it works (else Idle, Connect, Active, ...). */
+  state: string;
+}
+
+export interface NodeOutput {
+  name: string;
+  role: NodeSpec["role"];
+  ip: string;
+  prefixLength: number;
+  subnet: string;
+  segment: string;
+  /** The node's BGP sessions, read from its BIRD after the routes converged. */
+  bgpPeers: BgpPeer[];
+  /** The node's pool routes as `ip route` prints them (with `proto`), read back from the node. */
+  routes: string[];
+}
+
+/** What a backend reads back from a node once its routes converged. */
+export type NodeState = Pick<NodeOutput, "name" | "bgpPeers" | "routes">;
 
 export interface CaptureEndpoint {
   pod: string;

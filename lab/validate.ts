@@ -2,7 +2,7 @@
  * Config validation: a pure function that returns every problem at once, each naming
  * the key path, the bad value and what is allowed (the awsx / containerlab habit).
  */
-import { BACKENDS, IPIP_MODES } from "./spec";
+import { BACKENDS, IPIP_MODES, VXLAN_MODES } from "./spec";
 import { DEFAULT_IMAGES } from "./defaults";
 import { RawLabConfig } from "./config";
 import { bridgePortName, kindNodeName } from "./names";
@@ -99,6 +99,11 @@ function checkHost(p: Problems, key: string, value: unknown, cidr: string | unde
   return true;
 }
 
+/** A valid encapsulation mode other than Never. */
+function isEnabledMode(value: unknown, modes: readonly string[]): boolean {
+  return typeof value === "string" && value !== "Never" && modes.includes(value);
+}
+
 function checkEnum(p: Problems, key: string, value: unknown, allowed: readonly string[]): void {
   if (typeof value !== "string" || !allowed.includes(value)) p.add(key, value, `allowed values are ${allowed.join(", ")}`);
 }
@@ -107,6 +112,11 @@ function checkEnum(p: Problems, key: string, value: unknown, allowed: readonly s
 export function validateConfig(cfg: Required<RawLabConfig>): string[] {
   const p = new Problems();
   checkEnum(p, "ipipMode", cfg.ipipMode, IPIP_MODES);
+  checkEnum(p, "vxlanMode", cfg.vxlanMode, VXLAN_MODES);
+  if (isEnabledMode(cfg.ipipMode, IPIP_MODES) && isEnabledMode(cfg.vxlanMode, VXLAN_MODES)) {
+    // Calico's IPPool validation refuses the same pool with both encapsulations.
+    p.add("vxlanMode", cfg.vxlanMode, `Calico refuses a pool with both IPIP and VXLAN enabled, and ipipMode is ${cfg.ipipMode}; set ipipMode to Never for VXLAN, or vxlanMode to Never for IPIP`);
+  }
   checkEnum(p, "backend", cfg.backend, BACKENDS);
 
   const labNameOk = typeof cfg.labName === "string" && LAB_NAME_RE.test(cfg.labName) && cfg.labName.length <= LAB_NAME_MAX;

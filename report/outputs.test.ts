@@ -37,7 +37,7 @@ describe("checkOutputs", () => {
     expect(err).toBeInstanceOf(InputError);
     const msg = (err as Error).message;
     expect(msg).toMatch(/^stack ipip: the outputs do not follow the LabOutputs contract/);
-    expect(msg).toContain('lab.ipipMode: expected one of "Always", "CrossSubnet", got string "Sometimes"');
+    expect(msg).toContain('lab.ipipMode: expected one of "Always", "CrossSubnet", "Never", got string "Sometimes"');
     expect(msg).toContain("nodes[1].ip: expected an IPv4 address, got nothing (missing)");
     expect(msg).toContain('captures[0].client: expected an object, got string "pod-0"');
     expect(msg).toContain('captures[1].outer.src: expected an IPv4 address, got string "a"');

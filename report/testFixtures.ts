@@ -105,7 +105,7 @@ export async function seedOutputs(o: SeedOptions): Promise<LabOutputs> {
     });
   }
   return {
-    lab: { name: o.labName ?? `calico-${o.mode === "Always" ? "ipip" : "crosssubnet"}`, backend: "netns", ipipMode: o.mode, podSubnet: "10.244.0.0/16", dataplane: "userspace-ipip", mtu: 1500 },
+    lab: { name: o.labName ?? `calico-${o.mode === "Always" ? "ipip" : "crosssubnet"}`, backend: "netns", ipipMode: o.mode, vxlanMode: "Never", controlPlane: "bird", podSubnet: "10.244.0.0/16", dataplane: "userspace-ipip", mtu: 1500 },
     router: {
       name: "gw0",
       interfaces: [
@@ -113,7 +113,7 @@ export async function seedOutputs(o: SeedOptions): Promise<LabOutputs> {
         { name: "eth2", ip: "10.1.8.1", subnet: "10.1.8.0/24", segment: SEED_NODES[2].segment },
       ],
     },
-    nodes: SEED_NODES.map((n) => ({ ...n })),
+    nodes: SEED_NODES.map((n) => ({ ...n, bgpPeers: SEED_NODES.filter((p) => p !== n).map((p) => ({ peer: p.ip, state: "Established" })), routes: [] })),
     pods: SEED_PODS.map((p) => ({ ...p })),
     captures,
     verdict: captures.length > 0 && captures.every((c) => c.pass) ? "pass" : "fail",

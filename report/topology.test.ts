@@ -145,7 +145,7 @@ describe("layoutTopology on the seed lab", () => {
     const o = await seedOutputs({ mode: "Always", ...noPcaps });
     o.nodes = [
       ...o.nodes,
-      { name: "a-really-long-kind-node-name-worker4", role: "worker", ip: "10.1.9.10", prefixLength: 24, subnet: "10.1.9.0/24", segment: "br-pool2" },
+      { name: "a-really-long-kind-node-name-worker4", role: "worker", ip: "10.1.9.10", prefixLength: 24, subnet: "10.1.9.0/24", segment: "br-pool2", bgpPeers: [], routes: [] },
     ];
     const t = layoutTopology(o);
     expect(t.segments).toHaveLength(3);

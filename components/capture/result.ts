@@ -34,6 +34,7 @@ export function captureEnvironment(spec: LabSpec, scenario: ScenarioSpec, client
     SERVER_NODE: server.name,
     LAB_NAME: spec.name,
     LAB_IPIP_MODE: spec.ipipMode,
+    LAB_VXLAN_MODE: spec.vxlanMode,
     LAB_FINGERPRINT: labFingerprint(spec),
   };
 }
@@ -72,7 +73,7 @@ export function captureResult(
   run: CaptureScriptResult,
   analysis: FileAnalysis,
 ): CaptureResult {
-  const expected = expectedEncapsulation(spec.ipipMode, client, server);
+  const expected = expectedEncapsulation(spec, client, server);
   const judged = judgeScenario(analysis, run.client.ip, run.server.ip, expected);
   const damaged = analysis.error === undefined ? "" : `the pcap is damaged at byte ${analysis.error.offset}: ${analysis.error.message}`;
   return {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CaptureInvocation, LabBackend } from "../backend";
-import { Dataplane, LabOutputs, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
+import { poolRoutes } from "../../lab/dataplane";
+import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../../lab/spec";
 import { CalicoInstall } from "./calicoInstall";
 import { ContainerlabTopology } from "./containerlabTopology";
 import { HostBridges } from "./hostBridges";
@@ -37,6 +38,8 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
   /** Each node's routing table as read back (kind only: the real routes, for comparison with the expected ones). */
   public readonly routes: pulumi.Output<Record<string, string[]>>;
   public readonly ready: pulumi.Resource[];
+  public readonly controlPlane: ControlPlane = "calico";
+  public readonly nodeStates: pulumi.Output<NodeState[]>;
   private readonly spec: LabSpec;
 
   constructor(name: string, args: KindLabArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -66,6 +69,9 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
     this.dataplane = pulumi.output<Dataplane>("calico");
     this.pods = this.workload.pods;
     this.routes = this.workload.routes;
+    this.nodeStates = this.routes.apply((tables) =>
+      spec.nodes.map((n) => ({ name: n.name, bgpPeers: [], routes: poolRoutes(tables[n.name] ?? [], spec.podSubnet) })),
+    );
     // Captures start once every pod runs and the routes match the mode.
     this.ready = [this.workload.podsRead, this.workload.routesRead];
     this.registerOutputs({ dataplane: this.dataplane, pods: this.pods, routes: this.routes });

@@ -6,7 +6,7 @@
  * `V`: an Output in the program, plain text in the tests.
  */
 import * as path from "path";
-import { expectedEncapsulation } from "../../lab/expect";
+import { blockRoute } from "../../lab/dataplane";
 import { LabSpec, NodeSpec } from "../../lab/spec";
 import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topologyFile } from "./containerlab";
 import { renderKindConfig } from "./kindConfig";
@@ -161,14 +161,14 @@ export function podsStep<V>(kubeconfig: V): ScriptStep<V> {
 
 /**
  * For every ordered pair of nodes, the device the first routes the second's blocks
- * through: tunl0 when the path is encapsulated, net0 when it is routed plainly (the rule
- * BIRD applies, lab/expect.ts). One line per pair: `node peer-address device`.
+ * through: tunl0 (IPIP), vxlan.calico (VXLAN) or net0 (plain), as lab/dataplane.ts
+ * models BIRD's and Felix's choice. One line per pair: `node peer-address device`.
  */
 export function routeExpectations(spec: LabSpec): string {
   const lines: string[] = [];
   for (const a of spec.nodes) {
     for (const b of spec.nodes) {
-      if (a.name !== b.name) lines.push(`${a.name} ${b.ip} ${expectedEncapsulation(spec.ipipMode, a, b) === "ipip" ? "tunl0" : "net0"}`);
+      if (a.name !== b.name) lines.push(`${a.name} ${b.ip} ${blockRoute(spec, a, b).dev}`);
     }
   }
   return lines.join("\n");

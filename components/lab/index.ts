@@ -4,7 +4,7 @@ import { CaptureRun } from "../capture";
 import { kindBackend } from "../kind";
 import { netnsBackend } from "../netns";
 import { overallVerdict } from "../capture/result";
-import { BackendName, CaptureResult, Dataplane, LabOutputs, LabSpec } from "../../lab/spec";
+import { BackendName, CaptureResult, Dataplane, LabOutputs, LabSpec, NodeOutput, NodeState } from "../../lab/spec";
 
 /** The backends, by the name `backend` config takes. */
 export const BACKEND_FACTORIES: Record<BackendName, BackendFactory> = { kind: kindBackend, netns: netnsBackend };
@@ -15,15 +15,29 @@ export interface CalicoIpipLabArgs {
 }
 
 /** The stack outputs that depend only on the spec. */
-export function specOutputs(spec: LabSpec): Pick<LabOutputs, "nodes" | "router"> & { lab: Omit<LabOutputs["lab"], "dataplane"> } {
+export function specOutputs(spec: LabSpec): Pick<LabOutputs, "router"> & { lab: Omit<LabOutputs["lab"], "dataplane" | "controlPlane"> } {
   return {
-    lab: { name: spec.name, backend: spec.backend, ipipMode: spec.ipipMode, podSubnet: spec.podSubnet, mtu: spec.mtu },
+    lab: { name: spec.name, backend: spec.backend, ipipMode: spec.ipipMode, vxlanMode: spec.vxlanMode, podSubnet: spec.podSubnet, mtu: spec.mtu },
     router: {
       name: spec.router.name,
       interfaces: spec.subnets.map((s) => ({ name: s.routerInterface, ip: s.gateway, subnet: s.cidr, segment: s.bridge })),
     },
-    nodes: spec.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip, prefixLength: n.prefixLength, subnet: n.subnet, segment: n.segment })),
   };
+}
+
+/** The nodes as the outputs list them: the spec's facts and what the backend read back. */
+export function nodeOutputs(spec: LabSpec, states: readonly NodeState[]): NodeOutput[] {
+  const byName = new Map(states.map((s) => [s.name, s]));
+  return spec.nodes.map((n) => ({
+    name: n.name,
+    role: n.role,
+    ip: n.ip,
+    prefixLength: n.prefixLength,
+    subnet: n.subnet,
+    segment: n.segment,
+    bgpPeers: byName.get(n.name)?.bgpPeers ?? [],
+    routes: byName.get(n.name)?.routes ?? [],
+  }));
 }
 
 /**
@@ -59,9 +73,9 @@ export class CalicoIpipLab extends pulumi.ComponentResource {
       );
     }
     const fixed = specOutputs(spec);
-    this.lab = backend.dataplane.apply((dataplane: Dataplane) => ({ ...fixed.lab, dataplane }));
+    this.lab = backend.dataplane.apply((dataplane: Dataplane) => ({ ...fixed.lab, controlPlane: backend.controlPlane, dataplane }));
     this.router = pulumi.output(fixed.router);
-    this.nodes = pulumi.output(fixed.nodes);
+    this.nodes = backend.nodeStates.apply((states) => nodeOutputs(spec, states));
     this.pods = backend.pods;
     this.captures = pulumi.all(runs.map((r) => r.result));
     this.verdict = this.captures.apply(overallVerdict);

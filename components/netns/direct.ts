@@ -8,7 +8,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { CaptureScriptResult } from "../backend";
-import { IpipMode, LabSpec, NodeSpec } from "../../lab/spec";
+import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import {
   captureEnvironment,
   NETNS_SCRIPTS,
@@ -100,14 +100,14 @@ export class DirectLab {
     return { ...parseUpOutput(run.stdout), wall: run.seconds };
   }
 
-  async routes(mode: IpipMode): Promise<RoutesResult & { wall: number }> {
-    const inv = routesInvocation(this.spec, mode, { runDir: this.runDir });
+  async routes(modes: PoolModes): Promise<RoutesResult & { wall: number }> {
+    const inv = routesInvocation(this.spec, modes, { runDir: this.runDir });
     const run = await runScript(NETNS_SCRIPTS.routes, inv.environment, { stdin: inv.stdin });
     return { ...lastJson<RoutesResult>(run, NETNS_SCRIPTS.routes), wall: run.seconds };
   }
 
   /** One capture between two nodes' pods, with the environment the capture component would give. */
-  async capture(client: NodeSpec, server: NodeSpec, pcap: string, mode: IpipMode, extra: Record<string, string> = {}): Promise<CaptureRunResult> {
+  async capture(client: NodeSpec, server: NodeSpec, pcap: string, modes: PoolModes, extra: Record<string, string> = {}): Promise<CaptureRunResult> {
     const env = {
       CAPTURE_PCAP: pcap,
       CAPTURE_MAX_PACKETS: String(this.spec.capture.maxPackets),
@@ -115,7 +115,8 @@ export class DirectLab {
       CAPTURE_INTERFACE: "net0",
       CLIENT_NODE: client.name,
       SERVER_NODE: server.name,
-      LAB_IPIP_MODE: mode,
+      LAB_IPIP_MODE: modes.ipipMode,
+      LAB_VXLAN_MODE: modes.vxlanMode,
       ...captureEnvironment(this.spec, client, server, { runDir: this.runDir }),
       ...extra,
     };

@@ -3,6 +3,7 @@ import { buildLabSpec } from "../../lab/config";
 import { IpipMode } from "../../lab/spec";
 import { bashScript } from "../../lab/shell";
 import { NetnsLab, netnsBackend, NETNS_SCRIPTS, routesPlan, topologyDigest, topologyEnvironment } from "./index";
+import { ipipOnly } from "../../lab/expect";
 
 interface Recorded {
   type: string;
@@ -67,7 +68,7 @@ describe("NetnsLab under mocks", () => {
     expect(routes.update).toBe(bashScript(NETNS_SCRIPTS.routes));
     expect(routes.environment).toMatchObject({
       LAB_IPIP_MODE: "Always",
-      NETNS_ROUTES: routesPlan(spec, "Always"),
+      NETNS_ROUTES: routesPlan(spec, ipipOnly("Always")),
       NETNS_BUILT_AT: "2026-01-01T00:00:00Z",
     });
   });

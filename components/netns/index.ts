@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { BackendFactory, CaptureInvocation, LabBackend } from "../backend";
 import { bashScript } from "../../lab/shell";
-import { Dataplane, IpipMode, LabOutputs, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
+import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, PoolModes, ScenarioSpec } from "../../lab/spec";
 import {
   captureEnvironment,
   labPods,
@@ -28,8 +28,8 @@ export * from "./plan";
 export interface NetnsLabArgs {
   /** The validated lab (lab/config.ts `buildLabSpec`). */
   spec: LabSpec;
-  /** The IPIP mode whose routes are programmed; default `spec.ipipMode`. */
-  ipipMode?: IpipMode;
+  /** The pool modes whose routes are programmed; default the spec's. */
+  modes?: PoolModes;
   /**
    * Folder for the helpers' pid files and logs and the generated batch files; default
    * `/run/calico-ipip-lab/<lab>`. Its last part must be the lab name (destroy removes it).
@@ -54,6 +54,8 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
   public readonly builtAt: pulumi.Output<string>;
   public readonly pods: pulumi.Output<LabOutputs["pods"]>;
   public readonly ready: pulumi.Resource[];
+  public readonly controlPlane: ControlPlane = "bird";
+  public readonly nodeStates: pulumi.Output<NodeState[]>;
   public readonly namespaces: NetnsNames;
   public readonly runDir: string;
   private readonly spec: LabSpec;
@@ -81,7 +83,7 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     this.dataplane = up.dataplane;
     this.builtAt = up.createdAt;
 
-    const routes = routesInvocation(spec, args.ipipMode ?? spec.ipipMode, { runDir: this.runDir });
+    const routes = routesInvocation(spec, args.modes ?? spec, { runDir: this.runDir });
     this.routes = new command.local.Command(
       `${name}-routes`,
       {
@@ -95,6 +97,7 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     );
 
     this.pods = pulumi.output(labPods(spec));
+    this.nodeStates = pulumi.output(spec.nodes.map((n) => ({ name: n.name, bgpPeers: [], routes: [] })));
     this.ready = [this.routes];
     this.registerOutputs({ dataplane: this.dataplane, builtAt: this.builtAt, pods: this.pods });
   }

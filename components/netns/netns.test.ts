@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { buildLabSpec, RawLabConfig } from "../../lab/config";
 import { diffRoutes, expectedDataplane } from "../../lab/dataplane";
-import { expectedEncapsulation } from "../../lab/expect";
+import { expectedEncapsulation, ipipOnly } from "../../lab/expect";
 import { IpipMode, NodeSpec } from "../../lab/spec";
 import { DirectLab, processesMentioning, runScript } from "./direct";
 import { NETNS_SCRIPTS, nodeNamespace, podNamespace } from "./plan";
@@ -89,7 +89,7 @@ suite("netns backend scripts on this host", () => {
 
   async function captureAndJudge(l: DirectLab, client: NodeSpec, server: NodeSpec, mode: IpipMode, extra: Record<string, string> = {}) {
     const pcap = path.join(pcaps, `${l.spec.name}-${mode}-${client.index}-${server.index}.pcap`);
-    const result = await l.capture(client, server, pcap, mode, extra);
+    const result = await l.capture(client, server, pcap, ipipOnly(mode), extra);
     expect(result.pcap).toBe(pcap);
     expect(result.ping).toMatch(/^(\d+)\/\1$/);
     expect(result.http).toBe(200);
@@ -97,7 +97,7 @@ suite("netns backend scripts on this host", () => {
   }
 
   function expectRoutesMatch(l: DirectLab, mode: IpipMode): void {
-    for (const dp of expectedDataplane(l.spec, mode)) {
+    for (const dp of expectedDataplane(l.spec, ipipOnly(mode))) {
       const ns = nodeNamespace(l.spec, l.spec.nodes[dp.index - 1]);
       expect({ ns, ...diffRoutes(dp.routes, routesOf(ns)) }).toEqual({ ns, missing: [], unexpected: [] });
     }
@@ -120,7 +120,7 @@ suite("netns backend scripts on this host", () => {
   });
 
   it("Always: routes are the expected data plane, and node1's net0 shows IPIP between node addresses on both paths", async () => {
-    const routes = await seed.routes("Always");
+    const routes = await seed.routes(ipipOnly("Always"));
     expect(routes).toMatchObject({ mode: "Always", nodes: 4, routes: 20 });
     expectRoutesMatch(seed, "Always");
     const [n1, n2, n3] = seed.spec.nodes;
@@ -136,13 +136,13 @@ suite("netns backend scripts on this host", () => {
 
   it("CrossSubnet by routes.sh alone, in under a second: plain within the subnet, IPIP across", async () => {
     const before = helperPids(seed);
-    const routes = await seed.routes("CrossSubnet");
+    const routes = await seed.routes(ipipOnly("CrossSubnet"));
     expect(routes.wall).toBeLessThan(1);
     expect(helperPids(seed)).toEqual(before);
     expectRoutesMatch(seed, "CrossSubnet");
     const [n1, n2, n3] = seed.spec.nodes;
     const same = await captureAndJudge(seed, n1, n2, "CrossSubnet", { NETNS_HTTP_CLIENT: "python" });
-    expect(same.seen.verdict).toBe(expectedEncapsulation("CrossSubnet", n1, n2));
+    expect(same.seen.verdict).toBe(expectedEncapsulation(ipipOnly("CrossSubnet"), n1, n2));
     expect(same.seen.verdict).toBe("none");
     expect(same.result.routes.client[0]).toMatch(/ via 10\.1\.5\.11 dev net0/);
     const cross = await captureAndJudge(seed, n1, n3, "CrossSubnet");
@@ -159,7 +159,7 @@ suite("netns backend scripts on this host", () => {
   it("back to Always: the other mode's routes and a stale bird route are gone", async () => {
     const ns = nodeNamespace(seed.spec, seed.spec.nodes[0]);
     execFileSync("ip", ["-n", ns, "route", "add", "10.244.9.0/26", "via", "10.1.5.99", "dev", "net0", "proto", "bird"]);
-    await seed.routes("Always");
+    await seed.routes(ipipOnly("Always"));
     expectRoutesMatch(seed, "Always");
     expect(routesOf(ns).join("\n")).not.toContain("10.244.9.0/26");
   });
@@ -178,7 +178,7 @@ suite("netns backend scripts on this host", () => {
     });
     labs.push(six);
     expect((await six.up()).nodes).toBe(6);
-    await six.routes("CrossSubnet");
+    await six.routes(ipipOnly("CrossSubnet"));
     expectRoutesMatch(six, "CrossSubnet");
     const nodes = six.spec.nodes;
     for (const [c, s] of [[0, 1], [0, 2], [0, 3], [0, 4], [0, 5], [5, 0], [5, 4], [3, 1]]) {
@@ -203,7 +203,7 @@ suite("netns backend scripts on this host", () => {
     expect(killedMidway).toBe(true);
     const up = await again.up();
     expect(up.namespaces).toBe(10);
-    await again.routes("Always");
+    await again.routes(ipipOnly("Always"));
     nsExec(podNamespace(again.spec, again.spec.nodes[0]), ["ping", "-n", "-c", "1", "-W", "2", again.spec.nodes[2].pod.ip]);
     expect(processesMentioning(again.runDir + "/")).toHaveLength(4);
 

@@ -16,6 +16,7 @@ import {
   topologyDigest,
   topologyEnvironment,
 } from "./plan";
+import { ipipOnly } from "../../lab/expect";
 
 const ctx = { stack: "ipip", cwd: "/work/lab" };
 const seed = buildLabSpec({ backend: "netns" }, ctx);
@@ -73,19 +74,19 @@ describe("topologyEnvironment", () => {
 
 describe("routes plan", () => {
   it("is the expected data plane, one @namespace section per node", () => {
-    const plan = routesPlan(seed, "CrossSubnet");
+    const plan = routesPlan(seed, ipipOnly("CrossSubnet"));
     const sections = plan.split("@").slice(1);
     expect(sections).toHaveLength(4);
     expect(sections[0].split("\n")[0]).toBe("calico-ipip-n1");
-    expect(sections[0].split("\n").slice(1, -1)).toEqual(expectedDataplane(seed, "CrossSubnet")[0].routes.map(renderRoute));
+    expect(sections[0].split("\n").slice(1, -1)).toEqual(expectedDataplane(seed, ipipOnly("CrossSubnet"))[0].routes.map(renderRoute));
   });
 
   it("rides in the environment for small labs and on stdin past the environment's limits", () => {
-    const small = routesInvocation(seed, "Always");
+    const small = routesInvocation(seed, ipipOnly("Always"));
     expect(small.stdin).toBeUndefined();
-    expect(small.environment.NETNS_ROUTES).toBe(routesPlan(seed, "Always"));
+    expect(small.environment.NETNS_ROUTES).toBe(routesPlan(seed, ipipOnly("Always")));
     expect(small.environment.LAB_IPIP_MODE).toBe("Always");
-    const big = routesInvocation(bigLab(64), "Always");
+    const big = routesInvocation(bigLab(64), ipipOnly("Always"));
     expect(Buffer.byteLength(big.stdin ?? "")).toBeGreaterThan(ENV_PLAN_LIMIT);
     expect(big.environment.NETNS_ROUTES).toBe("-");
   });

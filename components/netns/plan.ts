@@ -7,7 +7,7 @@ import * as crypto from "crypto";
 import * as path from "path";
 import { expectedDataplane, nodeCaliName, renderRoute } from "../../lab/dataplane";
 import { bridgePortName } from "../../lab/names";
-import { Dataplane, IpipMode, LabSpec, NodeSpec } from "../../lab/spec";
+import { Dataplane, LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 
 /** The folder of the backend's scripts and helpers. */
 export const NETNS_ASSETS = path.resolve(__dirname, "..", "..", "assets", "netns");
@@ -135,9 +135,9 @@ export function topologyDigest(env: Record<string, string>): string {
     .slice(0, 16);
 }
 
-/** The routes plan for `mode`: per node namespace `@<ns>` then its routes in `ip route` syntax. */
-export function routesPlan(spec: LabSpec, mode: IpipMode = spec.ipipMode): string {
-  return expectedDataplane(spec, mode)
+/** The routes plan for `modes`: per node namespace `@<ns>` then its routes in `ip route` syntax. */
+export function routesPlan(spec: LabSpec, modes: PoolModes = spec): string {
+  return expectedDataplane(spec, modes)
     .map((dp) => `@${nodeNamespace(spec, spec.nodes[dp.index - 1])}\n${dp.routes.map((r) => `${renderRoute(r)}\n`).join("")}`)
     .join("");
 }
@@ -145,11 +145,11 @@ export function routesPlan(spec: LabSpec, mode: IpipMode = spec.ipipMode): strin
 /** routes.sh's environment, and the plan on stdin when it is too large for the environment. */
 export function routesInvocation(
   spec: LabSpec,
-  mode: IpipMode = spec.ipipMode,
+  modes: PoolModes = spec,
   options: Pick<TopologyOptions, "runDir"> = {},
 ): { environment: Record<string, string>; stdin?: string } {
-  const plan = routesPlan(spec, mode);
-  const base = { NETNS_LAB: spec.name, NETNS_RUN_DIR: options.runDir ?? runDir(spec), LAB_IPIP_MODE: mode };
+  const plan = routesPlan(spec, modes);
+  const base = { NETNS_LAB: spec.name, NETNS_RUN_DIR: options.runDir ?? runDir(spec), LAB_IPIP_MODE: modes.ipipMode };
   return Buffer.byteLength(plan) <= ENV_PLAN_LIMIT
     ? { environment: { ...base, NETNS_ROUTES: plan } }
     : { environment: { ...base, NETNS_ROUTES: "-" }, stdin: plan };

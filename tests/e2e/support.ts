@@ -14,7 +14,7 @@ import { readState, runDestroy, runPreview, runUp } from "../../harness";
 import { RunResult } from "../../harness/types";
 import { LabFootprint, labFootprint, labLeftovers, netnsStackConfig, REPO_DIR } from "../../leftovers/lab";
 import { describeLeftovers, removeLeftovers } from "../../leftovers/leftovers";
-import { expectedEncapsulation } from "../../lab/expect";
+import { expectedEncapsulation, ipipOnly } from "../../lab/expect";
 import { CaptureResult, IpipMode, LabOutputs } from "../../lab/spec";
 
 /** The program under test (override to try the suites on a copy of the tree). */
@@ -176,7 +176,7 @@ function checkCapture(c: CaptureResult, e: LabExpectation, nodes: Map<string, La
   const client = nodes.get(c.client.node);
   const server = nodes.get(c.server.node);
   if (!client || !server) throw new Error(`${c.scenario}: client ${c.client.node} or server ${c.server.node} is not among the nodes`);
-  const ruled = expectedEncapsulation(e.mode, client, server);
+  const ruled = expectedEncapsulation(ipipOnly(e.mode), client, server);
   const wanted = e.scenarios[c.scenario];
   const where = `${c.scenario} (${c.client.node} → ${c.server.node})`;
   expect({ where, expected: c.expected }).toEqual({ where, expected: ruled });
