@@ -14,7 +14,8 @@ export interface Io {
 export const ANALYZE_USAGE = [
   "usage: npm run analyze -- <capture file>...",
   "Reads pcap or pcapng captures and prints, as a JSON array, each file's format, link types,",
-  "packet count, flows (ipip | vxlan | none, outer and inner addresses) and skipped packets.",
+  "packet count, flows (ipip | vxlan | none, outer and inner addresses; VXLAN's UDP ports and VNI)",
+  "and skipped packets.",
   "Exit status: 0 when every file was read to its end, 2 otherwise.",
 ].join("\n");
 

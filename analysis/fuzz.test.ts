@@ -46,6 +46,8 @@ interface Pkt {
   kind: Kind;
   ip: Buffer;
   outer: [string, string] | null;
+  /** VXLAN's source port, destination port and VNI. */
+  udp: [number, number, number] | null;
   inner: [string, string, number];
 }
 
@@ -60,16 +62,20 @@ const packetArb: fc.Arbitrary<Pkt> = fc
     pay: fc.integer({ min: 0, max: 300 }),
     opts: fc.integer({ min: 0, max: 10 }),
     vlan: fc.boolean(),
+    // Calico's port, and Linux's default that the classifier must still recognise.
+    sport: fc.integer({ min: 1, max: 65535 }),
+    dport: fc.constantFrom(4789, 8472),
+    vni: fc.integer({ min: 0, max: 0xffffff }),
   })
   .map((r) => {
     const options = Buffer.alloc(r.opts * 4, 1);
     const innerPayload = r.proto === 1 ? icmpEcho(1, 1, r.pay) : r.proto === 6 ? tcp(1, 2, r.pay) : r.proto === 17 ? udp(53, 53, Buffer.alloc(r.pay)) : Buffer.alloc(r.pay);
     const inner = ipv4({ src: r.is, dst: r.id, protocol: r.proto, payload: innerPayload, options });
     const vlans: VlanTag[] = r.vlan ? [{ tpid: 0x8100, vid: 5 }] : [];
-    if (r.kind === "none") return { kind: r.kind, ip: inner, outer: null, inner: [r.is, r.id, r.proto] };
-    const payload = r.kind === "ipip" ? inner : udp(40000, 4789, vxlanPayload(9, ethernet(ETHERTYPE.IPV4, inner, vlans)));
+    if (r.kind === "none") return { kind: r.kind, ip: inner, outer: null, udp: null, inner: [r.is, r.id, r.proto] };
+    const payload = r.kind === "ipip" ? inner : udp(r.sport, r.dport, vxlanPayload(r.vni, ethernet(ETHERTYPE.IPV4, inner, vlans)));
     const ip = ipv4({ src: r.os, dst: r.od, protocol: r.kind === "ipip" ? 4 : 17, payload, options });
-    return { kind: r.kind, ip, outer: [r.os, r.od], inner: [r.is, r.id, r.proto] };
+    return { kind: r.kind, ip, outer: [r.os, r.od], udp: r.kind === "vxlan" ? [r.sport, r.dport, r.vni] : null, inner: [r.is, r.id, r.proto] };
   });
 
 interface Capture {
@@ -118,13 +124,18 @@ describe("reader properties", () => {
         expect(a.packets).toBe(cap.packets.length);
         const want = new Map<string, { packets: number; bytes: number }>();
         cap.packets.forEach((p, i) => {
-          const key = JSON.stringify([p.kind, p.outer?.[0] ?? null, p.outer?.[1] ?? null, ...p.inner]);
+          const key = JSON.stringify([p.kind, p.outer?.[0] ?? null, p.outer?.[1] ?? null, ...(p.udp ?? [null, null, null]), ...p.inner]);
           const e = want.get(key) ?? { packets: 0, bytes: 0 };
           e.packets++;
           e.bytes += cap.frames[i];
           want.set(key, e);
         });
-        const got = new Map(a.flows.map((f) => [JSON.stringify([f.encapsulation, f.outerSrc, f.outerDst, f.innerSrc, f.innerDst, f.innerProtocol]), { packets: f.packets, bytes: f.bytes }]));
+        const got = new Map(
+          a.flows.map((f) => [
+            JSON.stringify([f.encapsulation, f.outerSrc, f.outerDst, f.outerSrcPort ?? null, f.outerDstPort ?? null, f.vni ?? null, f.innerSrc, f.innerDst, f.innerProtocol]),
+            { packets: f.packets, bytes: f.bytes },
+          ]),
+        );
         expect(got).toEqual(want);
       }),
       RUNS,

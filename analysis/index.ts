@@ -8,7 +8,8 @@ import type { FileAnalysis } from "./types";
 
 export type { CaptureFormat, FileAnalysis, Flow, ReadError, ScenarioJudgement, Skipped } from "./types";
 export { judgeScenario } from "./judge";
-export { Classifier, FlowTable, LinkType, SUPPORTED_LINK_TYPES, VXLAN_PORT, ipToString } from "./classify";
+export type { LabIdentity } from "./judge";
+export { Classifier, FlowTable, LinkType, SUPPORTED_LINK_TYPES, VXLAN_PORT, ipToString, isVxlan, vxlanInnerIpv4, vxlanVni } from "./classify";
 export type { PacketSink } from "./classify";
 export { readCapture, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE } from "./reader";
 export type { ReadOptions, ReadResult } from "./reader";

@@ -1,9 +1,10 @@
 /**
- * Real captures: two network namespaces joined by a veth pair, with a VXLAN device and a
- * TUN device on top; real IP-in-IP packets (outer + inner header) sent from a python3 raw
- * IPv4 socket, 802.1Q and 802.1ad+802.1Q tagged frames from an AF_PACKET socket (the
- * kernel here has no 8021q module for VLAN devices), pings (plain, VXLAN, fragmented) —
- * all inside the namespaces. tcpdump (EN10MB µs and ns, LINUX_SLL2 and LINUX_SLL on `any`,
+ * Real captures: two network namespaces joined by a veth pair, with two VXLAN devices
+ * (VNI 42 on port 4789; Calico's VNI 4096 on Linux's old default port 8472, which is not
+ * the lab's) and a TUN device on top; real IP-in-IP packets (outer + inner header) sent
+ * from a python3 raw IPv4 socket, 802.1Q and 802.1ad+802.1Q tagged frames from an
+ * AF_PACKET socket (the kernel here has no 8021q module for VLAN devices), pings (plain,
+ * VXLAN on both ports, fragmented) — all inside the namespaces. tcpdump (EN10MB µs and ns, LINUX_SLL2 and LINUX_SLL on `any`,
  * RAW on the TUN), dumpcap (pcapng with two interfaces of different link types) and
  * tshark (pcapng) capture at the same time; the analysis of every file is checked against
  * what was sent and, flow by flow, against tshark's own decoding of the same file.
@@ -16,7 +17,7 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { analyzeFile, FileAnalysis, Flow } from "./index";
+import { analyzeFile, FileAnalysis, Flow, judgeScenario } from "./index";
 import { arp, ETHERTYPE, ethernet, icmpEcho, ipv4, tcp, udp, VlanTag } from "./pcapWriter";
 
 const PREFIX = `cil-an-${process.pid}-`;
@@ -116,11 +117,16 @@ interface Folded {
   packets: number;
 }
 
-const flowKey = (enc: string, os: string | null, od: string | null, is: string, id: string, proto: number): string => JSON.stringify([enc, os, od, is, id, proto]);
+/** VXLAN's outer UDP source and destination port and VNI; null for other flows. */
+type Udp = [number, number, number] | null;
+
+const flowKey = (enc: string, os: string | null, od: string | null, udp: Udp, is: string, id: string, proto: number): string => JSON.stringify([enc, os, od, udp, is, id, proto]);
+
+const udpOf = (f: Flow): Udp => (f.encapsulation === "vxlan" ? [f.outerSrcPort ?? -1, f.outerDstPort ?? -1, f.vni ?? -1] : null);
 
 function foldOurs(a: FileAnalysis): Folded {
   return {
-    flows: new Map(a.flows.map((f: Flow) => [flowKey(f.encapsulation, f.outerSrc, f.outerDst, f.innerSrc, f.innerDst, f.innerProtocol), { packets: f.packets, bytes: f.bytes }])),
+    flows: new Map(a.flows.map((f: Flow) => [flowKey(f.encapsulation, f.outerSrc, f.outerDst, udpOf(f), f.innerSrc, f.innerDst, f.innerProtocol), { packets: f.packets, bytes: f.bytes }])),
     fragments: a.skipped.fragments,
     nonIPv4: a.skipped.nonIPv4,
     undecodable: a.skipped.truncated + a.skipped.malformed,
@@ -128,11 +134,15 @@ function foldOurs(a: FileAnalysis): Folded {
   };
 }
 
+/** The VXLAN port of this test that is not IANA's: tshark is told to decode it as VXLAN (`-d`). */
+const OTHER_VXLAN_PORT = 8472;
+
 /** tshark's per-packet decoding (all occurrences of each field), classified by the same rules. */
 function foldTshark(file: string): Folded {
   const out = sh([
-    "tshark", "-r", file, "-n", "-o", "ip.defragment:FALSE", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,",
+    "tshark", "-r", file, "-n", "-o", "ip.defragment:FALSE", "-d", `udp.port==${OTHER_VXLAN_PORT},vxlan`, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,",
     "-e", "frame.len", "-e", "ip.src", "-e", "ip.dst", "-e", "ip.proto", "-e", "ip.flags.mf", "-e", "ip.frag_offset", "-e", "udp.dstport", "-e", "ip.version",
+    "-e", "udp.srcport", "-e", "vxlan.vni",
   ]);
   const res: Folded = { flows: new Map(), fragments: 0, nonIPv4: 0, undecodable: 0, packets: 0 };
   const add = (key: string, bytes: number): void => {
@@ -144,7 +154,7 @@ function foldTshark(file: string): Folded {
   for (const line of out.split("\n")) {
     if (line === "") continue;
     res.packets++;
-    const [len, src, dst, proto, mf, off, dport, version] = line.split("\t").map((f) => (f === "" ? [] : f.split(",")));
+    const [len, src, dst, proto, mf, off, dport, version, sport, vni] = line.split("\t").map((f) => (f === "" ? [] : f.split(",")));
     const bytes = Number(len[0]);
     if (src.length === 0) {
       // IPv6 also sets ip.version (6): only other versions are a broken IPv4 header.
@@ -157,11 +167,11 @@ function foldTshark(file: string): Folded {
       continue;
     }
     const p0 = Number(proto[0]);
-    if (p0 === 4) add(flowKey("ipip", src[0], dst[0], src[1], dst[1], Number(proto[1])), bytes);
-    else if (p0 === 17 && Number(dport[0]) === 4789) {
+    if (p0 === 4) add(flowKey("ipip", src[0], dst[0], null, src[1], dst[1], Number(proto[1])), bytes);
+    else if (p0 === 17 && (Number(dport[0]) === 4789 || Number(dport[0]) === OTHER_VXLAN_PORT)) {
       if (src.length < 2) res.nonIPv4++; // VXLAN carrying ARP or IPv6
-      else add(flowKey("vxlan", src[0], dst[0], src[1], dst[1], Number(proto[1])), bytes);
-    } else add(flowKey("none", null, null, src[0], dst[0], p0), bytes);
+      else add(flowKey("vxlan", src[0], dst[0], [Number(sport[0]), Number(dport[0]), Number(vni[0])], src[1], dst[1], Number(proto[1])), bytes);
+    } else add(flowKey("none", null, null, null, src[0], dst[0], p0), bytes);
   }
   return res;
 }
@@ -203,6 +213,8 @@ const RAW_SENDS: { name: string; n: number; packet: Buffer }[] = [
  */
 const MAC_A = "02:00:00:00:00:0a";
 const MAC_B = "02:00:00:00:00:0b";
+/** vx1's MACs: its neighbours are static, so no ARP crosses port 8472 (only IPv4 does). */
+const VX1_MAC: Record<1 | 2, string> = { 1: "02:00:00:00:01:0a", 2: "02:00:00:00:01:0b" };
 const Q100: VlanTag[] = [{ tpid: 0x8100, vid: 100 }];
 const QINQ: VlanTag[] = [
   { tpid: 0x88a8, vid: 200 },
@@ -283,6 +295,14 @@ describeLive("real captures in network namespaces", () => {
       run("link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "4789", "remote", `198.18.0.${peer}`, "local", `198.18.0.${me}`, "dev", dev);
       run("addr", "add", `10.42.0.${me}/24`, "dev", "vx0");
       run("link", "set", "vx0", "up");
+      // Calico's VNI on a port that is not the lab's. IPv4 only: IPv6 off before it comes
+      // up and static neighbours, so only the pings below cross it.
+      run("link", "add", "vx1", "address", VX1_MAC[me], "type", "vxlan", "id", "4096", "dstport", String(OTHER_VXLAN_PORT), "remote", `198.18.0.${peer}`, "local", `198.18.0.${me}`, "dev", dev);
+      const ns = me === 1 ? NS_A : NS_B;
+      if (fs.existsSync("/proc/sys/net/ipv6")) inNs(ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/vx1/disable_ipv6");
+      run("addr", "add", `10.43.0.${me}/24`, "dev", "vx1");
+      run("neigh", "add", `10.43.0.${peer}`, "lladdr", VX1_MAC[peer as 1 | 2], "dev", "vx1", "nud", "permanent");
+      run("link", "set", "vx1", "up");
     }
     b("tuntap", "add", "dev", "tun0", "mode", "tun");
     b("addr", "add", "198.18.99.1/24", "dev", "tun0");
@@ -312,6 +332,7 @@ describeLive("real captures in network namespaces", () => {
       // Traffic: pings first (they also resolve the neighbours), then the raw packets.
       inNs(NS_A, "ping", "-n", "-q", "-c", "3", "-i", "0.05", "-W", "2", "198.18.0.2");
       inNs(NS_A, "ping", "-n", "-q", "-c", "3", "-i", "0.05", "-W", "2", "10.42.0.2");
+      inNs(NS_A, "ping", "-n", "-q", "-c", "3", "-i", "0.05", "-W", "2", "10.43.0.2");
       inNs(NS_A, "ping", "-n", "-q", "-c", "1", "-s", "3000", "-W", "2", "198.18.0.2"); // 3 fragments each way
       const lines = RAW_SENDS.flatMap((s) => Array.from({ length: s.n }, () => s.packet.toString("hex"))).join("\n") + "\n";
       const r = spawnSync("ip", ["netns", "exec", NS_A, "python3", "-c", RAW_SENDER, "ip"], { input: lines, encoding: "utf8", timeout: 20000 });
@@ -360,6 +381,12 @@ describeLive("real captures in network namespaces", () => {
       expect.objectContaining({ packets: 3 }),
     ]);
     expect(sum(findFlow(a, { encapsulation: "vxlan", outerSrc: "198.18.0.2", innerSrc: "10.42.0.2", innerDst: "10.42.0.1" }))).toBe(3);
+    // VXLAN reports its ports and VNI: 42 on 4789, and Calico's 4096 on 8472 (told by its headers alone).
+    for (const f of findFlow(a, { encapsulation: "vxlan", innerSrc: "10.42.0.1" })) expect([f.outerDstPort, f.vni]).toEqual([4789, 42]);
+    expect(findFlow(a, { encapsulation: "vxlan", outerSrc: "198.18.0.1", innerSrc: "10.43.0.1", innerDst: "10.43.0.2", innerProtocol: 1 })).toEqual([
+      expect.objectContaining({ packets: 3, outerDstPort: OTHER_VXLAN_PORT, vni: 4096, outerSrcPort: expect.any(Number) }),
+    ]);
+    expect(sum(findFlow(a, { encapsulation: "vxlan", outerSrc: "198.18.0.2", innerSrc: "10.43.0.2", outerDstPort: OTHER_VXLAN_PORT, vni: 4096 }))).toBe(3);
     expect(a.skipped.fragments).toBe(6);
     expect(a.skipped.nonIPv4).toBeGreaterThanOrEqual(2); // ARP at least, on the veth and inside VXLAN
     expect(a.skipped.truncated + a.skipped.malformed).toBe(0);
@@ -397,6 +424,7 @@ describeLive("real captures in network namespaces", () => {
       // VXLAN on vb, and the inner packets again, plain, on vx0.
       expect(sum(findFlow(a, { encapsulation: "vxlan", innerSrc: "10.42.0.1", innerDst: "10.42.0.2" }))).toBe(3);
       expect(sum(findFlow(a, { encapsulation: "none", innerSrc: "10.42.0.1", innerDst: "10.42.0.2", innerProtocol: 1 }))).toBe(3);
+      expect(sum(findFlow(a, { encapsulation: "vxlan", innerSrc: "10.43.0.1", innerDst: "10.43.0.2", vni: 4096 }))).toBe(3);
       expect(a.skipped.truncated).toBe(0);
     }
   });
@@ -422,7 +450,7 @@ describeLive("real captures in network namespaces", () => {
     expect(a.linkTypes).toEqual([1, 101]);
     expect(sum(findFlow(a, { encapsulation: "ipip", innerSrc: "10.244.1.5", innerDst: "10.244.2.7" }))).toBe(5);
     expect(sum(findFlow(a, { encapsulation: "ipip", innerSrc: "10.244.7.1" }))).toBe(TUN_COUNT);
-    expect(sum(findFlow(a, { encapsulation: "vxlan" }))).toBe(6);
+    expect(sum(findFlow(a, { encapsulation: "vxlan" }))).toBe(12);
     expect(a.skipped.fragments).toBe(6);
   });
 
@@ -433,6 +461,30 @@ describeLive("real captures in network namespaces", () => {
     expect(a.linkTypes).toEqual([1]);
     expect(sum(findFlow(a, { encapsulation: "none", innerSrc: "10.42.0.1", innerDst: "10.42.0.2", innerProtocol: 1 }))).toBe(3);
     expect(findFlow(a, { encapsulation: "ipip" }).concat(findFlow(a, { encapsulation: "vxlan" }))).toEqual([]);
+  });
+
+  (HAVE_TSHARK ? test : test.skip)("tshark's VXLAN dissection agrees packet for packet: outer addresses, UDP ports, VNI, inner addresses", () => {
+    const vxlanOnly = (f: Folded): [string, number][] =>
+      [...f.flows]
+        .filter(([k]) => k.startsWith('["vxlan"'))
+        .map(([k, v]): [string, number] => [k, v.packets])
+        .sort(([a], [b]) => (a < b ? -1 : 1));
+    const ours = vxlanOnly(foldOurs(results["vb.pcap"]));
+    expect(ours.map(([k]) => (JSON.parse(k) as unknown[])[3])).toEqual(expect.arrayContaining([[expect.any(Number), 4789, 42], [expect.any(Number), OTHER_VXLAN_PORT, 4096]]));
+    expect(ours.reduce((n, [, p]) => n + p, 0)).toBe(12);
+    expect(ours).toEqual(vxlanOnly(foldTshark(files["vb.pcap"])));
+  });
+
+  test("the judge counts the lab's VXLAN only: another port, or a host that is no node, is set aside", () => {
+    const a = results["vb.pcap"];
+    const nodes = ["198.18.0.1", "198.18.0.2"];
+    const ours = judgeScenario(a, "10.42.0.1", "10.42.0.2", "vxlan", { nodes, vxlanPort: 4789 });
+    expect(ours).toMatchObject({ observed: "vxlan", packets: 6, pass: true, ignored: [] });
+    expect(ours.outer).toEqual({ src: "198.18.0.1", dst: "198.18.0.2", protocol: 17, srcPort: expect.any(Number), dstPort: 4789, vni: 42 });
+    const otherPort = judgeScenario(a, "10.43.0.1", "10.43.0.2", "vxlan", { nodes, vxlanPort: 4789 });
+    expect(otherPort).toMatchObject({ observed: "missing", pass: false, ignored: [{ packets: 6, reason: "VXLAN on UDP port 8472 (the lab's VXLAN port is 4789)" }] });
+    const stranger = judgeScenario(a, "10.42.0.1", "10.42.0.2", "vxlan", { nodes: ["198.18.0.1"], vxlanPort: 4789 });
+    expect(stranger.ignored).toEqual([{ packets: 6, reason: "VXLAN to or from 198.18.0.2, which is no node of the lab" }]);
   });
 
   (HAVE_TSHARK ? test : test.skip)("every file: the same flows, fragments and non-IPv4 counts as tshark's decoding", () => {

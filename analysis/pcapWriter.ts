@@ -117,7 +117,8 @@ export function ethernet(type: number, payload: Uint8Array, vlans: VlanTag[] = [
 export function vxlanPayload(vni: number, innerFrame: Uint8Array): Buffer {
   const b = Buffer.alloc(8 + innerFrame.length);
   b[0] = 0x08;
-  b.writeUInt32BE((vni & 0xffffff) << 8, 4);
+  // `>>> 0`: a VNI from 0x800000 up would otherwise shift into a negative number.
+  b.writeUInt32BE(((vni & 0xffffff) << 8) >>> 0, 4);
   b.set(innerFrame, 8);
   return b;
 }

@@ -57,10 +57,12 @@ const ipipFlow = (packets = 1, bytes = ipipPacket.length): Flow => ({
   packets,
   bytes,
 });
-const vxlanFlow = (packets = 1, bytes = vxlanPacket.length): Flow => ({
+/** The VXLAN flow of vxlanPacket: source port 51234, port 4789, VNI 42 (or `udp`'s). */
+const vxlanFlow = (packets = 1, bytes = vxlanPacket.length, udp: Pick<Flow, "outerSrcPort" | "outerDstPort" | "vni"> = { outerSrcPort: 51234, outerDstPort: 4789, vni: 42 }): Flow => ({
   encapsulation: "vxlan",
   outerSrc: "10.1.5.10",
   outerDst: "10.1.5.11",
+  ...udp,
   innerSrc: "10.244.0.1",
   innerDst: "10.244.1.1",
   innerProtocol: 6,
@@ -253,7 +255,7 @@ describe("headers", () => {
     const inner = ethernet(ETHERTYPE.IPV4, innerTcp, [{ tpid: 0x8100, vid: 7 }]);
     const pkt = ipv4({ src: "10.1.5.10", dst: "10.1.5.11", protocol: 17, payload: udp(1, 4789, vxlanPayload(1, inner)) });
     const a = await one(ethernet(ETHERTYPE.IPV4, pkt));
-    expect(a.flows).toEqual([vxlanFlow(1, pkt.length + 14)]);
+    expect(a.flows).toEqual([vxlanFlow(1, pkt.length + 14, { outerSrcPort: 1, outerDstPort: 4789, vni: 1 })]);
   });
 
   test("IP options on the outer and the inner header (IHL honoured)", async () => {
@@ -265,7 +267,7 @@ describe("headers", () => {
     expect(a.flows).toEqual([ipipFlow(1, outer.length + 14)]);
     const v = ipv4({ src: "10.1.5.10", dst: "10.1.5.11", protocol: 17, options: Buffer.alloc(40, 1), payload: udp(1, 4789, vxlanPayload(1, ethernet(ETHERTYPE.IPV4, innerTcp))) });
     expect(v[0]).toBe(0x4f);
-    expect((await one(ethernet(ETHERTYPE.IPV4, v))).flows).toEqual([vxlanFlow(1, v.length + 14)]);
+    expect((await one(ethernet(ETHERTYPE.IPV4, v))).flows).toEqual([vxlanFlow(1, v.length + 14, { outerSrcPort: 1, outerDstPort: 4789, vni: 1 })]);
     const plain = ipv4({ src: "10.244.0.1", dst: "10.244.1.1", protocol: 1, options: opts, payload: icmpEcho() });
     expect((await one(plain, 101)).flows).toEqual([plainFlow(1, plain.length)]);
   });
@@ -275,6 +277,69 @@ describe("headers", () => {
     const a = await one(p1, 101);
     expect(a.flows[0].encapsulation).toBe("none");
     expect(a.flows[0].innerProtocol).toBe(17);
+  });
+
+  test("VXLAN flows are told apart by outer ports and VNI, and report them", async () => {
+    const wrap = (sport: number, vni: number): Buffer =>
+      ipv4({ src: "10.1.5.10", dst: "10.1.5.11", protocol: 17, payload: udp(sport, 4789, vxlanPayload(vni, ethernet(ETHERTYPE.IPV4, innerTcp))) });
+    const pkts = [wrap(51234, 42), wrap(51234, 42), wrap(40000, 42), wrap(51234, 0xabcdef)];
+    const a = await analyzeBytes(pcapFile({ linkType: 101 }, pkts.map((data) => ({ data }))));
+    const size = pkts[0].length;
+    expect(sortFlows(a.flows)).toEqual(
+      sortFlows([
+        vxlanFlow(2, 2 * size),
+        vxlanFlow(1, size, { outerSrcPort: 40000, outerDstPort: 4789, vni: 42 }),
+        vxlanFlow(1, size, { outerSrcPort: 51234, outerDstPort: 4789, vni: 0xabcdef }),
+      ]),
+    );
+  });
+
+  describe("VXLAN on a port other than 4789", () => {
+    const vxlanTo = (port: number, payload: Buffer = vxlanPayload(4096, ethernet(ETHERTYPE.IPV4, innerTcp))): Buffer =>
+      ipv4({ src: "10.1.5.10", dst: "10.1.5.11", protocol: 17, payload: udp(33333, port, payload) });
+    const on8472 = { outerSrcPort: 33333, outerDstPort: 8472, vni: 4096 };
+
+    test("is recognised when it cannot be anything else, with its port and VNI", async () => {
+      const pkt = vxlanTo(8472);
+      expect((await one(pkt, 101)).flows).toEqual([vxlanFlow(1, pkt.length, on8472)]);
+      const tagged = vxlanTo(8472, vxlanPayload(4096, ethernet(ETHERTYPE.IPV4, innerTcp, [{ tpid: 0x8100, vid: 9 }])));
+      expect((await one(tagged, 101)).flows).toEqual([vxlanFlow(1, tagged.length, on8472)]);
+    });
+
+    test("an inner frame padded to Ethernet's 60-byte minimum still fits", async () => {
+      const small = ipv4({ src: "10.244.0.1", dst: "10.244.1.1", protocol: 6, payload: Buffer.alloc(0) });
+      const padded = Buffer.concat([ethernet(ETHERTYPE.IPV4, small), Buffer.alloc(60 - 14 - small.length)]);
+      const pkt = vxlanTo(8472, vxlanPayload(4096, padded));
+      expect((await one(pkt, 101)).flows).toEqual([{ ...vxlanFlow(1, pkt.length, on8472) }]);
+    });
+
+    test("anything short of unmistakable stays plain UDP", async () => {
+      const good = vxlanPayload(4096, ethernet(ETHERTYPE.IPV4, innerTcp));
+      const variant = (change: (b: Buffer) => void): Buffer => {
+        const b = Buffer.from(good);
+        change(b);
+        return b;
+      };
+      const payloads: [string, Buffer][] = [
+        ["flags other than I", variant((b) => (b[0] = 0x0c))],
+        ["a reserved byte set", variant((b) => (b[2] = 1))],
+        ["the last reserved byte set", variant((b) => (b[7] = 1))],
+        ["inner IPv4 shorter than the datagram", Buffer.concat([good, Buffer.alloc(4)])],
+        ["inner frame not IPv4", vxlanPayload(4096, ethernet(ETHERTYPE.ARP, arp()))],
+        ["zeros", Buffer.alloc(good.length)],
+      ];
+      for (const [what, payload] of payloads) {
+        const a = await one(vxlanTo(8472, payload), 101);
+        expect([what, a.flows.map((f) => [f.encapsulation, f.innerProtocol])]).toEqual([what, [["none", 17]]]);
+      }
+      // UDP length that does not match the IPv4 datagram
+      const lying = vxlanTo(8472);
+      lying.writeUInt16BE(lying.readUInt16BE(24) - 1, 24);
+      expect((await one(lying, 101)).flows.map((f) => f.encapsulation)).toEqual(["none"]);
+      // cut by the snap length before the inner header: cannot be told, so plain
+      const pkt = vxlanTo(8472);
+      expect((await one(pkt.subarray(0, 20 + 8 + 8 + 14 + 10), 101, pkt.length)).flows.map((f) => f.encapsulation)).toEqual(["none"]);
+    });
   });
 
   test("VXLAN carrying ARP or IPv6 is not IPv4", async () => {

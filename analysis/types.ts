@@ -2,7 +2,7 @@
  * The analysis' public data: what one capture file held, flow by flow. These shapes are
  * printed by `npm run analyze` and read by the scenario judge.
  */
-import type { Encapsulation } from "../lab/spec";
+import type { Encapsulation, IgnoredPackets, OuterHeader } from "../lab/spec";
 
 /** Container format of a capture file; "unknown" when the first bytes are neither. */
 export type CaptureFormat = "pcap" | "pcapng" | "unknown";
@@ -14,6 +14,10 @@ export interface Flow {
   outerSrc: string | null;
   /** Outer IPv4 destination of an encapsulated packet; null for "none". */
   outerDst: string | null;
+  /** VXLAN only (absent otherwise): the outer UDP ports and the VXLAN network identifier. */
+  outerSrcPort?: number;
+  outerDstPort?: number;
+  vni?: number;
   /** The inner header (for "none": the packet's own header). */
   innerSrc: string;
   innerDst: string;
@@ -29,7 +33,7 @@ export interface Skipped {
   truncated: number;
   /** IPv4 fragments (MF set or offset ≠ 0): their inner headers are not all there. */
   fragments: number;
-  /** Not IPv4: ARP, IPv6, VXLAN carrying a non-IPv4 frame, unsupported link types. */
+  /** Not IPv4: ARP, IPv6, VXLAN (on port 4789) carrying a non-IPv4 frame, unsupported link types. */
   nonIPv4: number;
   /** Said to be IPv4 but the header is invalid (version ≠ 4, IHL < 5, total length < IHL, IPIP payload not IPv4). */
   malformed: number;
@@ -57,8 +61,11 @@ export interface FileAnalysis {
 /** What the packets between two pods showed, and whether that is what the scenario expects. */
 export interface ScenarioJudgement {
   observed: Encapsulation | "mixed" | "missing";
-  outer: { src: string; dst: string; protocol: number } | null;
+  outer: OuterHeader | null;
+  /** The packets judged (the lab's packets between the two pods). */
   packets: number;
   pass: boolean;
   reason: string;
+  /** Encapsulated packets between the two pods that were not the lab's, so not judged. */
+  ignored: IgnoredPackets[];
 }

@@ -85,7 +85,7 @@ describe("verdicts", () => {
     expect(table[2]).toMatch(/^cross-subnet\s+pod-0 10.244.0.1 \(lab-control-plane\)\s+pod-2 10.244.2.1 \(lab-worker2\)\s+ipip\s+ipip\s+10.1.5.10 > 10.1.8.10 proto 4\s+PASS$/);
     expect(table[3]).toMatch(/^same-subnet .* none\s+none\s+-\s+PASS$/);
     const report = formatReport(good, rows).split("\n");
-    expect(report[report.length - 1]).toBe("PASS: all 2 captures show the expected encapsulation (lab lab, netns backend, IPIP mode CrossSubnet, userspace-ipip data plane)");
+    expect(report[report.length - 1]).toBe("PASS: all 2 captures show the expected encapsulation (lab lab, netns backend, IPIP CrossSubnet, userspace-ipip data plane)");
   });
 
   test("a failure → 1, with its reason and the final line naming it", () => {
@@ -104,6 +104,32 @@ describe("verdicts", () => {
     expect(rows[0].reason).toBe("the outputs say it passed, but none was observed where ipip was expected");
     expect(verifyExitCode(rows)).toBe(EXIT.FAIL);
     expect(formatReport(o, rows)).toContain('the stack\'s own verdict says "pass"');
+  });
+
+  test("VXLAN: the outer header with its ports and VNI; packets not the lab's are noted under a pass", () => {
+    const vx: CaptureResult = {
+      ...capture("cross-subnet", "vxlan", "vxlan", true),
+      outer: { src: "10.1.5.10", dst: "10.1.8.10", protocol: 17, srcPort: 40123, dstPort: 4789, vni: 4096 },
+      ignored: [{ packets: 3, reason: "VXLAN on UDP port 8472 (the lab's VXLAN port is 4789)" }],
+    };
+    const o = { ...outputs([vx]), lab: { ...outputs([]).lab, ipipMode: "Never" as const, vxlanMode: "Always" as const } };
+    const rows = verifyRows(o);
+    expect(rows[0].outer).toBe("10.1.5.10 > 10.1.8.10 proto 17 udp 40123 > 4789 vni 4096");
+    expect(verifyExitCode(rows)).toBe(EXIT.PASS);
+    const report = formatReport(o, rows).split("\n");
+    expect(report).toContain("cross-subnet: not counted: 3 packets of VXLAN on UDP port 8472 (the lab's VXLAN port is 4789)");
+    expect(report[report.length - 1]).toBe("PASS: all 1 captures show the expected encapsulation (lab lab, netns backend, VXLAN Always, userspace-ipip data plane)");
+  });
+
+  test("an expectation the outputs' own modes contradict fails", () => {
+    const o = outputs([capture("same-subnet", "ipip", "ipip", true)]);
+    o.captures[0].server = { pod: "pod-1", ip: "10.244.1.1", node: "lab-worker", nodeIp: "10.1.5.11" };
+    o.nodes.push({ ...o.nodes[0], name: "lab-worker", role: "worker", ip: "10.1.5.11" });
+    const rows = verifyRows(o);
+    expect(rows[0].pass).toBe(false);
+    expect(rows[0].reason).toBe("the outputs expect ipip, but IPIP CrossSubnet between nodes lab-control-plane and lab-worker means none");
+    o.captures[0] = { ...o.captures[0], expected: "none", observed: "none", outer: null };
+    expect(verifyRows(o)[0].pass).toBe(true);
   });
 
   test("missing is never a pass; no captures → 1", () => {

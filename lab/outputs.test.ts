@@ -28,4 +28,30 @@ describe("outputsProblems", () => {
       'router.interfaces[0].ip: expected an IPv4 address, got string "10.1.5"',
     ]);
   });
+
+  it("checks VXLAN's outer ports and VNI and the packets set aside, when present", () => {
+    const capture = {
+      scenario: "s",
+      client: { pod: "pod-0", ip: "10.244.0.1", node: "n1", nodeIp: "10.1.5.10" },
+      server: { pod: "pod-2", ip: "10.244.0.129", node: "n3", nodeIp: "10.1.8.10" },
+      point: { node: "n1", interface: "net0" },
+      pcap: "/x.pcap",
+      packets: 10,
+      expected: "vxlan",
+      observed: "vxlan",
+      outer: { src: "10.1.5.10", dst: "10.1.8.10", protocol: 17, srcPort: 40000, dstPort: 4789, vni: 4096 },
+      pass: true,
+      reason: "",
+      ignored: [{ packets: 2, reason: "VXLAN on UDP port 8472 (the lab's VXLAN port is 4789)" }],
+      routes: { client: [], server: [] },
+    };
+    expect(outputsProblems({ ...outputs, captures: [capture] })).toEqual([]);
+    const bad = { ...capture, outer: { ...capture.outer, dstPort: 70000, vni: -1 }, ignored: [{ packets: "2" }] };
+    expect(outputsProblems({ ...outputs, captures: [bad] })).toEqual([
+      "captures[0].outer.dstPort: expected an integer from 0 to 65535, got number 70000",
+      "captures[0].outer.vni: expected an integer from 0 to 16777215, got number -1",
+      'captures[0].ignored[0].packets: expected an integer from 0 to 9007199254740991, got string "2"',
+      "captures[0].ignored[0].reason: expected a string, got nothing (missing)",
+    ]);
+  });
 });

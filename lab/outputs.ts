@@ -88,10 +88,21 @@ function checkCapture(c: Checker, path: string, v: Json): void {
       c.ip(`${path}.outer.src`, outer.src);
       c.ip(`${path}.outer.dst`, outer.dst);
       c.int(`${path}.outer.protocol`, outer.protocol, 0, 255);
+      // VXLAN's ports and VNI came later and only VXLAN has them: checked when present.
+      if (outer.srcPort !== undefined) c.int(`${path}.outer.srcPort`, outer.srcPort, 0, 65535);
+      if (outer.dstPort !== undefined) c.int(`${path}.outer.dstPort`, outer.dstPort, 0, 65535);
+      if (outer.vni !== undefined) c.int(`${path}.outer.vni`, outer.vni, 0, 0xffffff);
     }
   }
   c.bool(`${path}.pass`, o.pass);
   c.string(`${path}.reason`, o.reason);
+  if (o.ignored !== undefined)
+    c.array(`${path}.ignored`, o.ignored).forEach((v, i) => {
+      const ig = c.object(`${path}.ignored[${i}]`, v);
+      if (!ig) return;
+      c.int(`${path}.ignored[${i}].packets`, ig.packets, 0, Number.MAX_SAFE_INTEGER);
+      c.string(`${path}.ignored[${i}].reason`, ig.reason);
+    });
   const routes = c.object(`${path}.routes`, o.routes);
   if (routes)
     for (const side of ["client", "server"] as const) c.array(`${path}.routes.${side}`, routes[side]).forEach((r, i) => c.string(`${path}.routes.${side}[${i}]`, r));

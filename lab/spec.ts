@@ -185,6 +185,26 @@ export interface CaptureEndpoint {
   nodeIp: string;
 }
 
+/** The outer header of an encapsulated flow, as the client node's capture saw it (client → server). */
+export interface OuterHeader {
+  src: string;
+  dst: string;
+  /** IP protocol: 4 for IPIP, 17 (UDP) for VXLAN. */
+  protocol: number;
+  /** VXLAN only: the outer UDP source port (the sender hashes the inner flow into it). */
+  srcPort?: number;
+  /** VXLAN only: the outer UDP destination port (Calico's is 4789). */
+  dstPort?: number;
+  /** VXLAN only: the network identifier (Calico's is 4096). */
+  vni?: number;
+}
+
+/** Packets set aside by the judge, and why (one entry per reason). */
+export interface IgnoredPackets {
+  packets: number;
+  reason: string;
+}
+
 export interface CaptureResult {
   scenario: string;
   client: CaptureEndpoint;
@@ -199,10 +219,16 @@ export interface CaptureResult {
   /** What the packets between the two pods showed; "missing" when none were seen. */
   observed: Encapsulation | "mixed" | "missing";
   /** Outer header of the encapsulated flow (null when not encapsulated). */
-  outer: { src: string; dst: string; protocol: number } | null;
+  outer: OuterHeader | null;
   pass: boolean;
   /** Why it failed, in words; empty when it passed. */
   reason: string;
+  /**
+   * Encapsulated packets between the two pods that were not the lab's and so were not
+   * judged: VXLAN on another UDP port, or to or from an address that is no node of the
+   * lab. Absent when there were none (and in outputs of labs before it existed).
+   */
+  ignored?: IgnoredPackets[];
   /** Routes the client and server nodes used towards each other's pod (`ip route get` style lines). */
   routes: { client: string[]; server: string[] };
 }

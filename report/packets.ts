@@ -8,7 +8,7 @@
  * analysis' classifier counts flows, this sink keeps header lengths it does not export.
  */
 import { promises as fsp } from "fs";
-import { LinkType, VXLAN_PORT, ipToString, readCapture } from "../analysis";
+import { LinkType, ipToString, isVxlan, readCapture } from "../analysis";
 import type { PacketSink } from "../analysis";
 import type { Encapsulation } from "../lab/spec";
 
@@ -157,7 +157,8 @@ export function parsePacket(b: Uint8Array, off: number, caplen: number, wirelen:
     if (!inner) return null;
     return finish({ ...base, encapsulation: "ipip", outer: first }, [{ kind: "outer-ipv4", name: "outer IPv4", bytes: first.headerLength }], b, pl, end, inner);
   }
-  if (first.protocol === 17 && pl + 8 <= end && rd16(b, pl + 2) === VXLAN_PORT) {
+  // The analysis' rule for what is VXLAN, so the pictures show the flows the verdicts counted.
+  if (first.protocol === 17 && pl + 8 <= end && isVxlan(b, pl, end, ip + first.totalLength)) {
     const eth = pl + 16;
     if (eth + 14 > end) return null;
     const q = afterEthertype(b, eth + 14, rd16(b, eth + 12), end);

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { analyzeFile } from "../../analysis";
-import { ETHERTYPE, frame, icmpEcho, ipv4, pcapFile } from "../../analysis/pcapWriter";
+import { ETHERTYPE, ethernet, frame, icmpEcho, ipv4, pcapFile, udp, vxlanPayload } from "../../analysis/pcapWriter";
 import { buildLabSpec } from "../../lab/config";
 import { CaptureResult } from "../../lab/spec";
 import { captureEnvironment, captureResult, labFingerprint, overallVerdict, parseCaptureOutput, pcapPath, routeLines } from "./result";
@@ -95,6 +95,26 @@ describe("captureResult", () => {
     const empty = await judge(n3, crossSubnet, true, 0);
     expect(empty).toMatchObject({ observed: "missing", pass: false });
     expect(empty.reason).toContain("no packet between");
+  });
+
+  it("VXLAN: the outer ports and VNI; tunnel packets that are not the lab's are listed, not judged", async () => {
+    const vxlan = buildLabSpec({ ipipMode: "Never", vxlanMode: "Always", backend: "netns" }, { stack: "vxlan", cwd: "/lab" });
+    const [c1, , c3] = vxlan.nodes;
+    const wrap = (src: string, dport: number): { data: Buffer } => {
+      const inner = ethernet(ETHERTYPE.IPV4, ipv4({ src: c1.pod.ip, dst: c3.pod.ip, protocol: 1, payload: icmpEcho(7, 1) }));
+      return { data: frame(1, ETHERTYPE.IPV4, ipv4({ src, dst: c3.ip, protocol: 17, payload: udp(40001, dport, vxlanPayload(4096, inner)) })) };
+    };
+    const pcap = path.join(tmp, "vxlan.pcap");
+    fs.writeFileSync(pcap, pcapFile({ linkType: 1 }, [wrap(c1.ip, 4789), wrap(c1.ip, 4789), wrap(c1.ip, 8472), wrap("10.1.5.99", 4789)]));
+    const r = captureResult(vxlan, vxlan.scenarios[1], c1, c3, parseCaptureOutput(scriptOutput(pcap, c3)), await analyzeFile(pcap));
+    expect(r).toMatchObject({ expected: "vxlan", observed: "vxlan", pass: true, reason: "" });
+    expect(r.outer).toEqual({ src: c1.ip, dst: c3.ip, protocol: 17, srcPort: 40001, dstPort: 4789, vni: 4096 });
+    expect(r.ignored).toEqual([
+      { packets: 1, reason: "VXLAN on UDP port 8472 (the lab's VXLAN port is 4789)" },
+      { packets: 1, reason: "VXLAN to or from 10.1.5.99, which is no node of the lab" },
+    ]);
+    // a clean capture has no `ignored` at all: outputs stay as they were
+    expect("ignored" in (await judge(n3, crossSubnet, true))).toBe(false);
   });
 
   it("fails a damaged pcap with the offset where reading stopped", async () => {

@@ -2,6 +2,7 @@
 import * as crypto from "crypto";
 import * as path from "path";
 import { CaptureScriptResult } from "../backend";
+import { VXLAN_PORT } from "../../lab/dataplane";
 import { expectedEncapsulation } from "../../lab/expect";
 import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
 import { FileAnalysis, judgeScenario } from "../../analysis";
@@ -74,7 +75,7 @@ export function captureResult(
   analysis: FileAnalysis,
 ): CaptureResult {
   const expected = expectedEncapsulation(spec, client, server);
-  const judged = judgeScenario(analysis, run.client.ip, run.server.ip, expected);
+  const judged = judgeScenario(analysis, run.client.ip, run.server.ip, expected, { nodes: spec.nodes.map((n) => n.ip), vxlanPort: VXLAN_PORT });
   const damaged = analysis.error === undefined ? "" : `the pcap is damaged at byte ${analysis.error.offset}: ${analysis.error.message}`;
   return {
     scenario: scenario.name,
@@ -88,6 +89,8 @@ export function captureResult(
     outer: judged.outer,
     pass: judged.pass && damaged === "",
     reason: [judged.reason, damaged].filter((s) => s !== "").join("; "),
+    // Only when there is something to say, so outputs stay as they were for clean captures.
+    ...(judged.ignored.length > 0 ? { ignored: judged.ignored } : {}),
     routes: run.routes,
   };
 }
