@@ -14,6 +14,8 @@
  * - The first failure stops the update: nothing new starts, operations under way finish
  *   and are saved, the failed resource is not saved (a failed create leaves no state, a
  *   failed update leaves the old state), nothing is deleted.
+ * - A cancel (Ctrl-C on the CLI; `cancel()` here) stops it the same way: nothing new
+ *   starts, operations under way finish and are saved, nothing is deleted.
  * - Resources the program no longer registers are deleted after the program finished,
  *   dependents first; destroy deletes everything the same way with the stored inputs.
  * - The provider runs in its own process group and is killed with it when the run ends
@@ -231,6 +233,11 @@ export class HarnessEngine {
   /** Old entries deleted during this run. */
   private readonly removed = new Set<StateResource>();
   private failure: { urn: string; type: string; name: string; message: string } | null = null;
+  /** Why the run was cancelled (a signal, or the harness's caller went away); null while it runs on. */
+  private cancelled: string | null = null;
+  /** Settles when the run is cancelled: stops waits that a cancelled run has no use for. */
+  private readonly whenCancelled: Promise<void>;
+  private settleCancelled: () => void = () => undefined;
   private readonly operations: OperationRecord[] = [];
   private readonly registrations: RegistrationRecord[] = [];
   private readonly log: LogRecord[] = [];
@@ -243,6 +250,9 @@ export class HarnessEngine {
   private readonly started = Date.now();
 
   constructor(private readonly req: ChildRequest) {
+    this.whenCancelled = new Promise<void>((resolve) => {
+      this.settleCancelled = resolve;
+    });
     this.preview = req.mode === "preview";
     this.state = readStateFile(req.stateFile) ?? emptyState(req.project, req.stack, req.programDir);
     this.slots = new Semaphore(req.parallel > 0 ? req.parallel : Number.MAX_SAFE_INTEGER);
@@ -283,6 +293,7 @@ export class HarnessEngine {
 
   private notRun(name: string): StepFailure {
     const f = this.failure;
+    if (f === null && this.cancelled !== null) return new StepFailure(`${name}: not run, the ${this.req.mode} was cancelled`);
     return new StepFailure(`${name}: not run, the update stopped after ${f ? `${f.type} (${f.name})` : "an earlier error"} failed`);
   }
 
@@ -430,6 +441,7 @@ export class HarnessEngine {
 
   private async call(args: pulumi.runtime.MockCallArgs): Promise<Record<string, unknown>> {
     if (args.token !== "command:local:run") return {};
+    if (this.cancelled !== null) throw this.notRun(args.token);
     // local.run runs on every program run, previews included.
     const { value } = toJson(args.inputs);
     const inputs = (value ?? {}) as JsonObject;
@@ -472,7 +484,7 @@ export class HarnessEngine {
     };
     this.registrations.push(reg);
     this.registered.add(urn);
-    if (this.failure) throw this.notRun(args.name);
+    if (this.stopped()) throw this.notRun(args.name);
     const base = { urn, type: args.type, name: args.name, custom: args.custom === true, parent: pending.parent, dependencies: pending.dependencies };
     const old = this.liveOld(urn);
     if (args.type === COMMAND_TYPE && args.custom === true) {
@@ -517,7 +529,7 @@ export class HarnessEngine {
     };
     const release = this.preview ? () => undefined : await this.slots.acquire();
     try {
-      if (this.failure) {
+      if (this.stopped()) {
         reg.op = "skipped";
         throw this.notRun(base.name);
       }
@@ -605,6 +617,7 @@ export class HarnessEngine {
   private async deleteAll(entries: StateResource[], opOf: (r: StateResource) => StepOp): Promise<void> {
     const batch = new Set(entries.map((e) => e.urn));
     for (const r of deletionOrder(entries)) {
+      if (this.cancelled !== null) throw this.notRun(r.name);
       const release = this.preview ? () => undefined : await this.slots.acquire();
       try {
         await this.deleteEntry(r, opOf(r), batch);
@@ -640,7 +653,25 @@ export class HarnessEngine {
 
   private failureText(): string | null {
     const f = this.failure;
-    return f ? `${f.type} (${f.name}):\n    error: ${f.message}` : null;
+    const failed = f ? `${f.type} (${f.name}):\n    error: ${f.message}` : null;
+    if (this.cancelled === null) return failed;
+    const cancelled = `the ${this.req.mode} was cancelled (${this.cancelled}): nothing new started, the operations under way finished`;
+    return failed === null ? cancelled : `${cancelled}\n${failed}`;
+  }
+
+  /**
+   * Stop the run as a cancelled `pulumi up` stops: nothing new starts, the operations
+   * under way finish (within their timeout) and are saved, nothing is deleted at the end,
+   * and the run fails saying why.
+   */
+  cancel(reason: string): void {
+    if (this.cancelled !== null) return;
+    this.cancelled = reason;
+    this.settleCancelled();
+  }
+
+  private stopped(): boolean {
+    return this.failure !== null || this.cancelled !== null;
   }
 
   async destroy(): Promise<RunResult> {
@@ -731,7 +762,11 @@ export class HarnessEngine {
     }
     // Let every registration under way finish (and be saved) before anything else.
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
-    if (outcome !== "stalled") await withTimeout(pulumi.runtime.disconnect(), 30_000).catch(() => undefined);
+    // The SDK's disconnect waits for its outstanding calls; after a cancel some never end
+    // (registrations refused mid-program), and like the CLI a cancelled run does not wait.
+    if (outcome !== "stalled") {
+      await Promise.race([withTimeout(pulumi.runtime.disconnect(), 30_000).catch(() => undefined), this.whenCancelled]);
+    }
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     // (The handler stays: rejections of outputs that depended on a failed resource may
     // still surface while the deletes below run, and must not end the process.)
@@ -768,7 +803,7 @@ export class HarnessEngine {
     }
     if (error !== null) {
       secretOutputs = [];
-      if (this.failure) outputs = null;
+      if (this.stopped()) outputs = null;
     }
     if (error === null) this.persist({ outputs: outputs ?? {}, secretOutputs });
     else this.persist();

@@ -4,6 +4,11 @@
  * as working directory — as the Pulumi CLI starts the language host and the provider.
  * When the run ends the whole group is killed (SIGKILL), as the CLI does to its plugins,
  * so a helper a command started without its own session (`setsid`) dies with it.
+ *
+ * Being in its own group, the child gets no Ctrl-C from the terminal: a run is cancelled
+ * through `signal` (SIGTERM to the child), and the child's stdin is a pipe from this
+ * process that nothing is written to: when it closes, this process is gone and the child
+ * stops on its own (child.ts).
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -117,8 +122,19 @@ function killGroup(pid: number | undefined): void {
 }
 
 async function spawnChild(request: ChildRequest, settings: RunSettings & { runTimeoutSec?: number }): Promise<RunResult> {
-  const started = Date.now();
+  if (settings.signal?.aborted) {
+    return emptyResult(request.mode, `the ${request.mode} was cancelled before it started`);
+  }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-harness-"));
+  try {
+    return await runChild(request, settings, tmp);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function runChild(request: ChildRequest, settings: RunSettings & { runTimeoutSec?: number }, tmp: string): Promise<RunResult> {
+  const started = Date.now();
   const requestFile = path.join(tmp, "request.json");
   const resultFile = path.join(tmp, "result.json");
   fs.writeFileSync(requestFile, JSON.stringify({ ...request, resultFile }));
@@ -127,8 +143,23 @@ async function spawnChild(request: ChildRequest, settings: RunSettings & { runTi
     cwd,
     env: { ...process.env, ...(settings.env ?? {}), TS_NODE_TRANSPILE_ONLY: "true" },
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+    // stdin: the child's line to this process (see the header); never written to.
+    stdio: ["pipe", "pipe", "pipe"],
   });
+  // The child may exit before reading it: a closed pipe is no error here.
+  child.stdin?.on("error", () => undefined);
+  let cancelled = false;
+  const cancel = (): void => {
+    cancelled = true;
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(child.pid, "SIGTERM");
+      } catch {
+        // it exited meanwhile
+      }
+    }
+  };
+  settings.signal?.addEventListener("abort", cancel, { once: true });
   let stdout = "";
   let stderr = "";
   const keep = (acc: string, chunk: Buffer): string => (acc.length < MAX_PROGRAM_OUTPUT ? acc + chunk.toString("utf8") : acc);
@@ -155,6 +186,8 @@ async function spawnChild(request: ChildRequest, settings: RunSettings & { runTi
     });
   });
   clearTimeout(watchdog);
+  settings.signal?.removeEventListener("abort", cancel);
+  child.stdin?.destroy();
   // Our pipes from the child close once every process holding them is gone.
   let graceTimer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -173,13 +206,16 @@ async function spawnChild(request: ChildRequest, settings: RunSettings & { runTi
   if (fs.existsSync(resultFile)) {
     result = JSON.parse(fs.readFileSync(resultFile, "utf8")) as RunResult;
   } else {
+    // SIGTERM ends the child by default until child.ts has set its handler, before it ran anything.
+    const cancelledEarly = cancelled && exit.signal === "SIGTERM";
     const why = timedOut
       ? `the run did not finish within ${runTimeoutSec}s and was killed`
-      : exit.error
+      : cancelledEarly
+        ? `the ${request.mode} was cancelled before it started`
+        : exit.error
         ? `could not start: ${exit.error.message}`
         : `the harness process exited (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}) without a result`;
     result = emptyResult(request.mode, `harness: ${why}\n${stderr.slice(-4000)}`);
   }
-  fs.rmSync(tmp, { recursive: true, force: true });
   return { ...result, programStdout: stdout, programStderr: stderr, durationMs: Date.now() - started };
 }

@@ -135,6 +135,11 @@ export interface RunSettings {
   env?: Record<string, string>;
   /** Echo command output and engine events to stderr while running. */
   verbose?: boolean;
+  /**
+   * Cancels the run, as Ctrl-C cancels `pulumi up`: nothing new starts, the operations
+   * under way finish (within their timeout) and are saved, then the run ends with an error.
+   */
+  signal?: AbortSignal;
 }
 
 /** The request file a harness child process reads. */
