@@ -13,8 +13,15 @@
  * Other options: --state FILE (default .cache/e2e/<stack>.json), --destroy (only destroy
  * what FILE holds, then check), --timeout SEC (per command, default 300), --verbose.
  * Needs root (network namespaces).
+ *
+ * SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the run: the up is cancelled (no new command
+ * starts, the ones under way finish and are saved), then what it built is destroyed and
+ * checked, --keep or not, and the exit code is 128 + the signal's number. A destroy under
+ * way goes on to the end. Killed outright (SIGKILL), the run leaves the lab and its state
+ * file for `--destroy`; the harness's engine notices and stops on its own.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { readState, runDestroy, runUp } from "../harness";
 import { JsonObject, RunResult } from "../harness/types";
@@ -77,6 +84,25 @@ function say(text: string): void {
   process.stderr.write(`e2e: ${text}\n`);
 }
 
+/** The signal that is stopping the run, once one came. */
+let stopping: NodeJS.Signals | null = null;
+/** Cancels the up when a stopping signal comes. */
+const interrupt = new AbortController();
+
+function onStopSignal(signal: NodeJS.Signals): void {
+  // One Ctrl-C often arrives twice: from the terminal, and forwarded by npm. Either way
+  // the stop is under way and goes on as announced.
+  if (stopping !== null) return;
+  stopping = signal;
+  say(`${signal}: stopping: no new command starts, the ones under way finish, then what was built is destroyed`);
+  interrupt.abort();
+}
+
+/** Exit code of a run stopped by `signal`: 128 + its number, as a shell reports it. */
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + os.constants.signals[signal];
+}
+
 function readExtraConfig(file: string | null): Record<string, unknown> {
   if (file === null) return {};
   const parsed: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -137,6 +163,7 @@ async function main(): Promise<number> {
     stateFile: args.stateFile,
     commandTimeoutSec: args.timeoutSec,
     verbose: args.verbose,
+    signal: interrupt.signal,
   });
   const outputs: JsonObject | null = up.outputs;
   if (outputs !== null) process.stdout.write(`${JSON.stringify(outputs, null, 2)}\n`);
@@ -144,7 +171,10 @@ async function main(): Promise<number> {
   const footprint = labFootprint(labName, outputs);
 
   let ok = true;
-  if (!up.ok) {
+  if (stopping !== null) {
+    say(`up stopped by ${stopping}: ${up.error ?? "it had finished"}`);
+    ok = false;
+  } else if (!up.ok) {
     say(`FAILED: up: ${up.error}`);
     const failed = failedOps(up);
     if (failed) say(`failed operations:\n${failed}`);
@@ -170,7 +200,7 @@ async function main(): Promise<number> {
     }
   }
 
-  if (args.keep) {
+  if (args.keep && stopping === null) {
     say(`--keep: the lab stays up; destroy it with: npm run e2e -- --stack ${args.stack} --state ${args.stateFile} --destroy`);
     return ok ? 0 : 1;
   }
@@ -178,8 +208,20 @@ async function main(): Promise<number> {
   return ok && clean ? 0 : 1;
 }
 
+// Whoever reads our output may be gone (a closed terminal, a killed pipe): the run must
+// still stop and destroy, so a write that fails is dropped rather than ending the process.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onStopSignal);
+
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    if (stopping !== null) {
+      const stopCode = signalExitCode(stopping);
+      say(`stopped by ${stopping} (exit ${stopCode})`);
+      process.exit(stopCode);
+    }
+    process.exit(code);
+  },
   (e: unknown) => {
     say(`FAILED: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(2);
