@@ -172,7 +172,8 @@ wait_stopped() {
 
 # Tear down everything of this lab that exists: processes by pid file, then any process
 # still inside the lab's namespaces, then the namespaces (their devices go with them),
-# then the run dir. Tolerant of anything already gone. Sets REMOVED_NS.
+# then the run dir. Tolerant of anything already gone; fails, naming them, when a
+# namespace is still there afterwards (the run dir is then kept). Sets REMOVED_NS.
 lab_down() {
   STOPPING=()
   local f pid
@@ -192,7 +193,16 @@ lab_down() {
       REMOVED_NS=$((REMOVED_NS + 1))
     fi
   done
-  [ -z "$batch" ] || printf '%s' "$batch" | ip -force -batch - || true
+  # ip says "Cannot remove namespace file" for a name another teardown (a killed run's
+  # leftover, a second down) removed a moment ago: the end state wanted. So what ip says
+  # is shown only when a namespace is still there afterwards, and then down fails.
+  local said="" left=()
+  [ -z "$batch" ] || said=$(printf '%s' "$batch" | ip -force -batch - 2>&1 >/dev/null) || true
+  for n in "${ALL_NS[@]}"; do [ ! -e "$NETNS_DIR/$n" ] || left+=("$n"); done
+  if [ "${#left[@]}" -gt 0 ]; then
+    echo "netns-lab: could not delete the namespaces ${left[*]} of lab $NETNS_LAB${said:+; ip said: $(printf '%s' "$said" | tr '\n' ' ')}" >&2
+    return 1
+  fi
   rm -rf -- "$RUN"
   if [ "$(basename -- "$(dirname -- "$RUN")")" = calico-ipip-lab ]; then rmdir -- "$(dirname -- "$RUN")" 2>/dev/null || true; fi
 }
