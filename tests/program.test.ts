@@ -54,6 +54,7 @@ describe.each([
         `calico-ipip-lab:kind:HostBridges ${lab}-bridges`,
         `calico-ipip-lab:kind:KindCluster ${lab}-kind`,
         `calico-ipip-lab:kind:ContainerlabTopology ${lab}-clab`,
+        `calico-ipip-lab:kind:Gateway ${lab}-gateway`,
         `calico-ipip-lab:kind:CalicoInstall ${lab}-calico`,
         `calico-ipip-lab:kind:Workload ${lab}-workload`,
         `calico-ipip-lab:capture:CaptureRun ${lab}-same-subnet`,
@@ -92,11 +93,13 @@ describe.each([
   });
 
   it("carries the mode to the IPPool patch, the route check and the captures", () => {
-    expect((byName(regs, `${lab}-calico-ippool`).inputs.environment as Record<string, string>).IPIP_MODE).toBe(mode);
-    const expectations = (byName(regs, `${lab}-workload-routes`).inputs.environment as Record<string, string>).ROUTE_EXPECTATIONS;
+    expect((byName(regs, `${lab}-calico-ippool`).inputs.environment as Record<string, string>)).toMatchObject({ IPIP_MODE: mode, VXLAN_MODE: "Never" });
+    const expectations = (byName(regs, `${lab}-workload-routes`).inputs.environment as Record<string, string>).ROUTE_EXPECTATIONS.split("\n");
     // Node 1 → node 2 shares 10.1.5.0/24: only CrossSubnet routes it over net0.
-    expect(expectations).toContain(`${lab}-control-plane 10.1.5.11 ${mode === "Always" ? "tunl0" : "net0"}`);
-    expect(expectations).toContain(`${lab}-control-plane 10.1.8.10 tunl0`);
+    expect(expectations).toContain(`${lab}-control-plane block:${lab}-worker via 10.1.5.11 ${mode === "Always" ? "dev tunl0 proto bird onlink" : "dev net0 proto bird"}`);
+    expect(expectations).toContain(`${lab}-control-plane block:${lab}-worker2 via 10.1.8.10 dev tunl0 proto bird onlink`);
+    // No BGP on the gateway with an encapsulation: its reconfigure removes any.
+    expect((byName(regs, `${lab}-gateway-configure`).inputs.environment as Record<string, string>).BGP_NEIGHBORS).toBe("");
     const capture = byName(regs, `${lab}-cross-subnet-tcpdump`).inputs.environment as Record<string, string>;
     expect(capture).toMatchObject({ LAB_IPIP_MODE: mode, CLIENT_NODE: `${lab}-control-plane`, SERVER_NODE: `${lab}-worker2`, CAPTURE_INTERFACE: "net0" });
     expect(capture.CAPTURE_PCAP).toBe(path.join(PROGRAM_DIR, "captures", stack, "cross-subnet.pcap"));

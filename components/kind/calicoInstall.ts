@@ -1,13 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
-import { LabSpec } from "../../lab/spec";
+import { LabSpec, PoolModes } from "../../lab/spec";
+import { calicoBgpPeers } from "./bgp";
 import { calicoObjects, K8sObject } from "./calicoManifest";
 import { childOptions, scriptCommand } from "./command";
-import { calicoWaitStep, ippoolStep, manifestStep } from "./steps";
+import { calicoWaitStep, ippoolStep, manifestStep, parsePoolModes } from "./steps";
 
 export interface CalicoInstallArgs {
-  /** The validated lab: Calico version and manifest, IPIP mode, pod subnet, MTU. */
+  /** The validated lab: Calico version and manifest, pool modes, pod subnet, MTU. */
   spec: LabSpec;
   /** The cluster's kubeconfig (secret). */
   kubeconfig: pulumi.Input<string>;
@@ -19,12 +20,13 @@ export interface CalicoInstallArgs {
 }
 
 /**
- * Calico from its manifest, patched for the lab (calicoManifest.ts) and applied once the
- * nodes have net0; then a wait until calico-node is ready everywhere, and the default
- * IPPool's ipipMode patched to the configured mode. The patch re-runs whenever the mode
- * changes, which is how `pulumi config set ipipMode ... && pulumi up` switches a running
- * lab (CALICO_IPV4POOL_IPIP only applies when the pool is first created). The component's
- * dependsOn (preflight) holds for the manifest read.
+ * Calico from its manifest, patched for the lab (calicoManifest.ts: the modes, and BIRD or
+ * not) and applied once the nodes have net0; then a wait until calico-node is ready
+ * everywhere, and the default IPPool's ipipMode and vxlanMode patched to the configured
+ * modes. The patch re-runs whenever a mode changes, which is how `pulumi config set
+ * vxlanMode ... && pulumi up` switches a running lab (CALICO_IPV4POOL_* only apply when
+ * the pool is first created). In mode Never each node also peers with the gateway
+ * (BGPPeer objects). The component's dependsOn (preflight) holds for the manifest read.
  */
 export class CalicoInstall extends pulumi.ComponentResource {
   /** A Kubernetes provider for the lab's cluster. */
@@ -35,10 +37,14 @@ export class CalicoInstall extends pulumi.ComponentResource {
   public readonly objects: k8s.yaml.v2.ConfigGroup;
   /** calico-node ready on every node. */
   public readonly ready: command.local.Command;
-  /** The IPPool's ipipMode set to the configured mode. */
+  /** The IPPool's modes set to the configured ones. */
   public readonly ippool: command.local.Command;
-  /** The pool's ipipMode as read back after the patch. */
-  public readonly ipipMode: pulumi.Output<string>;
+  /** The pool's modes as read back after the patch. */
+  public readonly poolModes: pulumi.Output<PoolModes>;
+  /** Each node's BGPPeer to the gateway (mode Never; none otherwise). */
+  public readonly bgpPeers: k8s.apiextensions.CustomResource[];
+  /** What must be in place before pods are scheduled: the pool in its modes, the gateway peers. */
+  public readonly configured: pulumi.Resource[];
 
   constructor(name: string, args: CalicoInstallArgs, opts?: pulumi.ComponentResourceOptions) {
     super("calico-ipip-lab:kind:CalicoInstall", name, {}, opts);
@@ -49,7 +55,17 @@ export class CalicoInstall extends pulumi.ComponentResource {
     this.objects = new k8s.yaml.v2.ConfigGroup(`${name}-manifest`, { objs }, { parent: this, provider: this.provider, dependsOn: args.after });
     this.ready = scriptCommand(`${name}-ready`, calicoWaitStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.objects] });
     this.ippool = scriptCommand(`${name}-ippool`, ippoolStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.ready] });
-    this.ipipMode = this.ippool.stdout.apply((s) => s.trim());
-    this.registerOutputs({ ipipMode: this.ipipMode });
+    this.poolModes = this.ippool.stdout.apply(parsePoolModes);
+    // The BGPPeer CRD comes with the manifest's objects.
+    this.bgpPeers = calicoBgpPeers(spec).map(
+      (o) =>
+        new k8s.apiextensions.CustomResource(
+          `${name}-bgppeer-${o.metadata?.name}`,
+          { apiVersion: o.apiVersion as string, kind: o.kind as string, metadata: o.metadata, spec: o.spec },
+          { parent: this, provider: this.provider, dependsOn: [this.objects] },
+        ),
+    );
+    this.configured = [this.ippool, ...this.bgpPeers];
+    this.registerOutputs({ poolModes: this.poolModes });
   }
 }

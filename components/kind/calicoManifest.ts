@@ -1,11 +1,13 @@
 /**
  * Calico's manifest, patched for the lab: the calico-node container's environment picks
- * the IPIP mode, disables VXLAN, sets the pool and block size the lab uses and pins IP
- * autodetection to net0; tunl0's MTU follows the underlay's; calico/* images run the
- * configured release. Everything else in the manifest is left exactly as it was.
+ * the pool's IPIP and VXLAN modes, sets the pool and block size the lab uses and pins IP
+ * autodetection to net0; the tunnels' MTUs follow the underlay's; with VXLAN on, calico-node
+ * runs without BIRD as Calico's own VXLAN manifest has it (`calico_backend: vxlan`, no BIRD
+ * health checks); calico/* images run the configured release. Everything else in the
+ * manifest is left exactly as it was.
  */
 import * as yaml from "js-yaml";
-import { LabSpec } from "../../lab/spec";
+import { LabSpec, PoolModes } from "../../lab/spec";
 import { CALICO } from "./tools";
 
 /** A Kubernetes object as YAML gives it. */
@@ -33,6 +35,26 @@ interface PodTemplateHolder {
   spec?: { template?: { spec?: { containers?: Container[]; initContainers?: Container[] } } };
 }
 
+/** A container's exec probe, as the manifest writes it. */
+interface ExecProbe {
+  exec?: { command?: string[] };
+}
+
+/**
+ * calico-node's networking backend (the `calico_backend` key of ConfigMap calico-config):
+ * `vxlan` when the pool uses VXLAN, as Calico's VXLAN manifest sets it, so no BIRD runs
+ * (Felix programs VXLAN's routes, and Calico's BIRD template rejects them); `bird`
+ * otherwise, where BIRD programs IPIP's routes, or the plain ones in mode Never.
+ */
+export type CalicoBackend = "bird" | "vxlan";
+
+export function calicoBackend(modes: PoolModes): CalicoBackend {
+  return modes.vxlanMode === "Never" ? "bird" : "vxlan";
+}
+
+/** The probe flags that ask calico-node about BIRD: Calico's VXLAN manifest has neither. */
+export const BIRD_PROBE_FLAGS: readonly string[] = ["-bird-live", "-bird-ready"];
+
 /** Where to get a real manifest for v3.23, named in errors (DESIGN.md section 5). */
 const V323_HINT =
   "from v3.24 on use manifests/calico.yaml at the release tag of projectcalico/calico; for v3.23 use https://docs.tigera.io/archive/v3.23/manifests/calico.yaml (the v3.23 tag holds only a docs template there)";
@@ -56,7 +78,7 @@ export function parseManifest(text: string, source: string): K8sObject[] {
 
 /**
  * The calico-node environment the lab sets. Why each one:
- * - CALICO_IPV4POOL_IPIP / _VXLAN: the mode under study; they only apply when calico-node
+ * - CALICO_IPV4POOL_IPIP / _VXLAN: the modes under study; they only apply when calico-node
  *   first creates the default pool (#1976, #2740), so a later mode change patches the
  *   IPPool instead (assets/kind/ippool-patch.sh).
  * - CALICO_IPV4POOL_CIDR / _BLOCK_SIZE: the pool must be the cluster's pod subnet (the
@@ -68,7 +90,7 @@ export function parseManifest(text: string, source: string): K8sObject[] {
 export function calicoNodeEnv(spec: LabSpec): EnvVar[] {
   return [
     { name: "CALICO_IPV4POOL_IPIP", value: spec.ipipMode },
-    { name: "CALICO_IPV4POOL_VXLAN", value: "Never" },
+    { name: "CALICO_IPV4POOL_VXLAN", value: spec.vxlanMode },
     { name: "CALICO_IPV4POOL_CIDR", value: spec.podSubnet },
     { name: "CALICO_IPV4POOL_BLOCK_SIZE", value: String(spec.blockSize) },
     { name: "IP_AUTODETECTION_METHOD", value: "interface=net0" },
@@ -115,6 +137,25 @@ export function patchCalicoManifest(objs: K8sObject[], spec: LabSpec, source: st
   const env = (node.env ??= []);
   for (const e of calicoNodeEnv(spec)) setEnv(env, e.name, e.value as string);
   if (env.some((e) => e.name === "FELIX_IPINIPMTU")) setEnv(env, "FELIX_IPINIPMTU", String(spec.mtu - CALICO.ipipOverhead));
+  // Felix's own default (1410) assumes a 1460 underlay; VXLAN needs it right, the other
+  // modes keep it right where the manifest sets it (so a later switch to VXLAN is too).
+  const backend = calicoBackend(spec);
+  if (backend === "vxlan" || env.some((e) => e.name === "FELIX_VXLANMTU")) setEnv(env, "FELIX_VXLANMTU", String(spec.mtu - CALICO.vxlanOverhead));
+
+  const config = out.find((o) => o.kind === "ConfigMap" && o.metadata?.name === CALICO.configMap && (o.metadata?.namespace ?? "default") === CALICO.namespace);
+  const data = config?.data as Record<string, unknown> | undefined;
+  if (data !== undefined && typeof data === "object") data.calico_backend = backend;
+  else if (backend === "vxlan") {
+    throw new Error(
+      `calico.manifest ${source} has no ConfigMap ${CALICO.namespace}/${CALICO.configMap} with data: VXLAN needs its calico_backend set to vxlan (calico-node reads it from there); ${V323_HINT}`,
+    );
+  }
+  if (backend === "vxlan") {
+    for (const probe of [node.livenessProbe, node.readinessProbe] as (ExecProbe | undefined)[]) {
+      const cmd = probe?.exec?.command;
+      if (cmd !== undefined) probe!.exec!.command = cmd.filter((w) => !BIRD_PROBE_FLAGS.includes(w));
+    }
+  }
 
   for (const o of out) {
     for (const c of podContainers(o)) {

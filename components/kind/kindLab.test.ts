@@ -13,7 +13,8 @@ import { renderKindConfig } from "./kindConfig";
 import { kindBackend } from "./index";
 import { KindLab } from "./kindLab";
 import { asset } from "./steps";
-import { crossSubnetSpec, ipipSpec } from "./testing";
+import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanSpec } from "./testing";
+import { renderVyosBlock, vyosBaseConfig } from "./vyos";
 
 interface Recorded {
   type: string;
@@ -27,7 +28,13 @@ interface Recorded {
 }
 
 const KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: kind-calico-ipip\n";
+const GATEWAY_ID = "c".repeat(63) + "1";
 const TINY_MANIFEST = [
+  "apiVersion: v1",
+  "kind: ConfigMap",
+  "metadata: {name: calico-config, namespace: kube-system}",
+  'data: {calico_backend: "bird"}',
+  "---",
   "apiVersion: apps/v1",
   "kind: DaemonSet",
   "metadata: {name: calico-node, namespace: kube-system}",
@@ -48,12 +55,21 @@ function stdoutOf(script: string, spec: LabSpec, manifest: string): string {
       return KUBECONFIG;
     case "manifest.sh":
       return manifest;
+    case "clab-deploy.sh":
+      return `${GATEWAY_ID}\n`;
     case "ippool-patch.sh":
-      return `${spec.ipipMode}\n`;
+      return `${spec.ipipMode} ${spec.vxlanMode}\n`;
     case "pods.sh":
       return JSON.stringify(spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name })));
     case "routes.sh":
-      return JSON.stringify(Object.fromEntries(spec.nodes.map((n) => [n.name, [`default via ${n.gateway} dev net0`]])));
+      return JSON.stringify(Object.fromEntries(spec.nodes.map((n) => [n.name, [`default via ${n.gateway} dev net0`, `blackhole ${n.block} proto bird`]])));
+    case "bgp-sessions.sh":
+      // the mesh, as birdcl prints it
+      return JSON.stringify(
+        Object.fromEntries(
+          spec.nodes.map((n) => [n.name, ["BIRD v0.3.3+birdv1.6.8 ready.", ...spec.nodes.filter((p) => p !== n).map((p) => `Mesh_${p.ip.replace(/\./g, "_")} BGP master up 07:34:25 Established`)]]),
+        ),
+      );
     default:
       return "";
   }
@@ -104,7 +120,7 @@ async function build(spec: LabSpec, manifest = TINY_MANIFEST): Promise<{ lab: Ki
     false,
   );
   const lab = new KindLab(spec.name, { spec, workDir: "/srv/work" });
-  await promiseOf(pulumi.all([lab.pods, lab.routes, lab.calico.ipipMode, lab.urn]));
+  await promiseOf(pulumi.all([lab.pods, lab.routes, lab.nodeStates, lab.calico.poolModes, lab.urn]));
   // Let the last registrations (components' outputs) settle.
   await new Promise((r) => setTimeout(r, 50));
   return { lab, recorded };
@@ -152,6 +168,7 @@ describe("kind components under mocks", () => {
       ["calico-ipip-lab:kind:HostBridges", "calico-ipip-bridges"],
       ["calico-ipip-lab:kind:KindCluster", "calico-ipip-kind"],
       ["calico-ipip-lab:kind:ContainerlabTopology", "calico-ipip-clab"],
+      ["calico-ipip-lab:kind:Gateway", "calico-ipip-gateway"],
       ["calico-ipip-lab:kind:CalicoInstall", "calico-ipip-calico"],
       ["calico-ipip-lab:kind:Workload", "calico-ipip-workload"],
     ].sort());
@@ -167,6 +184,7 @@ describe("kind components under mocks", () => {
         "command:local:Command calico-ipip-kind-cluster",
         "command:local:Command calico-ipip-kind-untaint",
         "command:local:Command calico-ipip-clab-lab",
+        "command:local:Command calico-ipip-gateway-configure",
         "pulumi:providers:kubernetes calico-ipip-calico-k8s",
         "command:local:Command calico-ipip-calico-manifest",
         "kubernetes:yaml/v2:ConfigGroup calico-ipip-calico-manifest",
@@ -176,6 +194,7 @@ describe("kind components under mocks", () => {
         "command:local:Command calico-ipip-workload-ready",
         "command:local:Command calico-ipip-workload-pods",
         "command:local:Command calico-ipip-workload-routes",
+        "command:local:Command calico-ipip-workload-bgp",
       ].sort(),
     );
   });
@@ -184,7 +203,7 @@ describe("kind components under mocks", () => {
     const expectParent = async (res: pulumi.Resource, parent: string): Promise<void> => {
       expect(parentType(await promiseOf(res.urn))).toBe(parent);
     };
-    for (const c of [lab.preflight, lab.images, lab.bridges, lab.cluster, lab.topology, lab.calico, lab.workload]) {
+    for (const c of [lab.preflight, lab.images, lab.bridges, lab.cluster, lab.topology, lab.gateway, lab.calico, lab.workload]) {
       await expectParent(c, "calico-ipip-lab:kind:KindLab");
     }
     await expectParent(lab.preflight.check, "calico-ipip-lab:kind:Preflight");
@@ -193,15 +212,16 @@ describe("kind components under mocks", () => {
     await expectParent(lab.cluster.cluster, "calico-ipip-lab:kind:KindCluster");
     await expectParent(lab.cluster.untainted, "calico-ipip-lab:kind:KindCluster");
     await expectParent(lab.topology.lab, "calico-ipip-lab:kind:ContainerlabTopology");
+    await expectParent(lab.gateway.configure, "calico-ipip-lab:kind:Gateway");
     for (const r of [lab.calico.provider, lab.calico.manifest, lab.calico.objects, lab.calico.ready, lab.calico.ippool]) {
       await expectParent(r, "calico-ipip-lab:kind:CalicoInstall");
     }
-    for (const r of [lab.workload.statefulSet, lab.workload.ready, lab.workload.podsRead, lab.workload.routesRead]) {
+    for (const r of [lab.workload.statefulSet, lab.workload.ready, lab.workload.podsRead, lab.workload.routesRead, lab.workload.bgpRead]) {
       await expectParent(r, "calico-ipip-lab:kind:Workload");
     }
   });
 
-  test("registration follows the lab's order: preflight → images, bridges → kind → containerlab → Calico → workload", () => {
+  test("registration follows the lab's order: preflight → images, bridges → kind → containerlab → gateway, Calico → workload", () => {
     const at = (name: string): Recorded => {
       const r = recorded.find((x) => x.name === name && x.type !== "kubernetes:yaml/v2:ConfigGroup") ?? recorded.find((x) => x.name === name);
       if (r === undefined) throw new Error(`no resource ${name}`);
@@ -221,10 +241,12 @@ describe("kind components under mocks", () => {
     expect(configGroup.started).toBeGreaterThan(recorded.find((r) => r.name === "calico-ipip-calico-manifest" && r.type === "command:local:Command")!.finished);
     expect(at("calico-ipip-calico-ready").started).toBeGreaterThan(configGroup.finished);
     after(at("calico-ipip-calico-ippool"), "calico-ipip-calico-ready");
-    after(at("calico-ipip-workload-statefulset"), "calico-ipip-calico-ippool", "calico-ipip-kind-untaint");
+    after(at("calico-ipip-gateway-configure"), "calico-ipip-clab-lab");
+    after(at("calico-ipip-workload-statefulset"), "calico-ipip-calico-ippool", "calico-ipip-kind-untaint", "calico-ipip-gateway-configure");
     after(at("calico-ipip-workload-ready"), "calico-ipip-workload-statefulset");
     after(at("calico-ipip-workload-pods"), "calico-ipip-workload-ready");
-    after(at("calico-ipip-workload-routes"), "calico-ipip-workload-ready", "calico-ipip-calico-ippool");
+    after(at("calico-ipip-workload-routes"), "calico-ipip-workload-ready", "calico-ipip-calico-ippool", "calico-ipip-gateway-configure");
+    after(at("calico-ipip-workload-bgp"), "calico-ipip-workload-routes");
   });
 
   test("the cluster: the rendered config on stdin, replaced (old one first) when it changes, kubeconfig secret", async () => {
@@ -262,7 +284,19 @@ describe("kind components under mocks", () => {
     expect(clab.inputs.delete).toBe(bashScript(asset("clab-destroy.sh")));
     expect(env(clab).LAB_WORK_DIR).toBe("/srv/work");
     expect(env(clab).KIND_NODES).toBe("calico-ipip-control-plane calico-ipip-worker calico-ipip-worker2 calico-ipip-worker3");
-    expect(clab.inputs.triggers).toEqual([env(clab).CLAB_TOPOLOGY, env(clab).GATEWAY_BOOT_CONFIG, "calico-ipip-kind-cluster-id"]);
+    // Redeployed for the part of the gateway's config no mode changes (here, without BGP, all of it).
+    expect(clab.inputs.triggers).toEqual([env(clab).CLAB_TOPOLOGY, renderVyosBlock(vyosBaseConfig(spec)), "calico-ipip-kind-cluster-id"]);
+    expect(env(clab).GATEWAY_BOOT_CONFIG).toBe(renderVyosBlock(vyosBaseConfig(spec)));
+  });
+
+  test("the gateway: its boot config, and a reconfigure that follows the containerlab deploy's container", async () => {
+    const configure = command(recorded, "gateway-configure.sh");
+    expect(env(configure)).toMatchObject({ GATEWAY_CONTAINER: "clab-calico-ipip-gw0", GATEWAY_CONTAINER_ID: GATEWAY_ID, BGP_AS: "64512", BGP_NEIGHBORS: "" });
+    expect(env(configure).VYOS_SCRIPT).toContain("delete protocols bgp");
+    expect(await promiseOf(lab.topology.gatewayId)).toBe(GATEWAY_ID);
+    expect(lab.gateway.bootConfig).toBe(env(command(recorded, "clab-deploy.sh")).GATEWAY_BOOT_CONFIG);
+    expect(lab.gateway.bgp).toBe(false);
+    expect(recorded.filter((r) => r.type === "kubernetes:crd.projectcalico.org/v1:BGPPeer")).toEqual([]);
   });
 
   test("Calico: the manifest read at deploy time, patched objects applied through the lab's provider", async () => {
@@ -273,7 +307,7 @@ describe("kind components under mocks", () => {
     expect(isSecretValue(provider.raw.kubeconfig)).toBe(true);
     const group = recorded.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup")!;
     const objs = group.inputs.objs as { kind: string; spec: { template: { spec: { containers: { image: string; env: { name: string; value: string }[] }[] } } } }[];
-    const node = objs[0].spec.template.spec.containers[0];
+    const node = objs.find((o) => o.kind === "DaemonSet")!.spec.template.spec.containers[0];
     expect(node.image).toBe("docker.io/calico/node:v3.23.2");
     expect(node.env).toEqual([
       { name: "CALICO_IPV4POOL_IPIP", value: "Always" },
@@ -282,7 +316,7 @@ describe("kind components under mocks", () => {
       { name: "CALICO_IPV4POOL_BLOCK_SIZE", value: "26" },
       { name: "IP_AUTODETECTION_METHOD", value: "interface=net0" },
     ]);
-    expect(await promiseOf(lab.calico.ipipMode)).toBe("Always");
+    expect(await promiseOf(lab.calico.poolModes)).toEqual({ ipipMode: "Always", vxlanMode: "Never" });
   });
 
   test("the workload: the seed's StatefulSet through the provider; pods and routes read back", async () => {
@@ -292,6 +326,17 @@ describe("kind components under mocks", () => {
     expect(Object.keys(await promiseOf(lab.routes))).toEqual(spec.nodes.map((n) => n.name));
     expect(await promiseOf(lab.dataplane)).toBe("calico");
     expect(lab.ready).toEqual([lab.workload.podsRead, lab.workload.routesRead]);
+    const routes = command(recorded, "routes.sh");
+    expect(env(routes).LAB_KUBECONFIG).toBe(KUBECONFIG);
+    expect(env(routes).ROUTE_EXPECTATIONS.split("\n")).toContain("calico-ipip-control-plane block:calico-ipip-worker2 via 10.1.8.10 dev tunl0 proto bird onlink");
+  });
+
+  test("nodeStates: each node's pool routes and BGP sessions as read back from the nodes", async () => {
+    const states = await promiseOf(lab.nodeStates);
+    expect(states.map((s) => s.name)).toEqual(spec.nodes.map((n) => n.name));
+    expect(states[0].routes).toEqual(["blackhole 10.244.0.0/26 proto bird"]);
+    expect(states[0].bgpPeers).toEqual(["10.1.5.11", "10.1.8.10", "10.1.8.11"].map((peer) => ({ peer, state: "Established" })));
+    expect(env(command(recorded, "bgp-sessions.sh"))).toMatchObject({ CALICO_BACKEND: "bird", BIRD_SOCKET: "/var/run/calico/bird.ctl", POOL_MODES: "Always Never" });
   });
 
   test("capture(): assets/kind/capture.sh with the client's sidecar and the kubeconfig", async () => {
@@ -312,7 +357,7 @@ describe("kind components under mocks", () => {
   });
 });
 
-describe("the IPIP mode under mocks", () => {
+describe("the pool's modes under mocks", () => {
   test("it reaches the Calico patch and the IPPool patch; a mode change re-runs the patch and replaces nothing", async () => {
     const always = await build(ipipSpec({ labName: "lab" }));
     const cross = await build(crossSubnetSpec({ labName: "lab" }));
@@ -321,8 +366,8 @@ describe("the IPIP mode under mocks", () => {
     expect(env(ippool(cross.recorded)).IPIP_MODE).toBe("CrossSubnet");
     const ipipEnv = (r: Recorded[]): unknown => {
       const group = r.find((x) => x.type === "kubernetes:yaml/v2:ConfigGroup")!;
-      const objs = group.inputs.objs as { spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } } }[];
-      return objs[0].spec.template.spec.containers[0].env.find((e) => e.name === "CALICO_IPV4POOL_IPIP");
+      const objs = group.inputs.objs as { kind: string; spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } } }[];
+      return objs.find((o) => o.kind === "DaemonSet")!.spec.template.spec.containers[0].env.find((e) => e.name === "CALICO_IPV4POOL_IPIP");
     };
     expect(ipipEnv(always.recorded)).toEqual({ name: "CALICO_IPV4POOL_IPIP", value: "Always" });
     expect(ipipEnv(cross.recorded)).toEqual({ name: "CALICO_IPV4POOL_IPIP", value: "CrossSubnet" });
@@ -333,9 +378,46 @@ describe("the IPIP mode under mocks", () => {
     const a = byName(always.recorded);
     const b = byName(cross.recorded);
     const changed = [...a.keys()].filter((n) => JSON.stringify(a.get(n)!.inputs) !== JSON.stringify(b.get(n)!.inputs));
-    expect(changed.sort()).toEqual(["lab-calico-ippool", "lab-workload-routes"]);
+    expect(changed.sort()).toEqual(["lab-calico-ippool", "lab-workload-bgp", "lab-workload-routes"]);
     for (const n of a.keys()) expect([n, a.get(n)!.inputs.triggers]).toEqual([n, b.get(n)!.inputs.triggers]);
     expect(ippool(always.recorded).inputs.update).toBeUndefined();
+  });
+
+  test("IPIP → mode Never → VXLAN: the gateway and Calico follow; containerlab is never replaced", async () => {
+    const ipip = await build(ipipSpec({ labName: "lab" }));
+    const never = await build(bgpSpec({ labName: "lab" }));
+    const vxlan = await build(vxlanSpec({ labName: "lab" }));
+    // mode Never: the gateway peers with every node, every node with the gateway
+    const configure = command(never.recorded, "gateway-configure.sh");
+    expect(env(configure).BGP_NEIGHBORS).toBe("10.1.5.10 10.1.5.11 10.1.8.10 10.1.8.11");
+    expect(env(configure).VYOS_SCRIPT).toContain("set protocols bgp neighbor 10.1.8.11 remote-as '64512'");
+    const peers = never.recorded.filter((r) => r.type === "kubernetes:crd.projectcalico.org/v1:BGPPeer");
+    expect(peers.map((p) => [p.name, (p.inputs.spec as { peerIP: string }).peerIP])).toEqual([
+      ["lab-calico-bgppeer-gw0-lab-control-plane", "10.1.5.1"],
+      ["lab-calico-bgppeer-gw0-lab-worker", "10.1.5.1"],
+      ["lab-calico-bgppeer-gw0-lab-worker2", "10.1.8.1"],
+      ["lab-calico-bgppeer-gw0-lab-worker3", "10.1.8.1"],
+    ]);
+    const statefulSet = never.recorded.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!;
+    for (const p of peers) expect(statefulSet.started).toBeGreaterThan(p.finished);
+    // VXLAN: calico-node without BIRD
+    const backend = (r: Recorded[]): string => {
+      const objs = r.find((x) => x.type === "kubernetes:yaml/v2:ConfigGroup")!.inputs.objs as { kind: string; data?: { calico_backend: string } }[];
+      return objs.find((o) => o.kind === "ConfigMap")!.data!.calico_backend;
+    };
+    expect([backend(ipip.recorded), backend(never.recorded), backend(vxlan.recorded)]).toEqual(["bird", "bird", "vxlan"]);
+    expect(env(command(vxlan.recorded, "ippool-patch.sh"))).toMatchObject({ IPIP_MODE: "Never", VXLAN_MODE: "Always" });
+    expect(env(command(vxlan.recorded, "bgp-sessions.sh")).CALICO_BACKEND).toBe("vxlan");
+    expect(vxlan.recorded.some((r) => r.type === "kubernetes:crd.projectcalico.org/v1:BGPPeer")).toBe(false);
+    // containerlab: only its (ignored) boot config differs; its triggers never do
+    const clab = (r: Recorded[]): Recorded => command(r, "clab-deploy.sh");
+    for (const other of [never, vxlan]) {
+      expect(clab(other.recorded).inputs.triggers).toEqual(clab(ipip.recorded).inputs.triggers);
+      const { GATEWAY_BOOT_CONFIG: _a, ...rest } = env(clab(other.recorded));
+      const { GATEWAY_BOOT_CONFIG: _b, ...base } = env(clab(ipip.recorded));
+      expect(rest).toEqual(base);
+    }
+    expect(env(clab(never.recorded)).GATEWAY_BOOT_CONFIG).toContain('system-as "64512"');
   });
 
   const real = fixture("calico-manifest");

@@ -2,8 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { CaptureInvocation, LabBackend } from "../backend";
 import { poolRoutes } from "../../lab/dataplane";
 import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../../lab/spec";
+import { parseBirdProtocols } from "./bgp";
 import { CalicoInstall } from "./calicoInstall";
 import { ContainerlabTopology } from "./containerlabTopology";
+import { Gateway } from "./gateway";
 import { HostBridges } from "./hostBridges";
 import { Images } from "./images";
 import { KindCluster } from "./kindCluster";
@@ -20,9 +22,10 @@ export interface KindLabArgs {
 
 /**
  * The seed's lab on Docker: Preflight → Images → HostBridges → KindCluster →
- * ContainerlabTopology (gateway + sidecars) → CalicoInstall → Workload. Order comes from
- * the data each stage needs and from `dependsOn` where a stage needs another's side effect
- * (net0 before Calico, Calico before pods).
+ * ContainerlabTopology (gateway + sidecars) → Gateway (its BGP for the modes) →
+ * CalicoInstall → Workload. Order comes from the data each stage needs and from
+ * `dependsOn` where a stage needs another's side effect (net0 before Calico, Calico and
+ * the gateway's BGP before pods).
  */
 export class KindLab extends pulumi.ComponentResource implements LabBackend {
   public readonly preflight: Preflight;
@@ -30,6 +33,7 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
   public readonly bridges: HostBridges;
   public readonly cluster: KindCluster;
   public readonly topology: ContainerlabTopology;
+  public readonly gateway: Gateway;
   public readonly calico: CalicoInstall;
   public readonly workload: Workload;
   /** tunl0 is the kernel's, programmed by Calico itself. */
@@ -56,6 +60,7 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
       { spec, workDir: args.workDir ?? defaultWorkDir(spec), redeployOn: [this.cluster.cluster.id] },
       { parent: this, dependsOn: [...this.bridges.bridges, this.cluster.cluster, this.images.gateway, this.images.sidecar] },
     );
+    this.gateway = new Gateway(`${name}-gateway`, { spec, containerId: this.topology.gatewayId }, { parent: this, dependsOn: [this.topology.lab] });
     this.calico = new CalicoInstall(
       `${name}-calico`,
       { spec, kubeconfig: this.cluster.kubeconfig, after: [this.topology.lab] },
@@ -63,14 +68,18 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
     );
     this.workload = new Workload(
       `${name}-workload`,
-      { spec, kubeconfig: this.cluster.kubeconfig, provider: this.calico.provider, after: [this.calico.ippool, this.cluster.untainted] },
+      { spec, kubeconfig: this.cluster.kubeconfig, provider: this.calico.provider, after: [...this.calico.configured, this.gateway.configure, this.cluster.untainted] },
       { parent: this },
     );
     this.dataplane = pulumi.output<Dataplane>("calico");
     this.pods = this.workload.pods;
     this.routes = this.workload.routes;
-    this.nodeStates = this.routes.apply((tables) =>
-      spec.nodes.map((n) => ({ name: n.name, bgpPeers: [], routes: poolRoutes(tables[n.name] ?? [], spec.podSubnet) })),
+    this.nodeStates = pulumi.all([this.routes, this.workload.bgpProtocols]).apply(([tables, protocols]) =>
+      spec.nodes.map((n) => ({
+        name: n.name,
+        bgpPeers: parseBirdProtocols((protocols[n.name] ?? []).join("\n")),
+        routes: poolRoutes(tables[n.name] ?? [], spec.podSubnet),
+      })),
     );
     // Captures start once every pod runs and the routes match the mode.
     this.ready = [this.workload.podsRead, this.workload.routesRead];

@@ -7,11 +7,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CaptureScriptResult } from "../backend";
-import { LabSpec, NodeSpec } from "../../lab/spec";
+import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import { RunResult, RunnableStep, StandinHost } from "../../tests/standins/harness";
 import * as steps from "./steps";
+import { calicoBgpPeers, parseBirdProtocols } from "./bgp";
 import { renderKindConfig } from "./kindConfig";
-import { crossSubnetSpec, ipipSpec } from "./testing";
+import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
 
 /** Short waits: the stand-ins answer at once, and a failing wait must not take minutes. */
 function quick(step: steps.ScriptStep<string>): RunnableStep {
@@ -25,11 +26,23 @@ interface Up {
   /** The step that failed, if one did; the run stops there. */
   failed?: string;
   result?: RunResult;
+  /** What the routes step printed. */
+  routes?: RunResult;
   kubeconfig: string;
 }
 
+/** What Pulumi applies as BGPPeer objects, as the stand-ins model them. */
+function bgpPeersOf(spec: LabSpec): { node: string; peerIP: string }[] {
+  return calicoBgpPeers(spec).map((o) => o.spec as { node: string; peerIP: string });
+}
+
+/** The gateway container's id, as the containerlab step prints it last. */
+function gatewayId(r: RunResult): string {
+  return lastLine(r.stdout);
+}
+
 /** The create side of the lab, in dependency order; stops at the first failing step. */
-function up(host: StandinHost, spec: LabSpec, workDir: string, opts: { fail?: string; initialMode?: string } = {}): Up {
+function up(host: StandinHost, spec: LabSpec, workDir: string, opts: { fail?: string; initialModes?: PoolModes } = {}): Up {
   const out: Up = { kubeconfig: "" };
   const go = (step: steps.ScriptStep<string>): boolean => {
     const r = host.create(quick(step), { fail: opts.fail });
@@ -46,10 +59,13 @@ function up(host: StandinHost, spec: LabSpec, workDir: string, opts: { fail?: st
   if (!go(steps.kindClusterStep(spec))) return out;
   out.kubeconfig = out.result!.stdout;
   if (!go(steps.untaintStep(spec, out.kubeconfig)) || !go(steps.containerlabStep(spec, workDir))) return out;
-  host.applyCalico(spec.name, opts.initialMode ?? spec.ipipMode);
+  if (!go(steps.gatewayConfigureStep(spec, gatewayId(out.result!)))) return out;
+  host.applyCalico(spec.name, opts.initialModes ?? spec, 0, bgpPeersOf(spec));
   if (!go(steps.calicoWaitStep(spec, out.kubeconfig)) || !go(steps.ippoolStep(spec, out.kubeconfig))) return out;
   host.applyWorkload(spec);
-  if (!go(steps.workloadWaitStep(spec, out.kubeconfig)) || !go(steps.podsStep(out.kubeconfig)) || !go(steps.routesStep(spec))) return out;
+  if (!go(steps.workloadWaitStep(spec, out.kubeconfig)) || !go(steps.podsStep(out.kubeconfig)) || !go(steps.routesStep(spec, out.kubeconfig))) return out;
+  out.routes = out.result;
+  if (!go(steps.bgpSessionsStep(spec, out.kubeconfig))) return out;
   return out;
 }
 
@@ -63,6 +79,7 @@ function down(host: StandinHost, spec: LabSpec, workDir: string, fail?: string):
 function captureEnv(host: StandinHost, spec: LabSpec, client: NodeSpec, server: NodeSpec, kubeconfig: string): Record<string, string> {
   return {
     CAPTURE_PCAP: path.join(host.root, "captures", `${client.index}-${server.index}.pcap`),
+    CAPTURE_OWNER: spec.stack,
     CAPTURE_MAX_PACKETS: String(spec.capture.maxPackets),
     CAPTURE_TIMEOUT: "5",
     CAPTURE_INTERFACE: "net0",
@@ -130,18 +147,39 @@ function seedUpLines(workDir: string): string[] {
     ...SEED_NODES.map((n) => `docker exec ${n} ip link show dev net0`),
     `containerlab deploy -t ${workDir}/calico-ipip.clab.yml --reconfigure`,
     ...SEED_NODES.flatMap((n) => [`docker exec ${n} ip -4 -o addr show dev net0`, `docker exec ${n} ip route show default`]),
-    // Calico ready, the pool's mode
+    "docker inspect -f {{.Id}} clab-calico-ipip-gw0",
+    // the gateway's BGP as the modes need it (none in IPIP), read back from FRR
+    ...gatewayLines("clab-calico-ipip-gw0"),
+    // Calico ready, the pool's modes
     "kubectl rollout status daemonset/calico-node -n kube-system --timeout=2s",
     "kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o name",
     'kubectl patch ippools.crd.projectcalico.org default-ipv4-ippool --type merge -p {"spec":{"ipipMode":"Always","vxlanMode":"Never"}}',
-    "kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o jsonpath={.spec.ipipMode}",
+    "kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o jsonpath={.spec.ipipMode} {.spec.vxlanMode}",
     // the workload, one pod per node; the pods read back
     "kubectl rollout status statefulset/pod -n default --timeout=2s",
     `kubectl get pods -n default -l app=nginx -o ${POD_COLUMNS} --no-headers --sort-by=.metadata.name`,
     `kubectl get pods -n default -l app=nginx -o ${POD_COLUMNS} --no-headers --sort-by=.metadata.name`,
-    // routes as the mode wants them, then each node's table
-    ...SEED_NODES.map((n) => `docker exec ${n} ip route show proto bird`),
+    // pool routes as the model has them (blocks named by the cluster's affinities), then each node's table
+    AFFINITIES,
     ...SEED_NODES.map((n) => `docker exec ${n} ip route`),
+    ...SEED_NODES.map((n) => `docker exec ${n} ip route`),
+    // BIRD's sessions on every node
+    CALICO_PODS,
+    ...SEED_NODES.map((_n, i) => `kubectl exec -n kube-system calico-node-${i} -c calico-node -- birdcl -s /var/run/calico/bird.ctl show protocols`),
+  ];
+}
+
+const AFFINITIES = "kubectl get blockaffinities.crd.projectcalico.org -o custom-columns=NODE:.spec.node,CIDR:.spec.cidr,STATE:.spec.state --no-headers";
+const CALICO_PODS = "kubectl get pods -n kube-system -l k8s-app=calico-node -o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName --no-headers";
+const GATEWAY_SCRIPT = "/tmp/calico-ipip-lab-gateway.vbash";
+
+/** What configuring the gateway calls: the script written in, run by vbash, FRR read back, the script removed. */
+function gatewayLines(gw: string): string[] {
+  return [
+    `docker exec -i ${gw} sh -c cat >"$1" sh ${GATEWAY_SCRIPT}`,
+    `docker exec ${gw} sg vyattacfg -c /bin/vbash ${GATEWAY_SCRIPT}`,
+    `docker exec ${gw} vtysh -c show running-config`,
+    `docker exec ${gw} rm -f ${GATEWAY_SCRIPT}`,
   ];
 }
 
@@ -192,13 +230,17 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(w.containers["clab-calico-ipip-server3"].netnsOf).toBe("calico-ipip-worker2");
     expect(w.clusters["calico-ipip"].taints["calico-ipip-control-plane"]).toEqual([]);
 
-    // the pods and routes the components read back
+    // the pods, routes and BGP sessions the components read back
     host.clearLog();
     const pods = steps.parsePods(host.create(quick(steps.podsStep(run.kubeconfig))).stdout);
     expect(pods).toEqual(spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name })));
-    const routes = steps.parseRoutes(run.result!.stdout);
+    const routes = steps.parseRoutes(run.routes!.stdout);
     expect(Object.keys(routes)).toEqual(SEED_NODES);
     expect(routes["calico-ipip-control-plane"]).toContain("10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink");
+    const sessions = steps.parseBgpSessions(run.result!.stdout);
+    expect(parseBirdProtocols(sessions["calico-ipip-control-plane"].join("\n"))).toEqual(
+      ["10.1.5.11", "10.1.8.10", "10.1.8.11"].map((peer) => ({ peer, state: "Established" })),
+    );
 
     // capture: pods found on the nodes, tcpdump in the client's sidecar, traffic, stop by PID, copy, routes
     host.clearLog();
@@ -365,17 +407,25 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(host.lines()).toEqual(["kind get clusters", "kind get kubeconfig --name calico-ipip", "kubectl taint nodes calico-ipip-control-plane node-role.kubernetes.io/control-plane:NoSchedule-"]);
   });
 
+  /** A routes step with room for the stand-ins' stale reads. */
+  function routesAfterChange(target: LabSpec, kc: string): RunResult {
+    const step = quick(steps.routesStep(target, kc));
+    return host.create({ ...step, environment: { ...step.environment, WAIT_SECONDS: "10" } });
+  }
+
+  /** The same lab (its name and manifest) in other modes. */
+  const same = (make: typeof ipipSpec): LabSpec => make({ labName: "calico-ipip", calico: spec.calico });
+
   test("switching the mode of a running lab: the IPPool is patched and the routes follow", () => {
     const run = baseUp;
-    const cross = crossSubnetSpec({ labName: "calico-ipip", calico: spec.calico });
+    const cross = same(crossSubnetSpec);
     // BIRD takes a moment: the first reads still show the old routes
     host.update((w) => (w.clusters["calico-ipip"].staleRouteReads = 6));
     const patch = host.create(quick(steps.ippoolStep(cross, run.kubeconfig)));
     expect(patch.status).toBe(0);
-    expect(patch.stdout).toBe("CrossSubnet\n");
+    expect(steps.parsePoolModes(patch.stdout)).toEqual({ ipipMode: "CrossSubnet", vxlanMode: "Never" });
     expect(host.world().clusters["calico-ipip"].ippool).toEqual({ ipipMode: "CrossSubnet", vxlanMode: "Never" });
-    const routesStep = quick(steps.routesStep(cross));
-    const routes = host.create({ ...routesStep, environment: { ...routesStep.environment, WAIT_SECONDS: "10" } });
+    const routes = routesAfterChange(cross, run.kubeconfig);
     expect(routes.status).toBe(0);
     const table = steps.parseRoutes(routes.stdout);
     expect(table["calico-ipip-control-plane"]).toContain("10.244.0.64/26 via 10.1.5.11 dev net0 proto bird");
@@ -384,28 +434,145 @@ describe("kind backend scripts against the stand-ins", () => {
     expect((JSON.parse(lastLine(c.stdout)) as CaptureScriptResult).routes.client).toEqual(["10.244.0.65 via 10.1.5.11 dev net0 src 10.1.5.10 uid 0"]);
   });
 
-  test("routes that never match the mode fail, showing the mismatches", () => {
-    // CrossSubnet expected, but the pool still says Always (the env-only mode change of #1976)
-    const r = host.create(quick(steps.routesStep(crossSubnetSpec({ labName: "calico-ipip", calico: spec.calico }))));
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain("routes: routes that match the IPIP mode: not reached within 2s: `as_expected` failed (exit 1)");
-    expect(r.stderr).toContain("calico-ipip-control-plane: routes via 10.1.5.11 should use net0; 0 do, and these do not: 10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink");
+  test("IPIP → VXLAN live: both modes patched at once, calico-node without BIRD, Felix's routes via the VTEPs", () => {
+    const run = baseUp;
+    const vxlan = same(vxlanSpec);
+    host.clearLog();
+    const patch = host.create(quick(steps.ippoolStep(vxlan, run.kubeconfig)));
+    expect(patch.status).toBe(0);
+    expect(host.lines()).toContain('kubectl patch ippools.crd.projectcalico.org default-ipv4-ippool --type merge -p {"spec":{"ipipMode":"Never","vxlanMode":"Always"}}');
+    expect(steps.parsePoolModes(patch.stdout)).toEqual({ ipipMode: "Never", vxlanMode: "Always" });
+    // Pulumi applies the manifest patched for VXLAN: calico_backend vxlan, so BIRD is gone.
+    host.update((w) => {
+      w.clusters["calico-ipip"].backend = "vxlan";
+      w.clusters["calico-ipip"].staleRouteReads = 4;
+    });
+    const routes = routesAfterChange(vxlan, run.kubeconfig);
+    expect(routes.status).toBe(0);
+    expect(steps.parseRoutes(routes.stdout)["calico-ipip-control-plane"]).toEqual(
+      expect.arrayContaining([
+        "blackhole 10.244.0.0/26 proto 80",
+        "10.244.0.64/26 via 10.244.0.64 dev vxlan.calico proto 80 onlink",
+        "10.244.0.128/26 via 10.244.0.128 dev vxlan.calico proto 80 onlink",
+      ]),
+    );
+    // no BIRD, no sessions, and nothing asked of calico-node
+    host.clearLog();
+    const bgp = host.create(quick(steps.bgpSessionsStep(vxlan, run.kubeconfig)));
+    expect([bgp.status, bgp.stdout, host.lines()]).toEqual([0, "{}\n", []]);
+    const c = capture(host, vxlan, 1, 3, run.kubeconfig);
+    expect((JSON.parse(lastLine(c.stdout)) as CaptureScriptResult).routes.client).toEqual(["10.244.0.129 via 10.244.0.128 dev vxlan.calico src 10.244.0.0 uid 0"]);
   });
 
-  test("the IPPool is awaited (calico-node creates it), and its absence is reported", () => {
-    host.applyCalico(spec.name, "CrossSubnet", 3);
+  test("VXLAN CrossSubnet from scratch: plain within a subnet (Felix, onlink), VXLAN across", () => {
+    host.dispose();
+    host = StandinHost.create();
+    const cross = vxlanCrossSubnetSpec({ labName: "calico-ipip", calico: spec.calico });
+    const run = up(host, cross, workDirOf(host));
+    expect(run.failed).toBeUndefined();
+    expect(run.result!.stdout).toBe("{}\n");
+    expect(steps.parseRoutes(run.routes!.stdout)["calico-ipip-worker"]).toEqual(
+      expect.arrayContaining([
+        "blackhole 10.244.0.64/26 proto 80",
+        "10.244.0.0/26 via 10.1.5.10 dev net0 proto 80 onlink",
+        "10.244.0.192/26 via 10.244.0.192 dev vxlan.calico proto 80 onlink",
+      ]),
+    );
+  });
+
+  test("mode Never live: the gateway peers with every node, cross-subnet blocks go via the gateway, and back", () => {
+    const run = baseUp;
+    const bgp = same(bgpSpec);
+    const gw = "clab-calico-ipip-gw0";
+    host.clearLog();
+    const configured = host.create(quick(steps.gatewayConfigureStep(bgp, gatewayId(run.result!))));
+    expect(configured.status).toBe(0);
+    expect(configured.stderr).toContain(`gateway-configure: ${gw} peers in AS 64512 with 10.1.5.10 10.1.5.11 10.1.8.10 10.1.8.11`);
+    expect(host.lines()).toEqual(gatewayLines(gw));
+    expect(host.world().containers[gw].vyos!.filter((l) => l.startsWith("set protocols bgp"))).toEqual([
+      ...["10.1.5.10", "10.1.5.11", "10.1.8.10", "10.1.8.11"].flatMap((n) => [
+        `set protocols bgp neighbor ${n} address-family ipv4-unicast`,
+        `set protocols bgp neighbor ${n} remote-as '64512'`,
+      ]),
+      "set protocols bgp system-as '64512'",
+    ]);
+    // the BGPPeers Pulumi applies, the pool patched
+    host.update((w) => (w.clusters["calico-ipip"].bgpPeers = bgpPeersOf(bgp)));
+    expect(host.create(quick(steps.ippoolStep(bgp, run.kubeconfig))).status).toBe(0);
+    const routes = routesAfterChange(bgp, run.kubeconfig);
+    expect(routes.status).toBe(0);
+    expect(steps.parseRoutes(routes.stdout)["calico-ipip-control-plane"]).toEqual(
+      expect.arrayContaining(["10.244.0.64/26 via 10.1.5.11 dev net0 proto bird", "10.244.0.128/26 via 10.1.5.1 dev net0 proto bird"]),
+    );
+    const sessions = steps.parseBgpSessions(host.create(quick(steps.bgpSessionsStep(bgp, run.kubeconfig))).stdout);
+    expect(parseBirdProtocols(sessions["calico-ipip-worker2"].join("\n"))).toEqual([
+      ...["10.1.5.10", "10.1.5.11", "10.1.8.11"].map((peer) => ({ peer, state: "Established" })),
+      { peer: "10.1.8.1", state: "Established" },
+    ]);
+    // re-running changes nothing; switching back to IPIP removes BGP from the gateway
+    expect(host.create(quick(steps.gatewayConfigureStep(bgp, gatewayId(run.result!)))).status).toBe(0);
+    const back = host.create(quick(steps.gatewayConfigureStep(spec, gatewayId(run.result!))));
+    expect(back.status).toBe(0);
+    expect(back.stderr).toContain(`gateway-configure: ${gw} runs no BGP`);
+    expect(host.world().containers[gw].vyos!.some((l) => l.startsWith("set protocols bgp"))).toBe(false);
+  });
+
+  test("a gateway whose BGP never shows in FRR fails, saying what it lacks", () => {
+    const r = host.create(quick(steps.gatewayConfigureStep(same(bgpSpec), "x")), { fail: "^docker exec \\S+ sg vyattacfg" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("gateway-configure: `docker exec clab-calico-ipip-gw0 sg vyattacfg -c '/bin/vbash /tmp/calico-ipip-lab-gateway.vbash'` failed (exit 1)");
+    // the commit that never happened: FRR still shows no BGP
+    const step = quick(steps.gatewayConfigureStep(same(bgpSpec), "x"));
+    const lost = host.create({ ...step, environment: { ...step.environment, VYOS_SCRIPT: "configure\nexit\n" } });
+    expect(lost.status).toBe(1);
+    expect(lost.stderr).toContain("the gateway's BGP as the pool's modes need it: not reached within 2s");
+    expect(lost.stderr).toContain("the gateway lacks: router bgp 64512 neighbor 10.1.5.10 remote-as 64512");
+    // and the script it copied in is gone
+    expect(host.world().containers["clab-calico-ipip-gw0"].files).toEqual({});
+  });
+
+  test("Calico's IPAM, not the model, picks the blocks: routes are compared through the block affinities", () => {
+    // the cluster gave each node another block than the model planned
+    const real = ["10.244.7.0/26", "10.244.3.64/26", "10.244.9.128/26", "10.244.1.192/26"];
+    host.update((w) => (w.clusters["calico-ipip"].blocks = Object.fromEntries(SEED_NODES.map((n, i) => [n, real[i]]))));
+    const r = host.create(quick(steps.routesStep(spec, kubeconfig)));
+    expect(r.status).toBe(0);
+    expect(steps.parseRoutes(r.stdout)["calico-ipip-control-plane"]).toContain("10.244.3.64/26 via 10.1.5.11 dev tunl0 proto bird onlink");
+  });
+
+  test("routes that never match the model fail, listing both sides", () => {
+    // CrossSubnet expected, but the pool still says Always (the env-only mode change of #1976)
+    const r = host.create(quick(steps.routesStep(same(crossSubnetSpec), kubeconfig)));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("routes: every node's pool routes as the model has them: not reached within 2s: `as_expected` failed (exit 1)");
+    expect(r.stderr).toContain("calico-ipip-control-plane: the model has, the node lacks: block:calico-ipip-worker via 10.1.5.11 dev net0 proto bird");
+    expect(r.stderr).toContain("calico-ipip-control-plane: the node has, the model lacks: block:calico-ipip-worker via 10.1.5.11 dev tunl0 proto bird onlink");
+    expect(r.stderr).toContain("block affinities: calico-ipip-control-plane=10.244.0.0/26; calico-ipip-worker2=10.244.0.128/26");
+    // and VXLAN expected where BIRD still programs IPIP: every block differs, BIRD's blackhole too
+    const v = host.create(quick(steps.routesStep(same(vxlanSpec), kubeconfig)));
+    expect(v.stderr).toContain(
+      "calico-ipip-worker3: the model has, the node lacks: blackhole block:calico-ipip-worker3 proto 80; block:calico-ipip-control-plane via tunnel:calico-ipip-control-plane dev vxlan.calico proto 80 onlink;",
+    );
+  });
+
+  test("the IPPool is awaited (calico-node creates it), and its absence is reported; both encapsulations are refused", () => {
+    host.applyCalico(spec.name, { ipipMode: "CrossSubnet", vxlanMode: "Never" }, 3);
     host.clearLog();
     const late = host.create(quick(steps.ippoolStep(spec, kubeconfig)));
     expect(late.status).toBe(0);
     expect(host.lines().filter((l) => l.endsWith("-o name"))).toHaveLength(3);
     expect(host.world().clusters["calico-ipip"].ippool?.ipipMode).toBe("Always");
 
-    host.applyCalico(spec.name, "Always", 1000);
+    host.applyCalico(spec.name, { ipipMode: "Always", vxlanMode: "Never" }, 1000);
     const never = host.create(quick(steps.ippoolStep(spec, kubeconfig)));
     expect(never.status).toBe(1);
     expect(never.stderr).toContain(
       'ippool-patch: the IPPool default-ipv4-ippool that calico-node creates: not reached within 2s: `kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o name` failed (exit 1): Error from server (NotFound): ippools.crd.projectcalico.org "default-ipv4-ippool" not found',
     );
+
+    const step = quick(steps.ippoolStep(spec, kubeconfig));
+    const both = host.create({ ...step, environment: { ...step.environment, VXLAN_MODE: "Always" } });
+    expect([both.status, both.stderr]).toEqual([1, "ippool-patch: IPIP_MODE Always and VXLAN_MODE Always: Calico refuses a pool with both encapsulations on\n"]);
   });
 
   test("the workload wait reports nodes without exactly one running pod", () => {
@@ -529,7 +696,7 @@ describe("lib.sh", () => {
       const r = host.run(steps.asset("clab-deploy.sh"), { LAB_WORK_DIR: "/x", KIND_NODES: "a" });
       expect(r.status).toBe(1);
       expect(r.stderr).toBe(
-        "clab-deploy: missing environment variables: CLAB_TOPOLOGY CLAB_TOPOLOGY_FILE GATEWAY_BOOT_CONFIG GATEWAY_BOOT_FILE NODE_ADDRESSES (components/kind/steps.ts sets them)\n",
+        "clab-deploy: missing environment variables: CLAB_TOPOLOGY CLAB_TOPOLOGY_FILE GATEWAY_BOOT_CONFIG GATEWAY_BOOT_FILE GATEWAY_CONTAINER NODE_ADDRESSES (components/kind/steps.ts sets them)\n",
       );
       expect(host.lines()).toEqual([]);
       expect(fs.readdirSync(host.tmp)).toEqual([]); // its scratch folder is removed on exit

@@ -6,11 +6,12 @@
  * `V`: an Output in the program, plain text in the tests.
  */
 import * as path from "path";
-import { blockRoute } from "../../lab/dataplane";
-import { LabSpec, NodeSpec } from "../../lab/spec";
+import { expectedDataplane, normalizeRouteLine, renderRoute } from "../../lab/dataplane";
+import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
+import { calicoBackend } from "./calicoManifest";
 import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topologyFile } from "./containerlab";
 import { renderKindConfig } from "./kindConfig";
-import { renderVyosBootConfig } from "./vyos";
+import { gatewayPeersWithNodes, renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
 import { CALICO, containerlabContainer, encodeProbes, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
 
 /** The kind backend's scripts. */
@@ -88,6 +89,7 @@ export function nodeAddresses(spec: LabSpec): string {
   return spec.nodes.map((n) => `${n.name}=${n.ip}/${n.prefixLength}@${n.gateway}`).join(" ");
 }
 
+/** Deploys the topology; prints the gateway container's id (a new one means a freshly booted gateway). */
 export function containerlabStep(spec: LabSpec, workDir: string): ScriptStep<never> {
   return {
     name: "containerlab",
@@ -100,8 +102,31 @@ export function containerlabStep(spec: LabSpec, workDir: string): ScriptStep<nev
       CLAB_TOPOLOGY_FILE: topologyFile(spec),
       GATEWAY_BOOT_CONFIG: renderVyosBootConfig(spec),
       GATEWAY_BOOT_FILE: bootConfigFile(spec),
+      GATEWAY_CONTAINER: spec.router.container,
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       NODE_ADDRESSES: nodeAddresses(spec),
+    },
+  };
+}
+
+/**
+ * Makes the running gateway's BGP what the pool's modes need (gateway-configure.sh runs
+ * vyosReconfigureScript in it, then reads FRR's running config back). It re-runs when the
+ * modes change, and, through GATEWAY_CONTAINER_ID, whenever containerlab booted a new
+ * gateway container (which boots with the config of the deploy that created it).
+ */
+export function gatewayConfigureStep<V>(spec: LabSpec, containerId: V): ScriptStep<V> {
+  return {
+    name: "gateway-configure",
+    create: asset("gateway-configure.sh"),
+    environment: {
+      GATEWAY_CONTAINER: spec.router.container,
+      GATEWAY_CONTAINER_ID: containerId,
+      VYOS_SCRIPT: vyosReconfigureScript(spec),
+      BGP_AS: String(CALICO.asNumber),
+      BGP_NEIGHBORS: gatewayPeersWithNodes(spec) ? spec.nodes.map((n) => n.ip).join(" ") : "",
+      WAIT_SECONDS: String(WAITS.gatewaySeconds),
+      LAB_POLL_SECONDS: poll,
     },
   };
 }
@@ -114,13 +139,14 @@ export function calicoWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
       LAB_KUBECONFIG: kubeconfig,
       CALICO_NAMESPACE: CALICO.namespace,
       CALICO_DAEMONSET: CALICO.daemonSet,
+      CALICO_BACKEND: calicoBackend(spec),
       WAIT_SECONDS: String(WAITS.calicoReadySeconds),
       GATEWAY_CONTAINER: spec.router.container,
     },
   };
 }
 
-/** Patches the pool's ipipMode: IPIP_MODE changes with the config, so the step re-runs. */
+/** Patches the pool's ipipMode and vxlanMode: they change with the config, so the step re-runs. */
 export function ippoolStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "ippool-mode",
@@ -130,6 +156,7 @@ export function ippoolStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
       IPPOOL_RESOURCE: CALICO.ippoolResource,
       IPPOOL_NAME: CALICO.ippool,
       IPIP_MODE: spec.ipipMode,
+      VXLAN_MODE: spec.vxlanMode,
       WAIT_SECONDS: String(WAITS.ippoolSeconds),
       LAB_POLL_SECONDS: poll,
     },
@@ -160,30 +187,64 @@ export function podsStep<V>(kubeconfig: V): ScriptStep<V> {
 }
 
 /**
- * For every ordered pair of nodes, the device the first routes the second's blocks
- * through: tunl0 (IPIP), vxlan.calico (VXLAN) or net0 (plain), as lab/dataplane.ts
- * models BIRD's and Felix's choice. One line per pair: `node peer-address device`.
+ * Each node's pool routes as the model has them (lab/dataplane.ts: BIRD's and Felix's,
+ * without BIRD when calico_backend is vxlan), normalized as routes.sh normalizes what the
+ * node shows: one line per route, `<node> <route>`. Calico's IPAM, not the model, picks
+ * each node's block on a cluster, so blocks and the addresses in them are named by their
+ * node: `block:<node>` for its block, `tunnel:<node>` for its VTEP; routes.sh names the
+ * real ones the same way from the cluster's block affinities. The pod routes are left
+ * out: where the scheduler put which pod is not the model's to say.
  */
 export function routeExpectations(spec: LabSpec): string {
-  const lines: string[] = [];
-  for (const a of spec.nodes) {
-    for (const b of spec.nodes) {
-      if (a.name !== b.name) lines.push(`${a.name} ${b.ip} ${blockRoute(spec, a, b).dev}`);
-    }
+  const names = new Map<string, string>();
+  for (const n of spec.nodes) {
+    names.set(n.block, `block:${n.name}`);
+    names.set(n.tunnelIp, `tunnel:${n.name}`);
   }
-  return lines.join("\n");
+  const bird = calicoBackend(spec) === "bird";
+  return expectedDataplane(spec, spec, { bird })
+    .flatMap((dp) =>
+      dp.routes
+        .filter((r) => r.kind !== "pod")
+        .map((r) => `${dp.node} ${normalizeRouteLine(renderRoute(r)).split(" ").map((w) => names.get(w) ?? w).join(" ")}`),
+    )
+    .join("\n");
 }
 
-/** Waits until the nodes' routes match the mode, then prints them (JSON by node). */
-export function routesStep(spec: LabSpec): ScriptStep<never> {
+/** Waits until every node's pool routes are the model's, then prints each node's routing table (JSON by node). */
+export function routesStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "routes",
     create: asset("routes.sh"),
     environment: {
+      LAB_KUBECONFIG: kubeconfig,
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       ROUTE_EXPECTATIONS: routeExpectations(spec),
+      BLOCK_AFFINITY_RESOURCE: CALICO.blockAffinityResource,
       WAIT_SECONDS: String(WAITS.calicoReadySeconds),
       LAB_POLL_SECONDS: poll,
+    },
+  };
+}
+
+/**
+ * Reads every node's BGP sessions from calico-node's BIRD (`birdcl show protocols`), once
+ * the routes converged. Without BIRD (calico_backend vxlan) there is nothing to ask.
+ */
+export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
+  return {
+    name: "bgp-sessions",
+    create: asset("bgp-sessions.sh"),
+    environment: {
+      LAB_KUBECONFIG: kubeconfig,
+      KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
+      CALICO_NAMESPACE: CALICO.namespace,
+      CALICO_DAEMONSET: CALICO.daemonSet,
+      CALICO_CONTAINER: CALICO.container,
+      CALICO_BACKEND: calicoBackend(spec),
+      BIRD_SOCKET: CALICO.birdSocket,
+      // Sessions come and go with the modes (the gateway's in mode Never): read them again after a switch.
+      POOL_MODES: `${spec.ipipMode} ${spec.vxlanMode}`,
     },
   };
 }
@@ -214,18 +275,35 @@ export function parsePods(stdout: string): { name: string; ip: string; node: str
   return parsed.map((p) => ({ name: p.name, ip: p.ip, node: p.node }));
 }
 
+/** Parses ippool-patch.sh's output: the modes the pool has after the patch. */
+export function parsePoolModes(stdout: string): PoolModes {
+  const m = /^(Always|CrossSubnet|Never) (Always|CrossSubnet|Never)$/.exec(stdout.trim());
+  if (m === null) throw new Error(`ippool-patch.sh printed something other than "<ipipMode> <vxlanMode>": ${JSON.stringify(stdout.slice(0, 200))}`);
+  return { ipipMode: m[1] as PoolModes["ipipMode"], vxlanMode: m[2] as PoolModes["vxlanMode"] };
+}
+
+/** Parses bgp-sessions.sh's output: each node's `show protocols` lines ({} without BIRD). */
+export function parseBgpSessions(stdout: string): Record<string, string[]> {
+  return parseLinesByNode(stdout, "bgp-sessions.sh");
+}
+
 /** Parses routes.sh's output: each node's routing table. */
 export function parseRoutes(stdout: string): Record<string, string[]> {
+  return parseLinesByNode(stdout, "routes.sh");
+}
+
+/** `{node: [line, ...]}` as a script printed it. */
+function parseLinesByNode(stdout: string, script: string): Record<string, string[]> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(stdout.trim());
   } catch {
-    throw new Error(`routes.sh did not print JSON: ${JSON.stringify(stdout.slice(0, 200))}`);
+    throw new Error(`${script} did not print JSON: ${JSON.stringify(stdout.slice(0, 200))}`);
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error(`routes.sh printed something other than {node: [route, ...]}: ${stdout.slice(0, 200)}`);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error(`${script} printed something other than {node: [line, ...]}: ${stdout.slice(0, 200)}`);
   const out: Record<string, string[]> = {};
   for (const [node, lines] of Object.entries(parsed)) {
-    if (!Array.isArray(lines) || !lines.every((l) => typeof l === "string")) throw new Error(`routes.sh: the routes of ${node} are not a list of strings`);
+    if (!Array.isArray(lines) || !lines.every((l) => typeof l === "string")) throw new Error(`${script}: the lines of ${node} are not a list of strings`);
     out[node] = lines;
   }
   return out;

@@ -41,6 +41,21 @@ export function crossSubnetSpec(raw: RawLabConfig = {}): LabSpec {
   return buildLabSpec({ ipipMode: "CrossSubnet", ...raw }, { stack: "crosssubnet", cwd: TEST_CWD });
 }
 
+/** The seed lab as stack `vxlan` builds it (VXLAN Always, IPIP off). */
+export function vxlanSpec(raw: RawLabConfig = {}): LabSpec {
+  return buildLabSpec({ ipipMode: "Never", vxlanMode: "Always", ...raw }, { stack: "vxlan", cwd: TEST_CWD });
+}
+
+/** The seed lab as stack `vxlancrosssubnet` builds it. */
+export function vxlanCrossSubnetSpec(raw: RawLabConfig = {}): LabSpec {
+  return buildLabSpec({ ipipMode: "Never", vxlanMode: "CrossSubnet", ...raw }, { stack: "vxlancrosssubnet", cwd: TEST_CWD });
+}
+
+/** The seed lab as stack `bgp` builds it: no encapsulation, the gateway a BGP peer of every node. */
+export function bgpSpec(raw: RawLabConfig = {}): LabSpec {
+  return buildLabSpec({ ipipMode: "Never", vxlanMode: "Never", ...raw }, { stack: "bgp", cwd: TEST_CWD });
+}
+
 /** Three segments of two nodes each, jumbo MTU, a /25 and a gateway at the top of its subnet. */
 export const THREE_SUBNETS: RawLabConfig = {
   labName: "tri",

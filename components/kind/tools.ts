@@ -125,8 +125,18 @@ export const CALICO = {
   /** The pool calico-node creates from CALICO_IPV4POOL_* on first start (#1976, #2740: later env changes do nothing). */
   ippoolResource: "ippools.crd.projectcalico.org",
   ippool: "default-ipv4-ippool",
+  /** Which node holds which block: Calico's IPAM decides, and routes.sh reads it from here. */
+  blockAffinityResource: "blockaffinities.crd.projectcalico.org",
   /** IPIP adds a 20-byte outer header: tunl0's MTU is the underlay's minus 20. */
   ipipOverhead: 20,
+  /** VXLAN adds outer IPv4, UDP, VXLAN and inner Ethernet headers: vxlan.calico's MTU is the underlay's minus 50. */
+  vxlanOverhead: 50,
+  /** The ConfigMap whose `calico_backend` says whether calico-node runs BIRD. */
+  configMap: "calico-config",
+  /** Calico's default AS: the node-to-node mesh's, and the gateway's in mode Never (iBGP). */
+  asNumber: 64512,
+  /** Where calico-node's BIRD listens for birdcl (BIRD 1.6, IPv4). */
+  birdSocket: "/var/run/calico/bird.ctl",
 } as const;
 
 /** The workload: the seed's StatefulSet `pod`, one nettool pod per node. */
@@ -142,6 +152,8 @@ export const WORKLOAD = {
 export const WAITS = {
   calicoReadySeconds: 600,
   ippoolSeconds: 180,
+  /** FRR applies a committed BGP config within seconds. */
+  gatewaySeconds: 60,
   workloadSeconds: 600,
   pollSeconds: 1,
 } as const;

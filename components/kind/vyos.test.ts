@@ -1,5 +1,5 @@
-import { renderVyosBlock, renderVyosBootConfig, SEED_VYOS_PASSWORD } from "./vyos";
-import { crossSubnetSpec, expectGolden, ipipSpec, threeSubnetSpec } from "./testing";
+import { renderVyosBlock, renderVyosBootConfig, SEED_VYOS_PASSWORD, vyosBaseConfig, vyosConfig, vyosReconfigureScript, vyosSetCommands } from "./vyos";
+import { bgpSpec, crossSubnetSpec, expectGolden, ipipSpec, threeSubnetSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
 
 /** The seed's gw0-boot.cfg, flattened as the write-up prints it (whitespace collapsed). */
 const SEED_FLAT =
@@ -13,9 +13,51 @@ describe("VyOS boot config", () => {
     expect(renderVyosBootConfig(ipipSpec()).replace(/\s+/g, " ").trim()).toBe(SEED_FLAT);
   });
 
-  test("golden files (seed and three subnets)", () => {
+  test("golden files (seed and three subnets; mode Never with BGP)", () => {
     expectGolden("gw0-boot.ipip.cfg", renderVyosBootConfig(ipipSpec()));
     expectGolden("edge-boot.tri.cfg", renderVyosBootConfig(threeSubnetSpec()));
+    expectGolden("gw0-boot.bgp.cfg", renderVyosBootConfig(bgpSpec()));
+  });
+
+  test("BGP only in mode Never: system-as 64512, every node a neighbour with IPv4 unicast, between nat and system", () => {
+    for (const spec of [ipipSpec(), crossSubnetSpec(), vxlanSpec(), vxlanCrossSubnetSpec()]) {
+      expect(renderVyosBootConfig(spec)).not.toContain("protocols");
+      expect(vyosConfig(spec)).toEqual(vyosBaseConfig(spec));
+    }
+    const spec = bgpSpec();
+    expect(vyosConfig(spec).map(([key]) => key)).toEqual(["interfaces", "nat", "protocols", "system"]);
+    const text = renderVyosBootConfig(spec);
+    expect(text).toContain('        system-as "64512"\n');
+    for (const n of spec.nodes) {
+      expect(text).toContain(`        neighbor ${n.ip} {\n            address-family {\n                ipv4-unicast {\n                }\n            }\n            remote-as "64512"\n        }\n`);
+    }
+  });
+
+  test("the live reconfigure sets exactly what the boot config holds, and removes it in other modes (golden)", () => {
+    const bgp = vyosReconfigureScript(bgpSpec());
+    expectGolden("gw0-reconfigure.bgp.vbash", bgp);
+    const sets = bgp.split("\n").filter((l) => l.startsWith("set "));
+    expect(sets).toEqual(vyosSetCommands(vyosConfig(bgpSpec()).filter(([k]) => k === "protocols")));
+    expect(sets).toContain("set protocols bgp neighbor 10.1.8.11 address-family ipv4-unicast");
+    const ipip = vyosReconfigureScript(ipipSpec());
+    expect(ipip).toBe(
+      [
+        "source /opt/vyatta/etc/functions/script-template",
+        "configure",
+        "if cli-shell-api existsActive protocols bgp; then delete protocols bgp; fi",
+        "if cli-shell-api sessionChanged; then commit; fi",
+        "exit",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("set commands: leaves quoted, empty blocks bare, and a value that would break the quoting refused", () => {
+    expect(vyosSetCommands([["interfaces", [["loopback lo", []], ["ethernet eth1", [["address", "10.1.5.1/24"]]]]]])).toEqual([
+      "set interfaces loopback lo",
+      "set interfaces ethernet eth1 address '10.1.5.1/24'",
+    ]);
+    expect(() => vyosSetCommands([["host-name", "a'b"]])).toThrow(/cannot hold single quotes/);
   });
 
   test("one interface per subnet, named by the spec, with the gateway and the subnet's prefix", () => {

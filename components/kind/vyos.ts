@@ -1,11 +1,16 @@
 /**
- * The VyOS 1.4 boot config of the gateway (the seed's gw0-boot.cfg): one ethernet
- * interface per segment holding the segment's gateway address, source NAT of the lab's
- * underlay out of eth0 (containerlab's management network, so nodes can pull images),
- * and the seed's system block.
+ * The VyOS 1.4 config of the gateway (the seed's gw0-boot.cfg): one ethernet interface per
+ * segment holding the segment's gateway address, source NAT of the lab's underlay out of
+ * eth0 (containerlab's management network, so nodes can pull images), the seed's system
+ * block and, in mode Never only, iBGP with every node (DESIGN.md section 4: without
+ * encapsulation the gateway forwards pod addresses, so it must learn every block). One
+ * tree renders both the boot config and the `set` commands that reconfigure a running
+ * gateway, so the two cannot disagree.
  */
-import { LabSpec } from "../../lab/spec";
+import { poolEncapsulation } from "../../lab/expect";
+import { LabSpec, PoolModes } from "../../lab/spec";
 import { parseCidr } from "../../lab/net";
+import { CALICO } from "./tools";
 
 /** A config node: a leaf's quoted value, or a block of children, in the order written. */
 export type VyosValue = string | VyosBlock;
@@ -18,7 +23,43 @@ export const SEED_VYOS_PASSWORD =
 /** The management interface: containerlab connects every node's eth0 to its management network. */
 export const MANAGEMENT_INTERFACE = "eth0";
 
+/**
+ * Whether the gateway peers with the nodes: only when the pool encapsulates nothing. Then
+ * the cross-subnet hop through it carries pod addresses, and Calico's docs have the router
+ * peer in the nodes' AS with the node-to-node mesh left on (eBGP with the mesh loops,
+ * calico #3810). With IPIP or VXLAN it only ever sees node addresses.
+ */
+export function gatewayPeersWithNodes(modes: PoolModes): boolean {
+  return poolEncapsulation(modes).encapsulation === "none";
+}
+
+/** The config path that depends on the pool's modes; the rest stays as booted. */
+export const MODE_DEPENDENT_PATH = "protocols bgp";
+
+/** VyOS 1.4's BGP: the AS as `system-as`, each node a neighbour in it with IPv4 unicast on. */
+export function vyosBgp(spec: LabSpec): VyosBlock {
+  const neighbors: VyosBlock = spec.nodes.map((n) => [
+    `neighbor ${n.ip}`,
+    [
+      ["address-family", [["ipv4-unicast", []]]],
+      ["remote-as", String(CALICO.asNumber)],
+    ],
+  ]);
+  return [...neighbors, ["system-as", String(CALICO.asNumber)]];
+}
+
+/** The gateway's whole config for the spec's modes: the base, plus BGP in mode Never. */
 export function vyosConfig(spec: LabSpec): VyosBlock {
+  const base = vyosBaseConfig(spec);
+  if (!gatewayPeersWithNodes(spec)) return base;
+  // config.boot keeps top-level nodes in alphabetical order, as VyOS saves them.
+  const after = base.findIndex(([key]) => key > "protocols");
+  const at = after < 0 ? base.length : after;
+  return [...base.slice(0, at), ["protocols", [["bgp", vyosBgp(spec)]]], ...base.slice(at)];
+}
+
+/** The part of the config no pool mode changes: interfaces, NAT, system. */
+export function vyosBaseConfig(spec: LabSpec): VyosBlock {
   const ethernets: VyosBlock = spec.subnets.map((s) => [
     `ethernet ${s.routerInterface}`,
     [
@@ -94,4 +135,37 @@ export function renderVyosBlock(block: VyosBlock, depth = 0): string {
 /** The gateway's config.boot text. */
 export function renderVyosBootConfig(spec: LabSpec): string {
   return renderVyosBlock(vyosConfig(spec));
+}
+
+/** The `set` commands that build `block` under `path` (leaves quoted, empty blocks as bare paths). */
+export function vyosSetCommands(block: VyosBlock, path = ""): string[] {
+  return block.flatMap(([key, value]) => {
+    const at = path ? `${path} ${key}` : key;
+    if (typeof value === "string") return [`set ${at} ${singleQuote(value)}`];
+    return value.length === 0 ? [`set ${at}`] : vyosSetCommands(value, at);
+  });
+}
+
+function singleQuote(value: string): string {
+  if (/['\n]/.test(value)) throw new Error(`VyOS set values cannot hold single quotes or newlines: ${JSON.stringify(value)}`);
+  return `'${value}'`;
+}
+
+/**
+ * The configuration-mode commands that make a running gateway's mode-dependent part what
+ * the spec's modes need (VyOS's command scripting: run by vbash after sourcing
+ * script-template): drop BGP if it is there, set it again in mode Never, commit only a
+ * real change (VyOS's commit refuses an empty one). Re-running it changes nothing.
+ */
+export function vyosReconfigureScript(spec: LabSpec): string {
+  const bgp = gatewayPeersWithNodes(spec) ? vyosSetCommands(vyosBgp(spec), MODE_DEPENDENT_PATH) : [];
+  return [
+    "source /opt/vyatta/etc/functions/script-template",
+    "configure",
+    `if cli-shell-api existsActive ${MODE_DEPENDENT_PATH}; then delete ${MODE_DEPENDENT_PATH}; fi`,
+    ...bgp,
+    "if cli-shell-api sessionChanged; then commit; fi",
+    "exit",
+    "",
+  ].join("\n");
 }

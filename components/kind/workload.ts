@@ -3,24 +3,25 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import { LabOutputs, LabSpec } from "../../lab/spec";
 import { scriptCommand } from "./command";
-import { parsePods, parseRoutes, podsStep, routesStep, workloadWaitStep } from "./steps";
+import { bgpSessionsStep, parseBgpSessions, parsePods, parseRoutes, podsStep, routesStep, workloadWaitStep } from "./steps";
 import { workloadStatefulSet } from "./workloadManifest";
 
 export interface WorkloadArgs {
-  /** The validated lab: node count, workload image, IPIP mode. */
+  /** The validated lab: node count, workload image, pool modes. */
   spec: LabSpec;
   /** The cluster's kubeconfig (secret). */
   kubeconfig: pulumi.Input<string>;
   /** The lab cluster's Kubernetes provider. */
   provider: k8s.Provider;
-  /** What the pods need first: Calico's IPPool in its mode, the untainted control plane. */
+  /** What the pods need first: Calico's IPPool in its modes, the gateway peered, the untainted control plane. */
   after: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
  * The seed's StatefulSet `pod` (one nettool pod per node), a wait until each node runs
- * its pod, then what the lab really is: the pods (name, IP, node) and every node's routes,
- * read once the routes match the IPIP mode (re-read whenever the mode changes).
+ * its pod, then what the lab really is: the pods (name, IP, node), every node's routes,
+ * read once its pool routes are the model's (re-read whenever a mode changes), and every
+ * node's BGP sessions as calico-node's BIRD reports them.
  */
 export class Workload extends pulumi.ComponentResource {
   public readonly statefulSet: k8s.apps.v1.StatefulSet;
@@ -34,6 +35,10 @@ export class Workload extends pulumi.ComponentResource {
   public readonly routesRead: command.local.Command;
   /** Each node's routing table (`ip route`), by node name. */
   public readonly routes: pulumi.Output<Record<string, string[]>>;
+  /** Reads each node's BGP sessions once the routes converged. */
+  public readonly bgpRead: command.local.Command;
+  /** Each node's `show protocols` lines, by node name (none without BIRD). */
+  public readonly bgpProtocols: pulumi.Output<Record<string, string[]>>;
 
   constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super("calico-ipip-lab:kind:Workload", name, {}, opts);
@@ -47,8 +52,10 @@ export class Workload extends pulumi.ComponentResource {
     this.ready = scriptCommand(`${name}-ready`, workloadWaitStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.statefulSet] });
     this.podsRead = scriptCommand(`${name}-pods`, podsStep(args.kubeconfig), { parent: this, dependsOn: [this.ready] }, { quietStdout: true });
     this.pods = this.podsRead.stdout.apply(parsePods);
-    this.routesRead = scriptCommand(`${name}-routes`, routesStep(spec), { parent: this, dependsOn: [this.ready, ...args.after] }, { quietStdout: true });
+    this.routesRead = scriptCommand(`${name}-routes`, routesStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.ready, ...args.after] }, { quietStdout: true });
     this.routes = this.routesRead.stdout.apply(parseRoutes);
-    this.registerOutputs({ pods: this.pods, routes: this.routes });
+    this.bgpRead = scriptCommand(`${name}-bgp`, bgpSessionsStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.routesRead] }, { quietStdout: true });
+    this.bgpProtocols = this.bgpRead.stdout.apply(parseBgpSessions);
+    this.registerOutputs({ pods: this.pods, routes: this.routes, bgpProtocols: this.bgpProtocols });
   }
 }

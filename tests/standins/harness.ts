@@ -11,14 +11,14 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LabSpec } from "../../lab/spec";
+import { LabSpec, PoolModes } from "../../lab/spec";
 
 export const STANDINS_DIR = __dirname;
 export const STANDIN_TOOLS = ["docker", "kind", "containerlab", "kubectl", "ip", "curl"] as const;
 export type StandinTool = (typeof STANDIN_TOOLS)[number];
 
 /** Host utilities the scripts (and the stand-ins' `#!/usr/bin/env node`) need. */
-const HOST_UTILITIES = ["bash", "sh", "env", "cat", "mkdir", "mktemp", "rm", "basename", "dirname", "sleep", "grep", "head", "tail"];
+const HOST_UTILITIES = ["bash", "sh", "env", "cat", "mkdir", "mktemp", "rm", "basename", "dirname", "sleep", "grep", "head", "tail", "sort", "mv", "rmdir", "find", "flock"];
 
 export interface Call {
   cmd: string;
@@ -42,9 +42,15 @@ export interface World {
       config: string;
       taints: Record<string, string[]>;
       calico: boolean;
-      ippool: { ipipMode: string; vxlanMode: string } | null;
+      /** calico_backend as applied: `bird`, or `vxlan` (no BIRD). */
+      backend: string;
+      ippool: PoolModes | null;
+      /** The pool before the last patch: its routes are what stale reads show. */
+      previousPool: PoolModes | null;
       ippoolAfterGets: number;
-      ippoolInitialMode: string;
+      ippoolInitialModes: PoolModes;
+      /** The Calico BGPPeers applied (node and peer address). */
+      bgpPeers: { node: string; peerIP: string }[];
       workload: boolean;
       pods: { name: string; ip: string; node: string; phase: string; labels: Record<string, string> }[];
       blocks: Record<string, string>;
@@ -60,6 +66,10 @@ export interface World {
       net?: { links: Record<string, { addrs: string[] }>; defaultRoute: string };
       files: Record<string, string>;
       procs: Record<string, { pid: number; running: boolean; pcap: string }>;
+      /** docker's id of the container. */
+      id?: string;
+      /** A VyOS gateway's config, as `set` commands. */
+      vyos?: string[];
     }
   >;
   labs: Record<string, { topology: string; containers: string[] }>;
@@ -68,6 +78,7 @@ export interface World {
   tcpdumpFails: boolean;
   nextPid: number;
   nextPort: number;
+  nextContainer: number;
 }
 
 /** A step as the tests run it: components/kind/steps.ts's ScriptStep with plain-text values. */
@@ -197,16 +208,20 @@ export class StandinHost {
 
   /**
    * What Pulumi's Kubernetes resources do between the scripts (the stand-ins do not apply
-   * manifests): the Calico objects exist; calico-node creates the default pool with the
-   * mode of its CALICO_IPV4POOL_IPIP after `poolAfterGets` lookups.
+   * manifests): the Calico objects exist, calico_backend as the patched manifest sets it
+   * (vxlan when VXLAN is on); calico-node creates the default pool with the modes of its
+   * CALICO_IPV4POOL_IPIP / _VXLAN after `poolAfterGets` lookups; the BGPPeers exist.
    */
-  applyCalico(cluster: string, initialMode: string, poolAfterGets = 0): void {
+  applyCalico(cluster: string, initial: PoolModes, poolAfterGets = 0, bgpPeers: { node: string; peerIP: string }[] = []): void {
     this.update((w) => {
       const c = w.clusters[cluster];
       c.calico = true;
-      c.ippool = poolAfterGets === 0 ? { ipipMode: initialMode, vxlanMode: "Never" } : null;
+      const modes = { ipipMode: initial.ipipMode, vxlanMode: initial.vxlanMode };
+      c.backend = modes.vxlanMode === "Never" ? "bird" : "vxlan";
+      c.ippool = poolAfterGets === 0 ? modes : null;
       c.ippoolAfterGets = poolAfterGets;
-      c.ippoolInitialMode = initialMode;
+      c.ippoolInitialModes = { ...modes };
+      c.bgpPeers = bgpPeers;
     });
   }
 

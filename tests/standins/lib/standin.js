@@ -27,17 +27,25 @@ function yaml() {
 /** @typedef {{ addrs: string[] }} Link */
 /** @typedef {{ links: Record<string, Link>, defaultRoute: string }} Netns */
 /** @typedef {{ pid: number, running: boolean, pcap: string }} Proc */
-/** @typedef {{ labels: Record<string, string>, netnsOf?: string, net?: Netns, files: Record<string, string>, procs: Record<string, Proc> }} Container */
+/**
+ * A container; a VyOS gateway also holds its config as `set` commands (`vyos`), read from
+ * its boot config at deploy and changed by configuration scripts run with vbash.
+ * @typedef {{ labels: Record<string, string>, netnsOf?: string, net?: Netns, files: Record<string, string>, procs: Record<string, Proc>, id?: string, vyos?: string[] }} Container
+ */
 /** @typedef {{ name: string, ip: string, node: string, phase: string, labels: Record<string, string> }} Pod */
+/** @typedef {{ ipipMode: string, vxlanMode: string }} PoolModes */
 /**
  * @typedef {{
  *   nodes: string[],
  *   config: string,
  *   taints: Record<string, string[]>,
  *   calico: boolean,
- *   ippool: { ipipMode: string, vxlanMode: string } | null,
+ *   backend: string,
+ *   ippool: PoolModes | null,
+ *   previousPool: PoolModes | null,
  *   ippoolAfterGets: number,
- *   ippoolInitialMode: string,
+ *   ippoolInitialModes: PoolModes,
+ *   bgpPeers: { node: string, peerIP: string }[],
  *   workload: boolean,
  *   pods: Pod[],
  *   blocks: Record<string, string>,
@@ -56,6 +64,7 @@ function yaml() {
  *   tcpdumpFails: boolean,
  *   nextPid: number,
  *   nextPort: number,
+ *   nextContainer: number,
  * }} World
  */
 
@@ -71,7 +80,7 @@ class Exit extends Error {
 
 /** @returns {World} */
 function emptyWorld() {
-  return { bridges: {}, clusters: {}, containers: {}, labs: {}, urls: {}, clabVersion: "0.79.0", tcpdumpFails: false, nextPid: 4000, nextPort: 40000 };
+  return { bridges: {}, clusters: {}, containers: {}, labs: {}, urls: {}, clabVersion: "0.79.0", tcpdumpFails: false, nextPid: 4000, nextPort: 40000, nextContainer: 1 };
 }
 
 function statePath() {
@@ -173,9 +182,12 @@ function kind(w, argv, stdin) {
       config: stdin,
       taints: { [nodes[0]]: ["node-role.kubernetes.io/control-plane:NoSchedule"] },
       calico: false,
+      backend: "bird",
       ippool: null,
+      previousPool: null,
       ippoolAfterGets: 0,
-      ippoolInitialMode: "Always",
+      ippoolInitialModes: { ipipMode: "Always", vxlanMode: "Never" },
+      bgpPeers: [],
       workload: false,
       pods: [],
       blocks: {},
@@ -272,9 +284,12 @@ function containerlab(w, argv) {
     const name = `clab-${lab}-${n}`;
     const mode = def["network-mode"];
     /** @type {Container} */
-    const c = { labels: { containerlab: lab, "clab-node-name": n }, files: {}, procs: {} };
+    const c = { labels: { containerlab: lab, "clab-node-name": n }, files: {}, procs: {}, id: containerId(w) };
     if (mode && mode.startsWith("container:")) c.netnsOf = mode.slice(10);
     else c.net = { links: {}, defaultRoute: "default via 172.20.20.1 dev eth0" };
+    // A VyOS node boots from the config.boot bound to it.
+    const boot = (def.binds ?? []).find((/** @type {string} */ b) => b.endsWith(":/opt/vyatta/etc/config/config.boot"));
+    if (boot) c.vyos = bootToSetCommands(fs.readFileSync(path.resolve(dir, boot.split(":")[0]), "utf8"));
     w.containers[name] = c;
     created.push(name);
   }
@@ -306,6 +321,46 @@ function containerlab(w, argv) {
   return { stdout: "", stderr: log };
 }
 
+/** A new container id (64 hex characters, as docker prints them). @param {World} w */
+function containerId(w) {
+  return (w.nextContainer++).toString(16).padStart(64, "c");
+}
+
+/**
+ * VyOS config.boot (`key "value"` leaves, `key {` ... `}` blocks) as the `set` commands
+ * that build it, the form `show configuration commands` prints.
+ * @param {string} text
+ */
+function bootToSetCommands(text) {
+  /** @type {string[]} */
+  const path = [];
+  /** @type {string[]} */
+  const out = [];
+  /** @type {boolean[]} */
+  const hadChild = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "") continue;
+    if (line === "}") {
+      const empty = !hadChild.pop();
+      if (empty) out.push(`set ${path.join(" ")}`);
+      path.pop();
+      continue;
+    }
+    if (hadChild.length) hadChild[hadChild.length - 1] = true;
+    const block = /^(.*) \{$/.exec(line);
+    if (block) {
+      path.push(block[1]);
+      hadChild.push(false);
+      continue;
+    }
+    const leaf = /^(.*) "(.*)"$/.exec(line);
+    if (!leaf) throw new Exit(1, `stand-in containerlab: cannot read the VyOS boot config line: ${line}\n`);
+    out.push(`set ${[...path, leaf[1]].join(" ")} '${leaf[2]}'`);
+  }
+  return out;
+}
+
 /** The network namespace a container lives in (a sidecar shares its kind node's). @param {World} w @param {string} name */
 function netnsOf(w, name) {
   const c = w.containers[name];
@@ -334,8 +389,8 @@ function sameNet(cidr, ip) {
 
 // ---------------------------------------------------------------- docker
 
-/** @param {World} w @param {string[]} argv */
-function docker(w, argv) {
+/** @param {World} w @param {string[]} argv @param {string} stdin */
+function docker(w, argv, stdin) {
   const [verb] = argv;
   if (verb === "info") return "24.0.7\n";
   if (verb === "ps") {
@@ -353,6 +408,11 @@ function docker(w, argv) {
     fs.writeFileSync(dest, Buffer.from(c.files[file], "base64"));
     return { stdout: "", stderr: `Successfully copied ${Buffer.from(c.files[file], "base64").length}B to ${dest}\n` };
   }
+  if (verb === "inspect" && argv[1] === "-f" && argv[2] === "{{.Id}}") {
+    const c = w.containers[argv[3]];
+    if (!c) throw new Exit(1, `Error: No such object: ${argv[3]}\n`);
+    return `${c.id ?? containerId(w)}\n`;
+  }
   if (verb === "exec") {
     let i = 1;
     let detach = false;
@@ -364,7 +424,7 @@ function docker(w, argv) {
     const cmd = argv.slice(i + 1);
     const c = w.containers[name];
     if (!c) throw new Exit(1, `Error response from daemon: No such container: ${name}\n`);
-    return execIn(w, name, c, cmd, detach);
+    return execIn(w, name, c, cmd, detach, stdin);
   }
   throw unsupported("docker", argv);
 }
@@ -372,9 +432,13 @@ function docker(w, argv) {
 /** A classic pcap file header (link type EN10MB), base64: what tcpdump -w writes first. */
 const PCAP_HEADER = Buffer.from("d4c3b2a1020004000000000000000000ffff000001000000", "hex").toString("base64");
 
-/** @param {World} w @param {string} name @param {Container} c @param {string[]} cmd @param {boolean} detach */
-function execIn(w, name, c, cmd, detach) {
+/** @param {World} w @param {string} name @param {Container} c @param {string[]} cmd @param {boolean} detach @param {string} stdin */
+function execIn(w, name, c, cmd, detach, stdin) {
   const line = cmd.join(" ");
+  if (c.vyos) {
+    const answer = vyosExec(c, cmd, stdin);
+    if (answer !== undefined) return answer;
+  }
   if (cmd[0] === "sh" && cmd[1] === "-c") {
     const script = cmd[2];
     const args = cmd.slice(4);
@@ -427,6 +491,69 @@ function execIn(w, name, c, cmd, detach) {
   throw unsupported("docker exec", [name, line]);
 }
 
+/**
+ * What the VyOS gateway answers: a file written from stdin, a configuration script run
+ * with vbash in the vyattacfg group, and FRR's running config. Undefined for other calls.
+ * @param {Container} c @param {string[]} cmd @param {string} stdin
+ * @returns {string | undefined}
+ */
+function vyosExec(c, cmd, stdin) {
+  const vyos = /** @type {string[]} */ (c.vyos);
+  if (cmd[0] === "sh" && cmd[1] === "-c" && cmd[2] === 'cat >"$1"') {
+    c.files[cmd[4]] = Buffer.from(stdin).toString("base64");
+    return "";
+  }
+  if (cmd[0] === "sg" && cmd[1] === "vyattacfg" && cmd[2] === "-c") {
+    const m = /^\/bin\/vbash (\S+)$/.exec(cmd[3]);
+    if (!m || c.files[m[1]] === undefined) throw new Exit(127, `/bin/vbash: ${m ? m[1] : cmd[3]}: No such file or directory\n`);
+    runVyosScript(vyos, Buffer.from(c.files[m[1]], "base64").toString());
+    return "";
+  }
+  if (cmd[0] === "vtysh" && cmd[1] === "-c" && cmd[2] === "show running-config") return frrRunningConfig(vyos);
+  return undefined;
+}
+
+/**
+ * Runs a VyOS configuration script as vyosReconfigureScript writes it; any other line is
+ * refused, so a script that starts doing something new shows up in the tests.
+ * @param {string[]} vyos @param {string} script
+ */
+function runVyosScript(vyos, script) {
+  /** @type {string[]} */
+  const candidate = [...vyos];
+  let inConfig = false;
+  for (const line of script.split("\n").map((l) => l.trim()).filter((l) => l !== "")) {
+    let m;
+    if (line === "source /opt/vyatta/etc/functions/script-template") continue;
+    if (line === "configure") inConfig = true;
+    else if (!inConfig) throw new Exit(1, `vbash: not in configuration mode: ${line}\n`);
+    else if ((m = /^if cli-shell-api existsActive (.+); then delete \1; fi$/.exec(line))) {
+      const at = `set ${m[1]} `;
+      for (let i = candidate.length - 1; i >= 0; i--) if (candidate[i].startsWith(at) || candidate[i] === `set ${m[1]}`) candidate.splice(i, 1);
+    } else if (line.startsWith("set ")) {
+      if (!candidate.includes(line)) candidate.push(line);
+    } else if (line === "if cli-shell-api sessionChanged; then commit; fi") {
+      vyos.splice(0, vyos.length, ...candidate);
+    } else if (line === "exit") inConfig = false;
+    else throw new Exit(1, `stand-in vbash: unsupported line: ${line}\n`);
+  }
+}
+
+/** FRR's running config for the BGP part of a VyOS config. @param {string[]} vyos */
+function frrRunningConfig(vyos) {
+  const as = vyos.map((l) => /^set protocols bgp system-as '(\d+)'$/.exec(l)).find((m) => m)?.[1];
+  const lines = ["frr version 9.1", "frr defaults traditional", "hostname gw0", "!"];
+  if (as !== undefined) {
+    lines.push(`router bgp ${as}`);
+    for (const l of vyos) {
+      const n = /^set protocols bgp neighbor (\S+) remote-as '(\d+)'$/.exec(l);
+      if (n) lines.push(` neighbor ${n[1]} remote-as ${n[2]}`);
+    }
+    lines.push(" !", " address-family ipv4 unicast", " exit-address-family", "exit", "!");
+  }
+  return `${lines.join("\n")}\nend\n`;
+}
+
 /** `ip` inside a container's namespace. @param {World} w @param {string} name @param {string[]} cmd */
 function ipIn(w, name, cmd) {
   const ns = netnsOf(w, name);
@@ -449,18 +576,19 @@ function ipIn(w, name, cmd) {
   }
   if (line === "ip route show default") return `${ns.defaultRoute}\n`;
   const cluster = clusterOfNode(w, name);
-  if (line === "ip route show proto bird") return cluster ? birdRoutes(w, cluster, name, true).join("\n") + "\n" : "";
   if (line === "ip route") {
     const own = Object.entries(ns.links).flatMap(([dev, l]) => l.addrs.map((a) => `${netOf(a)} dev ${dev} proto kernel scope link src ${a.split("/")[0]}`));
-    const bird = cluster ? birdRoutes(w, cluster, name, false) : [];
-    return [ns.defaultRoute, ...bird, ...own, "172.18.0.0/16 dev eth0 proto kernel scope link src 172.18.0.2"].join("\n") + "\n";
+    const calico = cluster ? calicoRoutes(w, cluster, name) : [];
+    return [ns.defaultRoute, ...calico, ...own, "172.18.0.0/16 dev eth0 proto kernel scope link src 172.18.0.2"].join("\n") + "\n";
   }
   if ((m = /^ip route get (\S+)$/.exec(line))) {
     const pod = cluster?.pods.find((p) => p.ip === m[1]);
     if (!cluster || !pod) return `${m[1]} via 172.18.0.1 dev eth0 src 172.18.0.2 uid 0 \n    cache \n`;
     if (pod.node === name) return `${m[1]} dev cali${Buffer.from(pod.name).toString("hex").slice(0, 11)} src ${nodeIp(w, name)} uid 0 \n    cache \n`;
     const { dev, via } = hop(w, cluster, name, pod.node);
-    return `${m[1]} via ${via} dev ${dev} src ${dev === "tunl0" ? cluster.blocks[name]?.split("/")[0] : nodeIp(w, name)} uid 0 \n    cache \n`;
+    // The kernel picks the tunnel device's own address (the node's, from its block) as source.
+    const src = dev === "net0" ? nodeIp(w, name) : cluster.blocks[name]?.split("/")[0];
+    return `${m[1]} via ${via} dev ${dev} src ${src} uid 0 \n    cache \n`;
   }
   throw unsupported("docker exec ip", [name, line]);
 }
@@ -489,33 +617,45 @@ function nodeIp(w, node) {
 }
 
 /**
- * The route Calico's BIRD gives `from` towards `to`'s block: through tunl0 (encapsulated)
- * unless the mode is CrossSubnet and `to` lies in `from`'s own subnet.
+ * The route Calico gives `from` towards `to`'s block, as BIRD (IPIP, or plain in mode
+ * Never: via the gateway across subnets) or Felix (VXLAN: via the VTEP, the first address
+ * of `to`'s block) programs it. While `staleRouteReads` lasts, the previous pool's routes.
  * @param {World} w @param {Cluster} cluster @param {string} from @param {string} to
  */
 function hop(w, cluster, from, to) {
-  const mode = cluster.staleRouteReads > 0 ? (cluster.ippool?.ipipMode === "Always" ? "CrossSubnet" : "Always") : cluster.ippool?.ipipMode;
+  const pool = (cluster.staleRouteReads > 0 && cluster.previousPool) || cluster.ippool || { ipipMode: "Never", vxlanMode: "Never" };
   const local = nodeCidr(w, from);
   const via = nodeIp(w, to);
-  const plain = mode === "Never" || (mode === "CrossSubnet" && local !== undefined && sameNet(local, via));
-  return { dev: plain ? "net0" : "tunl0", via };
+  const same = local !== undefined && sameNet(local, via);
+  if (pool.vxlanMode !== "Never") {
+    if (pool.vxlanMode === "CrossSubnet" && same) return { dev: "net0", via, proto: "80", onlink: true };
+    return { dev: "vxlan.calico", via: (cluster.blocks[to] ?? "").split("/")[0], proto: "80", onlink: true };
+  }
+  if (pool.ipipMode === "Always" || (pool.ipipMode === "CrossSubnet" && !same)) return { dev: "tunl0", via, proto: "bird", onlink: true };
+  const gateway = /^default via (\S+)/.exec(netnsOf(w, from).defaultRoute)?.[1] ?? via;
+  return { dev: "net0", via: same ? via : gateway, proto: "bird", onlink: false };
 }
 
-/** @param {World} w @param {Cluster} cluster @param {string} node @param {boolean} countRead */
-function birdRoutes(w, cluster, node, countRead) {
+/**
+ * The routes BIRD or Felix installed on `node` for the blocks; each read counts down
+ * `staleRouteReads`, as if the daemons took that many reads to catch up with a change.
+ * @param {World} w @param {Cluster} cluster @param {string} node
+ */
+function calicoRoutes(w, cluster, node) {
   if (!cluster.calico || !cluster.ippool) return [];
   const lines = [];
   for (const other of cluster.nodes) {
     const block = cluster.blocks[other];
     if (!block) continue;
     if (other === node) {
-      lines.push(`blackhole ${block} proto bird`);
+      // Without BIRD, Felix blackholes the node's own block.
+      lines.push(`blackhole ${block} proto ${cluster.backend === "vxlan" ? "80" : "bird"}`);
       continue;
     }
-    const { dev, via } = hop(w, cluster, node, other);
-    lines.push(`${block} via ${via} dev ${dev} proto bird${dev === "tunl0" ? " onlink" : ""}`);
+    const { dev, via, proto, onlink } = hop(w, cluster, node, other);
+    lines.push(`${block} via ${via} dev ${dev} proto ${proto}${onlink ? " onlink" : ""}`);
   }
-  if (countRead && cluster.staleRouteReads > 0) cluster.staleRouteReads--;
+  if (cluster.staleRouteReads > 0) cluster.staleRouteReads--;
   return lines;
 }
 
@@ -558,23 +698,32 @@ function kubectl(w, argv) {
     if (!cluster.calico) throw new Exit(1, 'error: the server doesn\'t have a resource type "ippools"\n');
     if (cluster.ippoolAfterGets > 0) {
       cluster.ippoolAfterGets--;
-      if (cluster.ippoolAfterGets === 0) cluster.ippool = cluster.ippool ?? { ipipMode: cluster.ippoolInitialMode, vxlanMode: "Never" };
+      if (cluster.ippoolAfterGets === 0) cluster.ippool = cluster.ippool ?? { ...cluster.ippoolInitialModes };
     }
     if (!cluster.ippool || rest[1] !== "default-ipv4-ippool") throw new Exit(1, `Error from server (NotFound): ippools.crd.projectcalico.org "${rest[1]}" not found\n`);
     const out = flag(argv, "-o");
     if (out === "name") return "ippool.crd.projectcalico.org/default-ipv4-ippool\n";
-    if (out === "jsonpath={.spec.ipipMode}") return cluster.ippool.ipipMode;
+    if (out === "jsonpath={.spec.ipipMode} {.spec.vxlanMode}") return `${cluster.ippool.ipipMode} ${cluster.ippool.vxlanMode}`;
     throw unsupported("kubectl", argv);
   }
   if (verb === "patch" && rest[0] === "ippools.crd.projectcalico.org") {
     if (!cluster.ippool) throw new Exit(1, `Error from server (NotFound): ippools.crd.projectcalico.org "${rest[1]}" not found\n`);
     if (flag(argv, "--type") !== "merge") throw unsupported("kubectl", argv);
     const patch = JSON.parse(flag(argv, "-p") ?? "{}");
-    Object.assign(cluster.ippool, patch.spec ?? {});
+    const next = { ...cluster.ippool, ...(patch.spec ?? {}) };
+    // Calico's validation, which the CRD alone would not do.
+    if (next.ipipMode !== "Never" && next.vxlanMode !== "Never") throw new Exit(1, "Error from server: IPIP and VXLAN cannot both be enabled on an IP pool\n");
+    cluster.previousPool = { ...cluster.ippool };
+    cluster.ippool = next;
     return "ippool.crd.projectcalico.org/default-ipv4-ippool patched\n";
   }
+  if (verb === "get" && rest[0] === "blockaffinities.crd.projectcalico.org") {
+    if (!cluster.calico) throw new Exit(1, 'error: the server doesn\'t have a resource type "blockaffinities"\n');
+    const objects = Object.entries(cluster.blocks).map(([node, cidr]) => ({ spec: { node, cidr, state: "confirmed", deleted: "false" } }));
+    return customColumns(objects, argv);
+  }
   if (verb === "get" && rest[0] === "pods") return getPods(cluster, argv);
-  if (verb === "exec") return podExec(cluster, argv);
+  if (verb === "exec") return podExec(w, cluster, argv);
   throw unsupported("kubectl", argv);
 }
 
@@ -588,6 +737,10 @@ function getPods(cluster, argv) {
   /** @param {any} obj @param {string} jpath */
   const lookup = (obj, jpath) => jpath.replace(/^\./, "").split(".").reduce((o, k) => (o === undefined || o === null ? undefined : o[k]), obj);
   if (selector === "k8s-app=calico-node") {
+    if ((flag(argv, "-o") ?? "").startsWith("custom-columns=")) {
+      const calicoPods = cluster.calico ? cluster.nodes.map((n, i) => ({ metadata: { name: `calico-node-${i}`, namespace: "kube-system" }, spec: { nodeName: n }, status: { phase: "Running" } })) : [];
+      return customColumns(calicoPods, argv);
+    }
     return cluster.nodes.map((n, i) => `calico-node-${i}   0/1   Running   0   2m   ${n}\n`).join("");
   }
   let pods = ns === "default" && cluster.workload ? cluster.pods.map(object) : [];
@@ -610,12 +763,59 @@ function getPods(cluster, argv) {
   return rows.map((r) => r.join("   ")).join("\n") + "\n";
 }
 
-/** @param {Cluster} cluster @param {string[]} argv */
-function podExec(cluster, argv) {
+/**
+ * Objects as `kubectl get -o custom-columns=...` prints them (`--no-headers` honoured).
+ * @param {any[]} objects @param {string[]} argv
+ */
+function customColumns(objects, argv) {
+  const out = flag(argv, "-o") ?? "";
+  if (!out.startsWith("custom-columns=")) throw unsupported("kubectl", argv);
+  /** @param {any} obj @param {string} jpath */
+  const lookup = (obj, jpath) => jpath.replace(/^\./, "").split(".").reduce((o, k) => (o === undefined || o === null ? undefined : o[k]), obj);
+  const columns = out.slice("custom-columns=".length).split(",").map((c) => c.split(":"));
+  const rows = objects.map((o) => columns.map(([, jp]) => String(lookup(o, jp) ?? "<none>")));
+  if (!argv.includes("--no-headers")) rows.unshift(columns.map(([h]) => h));
+  if (rows.length === 0) return { stdout: "", stderr: "No resources found\n" };
+  return rows.map((r) => r.join("   ")).join("\n") + "\n";
+}
+
+/**
+ * BIRD 1.6's `show protocols` on `node`, as calico-node's birdcl prints it: the mesh with
+ * every other node, and the gateway when a BGPPeer names this node; a session with the
+ * gateway is up only when the gateway has this node as a neighbour.
+ * @param {World} w @param {Cluster} cluster @param {string} node
+ */
+function birdProtocols(w, cluster, node) {
+  if (cluster.backend !== "bird") throw new Exit(1, "Unable to connect to server control socket (/var/run/calico/bird.ctl): No such file or directory\ncommand terminated with exit code 1\n");
+  const name = (/** @type {string} */ prefix, /** @type {string} */ ip) => `${prefix}_${ip.replace(/\./g, "_")}`;
+  const row = (/** @type {string} */ n, /** @type {boolean} */ up) => `${n.padEnd(16)} BGP      master   ${up ? "up   " : "start"}  07:34:25    ${up ? "Established" : "Active       Socket: Connection refused"}`;
+  const lines = ["BIRD v0.3.3+birdv1.6.8 ready.", "name     proto    table    state  since       info"];
+  for (const n of ["static1 Static", "kernel1 Kernel", "device1 Device", "direct1 Direct"]) {
+    const [pname, proto] = n.split(" ");
+    lines.push(`${pname.padEnd(8)} ${proto.padEnd(8)} master   up     07:34:24    `);
+  }
+  for (const other of cluster.nodes) if (other !== node) lines.push(row(name("Mesh", nodeIp(w, other)), true));
+  const gw = Object.values(w.containers).find((c) => c.vyos);
+  for (const p of cluster.bgpPeers.filter((b) => b.node === node)) {
+    const peered = (gw?.vyos ?? []).includes(`set protocols bgp neighbor ${nodeIp(w, node)} remote-as '64512'`);
+    lines.push(row(name("Node", p.peerIP), peered));
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** @param {World} w @param {Cluster} cluster @param {string[]} argv */
+function podExec(w, cluster, argv) {
   const dash = argv.indexOf("--");
   const opts = argv.slice(1, dash);
-  const name = opts.filter((a, i) => !a.startsWith("-") && !opts[i - 1]?.startsWith("-n"))[0];
+  const name = opts.filter((a, i) => !a.startsWith("-") && !opts[i - 1]?.startsWith("-n") && !opts[i - 1]?.startsWith("-c"))[0];
   const cmd = argv.slice(dash + 1);
+  const calicoNode = /^calico-node-(\d+)$/.exec(name);
+  if (calicoNode && cluster.calico) {
+    const node = cluster.nodes[Number(calicoNode[1])];
+    if (node === undefined) throw new Exit(1, `Error from server (NotFound): pods "${name}" not found\n`);
+    if (cmd.join(" ") === "birdcl -s /var/run/calico/bird.ctl show protocols") return birdProtocols(w, cluster, node);
+    throw unsupported("kubectl exec", cmd);
+  }
   const pod = cluster.workload ? cluster.pods.find((p) => p.name === name) : undefined;
   if (!pod) throw new Exit(1, `Error from server (NotFound): pods "${name}" not found\n`);
   const target = cmd[cmd.length - 1].replace(/^http:\/\//, "").replace(/\/$/, "");
@@ -648,15 +848,22 @@ function curl(w, argv) {
 
 const TOOLS = { ip, kind, containerlab, docker, kubectl, curl };
 
-/** The call reads stdin only when it says so (`--config -`, `-f -`, `-t -`). @param {string[]} argv */
-function readsStdin(argv) {
+/** The call reads stdin only when it says so (`--config -`, `-f -`, `-t -`, `docker exec -i`). @param {string} cmd @param {string[]} argv */
+function readsStdin(cmd, argv) {
+  if (cmd === "docker" && argv[0] === "exec") {
+    for (const a of argv.slice(1)) {
+      if (!a.startsWith("-")) return false;
+      if (a === "-i") return true;
+    }
+    return false;
+  }
   return argv.some((a) => a === "-" || a.endsWith("=-"));
 }
 
 /** @param {keyof typeof TOOLS} cmd */
 function main(cmd) {
   const argv = process.argv.slice(2);
-  const stdin = readsStdin(argv) ? fs.readFileSync(0, "utf8") : undefined;
+  const stdin = readsStdin(cmd, argv) ? fs.readFileSync(0, "utf8") : undefined;
   const logFile = process.env.STANDIN_LOG;
   if (logFile) fs.appendFileSync(logFile, `${JSON.stringify(stdin === undefined ? { cmd, argv } : { cmd, argv, stdin })}\n`);
   try {
