@@ -11,8 +11,9 @@ export interface CaptureInvocation {
   script: string;
   /**
    * Its environment. Common keys every backend's capture script receives (set by the
-   * capture component): CAPTURE_PCAP, CAPTURE_MAX_PACKETS, CAPTURE_TIMEOUT,
+   * capture component): CAPTURE_PCAP, CAPTURE_OWNER, CAPTURE_MAX_PACKETS, CAPTURE_TIMEOUT,
    * CAPTURE_INTERFACE, CLIENT_NODE, SERVER_NODE, LAB_IPIP_MODE; the backend adds its own.
+   * A missing pcap folder is made with assets/capture/folder.sh, which marks it as the lab's.
    */
   environment: Record<string, pulumi.Input<string>>;
 }

@@ -29,6 +29,7 @@ import {
 } from "./defaults";
 import { addToIp, nthSubnet, parseCidr, smallestSupernet } from "./net";
 import { validateConfig } from "./validate";
+import { captureFolder, EMPTY_HOST, HostPaths } from "./captureDir";
 import { defaultBridgeName, defaultLabName, kindNodeName } from "./names";
 
 /** A node as written in config: its underlay address, or an object holding it. */
@@ -85,6 +86,8 @@ export class LabConfigError extends Error {
 export interface LabContext {
   stack: string;
   cwd: string;
+  /** What the host holds at capture.dir (symlinks, folders, markers); default: nothing yet (pure tests). */
+  host?: HostPaths;
 }
 
 function nodeIp(node: RawNode): string {
@@ -126,7 +129,7 @@ export function withDefaults(raw: RawLabConfig, ctx: LabContext): Required<RawLa
  */
 export function buildLabSpec(raw: RawLabConfig, ctx: LabContext): LabSpec {
   const cfg = withDefaults(raw, ctx);
-  const problems = validateConfig(cfg);
+  const problems = validateConfig(cfg, ctx);
   if (problems.length > 0) throw new LabConfigError(problems);
 
   const labName = cfg.labName;
@@ -183,7 +186,7 @@ export function buildLabSpec(raw: RawLabConfig, ctx: LabContext): LabSpec {
     capture: {
       maxPackets: cfg.capture.maxPackets ?? DEFAULT_CAPTURE.maxPackets,
       timeoutSeconds: cfg.capture.timeoutSeconds ?? DEFAULT_CAPTURE.timeoutSeconds,
-      dir: path.resolve(ctx.cwd, cfg.capture.dir ?? path.join("captures", ctx.stack)),
+      dir: captureFolder(raw.capture?.dir, ctx.stack, ctx.cwd, ctx.host ?? EMPTY_HOST),
     },
   };
 }

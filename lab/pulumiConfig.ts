@@ -1,6 +1,7 @@
 /** Reading stack config: the only place that knows config arrives as strings. */
 import * as pulumi from "@pulumi/pulumi";
 import { buildLabSpec, CONFIG_KEYS, LabContext, RawLabConfig } from "./config";
+import { HOST_PATHS } from "./hostPaths";
 import { LabSpec } from "./spec";
 
 const NUMBER_KEYS = new Set<string>(["blockSize", "mtu"]);
@@ -34,7 +35,7 @@ function parseJson(text: string): unknown {
  * The LabSpec of the running stack. Config errors become a RunError so Pulumi prints
  * the list of problems without a stack trace, before any resource is registered.
  */
-export function loadLabSpec(ctx: LabContext = { stack: pulumi.getStack(), cwd: process.cwd() }): LabSpec {
+export function loadLabSpec(ctx: LabContext = { stack: pulumi.getStack(), cwd: process.cwd(), host: HOST_PATHS }): LabSpec {
   const config = new pulumi.Config();
   try {
     return buildLabSpec(readRawConfig((k) => config.get(k)), ctx);

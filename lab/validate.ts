@@ -4,7 +4,8 @@
  */
 import { BACKENDS, IPIP_MODES, VXLAN_MODES } from "./spec";
 import { DEFAULT_IMAGES } from "./defaults";
-import { RawLabConfig } from "./config";
+import { LabContext, RawLabConfig } from "./config";
+import { captureDirProblem, EMPTY_HOST } from "./captureDir";
 import { bridgePortName, kindNodeName } from "./names";
 import { cidrContains, cidrRange, cidrsOverlap, ipToInt, isIPv4, isIPv4Cidr, isNetworkCidr, parseCidr } from "./net";
 
@@ -109,7 +110,7 @@ function checkEnum(p: Problems, key: string, value: unknown, allowed: readonly s
 }
 
 /** Returns every problem with the config (an empty list means valid). */
-export function validateConfig(cfg: Required<RawLabConfig>): string[] {
+export function validateConfig(cfg: Required<RawLabConfig>, ctx: LabContext): string[] {
   const p = new Problems();
   checkEnum(p, "ipipMode", cfg.ipipMode, IPIP_MODES);
   checkEnum(p, "vxlanMode", cfg.vxlanMode, VXLAN_MODES);
@@ -145,7 +146,7 @@ export function validateConfig(cfg: Required<RawLabConfig>): string[] {
   validateImages(p, cfg.images);
   validateCalico(p, cfg.calico);
   validateScenarios(p, cfg.scenarios, nodeCount);
-  validateCapture(p, cfg.capture);
+  validateCapture(p, cfg.capture, ctx);
   return p.list;
 }
 
@@ -294,7 +295,7 @@ function validateScenarios(p: Problems, scenarios: unknown, nodeCount: number): 
   });
 }
 
-function validateCapture(p: Problems, capture: unknown): void {
+function validateCapture(p: Problems, capture: unknown, ctx: LabContext): void {
   if (!isObject(capture)) {
     p.add("capture", capture, "expected an object {maxPackets, timeoutSeconds, dir}");
     return;
@@ -305,5 +306,8 @@ function validateCapture(p: Problems, capture: unknown): void {
   const dir = capture.dir;
   if (!(typeof dir === "string" && SAFE_PATH_RE.test(dir))) {
     p.add("capture.dir", dir, "expected a folder path of letters, digits and _./@:+-");
+    return;
   }
+  const problem = captureDirProblem(dir, ctx.cwd, ctx.host ?? EMPTY_HOST);
+  if (problem !== undefined) p.add("capture.dir", dir, problem);
 }

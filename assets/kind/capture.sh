@@ -3,8 +3,8 @@
 # tcpdump listens on the client node's net0 — from the node's sidecar, which shares its
 # network namespace — while the client pod pings and fetches from the server pod; the
 # pcap is copied to CAPTURE_PCAP and the last stdout line is the result JSON.
-# Env (common): CAPTURE_PCAP, CAPTURE_MAX_PACKETS, CAPTURE_TIMEOUT, CAPTURE_INTERFACE,
-#      CLIENT_NODE, SERVER_NODE
+# Env (common): CAPTURE_PCAP, CAPTURE_OWNER, CAPTURE_MAX_PACKETS, CAPTURE_TIMEOUT,
+#      CAPTURE_INTERFACE, CLIENT_NODE, SERVER_NODE
 # Env (kind):   LAB_KUBECONFIG, CLIENT_SIDECAR, WORKLOAD_NAMESPACE, WORKLOAD_SELECTOR,
 #      PING_COUNT, CURL_SECONDS, TCPDUMP_START_SECONDS, LAB_POLL_SECONDS
 set -eu
@@ -12,6 +12,9 @@ set -eu
 need CAPTURE_PCAP CAPTURE_MAX_PACKETS CAPTURE_TIMEOUT CAPTURE_INTERFACE CLIENT_NODE SERVER_NODE \
   LAB_KUBECONFIG CLIENT_SIDECAR WORKLOAD_NAMESPACE WORKLOAD_SELECTOR PING_COUNT CURL_SECONDS TCPDUMP_START_SECONDS LAB_POLL_SECONDS
 use_kubeconfig
+# The pcap's folder, first: made and marked as this stack's when missing (../capture/folder.sh).
+. "$(dirname "$0")/../capture/folder.sh"
+capture_folder_make "$(dirname "$CAPTURE_PCAP")" "${CAPTURE_OWNER-}" || exit 1
 
 # pod_on NODE: "name ip" of the workload's Running pod on NODE.
 pod_on() {
@@ -78,7 +81,6 @@ pid=$(output docker exec "$CLIENT_SIDECAR" cat "$pidfile")
 try docker exec "$CLIENT_SIDECAR" sh -c 'kill -INT "$1"' sh "$pid" || say "tcpdump (pid $pid) had already stopped"
 until_ok "$CAPTURE_TIMEOUT" "tcpdump (pid $pid) in $CLIENT_SIDECAR to exit" docker exec "$CLIENT_SIDECAR" sh -c '! kill -0 "$1" 2>/dev/null' sh "$pid"
 
-mkdir -p "$(dirname "$CAPTURE_PCAP")"
 run docker cp "$CLIENT_SIDECAR:$remote" "$CAPTURE_PCAP"
 run docker exec "$CLIENT_SIDECAR" rm -f "$remote" "$pidfile" "$errfile"
 started=no

@@ -39,6 +39,7 @@ describe("capture environment", () => {
     const env = captureEnvironment(spec, crossSubnet, n1, n3);
     expect(env).toMatchObject({
       CAPTURE_PCAP: "/lab/captures/crosssubnet/cross-subnet.pcap",
+      CAPTURE_OWNER: "crosssubnet",
       CAPTURE_INTERFACE: "net0",
       CAPTURE_MAX_PACKETS: "200",
       CAPTURE_TIMEOUT: "10",

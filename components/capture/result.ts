@@ -27,6 +27,8 @@ export function labFingerprint(spec: LabSpec): string {
 export function captureEnvironment(spec: LabSpec, scenario: ScenarioSpec, client: NodeSpec, server: NodeSpec): Record<string, string> {
   return {
     CAPTURE_PCAP: pcapPath(spec, scenario),
+    // Names the stack in the marker of a folder the script makes for the pcap (assets/capture/folder.sh).
+    CAPTURE_OWNER: spec.stack,
     CAPTURE_MAX_PACKETS: String(spec.capture.maxPackets),
     CAPTURE_TIMEOUT: String(spec.capture.timeoutSeconds),
     CAPTURE_INTERFACE,
