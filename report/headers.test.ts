@@ -50,10 +50,18 @@ describe("mtuEffect", () => {
       { kind: "outer-ipv4", name: "outer IPv4", bytes: 20 },
       { kind: "outer-udp", name: "UDP", bytes: 8 },
       { kind: "vxlan", name: "VXLAN", bytes: 8 },
-      { kind: "inner-ethernet", name: "Ethernet", bytes: 14 },
+      { kind: "inner-ethernet", name: "inner Ethernet", bytes: 14 },
       ...IPIP_PING.slice(1),
     ];
-    expect(mtuEffect({ encapsulation: "vxlan", layers }).innerMtu).toBe(1450);
+    const m = mtuEffect({ encapsulation: "vxlan", layers });
+    expect(m.innerMtu).toBe(1450);
+    expect(m.text).toBe("VXLAN adds 50 bytes in front of the pod's packet (outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14): MTU 1500 → 1450 (vxlan.calico's MTU).");
+  });
+
+  it("the frame's own link header is not the tunnel's: same numbers with it", () => {
+    const framed: HeaderLayer[] = [{ kind: "link", name: "outer Ethernet", bytes: 14 }, ...IPIP_PING];
+    expect(mtuEffect({ encapsulation: "ipip", layers: framed })).toEqual(mtuEffect({ encapsulation: "ipip", layers: IPIP_PING }));
+    expect(describeStack(framed)).toBe("outer Ethernet 14 | outer IPv4 20 | inner IPv4 20 | ICMP 8 | payload 56 = 118 bytes");
   });
 
   it("plain: no overhead, the full MTU", () => {

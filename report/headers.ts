@@ -3,6 +3,7 @@
  * bytes, and what the encapsulation costs in MTU. Pure; svg.ts draws it.
  */
 import type { Encapsulation } from "../lab/spec";
+import { tunnelOverhead } from "./packets";
 import type { HeaderLayer, LayerKind, PacketHeaders } from "./packets";
 
 /** The lab's underlay MTU unless told otherwise (Pulumi config `mtu`, default 1500). */
@@ -60,13 +61,14 @@ export interface MtuEffect {
 
 const ENCAP_WORDS: Record<Encapsulation, string> = { ipip: "IP-in-IP", vxlan: "VXLAN", none: "no encapsulation" };
 
-/** What the encapsulation seen in `h` costs: the layers in front of the inner IPv4 header. */
+/**
+ * What the encapsulation seen in `h` costs: the layers between the link header and the
+ * inner IPv4 header (the MTU counts from the IPv4 header, so the outer Ethernet header,
+ * which a plain packet has too, is not part of it).
+ */
 export function mtuEffect(h: Pick<PacketHeaders, "encapsulation" | "layers">, underlayMtu = DEFAULT_UNDERLAY_MTU): MtuEffect {
-  const front = h.layers.slice(
-    0,
-    h.layers.findIndex((l) => l.kind === "ipv4"),
-  );
-  const overhead = front.reduce((n, l) => n + l.bytes, 0);
+  const front = h.layers.slice(0, Math.max(0, h.layers.findIndex((l) => l.kind === "ipv4"))).filter((l) => l.kind !== "link");
+  const overhead = tunnelOverhead(h.layers);
   const innerMtu = underlayMtu - overhead;
   let text: string;
   if (h.encapsulation === "none") {

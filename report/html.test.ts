@@ -5,7 +5,7 @@ import type { LabOutputs } from "../lab/spec";
 import { renderHtml, routeLineHtml } from "./html";
 import { renderMarkdown } from "./markdown";
 import { buildReport } from "./model";
-import { seedOutputs } from "./testFixtures";
+import { fiveStackOutputs, seedOutputs } from "./testFixtures";
 
 let dir: string;
 beforeAll(async () => {
@@ -75,7 +75,7 @@ describe("renderHtml", () => {
     expect(html.match(/<svg class="topo"/g)).toHaveLength(2);
     expect(html.match(/<g class="node"/g)).toHaveLength(8);
     expect(html.match(/<g class="pod"/g)).toHaveLength(8);
-    expect(html.match(/<tr data-scenario=/g)).toHaveLength(2);
+    expect(html.match(/<tr data-scenario=[^>]*class="(passed|failed)"/g)).toHaveLength(2);
     expect(html.match(/<td class="cell (pass|fail)"/g)).toHaveLength(4);
     expect(html.match(/data-observed="ipip"/g)).toHaveLength(3);
     expect(html.match(/data-observed="none"/g)).toHaveLength(1);
@@ -85,6 +85,29 @@ describe("renderHtml", () => {
     expect(html).toContain(`href="file://${path.join(dir, "captures", "ipip", "cross-subnet.pcap")}"`);
     expect(html).toContain(`dev <span class="dev-tunnel">tunl0</span>`);
     expect(html).not.toContain(`id="failures"`);
+  });
+
+  it("five stacks: a column each, captions in words, VXLAN's headers to scale, the costs compared, sessions and pool routes", async () => {
+    const html = renderHtml(await buildReport(await fiveStackOutputs(path.join(dir, "five"))), { outDir: dir });
+    expect(html.match(/<svg class="topo"/g)).toHaveLength(5);
+    expect(html.match(/<td class="cell pass"/g)).toHaveLength(10);
+    expect(html.match(/<td class="cost"/g)).toHaveLength(10);
+    expect(html).not.toContain("IPIP mode");
+    for (const words of ["IPIP Always", "IPIP CrossSubnet", "no encapsulation", "VXLAN Always", "VXLAN CrossSubnet"]) expect(html).toContain(`data-modes="${words}"`);
+    expect(html).toContain(`data-pod-mtu="1450">pod MTU 1500 → 1450`);
+    expect(html).toContain(`data-pod-mtu="1500">pod MTU 1500<`);
+    // VXLAN drawn to scale: outer Ethernet 14, outer IPv4 20, UDP 8, VXLAN 8, inner Ethernet 14, then the inner packet
+    expect(html).toMatch(
+      /data-layer="link" data-bytes="14">.*?data-layer="outer-ipv4" data-bytes="20">.*?data-layer="outer-udp" data-bytes="8">.*?data-layer="vxlan" data-bytes="8">.*?data-layer="inner-ethernet" data-bytes="14">.*?data-layer="ipv4" data-bytes="20">/,
+    );
+    for (const mtu of ["MTU 1500 → 1480", "MTU 1500 → 1450", "MTU 1500</strong>"]) expect(html).toContain(mtu);
+    expect(html).toContain(`data-overhead="50" data-share="0.2456"`);
+    expect(html).toContain(`data-overhead="20" data-share="0.1152"`);
+    // the control plane: the gateway is a peer in mode Never only; VXLAN runs no BIRD
+    expect(html).toMatch(/<div class="cp" data-stack="bgp">.*?data-peer="10\.1\.5\.1" data-state="Established">/);
+    expect(html).toMatch(/<div class="cp" data-stack="vxlan">.*?none: with VXLAN, Felix programs the routes and Calico runs no BIRD/);
+    expect(html).toContain(`10.244.0.128/26 via 10.244.0.128 dev <span class="dev-tunnel dev-vxlan">vxlan.calico</span> proto 80 onlink`);
+    expect(html).toContain(`10.244.0.128/26 via 10.1.5.1 dev <span class="dev-plain">net0</span> proto bird`);
   });
 
   it("makes a failing scenario stand out, with its reason, in the callout, the picture and the table", async () => {
@@ -120,12 +143,14 @@ describe("renderMarkdown", () => {
       { name: "crosssubnet", outputs: c },
     ]);
     const md = renderMarkdown(m, path.join(dir, "reports", "r.html"), path.join(dir, "reports"));
-    expect(md).toMatch(/^# Calico IP-in-IP lab: ipip vs crosssubnet\n/);
+    expect(md).toMatch(/^# Calico encapsulation lab: ipip vs crosssubnet\n/);
     expect(md).toContain("Overall: **FAIL ✘**");
     expect(md).toContain("[r.html](r.html)");
-    expect(md).toContain("| ipip | Always | netns | userspace-ipip | PASS ✔ |");
-    expect(md).toContain("| crosssubnet | CrossSubnet | netns | userspace-ipip | **FAIL ✘** |");
-    expect(md.split("\n").filter((l) => /^\| (same|cross)-subnet \|/.test(l))).toHaveLength(2);
+    expect(md).toContain("| ipip | IPIP Always | 1480 | netns | userspace-ipip | PASS ✔ |");
+    expect(md).toContain("| crosssubnet | IPIP CrossSubnet | 1480 | netns | userspace-ipip | **FAIL ✘** |");
+    // one row per scenario in the results, and again in the costs
+    expect(md.split("\n").filter((l) => /^\| (same|cross)-subnet \|/.test(l))).toHaveLength(4);
+    expect(md).toContain("| same-subnet | 20 B/packet, ");
     expect(md).toContain("## Failures");
     expect(md).toContain("- **crosssubnet** cross-subnet: expected ipip");
     expect(md).toContain("MTU 1500 → 1480");

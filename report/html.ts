@@ -7,9 +7,9 @@ import * as path from "path";
 import type { CaptureResult } from "../lab/spec";
 import { escapeHtml as e, fileUrl, relativeFileHref } from "./escape";
 import { DEFAULT_SCALE, describeStack, layoutBar } from "./headers";
-import { CaptureView, OBSERVED_WORDS, ReportModel, ResultCell, StackView } from "./model";
+import { CaptureView, ComparisonCell, OBSERVED_WORDS, ReportModel, ResultCell, StackView } from "./model";
 import { CSS } from "./style";
-import { headerBarSvg, legendSvg, sharedDefs, topologySvg } from "./svg";
+import { headerBarSvg, legendSvg, shareBarSvg, sharedDefs, topologySvg } from "./svg";
 
 export interface HtmlOptions {
   /** Folder the page is written to: pcap links are made relative to it. */
@@ -30,9 +30,18 @@ export function stackId(index: number): string {
   return `stack-${index + 1}`;
 }
 
+/** "MTU 1500 → 1450" (the pods' MTU under the stack's modes), or "MTU 1500" without a tunnel. */
+function mtuWords(s: StackView): string {
+  const mtu = s.outputs.lab.mtu ?? s.podMtu;
+  return s.podMtu === mtu ? `MTU ${mtu}` : `MTU ${mtu} → ${s.podMtu}`;
+}
+
 function stackSummary(s: StackView): string {
   const l = s.outputs.lab;
-  return `IPIP mode <strong>${e(l.ipipMode)}</strong> · backend ${e(l.backend)} (${e(l.dataplane)}) · lab ${e(l.name)}`;
+  return (
+    `<strong data-modes="${e(s.modes)}">${e(s.modes)}</strong> · <span class="mtu-words" data-pod-mtu="${s.podMtu}">pod ${e(mtuWords(s))}</span>` +
+    ` · control plane ${e(l.controlPlane)} · backend ${e(l.backend)} (${e(l.dataplane)}) · lab ${e(l.name)}`
+  );
 }
 
 function header(m: ReportModel): string {
@@ -41,7 +50,7 @@ function header(m: ReportModel): string {
     .join("");
   return (
     `<header><h1>${e(m.title)}</h1>` +
-    `<p class="lede">Calico IP-in-IP: which pod-to-pod paths were encapsulated, proven from packets captured on the client node's underlay NIC. ` +
+    `<p class="lede">Calico's encapsulations side by side: which pod-to-pod paths were wrapped in IP-in-IP or VXLAN, or went plainly, and what it cost, proven from packets captured on the client node's underlay NIC. ` +
     `Generated ${e(m.generatedAt)} · overall <span class="overall">${verdictBadge(m.verdict === "pass")}</span></p>` +
     `<ul class="chips">${chips}</ul></header>`
   );
@@ -89,7 +98,7 @@ function topology(m: ReportModel): string {
       .join("");
     return (
       `<figure data-stack="${e(s.name)}"><figcaption><span class="fig-title">${e(caption)} ${verdictBadge(s.outputs.verdict === "pass")}</span><span class="muted">${stackSummary(s)}</span></figcaption>` +
-      topologySvg(s.topology, stackId(i), `${caption} (IPIP mode ${s.outputs.lab.ipipMode}): gateway, ${s.topology.segments.length} segments, ${s.topology.nodes.length} nodes, ${s.topology.pods.length} pods, ${s.topology.paths.length} scenario paths`) +
+      topologySvg(s.topology, stackId(i), `${caption} (${s.modes}): gateway, ${s.topology.segments.length} segments, ${s.topology.nodes.length} nodes, ${s.topology.pods.length} pods, ${s.topology.paths.length} scenario paths`) +
       `<ol class="key">${key || `<li class="muted">No captures in this stack's outputs.</li>`}</ol></figure>`
     );
   });
@@ -116,7 +125,7 @@ function cell(c: ResultCell, kind: CaptureResult["expected"] | undefined, observ
 }
 
 function results(m: ReportModel): string {
-  const head = m.stacks.map((s) => `<th scope="col" data-stack="${e(s.name)}">${e(s.name)}<br><span class="muted">IPIP mode ${e(s.outputs.lab.ipipMode)}</span></th>`).join("");
+  const head = m.stacks.map((s) => `<th scope="col" data-stack="${e(s.name)}">${e(s.name)}<br><span class="muted">${e(s.modes)}</span></th>`).join("");
   const rows = m.rows
     .map((r) => {
       const cells = r.cells
@@ -130,7 +139,7 @@ function results(m: ReportModel): string {
     .join("");
   return (
     `<section id="results"><h2>Results</h2>` +
-    `<p class="lede">One row per scenario, one column per stack. Outer addresses are the tunnel's endpoints (the node IPs) when the packets were encapsulated; inner addresses are the pods'.</p>` +
+    `<p class="lede">One row per scenario, one column per stack. Outer addresses are the tunnel's endpoints (the node IPs) when the packets were encapsulated, with VXLAN's UDP ports and network identifier; inner addresses are the pods'.</p>` +
     `<table class="results"><thead><tr><th scope="col">scenario</th>${head}</tr></thead><tbody>${rows || `<tr><td colspan="${m.stacks.length + 1}" class="muted">No captures.</td></tr>`}</tbody></table></section>`
   );
 }
@@ -149,8 +158,8 @@ function packets(v: CaptureView): string {
   for (const f of v.flows) {
     const h = f.flow.sample;
     const bar = layoutBar(h.layers, DEFAULT_SCALE);
-    const total = h.layers.reduce((n, l) => n + l.bytes, 0);
-    const wire = h.linkHeader > 0 ? `${total} B of IPv4 + ${h.linkHeader} B link header = ${h.wireLength} B on the wire` : `${total} B on the wire`;
+    const ip = h.layers.reduce((n, l) => n + l.bytes, 0) - h.linkHeader;
+    const wire = h.linkHeader > 0 ? `${ip} B of IPv4 + ${h.linkHeader} B link header = ${h.wireLength} B on the wire` : `${ip} B on the wire`;
     parts.push(
       `<div class="packet" data-encapsulation="${e(f.flow.encapsulation)}"><div class="flow mono">${e(f.title)}</div>` +
         headerBarSvg(bar, describeStack(h.layers), DEFAULT_SCALE.pxPerByte) +
@@ -166,7 +175,7 @@ function byScenario(m: ReportModel, body: (s: StackView, v: CaptureView) => stri
       const cols = m.stacks
         .map((s) => {
           const v = s.captures.find((c) => c.capture.scenario === r.scenario);
-          return `<div data-stack="${e(s.name)}"><h4>${e(s.name)} <span class="muted">(${e(s.outputs.lab.ipipMode)})</span></h4>${v ? body(s, v) : `<p class="muted">not captured in this stack</p>`}</div>`;
+          return `<div data-stack="${e(s.name)}"><h4>${e(s.name)} <span class="muted">(${e(s.modes)})</span></h4>${v ? body(s, v) : `<p class="muted">not captured in this stack</p>`}</div>`;
         })
         .join("");
       return `<h3 data-scenario="${e(r.scenario)}">${e(r.scenario)} <span class="muted">· ${e(r.path)}</span></h3><div class="stack-grid">${cols}</div>`;
@@ -178,15 +187,17 @@ function headerStacks(m: ReportModel): string {
   return (
     `<section id="headers"><h2>Packet headers, drawn to scale</h2>` +
     `<p class="lede">One packet of each flow between the two pods (the one with the most payload), read from the pcap: every layer is as wide as its bytes (${DEFAULT_SCALE.pxPerByte} px per byte; payloads over ${DEFAULT_SCALE.maxPayloadBytes} bytes are cut, ✂). ` +
-    `The hatched orange block is the tunnel's overhead; MTUs assume an underlay MTU of ${m.underlayMtu}.</p>` +
+    `The hatched blocks are what the tunnel adds: IPIP's outer IPv4 header; VXLAN's outer IPv4, UDP and VXLAN headers and the inner frame's Ethernet header. The grey block is the frame's own link header, which a plain packet has too. ` +
+    `MTUs assume each stack's underlay MTU (${m.underlayMtu} unless its outputs say otherwise).</p>` +
     byScenario(m, (_s, v) => packets(v)) +
     `</section>`
   );
 }
 
-/** Route lines with the output device emphasised (tunnel vs underlay NIC). */
+/** Route lines with the output device emphasised (IPIP or VXLAN tunnel vs underlay NIC). */
 export function routeLineHtml(line: string): string {
-  return e(line).replace(/\bdev (\S+)/g, (_all, dev: string) => `dev <span class="${/^(tunl|vxlan)/.test(dev) ? "dev-tunnel" : "dev-plain"}">${dev}</span>`);
+  const cls = (dev: string): string => (dev.startsWith("tunl") ? "dev-tunnel" : dev.startsWith("vxlan") ? "dev-tunnel dev-vxlan" : "dev-plain");
+  return e(line).replace(/\bdev (\S+)/g, (_all, dev: string) => `dev <span class="${cls(dev)}">${dev}</span>`);
 }
 
 function routes(m: ReportModel): string {
@@ -195,7 +206,7 @@ function routes(m: ReportModel): string {
     (lines.length ? `<pre class="routes">${lines.map(routeLineHtml).join("\n")}</pre>` : `<p class="nofile">no route lines in the outputs</p>`);
   return (
     `<section id="routes"><h2>Routes used</h2>` +
-    `<p class="lede">What <code>ip route get</code> said on each node for the other pod's address: <span class="mono">dev tunl0</span> means the kernel encapsulates, the underlay NIC means it routes plainly.</p>` +
+    `<p class="lede">What <code>ip route get</code> said on each node for the other pod's address: <span class="mono">dev tunl0</span> (IPIP) or <span class="mono">dev vxlan.calico</span> (VXLAN) means the kernel encapsulates, the underlay NIC means it routes plainly.</p>` +
     byScenario(
       m,
       (_s, v) =>
@@ -203,6 +214,78 @@ function routes(m: ReportModel): string {
         block(`server node ${v.capture.server.node} → ${v.capture.client.ip} (${v.capture.client.pod})`, v.capture.routes.server),
     ) +
     `</section>`
+  );
+}
+
+const number = (n: number): string => n.toLocaleString("en");
+
+function costCell(c: ComparisonCell): string {
+  if (!c.present) return `<td class="cost absent muted" data-stack="${e(c.stack)}">not captured in this stack</td>`;
+  if (!c.wire || c.perPacket === undefined || c.share === undefined) return `<td class="cost muted" data-stack="${e(c.stack)}">${e(c.note ?? "")}</td>`;
+  const w = c.wire;
+  const kinds = w.encapsulations.map((k) => `<span class="enc enc-${e(k)}">${e(OBSERVED_WORDS[k])}</span>`).join(" + ");
+  const perPacket = Number.isInteger(c.perPacket) ? String(c.perPacket) : c.perPacket.toFixed(1);
+  const percent = (c.share * 100).toFixed(1);
+  return (
+    `<td class="cost" data-stack="${e(c.stack)}" data-overhead="${e(perPacket)}" data-share="${c.share.toFixed(4)}">` +
+    `<div class="per-packet"><strong>${e(perPacket)} B</strong> per packet · ${kinds}</div>` +
+    shareBarSvg(c.share, w.encapsulations.find((k) => k !== "none") ?? "none", `${percent} % of the bytes on the wire are tunnel headers`) +
+    `<div><strong>${e(percent)} %</strong> of ${e(number(w.bytes))} B on the wire · ${e(number(w.packets))} packets</div>` +
+    `</td>`
+  );
+}
+
+function comparison(m: ReportModel): string {
+  const head = m.stacks.map((s) => `<th scope="col" data-stack="${e(s.name)}">${e(s.name)}<br><span class="muted">${e(s.modes)} · pod ${e(mtuWords(s))}</span></th>`).join("");
+  const rows = m.comparison
+    .map((r) => {
+      const cells = r.cells.map(costCell).join("");
+      return `<tr data-scenario="${e(r.scenario)}"><th scope="row"><span class="scenario-name">${e(r.scenario)}</span></th>${cells}</tr>`;
+    })
+    .join("");
+  return (
+    `<section id="comparison"><h2>What each encapsulation costs</h2>` +
+    `<p class="lede">Measured from the pcaps, over every packet between the two pods: the bytes the tunnel put in front of the pod's IPv4 header (IPIP 20, VXLAN 50), per packet and as a share of all the bytes those packets took on the wire. ` +
+    `The column headers give the MTU pods get under each stack's modes.</p>` +
+    `<table class="comparison"><thead><tr><th scope="col">scenario</th>${head}</tr></thead><tbody>${rows || `<tr><td colspan="${m.stacks.length + 1}" class="muted">No captures.</td></tr>`}</tbody></table></section>`
+  );
+}
+
+/** A peer address in words: the node or gateway it belongs to, when the outputs say. */
+function peerName(s: StackView, ip: string): string {
+  const node = s.outputs.nodes.find((n) => n.ip === ip);
+  if (node) return node.name;
+  const gw = s.outputs.router?.interfaces.find((i) => i.ip === ip);
+  return gw ? `gateway ${s.outputs.router?.name ?? ""}`.trim() : "";
+}
+
+function controlPlane(m: ReportModel): string {
+  const blocks = m.stacks.map((s) => {
+    const noBird = s.outputs.lab.vxlanMode !== "Never";
+    const rows = s.outputs.nodes
+      .map((n) => {
+        const sessions = n.bgpPeers.length
+          ? `<ul class="sessions">${n.bgpPeers
+              .map((p) => {
+                const up = p.state === "Established";
+                const who = peerName(s, p.peer);
+                return `<li class="session ${up ? "up" : "down"}" data-peer="${e(p.peer)}" data-state="${e(p.state)}"><span class="mono">${e(p.peer)}</span>${who ? ` <span class="muted">${e(who)}</span>` : ""} <span class="state">${up ? "✔" : "✘"} ${e(p.state)}</span></li>`;
+              })
+              .join("")}</ul>`
+          : `<p class="nofile">${noBird ? "none: with VXLAN, Felix programs the routes and Calico runs no BIRD" : "none reported"}</p>`;
+        const routes = n.routes.length ? `<pre class="routes">${n.routes.map(routeLineHtml).join("\n")}</pre>` : `<p class="nofile">no pool routes in the outputs</p>`;
+        return `<tr data-node="${e(n.name)}"><th scope="row">${e(n.name)}<br><span class="mono muted">${e(n.ip)}</span></th><td>${sessions}</td><td>${routes}</td></tr>`;
+      })
+      .join("");
+    return (
+      `<div class="cp" data-stack="${e(s.name)}"><h3>${e(s.name)} <span class="muted">· ${e(s.modes)} · control plane ${e(s.outputs.lab.controlPlane)}</span></h3>` +
+      `<table class="nodes"><thead><tr><th scope="col">node</th><th scope="col">BGP sessions</th><th scope="col">pool routes</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    );
+  });
+  return (
+    `<section id="control-plane"><h2>Control plane: BGP sessions and pool routes</h2>` +
+    `<p class="lede">What each node reported once its routes matched the model: its BGP sessions as BIRD sees them, and its routes to the pool as <code>ip route</code> prints them (<span class="mono">proto bird</span>: BIRD's, <span class="mono">proto 80</span>: Felix's).</p>` +
+    `<div class="cp-grid">${blocks.join("")}</div></section>`
   );
 }
 
@@ -237,8 +320,10 @@ export function renderHtml(m: ReportModel, o: HtmlOptions): string {
     `<main>` +
     topology(m) +
     results(m) +
+    comparison(m) +
     headerStacks(m) +
     routes(m) +
+    controlPlane(m) +
     captures(m, o) +
     `</main><footer>calico-ipip-lab report · stacks: ${m.stacks.map((s) => e(s.name)).join(", ")} · generated ${e(m.generatedAt)} by <code>npm run report</code></footer>` +
     `</body></html>\n`

@@ -1,7 +1,8 @@
 /**
  * The lab report: one self-contained HTML page (topology with each scenario's path,
- * results table, header stacks to scale, routes, pcap links) and a Markdown summary,
- * built from one or more stacks' outputs (the LabOutputs contract in lab/spec.ts).
+ * results table, the encapsulations' costs compared, header stacks to scale, routes, BGP
+ * sessions and pool routes, pcap links) and a Markdown summary, built from any mix of
+ * stacks' outputs (the LabOutputs contract in lab/spec.ts).
  *
  *     await generateReport({ stacks: [{ name: "ipip", outputs }], outDir: "reports" })
  *     // → { html: "/abs/reports/report-ipip.html", markdown: "/abs/reports/report-ipip.md" }
@@ -14,11 +15,11 @@ import { renderMarkdown } from "./markdown";
 import { buildReport } from "./model";
 import { checkOutputs, InputError } from "./outputs";
 
-export { buildReport, resultRows, captureView, OBSERVED_WORDS } from "./model";
-export type { ReportModel, ResultRow, ResultCell, StackView, CaptureView, FlowView, StackInput } from "./model";
+export { buildReport, resultRows, captureView, comparisonRows, outerWords, wireCost, OBSERVED_WORDS } from "./model";
+export type { ReportModel, ResultRow, ResultCell, StackView, CaptureView, FlowView, StackInput, ComparisonRow, ComparisonCell, WireCost } from "./model";
 export { layoutTopology } from "./topology";
 export type { TopologyLayout, TopoPath, TopoNode, TopoPod, TopoSegment } from "./topology";
-export { samplePcap, parsePacket, HeaderSampler } from "./packets";
+export { samplePcap, parsePacket, HeaderSampler, tunnelOverhead } from "./packets";
 export type { PacketHeaders, FlowSample, PcapSamples, HeaderLayer } from "./packets";
 export { layoutBar, mtuEffect, describeStack, DEFAULT_UNDERLAY_MTU } from "./headers";
 export { escapeHtml, escapeMarkdown } from "./escape";
@@ -33,7 +34,7 @@ export interface GenerateOptions {
   outDir: string;
   /** File name without extension (default `report-<stack>[+<stack>...]`). */
   baseName?: string;
-  /** Page title (default: "Calico IP-in-IP lab: <stacks>"). */
+  /** Page title (default: "Calico encapsulation lab: <stack> vs <stack>..."). */
   title?: string;
   /** Time stamp shown in the page (default: now). */
   now?: Date;

@@ -10,10 +10,10 @@ export function renderMarkdown(r: ReportModel, htmlFile: string, outDir: string)
   const out: string[] = [];
   out.push(`# ${m(r.title)}`, "");
   out.push(`Overall: **${r.verdict === "pass" ? "PASS ✔" : "FAIL ✘"}** · generated ${m(r.generatedAt)} · full report: [${m(path.basename(htmlFile))}](${encodeURI(path.relative(outDir, htmlFile) || path.basename(htmlFile))})`, "");
-  out.push("| stack | IPIP mode | backend | data plane | verdict |", "|---|---|---|---|---|");
+  out.push("| stack | modes | pod MTU | backend | data plane | verdict |", "|---|---|---|---|---|---|");
   for (const s of r.stacks) {
     const l = s.outputs.lab;
-    out.push(`| ${m(s.name)} | ${m(l.ipipMode)} | ${m(l.backend)} | ${m(l.dataplane)} | ${s.outputs.verdict === "pass" ? "PASS ✔" : "**FAIL ✘**"} |`);
+    out.push(`| ${m(s.name)} | ${m(s.modes)} | ${s.podMtu} | ${m(l.backend)} | ${m(l.dataplane)} | ${s.outputs.verdict === "pass" ? "PASS ✔" : "**FAIL ✘**"} |`);
   }
   out.push("");
   out.push("## Results", "");
@@ -29,6 +29,17 @@ export function renderMarkdown(r: ReportModel, htmlFile: string, outDir: string)
   out.push("");
   const fails = r.stacks.flatMap((s) => s.failures.map((c) => `- **${m(s.name)}** ${m(c.scenario)}: ${m(c.reason || "failed")}`));
   if (fails.length) out.push("## Failures", "", ...fails, "");
+  out.push("## What each encapsulation costs", "", "Tunnel bytes per packet, and their share of the bytes on the wire, measured from the pcaps.", "");
+  out.push(`| scenario | ${r.stacks.map((s) => m(s.name)).join(" | ")} |`, `|---|${r.stacks.map(() => "---").join("|")}|`);
+  for (const row of r.comparison) {
+    const cells = row.cells.map((c) => {
+      if (!c.present) return "not captured";
+      if (!c.wire || c.perPacket === undefined || c.share === undefined) return m(c.note ?? "");
+      return `${Number.isInteger(c.perPacket) ? c.perPacket : c.perPacket.toFixed(1)} B/packet, ${(c.share * 100).toFixed(1)} % of ${c.wire.bytes} B (${c.wire.packets} packets)`;
+    });
+    out.push(`| ${m(row.scenario)} | ${cells.join(" | ")} |`);
+  }
+  out.push("");
   out.push("## Tunnel overhead", "");
   const seen = new Set<string>();
   for (const s of r.stacks)

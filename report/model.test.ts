@@ -2,7 +2,8 @@ import { promises as fsp } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { buildReport, captureView, flowTitle, resultRows } from "./model";
-import { seedOutputs } from "./testFixtures";
+import type { PacketHeaders } from "./packets";
+import { fiveStackOutputs, seedOutputs } from "./testFixtures";
 
 let dir: string;
 beforeAll(async () => {
@@ -66,7 +67,7 @@ describe("captureView and buildReport", () => {
       { now: new Date("2025-01-02T03:04:05Z") },
     );
     expect(m.generatedAt).toBe("2025-01-02T03:04:05.000Z");
-    expect(m.title).toBe("Calico IP-in-IP lab: ipip vs crosssubnet");
+    expect(m.title).toBe("Calico encapsulation lab: ipip vs crosssubnet");
     expect(m.verdict).toBe("pass");
     expect(m.stacks.map((s) => s.captures.map((v) => v.flows.map((f) => f.mtu.innerMtu)))).toEqual([
       [
@@ -99,9 +100,51 @@ describe("captureView and buildReport", () => {
     expect(m.stacks[0].failures.map((c) => c.scenario)).toEqual(["cross-subnet"]);
   });
 
+  it("five stacks: their modes in words, the pods' MTU, and what each encapsulation costs on the wire", async () => {
+    const m = await buildReport(await fiveStackOutputs(path.join(dir, "five")));
+    expect(m.title).toBe("Calico encapsulation lab: ipip vs crosssubnet vs bgp vs vxlan vs vxlancrosssubnet");
+    expect(m.verdict).toBe("pass");
+    expect(m.stacks.map((s) => [s.name, s.modes, s.podMtu])).toEqual([
+      ["ipip", "IPIP Always", 1480],
+      ["crosssubnet", "IPIP CrossSubnet", 1480],
+      ["bgp", "no encapsulation", 1500],
+      ["vxlan", "VXLAN Always", 1450],
+      ["vxlancrosssubnet", "VXLAN CrossSubnet", 1450],
+    ]);
+    // 12 packets between the pods; 1843 bytes when plain, each packet 20 (IPIP) or 50 (VXLAN) bytes more
+    const cost = (scenario: string): unknown[][] =>
+      m.comparison.find((r) => r.scenario === scenario)!.cells.map((c) => [c.stack, c.perPacket, c.wire?.bytes, Number(c.share!.toFixed(4)), c.wire?.encapsulations]);
+    expect(cost("same-subnet")).toEqual([
+      ["ipip", 20, 2083, 0.1152, ["ipip"]],
+      ["crosssubnet", 0, 1843, 0, ["none"]],
+      ["bgp", 0, 1843, 0, ["none"]],
+      ["vxlan", 50, 2443, 0.2456, ["vxlan"]],
+      ["vxlancrosssubnet", 0, 1843, 0, ["none"]],
+    ]);
+    expect(cost("cross-subnet").map((c) => c[1])).toEqual([20, 20, 0, 50, 50]);
+    const vx = m.stacks[3].captures[1];
+    expect(vx.flows[0].title).toBe("10.244.0.1 → 10.244.0.129 TCP · 4 packets · VXLAN 10.1.5.10 → 10.1.8.10 udp 43121 → 4789 VNI 4096");
+    expect(vx.flows[0].mtu.text).toBe("VXLAN adds 50 bytes in front of the pod's packet (outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14): MTU 1500 → 1450 (vxlan.calico's MTU).");
+  });
+
+  it("a stack without a scenario, or without its pcap, says so in the comparison", async () => {
+    const a = await seedOutputs({ mode: "Always", captureDir: path.join(dir, "cmp-a"), writePcaps: false });
+    const b = await seedOutputs({ mode: "Always", captureDir: path.join(dir, "cmp-b") });
+    b.captures = [b.captures[0]];
+    const m = await buildReport([
+      { name: "a", outputs: a },
+      { name: "b", outputs: b },
+    ]);
+    expect(m.comparison[1].cells).toEqual([
+      { stack: "a", present: true, note: "pcap not on this machine" },
+      { stack: "b", present: false },
+    ]);
+  });
+
   it("flowTitle", () => {
-    expect(flowTitle({ encapsulation: "none", outerSrc: null, outerDst: null, innerSrc: "a", innerDst: "b", protocol: 1, packets: 1, sample: undefined as never })).toBe(
-      "a → b ICMP · 1 packet · plain",
-    );
+    const flow = { encapsulation: "none" as const, outerSrc: null, outerDst: null, innerSrc: "a", innerDst: "b", protocol: 1, packets: 1, bytes: 98, overheadBytes: 0, sample: {} as PacketHeaders };
+    expect(flowTitle(flow)).toBe("a → b ICMP · 1 packet · plain");
+    const vxlan = { ...flow, encapsulation: "vxlan" as const, outerSrc: "n1", outerDst: "n3", packets: 2, sample: { vxlan: { srcPort: 40000, dstPort: 4789, vni: 4096 } } as PacketHeaders };
+    expect(flowTitle(vxlan)).toBe("a → b ICMP · 2 packets · VXLAN n1 → n3 udp 40000 → 4789 VNI 4096");
   });
 });

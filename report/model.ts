@@ -3,7 +3,9 @@
  * stacks' outputs (and their pcaps) before any markup is written. Pure except for
  * `buildReport`, which reads the pcaps.
  */
-import type { CaptureResult, LabOutputs } from "../lab/spec";
+import { podMtu } from "../lab/dataplane";
+import { describeModes } from "../lab/expect";
+import type { CaptureResult, Encapsulation, LabOutputs } from "../lab/spec";
 import { DEFAULT_UNDERLAY_MTU, mtuEffect, MtuEffect } from "./headers";
 import { FlowSample, PcapSamples, protocolName, samplePcap } from "./packets";
 import { layoutTopology, TopologyLayout } from "./topology";
@@ -31,7 +33,7 @@ export interface ResultCell {
   expected?: string;
   observed?: string;
   observedKind?: Observed;
-  /** "10.1.5.10 → 10.1.8.10 (proto 4)" or "—". */
+  /** "10.1.5.10 → 10.1.8.10 (proto 4)", with VXLAN's "udp 40000 → 4789, VNI 4096"; or "—". */
   outer?: string;
   /** "10.244.0.2 → 10.244.2.2". */
   inner?: string;
@@ -49,6 +51,14 @@ export interface ResultRow {
   failed: boolean;
 }
 
+/** An outer header in words, for tables: addresses and protocol, and VXLAN's ports and VNI. */
+export function outerWords(o: CaptureResult["outer"]): string {
+  if (o === null) return "—";
+  const ports = o.dstPort === undefined ? "" : `, udp ${o.srcPort ?? "?"} → ${o.dstPort}`;
+  const vni = o.vni === undefined ? "" : `, VNI ${o.vni}`;
+  return `${o.src} → ${o.dst} (proto ${o.protocol}${ports}${vni})`;
+}
+
 export function resultCell(stack: string, c: CaptureResult | undefined): ResultCell {
   if (!c) return { stack, present: false };
   return {
@@ -57,7 +67,7 @@ export function resultCell(stack: string, c: CaptureResult | undefined): ResultC
     expected: OBSERVED_WORDS[c.expected],
     observed: OBSERVED_WORDS[c.observed],
     observedKind: c.observed,
-    outer: c.outer ? `${c.outer.src} → ${c.outer.dst} (proto ${c.outer.protocol})` : "—",
+    outer: outerWords(c.outer),
     inner: `${c.client.ip} → ${c.server.ip}`,
     packets: c.packets,
     pass: c.pass,
@@ -88,6 +98,17 @@ export interface FlowView {
   mtu: MtuEffect;
 }
 
+/** What the packets between the two pods cost on the wire, measured from the pcap. */
+export interface WireCost {
+  packets: number;
+  /** Their lengths on the wire. */
+  bytes: number;
+  /** What the tunnel added to them (packets.ts tunnelOverhead). */
+  overheadBytes: number;
+  /** The encapsulations seen, in order of first appearance. */
+  encapsulations: Encapsulation[];
+}
+
 export interface CaptureView {
   number: number;
   capture: CaptureResult;
@@ -95,6 +116,8 @@ export interface CaptureView {
   pcap: PcapSamples;
   /** One per flow between the two pods, busiest first. */
   flows: FlowView[];
+  /** Their cost on the wire; null when the pcap is not here or holds none of them. */
+  wire: WireCost | null;
   /** Said instead of header stacks when there are none. */
   note?: string;
 }
@@ -102,9 +125,31 @@ export interface CaptureView {
 export interface StackView {
   name: string;
   outputs: LabOutputs;
+  /** The pool's modes in words: `IPIP Always`, `VXLAN CrossSubnet`, `no encapsulation`. */
+  modes: string;
+  /** The MTU pods get under those modes (Felix's rule: the underlay's less the encapsulation's overhead). */
+  podMtu: number;
   topology: TopologyLayout;
   captures: CaptureView[];
   failures: CaptureResult[];
+}
+
+/** One stack's cost for one scenario; absent when the stack has no such capture. */
+export interface ComparisonCell {
+  stack: string;
+  present: boolean;
+  /** Average tunnel bytes per packet (the same for every packet of one encapsulation). */
+  perPacket?: number;
+  /** Tunnel bytes over all bytes on the wire, 0..1. */
+  share?: number;
+  wire?: WireCost;
+  /** Why there are no numbers, when there are none. */
+  note?: string;
+}
+
+export interface ComparisonRow {
+  scenario: string;
+  cells: ComparisonCell[];
 }
 
 export interface ReportModel {
@@ -113,13 +158,30 @@ export interface ReportModel {
   underlayMtu: number;
   stacks: StackView[];
   rows: ResultRow[];
+  /** What each stack's encapsulation cost per scenario, measured from the pcaps. */
+  comparison: ComparisonRow[];
   /** "pass" when every stack passed. */
   verdict: "pass" | "fail";
 }
 
 export function flowTitle(f: FlowSample): string {
-  const enc = f.encapsulation === "none" ? "plain" : `${OBSERVED_WORDS[f.encapsulation]} ${f.outerSrc} → ${f.outerDst}`;
+  const x = f.sample.vxlan;
+  const udp = x ? ` udp ${x.srcPort} → ${x.dstPort} VNI ${x.vni}` : "";
+  const enc = f.encapsulation === "none" ? "plain" : `${OBSERVED_WORDS[f.encapsulation]} ${f.outerSrc} → ${f.outerDst}${udp}`;
   return `${f.innerSrc} → ${f.innerDst} ${protocolName(f.protocol)} · ${f.packets} packet${f.packets === 1 ? "" : "s"} · ${enc}`;
+}
+
+/** The flows' packets, bytes and tunnel bytes, summed; null without flows. */
+export function wireCost(flows: readonly FlowSample[]): WireCost | null {
+  if (flows.length === 0) return null;
+  const encapsulations: Encapsulation[] = [];
+  for (const f of flows) if (!encapsulations.includes(f.encapsulation)) encapsulations.push(f.encapsulation);
+  return {
+    packets: flows.reduce((n, f) => n + f.packets, 0),
+    bytes: flows.reduce((n, f) => n + f.bytes, 0),
+    overheadBytes: flows.reduce((n, f) => n + f.overheadBytes, 0),
+    encapsulations,
+  };
 }
 
 export function captureView(number: number, capture: CaptureResult, pcap: PcapSamples, underlayMtu = DEFAULT_UNDERLAY_MTU): CaptureView {
@@ -129,7 +191,25 @@ export function captureView(number: number, capture: CaptureResult, pcap: PcapSa
   else if (flows.length === 0)
     note = `The pcap holds ${pcap.packets} packet${pcap.packets === 1 ? "" : "s"} but none between ${capture.client.ip} and ${capture.server.ip}.`;
   if (pcap.error) note = `${note ? `${note} ` : ""}The file could not be read to its end: ${pcap.error}.`;
-  return { number, capture, pcap, flows, ...(note ? { note } : {}) };
+  return { number, capture, pcap, flows, wire: wireCost(pcap.flows), ...(note ? { note } : {}) };
+}
+
+/** One row per scenario, one cell per stack: what the encapsulation cost, from the pcaps. */
+export function comparisonRows(rows: readonly ResultRow[], stacks: readonly StackView[]): ComparisonRow[] {
+  return rows.map((r) => ({
+    scenario: r.scenario,
+    cells: stacks.map((s): ComparisonCell => {
+      const v = s.captures.find((c) => c.capture.scenario === r.scenario);
+      if (!v) return { stack: s.name, present: false };
+      if (!v.wire) return { stack: s.name, present: true, note: v.pcap.exists ? "no packets between the pods" : "pcap not on this machine" };
+      return { stack: s.name, present: true, wire: v.wire, perPacket: v.wire.overheadBytes / v.wire.packets, share: v.wire.bytes > 0 ? v.wire.overheadBytes / v.wire.bytes : 0 };
+    }),
+  }));
+}
+
+/** The stacks' names in a title: `a vs b vs c`. */
+export function reportTitle(names: readonly string[]): string {
+  return `Calico encapsulation lab: ${names.join(" vs ")}`;
 }
 
 export interface BuildOptions {
@@ -149,14 +229,25 @@ export async function buildReport(stacks: readonly StackInput[], options: BuildO
       const pcap = await samplePcap(c.pcap, [c.client.ip, c.server.ip]);
       captures.push(captureView(i + 1, c, pcap, options.underlayMtu ?? s.outputs.lab.mtu ?? underlayMtu));
     }
-    views.push({ name: s.name, outputs: s.outputs, topology: layoutTopology(s.outputs), captures, failures: s.outputs.captures.filter((c) => !c.pass) });
+    const lab = s.outputs.lab;
+    views.push({
+      name: s.name,
+      outputs: s.outputs,
+      modes: describeModes(lab),
+      podMtu: podMtu(lab.mtu ?? underlayMtu, lab),
+      topology: layoutTopology(s.outputs),
+      captures,
+      failures: s.outputs.captures.filter((c) => !c.pass),
+    });
   }
+  const rows = resultRows(stacks);
   return {
-    title: options.title ?? `Calico IP-in-IP lab: ${stacks.map((s) => s.name).join(" vs ")}`,
+    title: options.title ?? reportTitle(stacks.map((s) => s.name)),
     generatedAt: (options.now ?? new Date()).toISOString(),
     underlayMtu,
     stacks: views,
-    rows: resultRows(stacks),
+    rows,
+    comparison: comparisonRows(rows, views),
     verdict: stacks.length > 0 && stacks.every((s) => s.outputs.verdict === "pass") ? "pass" : "fail",
   };
 }

@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { ETHERTYPE, ethernet, icmpEcho, ipv4, pcapFile, pcapngFile, sll2, tcp, udp, vxlanPayload } from "../analysis/pcapWriter";
 import { analyzeFile } from "../analysis";
-import { parsePacket, samplePcap } from "./packets";
+import { parsePacket, samplePcap, tunnelOverhead } from "./packets";
 import { scenarioPackets, writeScenarioPcap } from "./testFixtures";
 
 const inner = (payload: Buffer, protocol = 1): Buffer => ipv4({ src: "10.244.0.1", dst: "10.244.0.129", protocol, payload });
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe("parsePacket", () => {
-  it("takes an IPIP ping apart: outer IPv4 20 | inner IPv4 20 | ICMP 8 | payload 56", () => {
+  it("takes an IPIP ping apart: outer Ethernet 14 | outer IPv4 20 | inner IPv4 20 | ICMP 8 | payload 56", () => {
     const h = parse(ethernet(ETHERTYPE.IPV4, ipip(inner(icmpEcho(1, 1, 56)))))!;
     expect(h.encapsulation).toBe("ipip");
     expect(h.linkHeader).toBe(14);
@@ -28,6 +28,7 @@ describe("parsePacket", () => {
     expect(h.l4).toEqual({ name: "ICMP", headerLength: 8 });
     expect(h.payload).toBe(56);
     expect(h.layers.map((l) => [l.kind, l.name, l.bytes])).toEqual([
+      ["link", "outer Ethernet", 14],
       ["outer-ipv4", "outer IPv4", 20],
       ["ipv4", "inner IPv4", 20],
       ["l4", "ICMP", 8],
@@ -45,7 +46,8 @@ describe("parsePacket", () => {
     expect(h.outer!.headerLength).toBe(24);
     expect(h.l4).toEqual({ name: "TCP", headerLength: 32 });
     expect(h.payload).toBe(100);
-    expect(h.layers.map((l) => l.bytes)).toEqual([24, 20, 32, 100]);
+    expect(h.layers.map((l) => l.bytes)).toEqual([14, 24, 20, 32, 100]);
+    expect(tunnelOverhead(h.layers)).toBe(24);
   });
 
   it("takes a plain packet apart (no outer header)", () => {
@@ -53,18 +55,22 @@ describe("parsePacket", () => {
     expect(h.encapsulation).toBe("none");
     expect(h.outer).toBeNull();
     expect(h.layers.map((l) => [l.name, l.bytes])).toEqual([
+      ["Ethernet", 14],
       ["IPv4", 20],
       ["TCP", 20],
       ["payload", 853],
     ]);
   });
 
-  it("takes VXLAN apart: outer IPv4 | UDP 8 | VXLAN 8 | Ethernet 14 | inner IPv4", () => {
+  it("takes VXLAN apart: outer Ethernet 14 | outer IPv4 20 | UDP 8 | VXLAN 8 | inner Ethernet 14 | inner IPv4, with its ports and VNI", () => {
     const frame = ethernet(ETHERTYPE.IPV4, inner(icmpEcho(1, 1, 56)));
     const outer = ipv4({ src: "10.1.5.10", dst: "10.1.8.10", protocol: 17, payload: udp(5555, 4789, vxlanPayload(4096, frame)) });
     const h = parse(ethernet(ETHERTYPE.IPV4, outer))!;
     expect(h.encapsulation).toBe("vxlan");
+    expect(h.vxlan).toEqual({ srcPort: 5555, dstPort: 4789, vni: 4096 });
+    expect(tunnelOverhead(h.layers)).toBe(50);
     expect(h.layers.map((l) => [l.kind, l.bytes])).toEqual([
+      ["link", 14],
       ["outer-ipv4", 20],
       ["outer-udp", 8],
       ["vxlan", 8],
@@ -75,13 +81,18 @@ describe("parsePacket", () => {
     ]);
   });
 
-  it("handles VLAN tags, cooked (SLL2) and raw link types", () => {
+  it("handles VLAN tags, cooked (SLL2) and raw link types; the link header is never tunnel overhead", () => {
     const pkt = ipip(inner(icmpEcho(1, 1, 56)));
-    expect(parse(ethernet(ETHERTYPE.IPV4, pkt, [{ tpid: 0x8100, vid: 5 }]))!.linkHeader).toBe(18);
-    expect(parse(sll2(0x0800, pkt), 276)!.linkHeader).toBe(20);
+    const tagged = parse(ethernet(ETHERTYPE.IPV4, pkt, [{ tpid: 0x8100, vid: 5 }]))!;
+    expect(tagged.linkHeader).toBe(18);
+    expect(tagged.layers[0]).toEqual({ kind: "link", name: "outer Ethernet", bytes: 18 });
+    const cooked = parse(sll2(0x0800, pkt), 276)!;
+    expect([cooked.linkHeader, cooked.layers[0].name]).toEqual([20, "outer Linux cooked"]);
     const raw = parse(Buffer.from(pkt), 101)!;
     expect(raw.linkHeader).toBe(0);
+    expect(raw.layers[0].kind).toBe("outer-ipv4");
     expect(raw.payload).toBe(56);
+    for (const h of [tagged, cooked, raw]) expect(tunnelOverhead(h.layers)).toBe(20);
   });
 
   it("takes lengths from the headers when the capture was cut short (snap length)", () => {
@@ -123,11 +134,13 @@ describe("samplePcap", () => {
     ]);
     expect(s.flows.every((f) => f.encapsulation === "ipip")).toBe(true);
     expect(s.flows[3]).toMatchObject({ outerSrc: "10.1.8.10", outerDst: "10.1.5.10" });
+    // every packet's 20 bytes of outer IPv4, and its length on the wire
+    expect(s.flows.map((f) => f.overheadBytes)).toEqual(s.flows.map((f) => 20 * f.packets));
     // Agrees with the analysis' own flow table.
     const a = await analyzeFile(file);
     for (const f of s.flows) {
       const g = a.flows.find((x) => x.innerSrc === f.innerSrc && x.innerDst === f.innerDst && x.innerProtocol === f.protocol)!;
-      expect([g.encapsulation, g.outerSrc, g.outerDst, g.packets]).toEqual([f.encapsulation, f.outerSrc, f.outerDst, f.packets]);
+      expect([g.encapsulation, g.outerSrc, g.outerDst, g.packets, g.bytes]).toEqual([f.encapsulation, f.outerSrc, f.outerDst, f.packets, f.bytes]);
     }
   });
 
@@ -147,7 +160,7 @@ describe("samplePcap", () => {
     await fsp.writeFile(file, pcapngFile([{ kind: "shb" }, { kind: "idb", linkType: 1 }, { kind: "epb", iface: 0, data }]));
     const s = await samplePcap(file);
     expect(s.flows).toHaveLength(1);
-    expect(s.flows[0].sample.layers.map((l) => l.bytes)).toEqual([20, 20, 8, 56]);
+    expect(s.flows[0].sample.layers.map((l) => l.bytes)).toEqual([14, 20, 20, 8, 56]);
   });
 
   it("says when the file is not there, and reports a damaged one with what it could read", async () => {

@@ -1,18 +1,19 @@
 /**
  * Per-packet header details for the report's header-stack pictures: for each flow
  * between two pods, one packet (the one carrying the most payload) taken apart into
- * outer IPv4 | [UDP | VXLAN | Ethernet] | inner IPv4 | L4 | payload, with every length
- * read from the packet itself.
+ * [outer] Ethernet | outer IPv4 | [UDP | VXLAN | inner Ethernet] | inner IPv4 | L4 |
+ * payload, with every length read from the packet itself; and, over all its packets,
+ * the bytes on the wire and the bytes the tunnel added.
  *
  * Built on the analysis' streaming reader (`readCapture` with a PacketSink); the
  * analysis' classifier counts flows, this sink keeps header lengths it does not export.
  */
 import { promises as fsp } from "fs";
-import { LinkType, ipToString, isVxlan, readCapture } from "../analysis";
+import { LinkType, ipToString, isVxlan, readCapture, vxlanVni } from "../analysis";
 import type { PacketSink } from "../analysis";
 import type { Encapsulation } from "../lab/spec";
 
-export type LayerKind = "outer-ipv4" | "outer-udp" | "vxlan" | "inner-ethernet" | "ipv4" | "l4" | "payload";
+export type LayerKind = "link" | "outer-ipv4" | "outer-udp" | "vxlan" | "inner-ethernet" | "ipv4" | "l4" | "payload";
 
 export interface HeaderLayer {
   kind: LayerKind;
@@ -29,6 +30,8 @@ export interface PacketHeaders {
   linkHeader: number;
   /** The outer datagram (null when not encapsulated). */
   outer: { src: string; dst: string; protocol: number; headerLength: number; totalLength: number } | null;
+  /** VXLAN only: the outer UDP ports and the network identifier. */
+  vxlan?: { srcPort: number; dstPort: number; vni: number };
   /** The pod-to-pod datagram (for "none", the packet itself). */
   inner: { src: string; dst: string; protocol: number; headerLength: number; totalLength: number };
   /** L4 name (TCP, UDP, ICMP or `IP proto N`) and header length (0 when unknown). */
@@ -36,8 +39,23 @@ export interface PacketHeaders {
   payload: number;
   /** Original length on the wire, link header included. */
   wireLength: number;
-  /** The stack from the first IPv4 header to the end of the datagram; bytes add up to the outermost total length. */
+  /**
+   * The frame's layers in order, from the link header (when the capture has one) to the
+   * end of the outermost datagram: bytes add up to the link header plus the outermost
+   * IPv4 total length (the wire length, less any Ethernet padding).
+   */
   layers: HeaderLayer[];
+}
+
+/**
+ * What the tunnel added to a packet: its layers between the link header and the pod's
+ * IPv4 header (IPIP: the outer IPv4 header; VXLAN: outer IPv4, UDP, VXLAN and the inner
+ * Ethernet header). The outer frame's Ethernet header is not counted: a plain packet has
+ * one too, so on the wire and against the MTU the cost is the same.
+ */
+export function tunnelOverhead(layers: readonly HeaderLayer[]): number {
+  const inner = layers.findIndex((l) => l.kind === "ipv4");
+  return layers.slice(0, inner < 0 ? 0 : inner).reduce((n, l) => (l.kind === "link" ? n : n + l.bytes), 0);
 }
 
 export interface FlowSample {
@@ -48,6 +66,10 @@ export interface FlowSample {
   innerDst: string;
   protocol: number;
   packets: number;
+  /** All its packets' lengths on the wire. */
+  bytes: number;
+  /** All its packets' tunnel overhead (tunnelOverhead of each). */
+  overheadBytes: number;
   /** The flow's packet with the largest payload (the first of equals). */
   sample: PacketHeaders;
 }
@@ -151,11 +173,13 @@ export function parsePacket(b: Uint8Array, off: number, caplen: number, wirelen:
   const base = { index, linkHeader, wireLength: wirelen };
   const pl = ip + first.headerLength;
   const firstRoom = first.totalLength - first.headerLength;
+  const linkName = linkType === LinkType.LINUX_SLL || linkType === LinkType.LINUX_SLL2 ? "Linux cooked" : "Ethernet";
+  const link = (encapsulated: boolean): HeaderLayer[] => (linkHeader > 0 ? [{ kind: "link", name: encapsulated ? `outer ${linkName}` : linkName, bytes: linkHeader }] : []);
 
   if (first.protocol === 4) {
     const inner = ipv4At(b, pl, end, firstRoom);
     if (!inner) return null;
-    return finish({ ...base, encapsulation: "ipip", outer: first }, [{ kind: "outer-ipv4", name: "outer IPv4", bytes: first.headerLength }], b, pl, end, inner);
+    return finish({ ...base, encapsulation: "ipip", outer: first }, [...link(true), { kind: "outer-ipv4", name: "outer IPv4", bytes: first.headerLength }], b, pl, end, inner);
   }
   // The analysis' rule for what is VXLAN, so the pictures show the flows the verdicts counted.
   if (first.protocol === 17 && pl + 8 <= end && isVxlan(b, pl, end, ip + first.totalLength)) {
@@ -166,18 +190,21 @@ export function parsePacket(b: Uint8Array, off: number, caplen: number, wirelen:
     const inner = ipv4At(b, q, end, first.totalLength - (q - ip));
     if (!inner) return null;
     const layers: HeaderLayer[] = [
+      ...link(true),
       { kind: "outer-ipv4", name: "outer IPv4", bytes: first.headerLength },
       { kind: "outer-udp", name: "UDP", bytes: 8 },
       { kind: "vxlan", name: "VXLAN", bytes: 8 },
-      { kind: "inner-ethernet", name: "Ethernet", bytes: q - eth },
+      { kind: "inner-ethernet", name: "inner Ethernet", bytes: q - eth },
     ];
-    return finish({ ...base, encapsulation: "vxlan", outer: first }, layers, b, q, end, inner);
+    // The VXLAN header lies inside the bytes just read (the inner Ethernet header follows it).
+    const vxlan = { srcPort: rd16(b, pl), dstPort: rd16(b, pl + 2), vni: vxlanVni(b, pl) };
+    return finish({ ...base, encapsulation: "vxlan", outer: first, vxlan }, layers, b, q, end, inner);
   }
-  return finish({ ...base, encapsulation: "none", outer: null }, [], b, ip, end, first);
+  return finish({ ...base, encapsulation: "none", outer: null }, link(false), b, ip, end, first);
 }
 
 function finish(
-  head: Pick<PacketHeaders, "index" | "linkHeader" | "wireLength" | "encapsulation" | "outer">,
+  head: Pick<PacketHeaders, "index" | "linkHeader" | "wireLength" | "encapsulation" | "outer" | "vxlan">,
   layers: HeaderLayer[],
   b: Uint8Array,
   p: number,
@@ -211,6 +238,7 @@ export class HeaderSampler implements PacketSink {
       if (!((src === x && dst === y) || (src === y && dst === x))) return;
     }
     const key = [h.encapsulation, h.outer?.src ?? "", h.outer?.dst ?? "", h.inner.src, h.inner.dst, h.inner.protocol].join("|");
+    const overhead = tunnelOverhead(h.layers);
     const flow = this.flows.get(key);
     if (!flow) {
       this.flows.set(key, {
@@ -221,11 +249,15 @@ export class HeaderSampler implements PacketSink {
         innerDst: h.inner.dst,
         protocol: h.inner.protocol,
         packets: 1,
+        bytes: wirelen,
+        overheadBytes: overhead,
         sample: h,
       });
       return;
     }
     flow.packets++;
+    flow.bytes += wirelen;
+    flow.overheadBytes += overhead;
     if (h.payload > flow.sample.payload) flow.sample = h;
   }
 

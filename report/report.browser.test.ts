@@ -1,15 +1,17 @@
 /**
- * End to end in a real browser: generate the report from both seed stacks (pcaps built
- * byte by byte), open it from disk in headless Chromium, check that the key elements are
- * there and visible, and take screenshots (light, dark, print, a failing report); set
- * REPORT_KEEP_SCREENSHOTS=1 to keep them for a human to look at (the path is printed).
+ * End to end in a real browser: generate the report from both seed stacks, and from all
+ * five shipped stacks (ipip, crosssubnet, bgp, vxlan, vxlancrosssubnet; pcaps built byte
+ * by byte), open it from disk in headless Chromium, check that the key elements are there
+ * and visible, and take screenshots (light, dark, print, a failing report, the five-stack
+ * page); set REPORT_KEEP_SCREENSHOTS=1 to keep them for a human to look at (the path is
+ * printed).
  */
 import { existsSync } from "fs";
 import * as path from "path";
 import type { BrowserContext } from "playwright-core";
 import { artefactDir, CHROMIUM, finishArtefacts, openBrowser, openReport } from "./browser";
 import { generateReport } from "./index";
-import { seedOutputs } from "./testFixtures";
+import { fiveStackOutputs, FIVE_STACKS, seedOutputs } from "./testFixtures";
 
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
@@ -21,6 +23,7 @@ if (!haveChromium) {
   let dir: string;
   let html: string;
   let failingHtml: string;
+  let fiveHtml: string;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
@@ -36,6 +39,7 @@ if (!haveChromium) {
     }));
     const broken = await seedOutputs({ mode: "CrossSubnet", captureDir: path.join(dir, "captures", "broken"), observe: { "same-subnet": "ipip" } });
     ({ html: failingHtml } = await generateReport({ stacks: [{ name: "broken", outputs: broken }], outDir: path.join(dir, "reports") }));
+    ({ html: fiveHtml } = await generateReport({ stacks: await fiveStackOutputs(path.join(dir, "five")), outDir: path.join(dir, "reports") }));
   });
 
   afterAll(async () => {
@@ -123,6 +127,88 @@ if (!haveChromium) {
     expect(bg).toBe("rgb(22, 24, 27)");
     await expect(page.locator("svg.topo").first().isVisible()).resolves.toBe(true);
     await page.screenshot({ path: path.join(dir, "report-dark.png"), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it("compares all five stacks on one page: pictures, a column each, VXLAN's headers to scale, the costs, the control plane", async () => {
+    const ctx = await openBrowser(dir);
+    contexts.push(ctx);
+    const { page, problems } = await openReport(ctx, fiveHtml);
+    const names = FIVE_STACKS.map((s) => s.name);
+
+    // A picture per stack, every one visible and readable; the page does not scroll sideways.
+    const topos = page.locator("svg.topo");
+    await expect(topos.count()).resolves.toBe(5);
+    for (let i = 0; i < 5; i++) {
+      await expect(topos.nth(i).isVisible()).resolves.toBe(true);
+      expect((await topos.nth(i).boundingBox())!.width).toBeGreaterThan(450);
+    }
+    await expect(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).resolves.toBe(true);
+    const observed = async (stack: string, scenario: string) =>
+      page.locator(`figure[data-stack="${stack}"] g.scenario-path[data-scenario="${scenario}"]`).getAttribute("data-observed");
+    const seen: string[][] = [];
+    for (const n of names) seen.push([n, (await observed(n, "same-subnet"))!, (await observed(n, "cross-subnet"))!]);
+    expect(seen).toEqual([
+      ["ipip", "ipip", "ipip"],
+      ["crosssubnet", "none", "ipip"],
+      ["bgp", "none", "none"],
+      ["vxlan", "vxlan", "vxlan"],
+      ["vxlancrosssubnet", "none", "vxlan"],
+    ]);
+    await expect(page.locator(`figure[data-stack="vxlan"] polyline.path-vxlan`).first().isVisible()).resolves.toBe(true);
+
+    // One column per stack, captions in words, every cell passing.
+    await expect(page.locator("table.results thead th[data-stack]").allInnerTexts()).resolves.toEqual([
+      "ipip\nIPIP Always",
+      "crosssubnet\nIPIP CrossSubnet",
+      "bgp\nno encapsulation",
+      "vxlan\nVXLAN Always",
+      "vxlancrosssubnet\nVXLAN CrossSubnet",
+    ]);
+    await expect(page.locator("table.results td.cell.pass").count()).resolves.toBe(10);
+    await expect(page.locator(`tr[data-scenario="cross-subnet"] td[data-stack="vxlan"] dd.mono`).first().innerText()).resolves.toBe(
+      "10.1.5.10 → 10.1.8.10 (proto 17, udp 43121 → 4789, VNI 4096)",
+    );
+
+    // The costs side by side: 20 B (IPIP), 50 B (VXLAN), 0 B, each with its share of the bytes on the wire.
+    const cost = page.locator(`#comparison tr[data-scenario="cross-subnet"] td.cost`);
+    await expect(cost.count()).resolves.toBe(5);
+    const perPacket: string[] = [];
+    for (let i = 0; i < 5; i++) perPacket.push((await cost.nth(i).getAttribute("data-overhead"))!);
+    expect(perPacket).toEqual(["20", "20", "0", "50", "50"]);
+    await expect(cost.nth(3).innerText()).resolves.toContain("24.6 % of 2,443 B on the wire · 12 packets");
+    await expect(page.locator("#comparison svg.share").first().isVisible()).resolves.toBe(true);
+
+    // VXLAN's header stack to scale: outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8, then the inner frame.
+    const bar = page.locator(`#headers div[data-stack="vxlan"] .packet[data-encapsulation="vxlan"] svg.bar`).first();
+    await expect(bar.isVisible()).resolves.toBe(true);
+    const widths: [string, number][] = [];
+    for (const layer of ["link", "outer-ipv4", "outer-udp", "vxlan", "inner-ethernet", "ipv4"]) {
+      const box = (await bar.locator(`g[data-layer="${layer}"] rect.fill`).boundingBox())!;
+      widths.push([layer, Math.round(box.width)]);
+    }
+    const px = widths[1][1] / 20;
+    expect(widths.map(([l, w]) => [l, Math.round(w / px)])).toEqual([
+      ["link", 14],
+      ["outer-ipv4", 20],
+      ["outer-udp", 8],
+      ["vxlan", 8],
+      ["inner-ethernet", 14],
+      ["ipv4", 20],
+    ]);
+    for (const line of ["MTU 1500 → 1480", "MTU 1500 → 1450"]) await expect(page.locator(".mtu", { hasText: line }).first().isVisible()).resolves.toBe(true);
+    await expect(page.locator(`.mtu[data-mtu="1500"]`).first().isVisible()).resolves.toBe(true);
+
+    // The control plane: BIRD's sessions (the gateway's in mode Never) and each node's pool routes.
+    await expect(page.locator(`#control-plane .cp`).count()).resolves.toBe(5);
+    await expect(page.locator(`.cp[data-stack="bgp"] tr[data-node="lab-control-plane"] li.session[data-peer="10.1.5.1"]`).innerText()).resolves.toBe("10.1.5.1 gateway gw0 ✔ Established");
+    await expect(page.locator(`.cp[data-stack="vxlan"] tr[data-node="lab-worker"] .nofile`).first().isVisible()).resolves.toBe(true);
+    await expect(page.locator(`.cp[data-stack="vxlan"] tr[data-node="lab-control-plane"] pre.routes .dev-tunnel`).first().innerText()).resolves.toBe("vxlan.calico");
+
+    await page.screenshot({ path: path.join(dir, "report-five-stacks.png"), fullPage: true });
+    await page.locator("#comparison").screenshot({ path: path.join(dir, "five-stacks-comparison.png") });
+    await page.locator("#headers").screenshot({ path: path.join(dir, "five-stacks-headers.png") });
+    await page.locator("#control-plane").screenshot({ path: path.join(dir, "five-stacks-control-plane.png") });
     expect(problems).toEqual([]);
   });
 

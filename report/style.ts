@@ -10,7 +10,7 @@ export const CSS = `
   --box: #fbfbfa; --box-line: #6b6b6b; --link-line: #9a9a9a;
   --ipip: #E69F00; --plain: #0072B2; --vxlan: #CC79A7; --unknown: #7a7a7a;
   --pass: #009E73; --fail: #D55E00; --fail-tint: #fbe6da; --pass-tint: #e3f4ee;
-  --seg-outer: #E69F00; --seg-encap: #CC79A7; --seg-ip: #56B4E9; --seg-l4: #009E73; --seg-payload: #F0E442;
+  --seg-outer: #E69F00; --seg-encap: #CC79A7; --seg-ip: #56B4E9; --seg-l4: #009E73; --seg-payload: #F0E442; --seg-link: #bdbdbd;
   --anchor: #0060a0;
 }
 @media (prefers-color-scheme: dark) {
@@ -113,6 +113,7 @@ svg.bar { display: block; max-width: 100%; height: auto; margin: 4px 0; overflow
 .bar text { fill: var(--fg); font-size: 11px; }
 .bar .seg-bytes { fill: #000; font-weight: 700; }
 .bar .fill { stroke: #000; stroke-width: .6; }
+.seg-link .fill { fill: var(--seg-link); }
 .seg-outer-ipv4 .fill { fill: var(--seg-outer); }
 .seg-outer-udp .fill, .seg-vxlan .fill, .seg-inner-ethernet .fill { fill: var(--seg-encap); }
 .seg-ipv4 .fill { fill: var(--seg-ip); }
@@ -124,15 +125,40 @@ svg.bar { display: block; max-width: 100%; height: auto; margin: 4px 0; overflow
 .bar .tick, .bar .leader { stroke: var(--muted); stroke-width: 1; }
 .bar .tick-label { fill: var(--muted); font-size: 10px; }
 .mtu { margin: 6px 0 10px; padding: 6px 10px; border-radius: 5px; background: var(--panel); border-left: 6px solid var(--plain); }
-.mtu-ipip, .mtu-vxlan { border-left-color: var(--ipip); }
+.mtu-ipip { border-left-color: var(--ipip); }
+.mtu-vxlan { border-left-color: var(--vxlan); }
 .packet .caption { font-size: 12px; }
 .packet .flow { font-size: 12px; }
 .mtu strong { white-space: nowrap; }
+
+/* Comparison of the stacks' costs */
+table.comparison td.cost { min-width: 200px; }
+table.comparison th[scope="row"], table.results th[scope="row"] .scenario-name { white-space: nowrap; }
+.per-packet strong { font-size: 16px; }
+svg.share { display: block; margin: 4px 0; }
+.share-all { fill: var(--panel); stroke: var(--box-line); stroke-width: 1; }
+.share-tunnel.share-ipip { fill: var(--ipip); }
+.share-tunnel.share-vxlan { fill: var(--vxlan); }
+.share-tunnel.share-none { fill: none; }
+svg.share .tick { stroke: var(--muted); stroke-width: 1; }
+
+/* Control plane */
+.cp-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(760px, 1fr)); gap: 14px; }
+table.nodes td, table.nodes th { font-size: 12px; }
+/* Route lines stay whole (a cut route reads as two); a narrow page scrolls them. */
+table.nodes pre.routes { margin: 0; font-size: 11px; white-space: pre; word-break: normal; overflow-x: auto; }
+.cp { min-width: 0; overflow-x: auto; }
+.sessions { margin: 0; padding: 0; list-style: none; }
+.session .muted { font-size: 11px; }
+.session .state { font-weight: 700; white-space: nowrap; }
+.session.up .state { color: var(--pass); }
+.session.down .state { color: var(--fail); }
 
 /* Routes and captures */
 pre.routes { margin: 4px 0 8px; padding: 6px 8px; background: var(--panel); border-radius: 5px; white-space: pre-wrap; word-break: break-all; }
 pre.routes .dev-tunnel { font-weight: 700; border-bottom: 2px dashed var(--ipip); }
 pre.routes .dev-plain { font-weight: 700; border-bottom: 2px solid var(--plain); }
+pre.routes .dev-vxlan { border-bottom: 2px dotted var(--vxlan); }
 .nofile { color: var(--muted); font-style: italic; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 

@@ -155,55 +155,83 @@ export function topologySvg(t: TopologyLayout, id: string, caption: string): str
   return out.join("");
 }
 
-/** Heights of a header bar picture. */
-const BAR_Y = 34;
+/** The layers a tunnel adds (hatched): what packets.ts tunnelOverhead counts. */
+const TUNNEL_LAYERS: ReadonlySet<string> = new Set(["outer-ipv4", "outer-udp", "vxlan", "inner-ethernet"]);
+
+/** Width of a share bar, in px. */
+const SHARE_W = 180;
+
+/**
+ * A share (0..1) of the bytes on the wire drawn as a bar: the tunnel's part hatched in
+ * its encapsulation's colour, the rest plain, with ticks at 10 % steps.
+ */
+export function shareBarSvg(share: number, encapsulation: "ipip" | "vxlan" | "none", label: string): string {
+  const w = Math.max(0, Math.min(1, share)) * SHARE_W;
+  const ticks = Array.from({ length: 9 }, (_, i) => `<line class="tick" x1="${n(((i + 1) * SHARE_W) / 10)}" y1="12" x2="${n(((i + 1) * SHARE_W) / 10)}" y2="16"/>`).join("");
+  return (
+    `<svg class="share" viewBox="0 0 ${SHARE_W} 16" width="${SHARE_W}" height="16" role="img" aria-label="${e(label)}">` +
+    `<rect class="share-all" x="0" y="1" width="${SHARE_W}" height="11"/>` +
+    `<rect class="share-tunnel share-${encapsulation}" x="0" y="1" width="${n(w)}" height="11"/>` +
+    `<rect class="hatch" x="0" y="1" width="${n(w)}" height="11" fill="url(#hatch)"/>` +
+    `${ticks}</svg>`
+  );
+}
+
+/** Height of a header bar, and of a row of layer names above it. */
 const BAR_H = 30;
+const NAME_ROW = 14;
 
 /** One packet's header stack, to scale, with byte ticks under it. */
 export function headerBarSvg(bar: HeaderBar, label: string, pxPerByte: number): string {
   // A small left margin so the first tick label is not cut.
   const left = 8;
   const width = Math.max(bar.width + 90, 200) + left;
-  const height = BAR_Y + BAR_H + 30;
-  const out: string[] = [];
-  out.push(`<svg class="bar" viewBox="0 0 ${n(width)} ${height}" width="${n(width)}" height="${height}" role="img" aria-label="${e(label)}"><g transform="translate(${left},0)">`);
-  // Names above the bar, on two rows when neighbours would overlap.
-  const rowEnds = [-Infinity, -Infinity];
-  for (const s of bar.segments) {
+  // Names above the bar, each on the lowest row where it clears its left neighbour (VXLAN's
+  // narrow headers take several), higher rows with a leader line down to their layer.
+  const rowEnds: number[] = [];
+  const names = bar.segments.map((s) => {
     const cx = s.x + s.width / 2;
     const w = textWidth(s.name, 11);
-    const row = cx - w / 2 >= rowEnds[0] + 4 ? 0 : 1;
     const lx = Math.max(w / 2, cx);
+    let row = rowEnds.findIndex((end) => lx - w / 2 >= end + 4);
+    if (row < 0) row = rowEnds.push(-Infinity) - 1;
     rowEnds[row] = lx + w / 2;
-    const ty = row === 0 ? BAR_Y - 6 : BAR_Y - 20;
-    out.push(`<text class="seg-name" x="${n(lx)}" y="${ty}" text-anchor="middle">${e(s.name)}</text>`);
-    if (row === 1) out.push(`<line class="leader" x1="${n(cx)}" y1="${BAR_Y - 17}" x2="${n(cx)}" y2="${BAR_Y}"/>`);
+    return { name: s.name, cx, lx, row };
+  });
+  const barY = 6 + NAME_ROW * Math.max(2, rowEnds.length);
+  const height = barY + BAR_H + 30;
+  const out: string[] = [];
+  out.push(`<svg class="bar" viewBox="0 0 ${n(width)} ${height}" width="${n(width)}" height="${height}" role="img" aria-label="${e(label)}"><g transform="translate(${left},0)">`);
+  for (const l of names) {
+    const ty = barY - 6 - NAME_ROW * l.row;
+    out.push(`<text class="seg-name" x="${n(l.lx)}" y="${ty}" text-anchor="middle">${e(l.name)}</text>`);
+    if (l.row > 0) out.push(`<line class="leader" x1="${n(l.cx)}" y1="${ty + 3}" x2="${n(l.cx)}" y2="${barY}"/>`);
   }
   for (const s of bar.segments) {
     const cls = `seg seg-${s.kind}`;
     out.push(`<g class="${cls}" data-layer="${e(s.kind)}" data-bytes="${s.bytes}">`);
-    out.push(`<rect class="fill" x="${n(s.x)}" y="${BAR_Y}" width="${n(Math.max(s.width, 0.5))}" height="${BAR_H}"/>`);
-    if (s.kind === "outer-ipv4") out.push(`<rect class="hatch" x="${n(s.x)}" y="${BAR_Y}" width="${n(s.width)}" height="${BAR_H}" fill="url(#hatch)"/>`);
+    out.push(`<rect class="fill" x="${n(s.x)}" y="${barY}" width="${n(Math.max(s.width, 0.5))}" height="${BAR_H}"/>`);
+    if (TUNNEL_LAYERS.has(s.kind)) out.push(`<rect class="hatch" x="${n(s.x)}" y="${barY}" width="${n(s.width)}" height="${BAR_H}" fill="url(#hatch)"/>`);
     const bytes = s.broken ? `${s.bytes} B ✂` : `${s.bytes}`;
-    if (textWidth(bytes, 11) + 4 <= s.width) out.push(`<text class="seg-bytes" x="${n(s.x + s.width / 2)}" y="${BAR_Y + 19}" text-anchor="middle">${e(bytes)}</text>`);
+    if (textWidth(bytes, 11) + 4 <= s.width) out.push(`<text class="seg-bytes" x="${n(s.x + s.width / 2)}" y="${barY + 19}" text-anchor="middle">${e(bytes)}</text>`);
     if (s.broken) {
       const bx = s.x + s.width - 14;
       out.push(
-        `<path class="break" d="M${n(bx)},${BAR_Y - 2} l5,8 l-5,8 l5,8 l-5,8"/><path class="break" d="M${n(bx + 6)},${BAR_Y - 2} l5,8 l-5,8 l5,8 l-5,8"/>`,
+        `<path class="break" d="M${n(bx)},${barY - 2} l5,8 l-5,8 l5,8 l-5,8"/><path class="break" d="M${n(bx + 6)},${barY - 2} l5,8 l-5,8 l5,8 l-5,8"/>`,
       );
     }
     out.push(`</g>`);
   }
-  out.push(`<rect class="outline" x="0" y="${BAR_Y}" width="${n(bar.width)}" height="${BAR_H}"/>`);
-  out.push(`<text class="total" x="${n(bar.width + 8)}" y="${BAR_Y + 19}">${e(`= ${bar.bytes} B`)}</text>`);
+  out.push(`<rect class="outline" x="0" y="${barY}" width="${n(bar.width)}" height="${BAR_H}"/>`);
+  out.push(`<text class="total" x="${n(bar.width + 8)}" y="${barY + 19}">${e(`= ${bar.bytes} B`)}</text>`);
   // Byte ticks every 10 bytes, labelled every 20, up to the first cut.
   const cut = bar.segments.find((s) => s.broken);
   const drawnBytes = cut ? Math.round(cut.x / pxPerByte) : bar.bytes;
   for (let b = 0; b <= drawnBytes; b += 10) {
     const x = b * pxPerByte;
     const major = b % 20 === 0;
-    out.push(`<line class="tick" x1="${n(x)}" y1="${BAR_Y + BAR_H}" x2="${n(x)}" y2="${BAR_Y + BAR_H + (major ? 6 : 3)}"/>`);
-    if (major && b % 40 === 0) out.push(`<text class="tick-label" x="${n(x)}" y="${BAR_Y + BAR_H + 17}" text-anchor="middle">${b}</text>`);
+    out.push(`<line class="tick" x1="${n(x)}" y1="${barY + BAR_H}" x2="${n(x)}" y2="${barY + BAR_H + (major ? 6 : 3)}"/>`);
+    if (major && b % 40 === 0) out.push(`<text class="tick-label" x="${n(x)}" y="${barY + BAR_H + 17}" text-anchor="middle">${b}</text>`);
   }
   out.push(`</g></svg>`);
   return out.join("");
