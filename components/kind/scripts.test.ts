@@ -517,6 +517,20 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(host.world().containers[gw].vyos!.some((l) => l.startsWith("set protocols bgp"))).toBe(false);
   });
 
+  test("mode Never from scratch: the gateway boots with BGP, and every session is up, the gateway's too", () => {
+    host.dispose();
+    host = StandinHost.create();
+    const bgp = same(bgpSpec);
+    const run = up(host, bgp, workDirOf(host));
+    expect(run.failed).toBeUndefined();
+    const gw = host.world().containers["clab-calico-ipip-gw0"];
+    expect(gw.vyos).toContain("set protocols bgp neighbor 10.1.8.11 address-family ipv4-unicast");
+    expect(gw.vyos).toContain("set protocols bgp system-as '64512'");
+    const sessions = steps.parseBgpSessions(run.result!.stdout);
+    for (const node of SEED_NODES) expect(parseBirdProtocols(sessions[node].join("\n")).every((p) => p.state === "Established")).toBe(true);
+    expect(parseBirdProtocols(sessions["calico-ipip-worker3"].join("\n")).map((p) => p.peer)).toEqual(["10.1.5.10", "10.1.5.11", "10.1.8.10", "10.1.8.1"]);
+  });
+
   test("a gateway whose BGP never shows in FRR fails, saying what it lacks", () => {
     const r = host.create(quick(steps.gatewayConfigureStep(same(bgpSpec), "x")), { fail: "^docker exec \\S+ sg vyattacfg" });
     expect(r.status).toBe(1);
