@@ -22,6 +22,8 @@ export const VXLAN_VNI = 4096;
 export const VXLAN_PORT = 4789;
 /** Outer Ethernet, IPv4, UDP and VXLAN headers: vxlan.calico is the underlay MTU minus this. */
 export const VXLAN_OVERHEAD = 50;
+/** Calico's default AS: the node-to-node mesh's, and the gateway's in mode Never (iBGP). */
+export const CALICO_AS = 64512;
 /** The route protocol BIRD's routes carry. */
 export const BIRD_PROTO = "bird";
 /** The route protocol Felix gives the routes it programs (VXLAN, and blackholes without BIRD). */
@@ -146,6 +148,15 @@ export function expectedDataplane(spec: LabSpec, modes: PoolModes = spec, option
     cali: nodeCaliName(node),
     routes: nodeRoutes(poolModes(modes), node, spec.nodes, options),
   }));
+}
+
+/**
+ * The gateway's pool routes: in mode Never it peers with every node (iBGP) and installs
+ * each block via its node on that node's segment; otherwise it learns none.
+ */
+export function gatewayRoutes(spec: LabSpec, modes: PoolModes): string[] {
+  if (poolEncapsulation(modes).encapsulation !== "none") return [];
+  return spec.subnets.flatMap((s) => s.nodes.map((n) => `${n.block} via ${n.ip} dev ${s.routerInterface} proto ${BIRD_PROTO}`));
 }
 
 /**

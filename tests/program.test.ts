@@ -107,20 +107,24 @@ describe.each([
 });
 
 describe("the netns backend", () => {
-  it("registers the topology, then the mode's routes, then one capture per scenario", async () => {
+  it("registers the topology, the gateway's BGP, then the nodes' control plane, then one capture per scenario", async () => {
     const { error, regs } = await preview("crosssubnet", { backend: "netns" });
     expect(error).toBeNull();
     const commands = regs.filter((r) => r.type === "command:local:Command");
     expect(commands.map((r) => r.name)).toEqual([
       "calico-crosssubnet-topology",
-      "calico-crosssubnet-routes",
+      "calico-crosssubnet-gateway-bgp",
+      "calico-crosssubnet-controlplane",
       "calico-crosssubnet-same-subnet-tcpdump",
       "calico-crosssubnet-cross-subnet-tcpdump",
     ]);
+    expect(regs.filter((r) => r.type === "calico-ipip-lab:netns:Gateway").map((r) => r.name)).toEqual(["calico-crosssubnet-gateway"]);
     expect(regs.some((r) => r.type.startsWith("docker:") || r.type.startsWith("kubernetes:"))).toBe(false);
-    expect(byName(regs, "calico-crosssubnet-routes").dependencies.map(short)).toContain("calico-crosssubnet-topology");
+    expect(byName(regs, "calico-crosssubnet-controlplane").dependencies.map(short)).toEqual(
+      expect.arrayContaining(["calico-crosssubnet-topology", "calico-crosssubnet-gateway-bgp"]),
+    );
     expect(byName(regs, "calico-crosssubnet-cross-subnet-tcpdump").dependencies.map(short)).toEqual(
-      expect.arrayContaining(["calico-crosssubnet-routes", "calico-crosssubnet-same-subnet-tcpdump"]),
+      expect.arrayContaining(["calico-crosssubnet-controlplane", "calico-crosssubnet-same-subnet-tcpdump"]),
     );
   });
 });

@@ -13,7 +13,7 @@
 #   NETNS_TUNL0     auto (kernel ipip when the module is loaded, else userspace) | userspace
 #   NETNS_SUBNETS   one line per segment:  bridge routerInterface gatewayIp prefixLength
 #   NETNS_NODES     one line per node:     nodeNs bridge bridgePort nodeIp prefixLength
-#                                          gateway tunnelIp block podNs podIp cali
+#                                          gateway podNs podIp cali
 
 NETNS_DIR=/var/run/netns
 # The C locale: predictable tool output to parse, and fast pattern matching.
@@ -57,7 +57,6 @@ is_ipv4() {
   done
 }
 is_prefix() { is_digits "$1" && ((${#1} <= 2 && 10#$1 <= 32)); }
-is_cidr() { [[ $1 == */* ]] && is_ipv4 "${1%/*}" && is_prefix "${1#*/}"; }
 is_ifname() { [[ -n $1 && ${#1} -le 15 && $1 != *[!A-Za-z0-9_.-]* && $1 != [_.-]* ]]; }
 is_uint() { is_digits "$1" && ((${#1} <= 9)); }
 # A namespace of this lab: "<lab>-" then lowercase letters, digits, '.', '-'.
@@ -85,7 +84,7 @@ load_topology() {
   UL=$NETNS_UNDERLAY
   ROUTER=$NETNS_ROUTER
   SUB_BRIDGE=() SUB_IF=() SUB_GW=() SUB_PREFIX=()
-  NODE_NS=() NODE_BRIDGE=() NODE_PORT=() NODE_IP=() NODE_PREFIX=() NODE_GW=() NODE_TUN=() NODE_BLOCK=() POD_NS=() POD_IP=() CALI=()
+  NODE_NS=() NODE_BRIDGE=() NODE_PORT=() NODE_IP=() NODE_PREFIX=() NODE_GW=() POD_NS=() POD_IP=() CALI=()
   local line f
   while read -r line; do
     [ -n "$line" ] || continue
@@ -97,12 +96,11 @@ load_topology() {
   while read -r line; do
     [ -n "$line" ] || continue
     read -r -a f <<<"$line"
-    [ "${#f[@]}" -eq 11 ] && is_lab_ns "${f[0]}" && is_ifname "${f[1]}" && is_ifname "${f[2]}" && is_ipv4 "${f[3]}" &&
-      is_prefix "${f[4]}" && is_ipv4 "${f[5]}" && is_ipv4 "${f[6]}" && is_cidr "${f[7]}" && is_lab_ns "${f[8]}" &&
-      is_ipv4 "${f[9]}" && is_ifname "${f[10]}" ||
-      die "NETNS_NODES line '$line' is not 'nodeNs bridge bridgePort nodeIp prefixLength gateway tunnelIp block podNs podIp cali'"
+    [ "${#f[@]}" -eq 9 ] && is_lab_ns "${f[0]}" && is_ifname "${f[1]}" && is_ifname "${f[2]}" && is_ipv4 "${f[3]}" &&
+      is_prefix "${f[4]}" && is_ipv4 "${f[5]}" && is_lab_ns "${f[6]}" && is_ipv4 "${f[7]}" && is_ifname "${f[8]}" ||
+      die "NETNS_NODES line '$line' is not 'nodeNs bridge bridgePort nodeIp prefixLength gateway podNs podIp cali'"
     NODE_NS+=("${f[0]}") NODE_BRIDGE+=("${f[1]}") NODE_PORT+=("${f[2]}") NODE_IP+=("${f[3]}") NODE_PREFIX+=("${f[4]}")
-    NODE_GW+=("${f[5]}") NODE_TUN+=("${f[6]}") NODE_BLOCK+=("${f[7]}") POD_NS+=("${f[8]}") POD_IP+=("${f[9]}") CALI+=("${f[10]}")
+    NODE_GW+=("${f[5]}") POD_NS+=("${f[6]}") POD_IP+=("${f[7]}") CALI+=("${f[8]}")
   done <<<"${NETNS_NODES-}"
   [ "${#SUB_BRIDGE[@]}" -gt 0 ] || die "NETNS_SUBNETS lists no segment"
   [ "${#NODE_NS[@]}" -gt 0 ] || die "NETNS_NODES lists no node"
@@ -178,7 +176,7 @@ lab_down() {
   STOPPING=()
   local f pid
   if [ -d "$RUN" ]; then
-    for f in "$RUN"/*.pid; do [ -e "$f" ] && stop_pid_file "$f"; done
+    for f in "$RUN"/*.pid "$RUN"/bird/*.pid; do [ -e "$f" ] && stop_pid_file "$f"; done
   fi
   for pid in $(ns_pids "${ALL_NS[@]}"); do
     [ "$pid" = "$$" ] && continue

@@ -11,6 +11,7 @@ import sys
 import unittest
 
 sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
+import controlplane as cp  # noqa: E402
 import labns  # noqa: E402
 import tunl0_helper as h
 
@@ -133,6 +134,37 @@ class PidFiles(unittest.TestCase):
 
     def test_a_namespace_that_does_not_exist_is_not_ours(self):
         self.assertFalse(labns.still_in_netns("no-such-lab-ns-for-tests"))
+
+
+class ControlPlaneTest(unittest.TestCase):
+    """controlplane.py's readers: `ip -j route` in lab/dataplane.ts's form, BIRD's protocol table."""
+
+    def test_route_lines_read_as_the_model_renders_them(self):
+        self.assertEqual(cp.route_line({"type": "blackhole", "dst": "10.244.0.0/26", "protocol": "bird", "flags": []}), "blackhole 10.244.0.0/26 proto bird")
+        self.assertEqual(
+            cp.route_line({"dst": "10.244.0.64/26", "gateway": "10.1.5.11", "dev": "tunl0", "protocol": "bird", "flags": ["onlink"]}),
+            "10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink",
+        )
+        self.assertEqual(cp.route_line({"dst": "10.244.0.1", "dev": "calic220f2ba281", "protocol": "boot", "scope": "link", "flags": []}), "10.244.0.1 dev calic220f2ba281 scope link")
+        self.assertEqual(
+            cp.route_line({"dst": "10.244.0.64/26", "gateway": "10.244.0.64", "dev": "vxlan.calico", "protocol": "80", "flags": ["onlink"]}),
+            "10.244.0.64/26 via 10.244.0.64 dev vxlan.calico proto 80 onlink",
+        )
+
+    def test_bgp_sessions_by_peer_whatever_the_time_format(self):
+        rows = [
+            "Name       Proto      Table      State  Since         Info",
+            "calico_blocks Static     master4    up     14:01:48.602",
+            "Mesh_10_1_5_11 BGP        ---        up     14:01:50.140  Established",
+            "Mesh_10_1_8_10 BGP        ---        start  2026-12-01 14:01:50  Active        Socket: Connection refused",
+            "Global_10_1_5_1 BGP        ---        start  14:01:50.223  Connect",
+            "Mesh_10_9_9_9 BGP        ---        up     14:01:50.140  Established",
+        ]
+        peers = {"Mesh_10_1_5_11": "10.1.5.11", "Mesh_10_1_8_10": "10.1.8.10", "Global_10_1_5_1": "10.1.5.1"}
+        self.assertEqual(
+            cp.parse_protocols(rows, peers),
+            [{"peer": "10.1.5.11", "state": "Established"}, {"peer": "10.1.8.10", "state": "Active"}, {"peer": "10.1.5.1", "state": "Connect"}],
+        )
 
 
 if __name__ == "__main__":

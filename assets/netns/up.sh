@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Builds a netns lab: the LabSpec's topology as network namespaces, with Calico's data
-# plane as Calico programs it (DESIGN.md section 4), except the routes to other nodes'
-# blocks, which routes.sh programs for the IPIP mode.
+# Builds a netns lab: the LabSpec's topology as network namespaces, wired as Calico wires
+# nodes and pods (DESIGN.md section 4). What depends on the pool's modes — tunl0's
+# address, vxlan.calico, the pods' MTU, and BIRD, which installs the blackhole of each
+# node's block and every route to other blocks — is controlplane.sh's.
 #
 #   <lab>-ul      the underlay: one bridge per segment (no uplink, nothing else)
 #   <router ns>   the gateway: ethN on each segment with the gateway address, forwarding
 #   <node ns>     net0 on its segment (address/prefix, default via the gateway),
-#                 forwarding, tunl0 (MTU - 20, /32 tunnel address), the blackhole route
-#                 of its block, cali<11 hex> (ee:ee:ee:ee:ee:ee, proxy ARP) and the pod's
-#                 host route
+#                 forwarding, tunl0 (MTU - 20, no address until IPIP is on),
+#                 cali<11 hex> (ee:ee:ee:ee:ee:ee, proxy ARP) and the pod's host route
 #   <pod ns>      eth0 with the pod's /32 and default via 169.254.1.1 onlink
 #
 # tunl0 is the kernel's when the ipip module is already loaded (its fallback tunl0 then
@@ -24,6 +24,8 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 START=$(now_us)
 load_topology
+# Checked before anything exists: the lab's control plane is one BIRD 2 per node.
+command -v bird >/dev/null && command -v birdc >/dev/null || die "BIRD 2 is not installed (the lab's control plane): apt-get install bird2"
 need NETNS_MTU is_uint
 MTU=$((10#$NETNS_MTU))
 ((MTU >= 1280 && MTU <= 9000)) || die "NETNS_MTU=$MTU must be 1280-9000"
@@ -134,9 +136,7 @@ for i in "${!NODE_NS[@]}"; do
       echo "link add name tunl0 type ipip"
     fi
     echo "link set tunl0 mtu $TUN_MTU up"
-    echo "address add ${NODE_TUN[$i]}/32 dev tunl0"
     echo "link set ${CALI[$i]} up"
-    echo "route replace blackhole ${NODE_BLOCK[$i]} proto bird"
     echo "route replace ${POD_IP[$i]} dev ${CALI[$i]} scope link"
   } >"$RUN/batch/${NODE_NS[$i]}"
   {

@@ -5,10 +5,10 @@
  * the nodes' AS (vyos.ts) and each node peers with it through a Calico BGPPeer, the
  * node-to-node mesh left on (DESIGN.md section 4). Pure: rendered objects and a parser.
  */
+import { gatewayPeersWithNodes } from "../../lab/expect";
 import { BgpPeer, LabSpec } from "../../lab/spec";
 import { K8sObject } from "./calicoManifest";
 import { CALICO } from "./tools";
-import { gatewayPeersWithNodes } from "./vyos";
 
 /**
  * One Calico BGPPeer per node (mode Never only): the gateway's address on the node's own

@@ -3,7 +3,8 @@ import * as command from "@pulumi/command";
 import { LabSpec } from "../../lab/spec";
 import { childOptions, scriptCommand } from "./command";
 import { gatewayConfigureStep } from "./steps";
-import { gatewayPeersWithNodes, renderVyosBootConfig } from "./vyos";
+import { renderVyosBootConfig } from "./vyos";
+import { gatewayPeersWithNodes } from "../../lab/expect";
 
 export interface GatewayArgs {
   /** The validated lab: the router's name and container, the segments, the pool's modes. */

@@ -11,7 +11,8 @@ import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import { calicoBackend } from "./calicoManifest";
 import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topologyFile } from "./containerlab";
 import { renderKindConfig } from "./kindConfig";
-import { gatewayPeersWithNodes, renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
+import { renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
+import { gatewayPeersWithNodes } from "../../lab/expect";
 import { CALICO, containerlabContainer, encodeProbes, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
 
 /** The kind backend's scripts. */

@@ -15,15 +15,16 @@ import { LabSpec } from "../../lab/spec";
 
 export const TESTDATA = path.join(__dirname, "testdata");
 
-export function expectGolden(name: string, actual: string): void {
-  const file = path.join(TESTDATA, name);
+/** Compare with a golden file in `dir` (the kind backend's testdata by default; other backends pass theirs). */
+export function expectGolden(name: string, actual: string, dir: string = TESTDATA): void {
+  const file = path.join(dir, name);
   if (process.env.UPDATE_GOLDEN === "1") {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, actual);
     return;
   }
   if (!fs.existsSync(file)) {
-    throw new Error(`golden file ${file} is missing; create it with UPDATE_GOLDEN=1 npx jest components/kind and review it`);
+    throw new Error(`golden file ${file} is missing; create it with UPDATE_GOLDEN=1 npx jest <its test> and review it`);
   }
   expect(actual).toEqual(fs.readFileSync(file, "utf8"));
 }

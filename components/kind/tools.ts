@@ -4,6 +4,7 @@
  * versions known to break the lab, and how long each wait may take. The scripts under
  * assets/kind/ receive these values through their environment (components/kind/steps.ts).
  */
+import { CALICO_AS } from "../../lab/dataplane";
 
 /** What a user who cannot install a tool can do instead. */
 export const NETNS_HINT = "or run the lab without Docker, kind and containerlab: `pulumi config set backend netns`";
@@ -134,7 +135,7 @@ export const CALICO = {
   /** The ConfigMap whose `calico_backend` says whether calico-node runs BIRD. */
   configMap: "calico-config",
   /** Calico's default AS: the node-to-node mesh's, and the gateway's in mode Never (iBGP). */
-  asNumber: 64512,
+  asNumber: CALICO_AS,
   /** Where calico-node's BIRD listens for birdcl (BIRD 1.6, IPv4). */
   birdSocket: "/var/run/calico/bird.ctl",
 } as const;

@@ -7,8 +7,8 @@
  * tree renders both the boot config and the `set` commands that reconfigure a running
  * gateway, so the two cannot disagree.
  */
-import { poolEncapsulation } from "../../lab/expect";
-import { LabSpec, PoolModes } from "../../lab/spec";
+import { gatewayPeersWithNodes } from "../../lab/expect";
+import { LabSpec } from "../../lab/spec";
 import { parseCidr } from "../../lab/net";
 import { CALICO } from "./tools";
 
@@ -22,16 +22,6 @@ export const SEED_VYOS_PASSWORD =
 
 /** The management interface: containerlab connects every node's eth0 to its management network. */
 export const MANAGEMENT_INTERFACE = "eth0";
-
-/**
- * Whether the gateway peers with the nodes: only when the pool encapsulates nothing. Then
- * the cross-subnet hop through it carries pod addresses, and Calico's docs have the router
- * peer in the nodes' AS with the node-to-node mesh left on (eBGP with the mesh loops,
- * calico #3810). With IPIP or VXLAN it only ever sees node addresses.
- */
-export function gatewayPeersWithNodes(modes: PoolModes): boolean {
-  return poolEncapsulation(modes).encapsulation === "none";
-}
 
 /** The config path that depends on the pool's modes; the rest stays as booted. */
 export const MODE_DEPENDENT_PATH = "protocols bgp";

@@ -15,7 +15,12 @@ import {
   netnsNames,
   allNamespaces,
   parseUpOutput,
-  routesInvocation,
+  controlPlaneInvocation,
+  controlPlanePlan,
+  ControlPlanePlan,
+  ControlPlaneResult,
+  gatewayPlan,
+  parseControlPlaneOutput,
   runDir,
   topologyEnvironment,
   TopologyOptions,
@@ -62,14 +67,6 @@ function lastJson<T>(run: ScriptRun, script: string): T {
   return JSON.parse(last) as T;
 }
 
-export interface RoutesResult {
-  lab: string;
-  mode: string;
-  nodes: number;
-  routes: number;
-  seconds: number;
-}
-
 export interface CaptureRunResult extends CaptureScriptResult {
   packets: number;
   ping: string;
@@ -100,10 +97,28 @@ export class DirectLab {
     return { ...parseUpOutput(run.stdout), wall: run.seconds };
   }
 
-  async routes(modes: PoolModes): Promise<RoutesResult & { wall: number }> {
-    const inv = routesInvocation(this.spec, modes, { runDir: this.runDir });
-    const run = await runScript(NETNS_SCRIPTS.routes, inv.environment, { stdin: inv.stdin });
-    return { ...lastJson<RoutesResult>(run, NETNS_SCRIPTS.routes), wall: run.seconds };
+  /** controlplane.sh for the nodes in `modes` (or for a given plan, e.g. a deliberately wrong one). */
+  async controlPlane(modes: PoolModes, plan: ControlPlanePlan = controlPlanePlan(this.spec, modes)): Promise<ControlPlaneResult & { wall: number }> {
+    return this.runControlPlane(modes, plan);
+  }
+
+  /** controlplane.sh for the gateway in `modes`. */
+  async gateway(modes: PoolModes): Promise<ControlPlaneResult & { wall: number }> {
+    return this.runControlPlane(modes, gatewayPlan(this.spec, modes));
+  }
+
+  /** The gateway, then the nodes (which wait for both), as the component orders them. */
+  async converge(modes: PoolModes): Promise<ControlPlaneResult & { wall: number }> {
+    const gateway = await this.gateway(modes);
+    const nodes = await this.controlPlane(modes);
+    return { ...nodes, wall: nodes.wall + gateway.wall };
+  }
+
+  private async runControlPlane(modes: PoolModes, plan: ControlPlanePlan): Promise<ControlPlaneResult & { wall: number }> {
+    const inv = controlPlaneInvocation(this.spec, plan, modes, { runDir: this.runDir });
+    const run = await runScript(NETNS_SCRIPTS.controlPlane, inv.environment, { stdin: inv.stdin });
+    if (run.code !== 0) throw new Error(`controlplane.sh exited ${run.code ?? run.signal}: ${run.stderr.trim().slice(-4000)}`);
+    return { ...parseControlPlaneOutput(run.stdout), wall: run.seconds };
   }
 
   /** One capture between two nodes' pods, with the environment the capture component would give. */

@@ -2,8 +2,9 @@
  * The netns backend through the executing harness (harness/): the Commands run as
  * @pulumi/command would run them, in dependency order, with the harness checking that no
  * helper holds a command's pipes open. Proves: up in mode Always gives IPIP on both
- * paths; switching the stack to CrossSubnet updates only the routes Command (and the
- * captures), after which the same-subnet path is plain; destroy leaves nothing. Root only.
+ * paths; switching the stack to CrossSubnet updates only the control plane and gateway
+ * Commands (a new BIRD filter loaded in place) and the captures, after which the
+ * same-subnet path is plain; destroy leaves nothing. Root only.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -46,19 +47,20 @@ suite("netns backend under the executing harness", () => {
     ]);
   });
 
-  it("a mode change re-runs only the routes Command's update (and the captures)", async () => {
+  it("a mode change re-runs only the control plane's and the gateway's update (and the captures)", async () => {
     const r = await runUp({ programDir: PROGRAM, stack: "test", stateFile, config: { ...config, ipipMode: "CrossSubnet" } });
     expect(r.error).toBeNull();
     const ran = r.operations.filter((o) => o.script !== null).map((o) => [o.name, o.script]);
     expect(ran).toEqual(
       expect.arrayContaining([
-        [`${labName}-routes`, "update"],
+        [`${labName}-controlplane`, "update"],
+        [`${labName}-gateway-bgp`, "update"],
         ["lab-same-subnet-tcpdump", "create"],
       ]),
     );
     expect(ran.some(([name]) => name === `${labName}-topology`)).toBe(false);
-    const routes = r.operations.find((o) => o.name === `${labName}-routes`);
-    expect(routes?.durationMs).toBeLessThan(1000);
+    const controlPlane = r.operations.find((o) => o.name === `${labName}-controlplane`);
+    expect(controlPlane?.durationMs).toBeLessThan(3000);
     expect(verdicts(r.outputs)).toEqual([
       ["same-subnet", "none", "none", true],
       ["cross-subnet", "ipip", "ipip", true],

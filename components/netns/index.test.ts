@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildLabSpec } from "../../lab/config";
 import { IpipMode } from "../../lab/spec";
+import { ControlPlanePlan } from "./plan";
 import { bashScript } from "../../lab/shell";
-import { NetnsLab, netnsBackend, NETNS_SCRIPTS, routesPlan, topologyDigest, topologyEnvironment } from "./index";
+import { controlPlanePlan, gatewayPlan, NetnsLab, netnsBackend, NETNS_SCRIPTS, topologyDigest, topologyEnvironment } from "./index";
 import { ipipOnly } from "../../lab/expect";
 
 interface Recorded {
@@ -13,12 +14,24 @@ interface Recorded {
 
 const UP_STDOUT = 'netns-lab: up\n{"lab":"calico-ipip","dataplane":"userspace-ipip","runDir":"/run/calico-ipip-lab/calico-ipip","namespaces":10,"nodes":4,"seconds":0.8,"createdAt":"2026-01-01T00:00:00Z"}\n';
 
+/** What controlplane.sh prints when the tables became exactly what its plan expects. */
+function convergedStdout(inputs: { environment: Record<string, string> }): string {
+  const plan = JSON.parse(inputs.environment.NETNS_CONTROL_PLAN) as ControlPlanePlan;
+  const unit = (u: { name: string; ns: string; routes: string[]; peers: { ip: string }[] }) => ({
+    name: u.name,
+    ns: u.ns,
+    routes: u.routes,
+    bgpPeers: u.peers.map((p) => ({ peer: p.ip, state: "Established" })),
+  });
+  return `${JSON.stringify({ nodes: plan.nodes.map(unit), gateway: plan.gateway ? unit(plan.gateway) : null, seconds: 2 })}\n`;
+}
+
 function setMocks(recorded: Recorded[]): void {
   pulumi.runtime.setMocks(
     {
       newResource: (args: pulumi.runtime.MockResourceArgs) => {
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-        const stdout = args.name.endsWith("-topology") ? UP_STDOUT : '{"routes":5}';
+        const stdout = args.name.endsWith("-topology") ? UP_STDOUT : convergedStdout(args.inputs as { environment: Record<string, string> });
         return { id: `${args.name}-id`, state: { ...args.inputs, stdout, stderr: "" } };
       },
       call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
@@ -39,7 +52,7 @@ async function build(mode: IpipMode): Promise<{ lab: NetnsLab; recorded: Recorde
   const spec = buildLabSpec({ backend: "netns", ipipMode: mode }, { stack: "ipip", cwd: "/work/lab" });
   const lab = new NetnsLab(spec.name, { spec });
   await value(lab.dataplane);
-  await value(lab.routes.stdout);
+  await value(lab.nodeStates);
   return { lab, recorded };
 }
 
@@ -50,44 +63,61 @@ function byName(recorded: Recorded[], name: string): Recorded {
 }
 
 describe("NetnsLab under mocks", () => {
-  it("registers the component, a topology Command (up/down) and a routes Command (create = update = routes.sh)", async () => {
+  it("registers the component, the topology (up/down), the gateway with its BGP and calico-node's work (create = update = controlplane.sh)", async () => {
     const { recorded } = await build("Always");
     const spec = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/work/lab" });
     expect(recorded.map((r) => [r.type, r.name])).toEqual([
       ["calico-ipip-lab:netns:NetnsLab", "calico-ipip"],
       ["command:local:Command", "calico-ipip-topology"],
-      ["command:local:Command", "calico-ipip-routes"],
+      ["calico-ipip-lab:netns:Gateway", "calico-ipip-gateway"],
+      ["command:local:Command", "calico-ipip-gateway-bgp"],
+      ["command:local:Command", "calico-ipip-controlplane"],
     ]);
     const topology = byName(recorded, "calico-ipip-topology").inputs;
     expect(topology.create).toBe(bashScript(NETNS_SCRIPTS.up));
     expect(topology.delete).toBe(bashScript(NETNS_SCRIPTS.down));
     expect(topology.environment).toEqual(topologyEnvironment(spec));
     expect(topology.triggers).toEqual([topologyDigest(topologyEnvironment(spec))]);
-    const routes = byName(recorded, "calico-ipip-routes").inputs;
-    expect(routes.create).toBe(bashScript(NETNS_SCRIPTS.routes));
-    expect(routes.update).toBe(bashScript(NETNS_SCRIPTS.routes));
-    expect(routes.environment).toMatchObject({
-      LAB_IPIP_MODE: "Always",
-      NETNS_ROUTES: routesPlan(spec, ipipOnly("Always")),
-      NETNS_BUILT_AT: "2026-01-01T00:00:00Z",
-    });
+    for (const [name, plan] of [
+      ["calico-ipip-controlplane", controlPlanePlan(spec, ipipOnly("Always"))],
+      ["calico-ipip-gateway-bgp", gatewayPlan(spec, ipipOnly("Always"))],
+    ] as const) {
+      const inputs = byName(recorded, name).inputs;
+      expect(inputs.create).toBe(bashScript(NETNS_SCRIPTS.controlPlane));
+      expect(inputs.update).toBe(bashScript(NETNS_SCRIPTS.controlPlane));
+      expect(inputs.environment).toMatchObject({
+        LAB_IPIP_MODE: "Always",
+        LAB_VXLAN_MODE: "Never",
+        NETNS_CONTROL_PLAN: JSON.stringify(plan),
+        NETNS_BUILT_AT: "2026-01-01T00:00:00Z",
+      });
+    }
   });
 
-  it("a mode change touches only the routes Command's inputs", async () => {
+  it("a mode change touches only the control plane's and the gateway's inputs", async () => {
     const always = await build("Always");
     const cross = await build("CrossSubnet");
     expect(byName(cross.recorded, "calico-ipip-topology").inputs).toEqual(byName(always.recorded, "calico-ipip-topology").inputs);
-    const a = byName(always.recorded, "calico-ipip-routes").inputs.environment as Record<string, string>;
-    const c = byName(cross.recorded, "calico-ipip-routes").inputs.environment as Record<string, string>;
-    const changed = Object.keys(a).filter((k) => a[k] !== c[k]);
-    expect(changed.sort()).toEqual(["LAB_IPIP_MODE", "NETNS_ROUTES"]);
+    for (const name of ["calico-ipip-controlplane", "calico-ipip-gateway-bgp"]) {
+      const a = byName(always.recorded, name).inputs.environment as Record<string, string>;
+      const c = byName(cross.recorded, name).inputs.environment as Record<string, string>;
+      expect(Object.keys(a).filter((k) => a[k] !== c[k]).sort()).toEqual(["LAB_IPIP_MODE", "NETNS_CONTROL_PLAN"]);
+    }
+  });
+
+  it("reports every node's sessions and pool routes as read back, after the drift check", async () => {
+    const { lab } = await build("Never");
+    const states = await value(lab.nodeStates);
+    expect(states[0].bgpPeers.map((p) => p.peer)).toEqual(["10.1.5.11", "10.1.8.10", "10.1.8.11", "10.1.5.1"]);
+    expect(states[0].routes).toContain("10.244.0.128/26 via 10.1.5.1 dev net0 proto bird");
+    expect(lab.controlPlane).toBe("bird");
   });
 
   it("is a LabBackend: dataplane from up.sh's JSON, pods from the spec, ready = routes, capture = capture.sh", async () => {
     const { lab } = await build("CrossSubnet");
     expect(await value(lab.dataplane)).toBe("userspace-ipip");
     expect((await value(lab.pods)).map((p) => p.name)).toEqual(["pod-0", "pod-1", "pod-2", "pod-3"]);
-    expect(lab.ready).toEqual([lab.routes]);
+    expect(lab.ready).toEqual([lab.calico]);
     const spec = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/work/lab" });
     const inv = lab.capture(spec.scenarios[1], spec.nodes[0], spec.nodes[2]);
     expect(inv.script).toBe(NETNS_SCRIPTS.capture);

@@ -1,13 +1,15 @@
 /**
  * The netns backend: the LabSpec realised with Linux network namespaces on this host,
  * with Calico's data plane programmed as Calico programs it (DESIGN.md sections 3, 4).
- * Two Commands: the topology (up.sh / down.sh), rebuilt only when the topology changes,
- * and the routes of the IPIP mode (routes.sh), re-run in place when the mode changes.
+ * The topology (up.sh / down.sh), rebuilt only when the topology changes; calico-node's
+ * work on every node (controlplane.sh: Felix's share and one BIRD per node in a BGP
+ * mesh), re-run in place when the modes change; and the gateway with its BGP.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { BackendFactory, CaptureInvocation, LabBackend } from "../backend";
 import { bashScript } from "../../lab/shell";
+import { NetnsGateway } from "./gateway";
 import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, PoolModes, ScenarioSpec } from "../../lab/spec";
 import {
   captureEnvironment,
@@ -16,7 +18,10 @@ import {
   netnsNames,
   NetnsNames,
   parseUpOutput,
-  routesInvocation,
+  controlPlaneInvocation,
+  controlPlanePlan,
+  driftProblems,
+  parseControlPlaneOutput,
   runDir,
   topologyDigest,
   topologyEnvironment,
@@ -24,6 +29,8 @@ import {
 } from "./plan";
 
 export * from "./plan";
+export * from "./bird";
+export { NetnsGateway } from "./gateway";
 
 export interface NetnsLabArgs {
   /** The validated lab (lab/config.ts `buildLabSpec`). */
@@ -46,8 +53,14 @@ export interface NetnsLabArgs {
 export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
   /** up.sh on create, down.sh on delete; replaced (delete first) when the topology changes. */
   public readonly topology: command.local.Command;
-  /** routes.sh on create and update: carries the mode, so a mode change re-runs only this. */
-  public readonly routes: command.local.Command;
+  /**
+   * What calico-node does on every node (controlplane.sh: Felix's share, BIRD started or
+   * reloaded, the wait for the modes' routes). It carries the modes, so a mode change
+   * re-runs only this and the gateway.
+   */
+  public readonly calico: command.local.Command;
+  /** The gateway router and its BGP. */
+  public readonly gateway: NetnsGateway;
   /** `kernel-ipip` or `userspace-ipip`, as up.sh found the host. */
   public readonly dataplane: pulumi.Output<Dataplane>;
   /** When up.sh built this lab (a capture belongs to one build). */
@@ -83,23 +96,35 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     this.dataplane = up.dataplane;
     this.builtAt = up.createdAt;
 
-    const routes = routesInvocation(spec, args.modes ?? spec, { runDir: this.runDir });
-    this.routes = new command.local.Command(
-      `${name}-routes`,
-      {
-        create: bashScript(NETNS_SCRIPTS.routes),
-        update: bashScript(NETNS_SCRIPTS.routes),
-        // A rebuilt topology has no routes yet: its new build time re-runs this Command.
-        environment: { ...routes.environment, NETNS_BUILT_AT: this.builtAt },
-        stdin: routes.stdin,
-      },
+    const modes = args.modes ?? spec;
+    // The gateway's BGP first: the nodes' step then waits for its sessions and table too.
+    this.gateway = new NetnsGateway(
+      `${name}-gateway`,
+      { spec, modes, runDir: this.runDir, builtAt: this.builtAt },
       { parent: this, dependsOn: [this.topology] },
     );
-
+    const plan = controlPlanePlan(spec, modes);
+    const inv = controlPlaneInvocation(spec, plan, modes, { runDir: this.runDir });
+    this.calico = new command.local.Command(
+      `${name}-controlplane`,
+      {
+        create: bashScript(NETNS_SCRIPTS.controlPlane),
+        update: bashScript(NETNS_SCRIPTS.controlPlane),
+        // A rebuilt topology has no control plane yet: its new build time re-runs this Command.
+        environment: { ...inv.environment, NETNS_BUILT_AT: this.builtAt },
+        stdin: inv.stdin,
+      },
+      { parent: this, dependsOn: [this.topology, this.gateway.bgp] },
+    );
     this.pods = pulumi.output(labPods(spec));
-    this.nodeStates = pulumi.output(spec.nodes.map((n) => ({ name: n.name, bgpPeers: [], routes: [] })));
-    this.ready = [this.routes];
-    this.registerOutputs({ dataplane: this.dataplane, builtAt: this.builtAt, pods: this.pods });
+    this.nodeStates = this.calico.stdout.apply((out) => {
+      const result = parseControlPlaneOutput(out);
+      const drift = driftProblems(plan, result);
+      if (drift.length > 0) throw new Error(`the routes BIRD and Felix installed differ from the model (lab/dataplane.ts):\n  ${drift.join("\n  ")}`);
+      return result.nodes.map((n) => ({ name: n.name, bgpPeers: n.bgpPeers, routes: n.routes }));
+    });
+    this.ready = [this.calico];
+    this.registerOutputs({ dataplane: this.dataplane, builtAt: this.builtAt, pods: this.pods, nodeStates: this.nodeStates });
   }
 
   capture(_scenario: ScenarioSpec, client: NodeSpec, server: NodeSpec): CaptureInvocation {

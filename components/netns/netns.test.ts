@@ -9,11 +9,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { buildLabSpec, RawLabConfig } from "../../lab/config";
-import { diffRoutes, expectedDataplane } from "../../lab/dataplane";
+import { diffRoutes, expectedDataplane, gatewayRoutes, vxlanMac } from "../../lab/dataplane";
 import { expectedEncapsulation, ipipOnly } from "../../lab/expect";
-import { IpipMode, NodeSpec } from "../../lab/spec";
+import { NodeSpec, PoolModes } from "../../lab/spec";
+import { gatewayPeersWithNodes } from "../../lab/expect";
 import { DirectLab, processesMentioning, runScript } from "./direct";
-import { NETNS_SCRIPTS, nodeNamespace, podNamespace } from "./plan";
+import { ControlPlaneResult, controlPlanePlan, driftProblems, NETNS_SCRIPTS, nodeNamespace, podNamespace } from "./plan";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const suite = isRoot ? describe : describe.skip;
@@ -23,13 +24,19 @@ const tag = `t${process.pid}`;
 const ctx = { stack: "test", cwd: process.cwd() };
 const hasKernelIpip = fs.existsSync("/sys/module/ipip");
 
+const THREE_SUBNETS = [
+  { cidr: "10.1.5.0/24", gateway: "10.1.5.1", nodes: ["10.1.5.10", "10.1.5.11"] },
+  { cidr: "10.1.8.0/24", gateway: "10.1.8.1", nodes: ["10.1.8.10", "10.1.8.11"] },
+  { cidr: "10.1.9.0/28", gateway: "10.1.9.1", nodes: ["10.1.9.2", "10.1.9.3"] },
+];
+
 function lab(name: string, raw: RawLabConfig = {}): DirectLab {
   return new DirectLab(buildLabSpec({ backend: "netns", labName: `${tag}-${name}`, ...raw }, ctx));
 }
 
-/** One packet as `tcpdump -nn -r` prints it: inner addresses, and the outer ones for IPIP. */
+/** One packet as `tcpdump -nn -r` prints it: inner addresses, and the outer ones for IPIP and VXLAN. */
 interface Packet {
-  outer?: { src: string; dst: string };
+  outer?: { src: string; dst: string; kind: "ipip" | "vxlan" };
   src: string;
   dst: string;
   what: string;
@@ -40,10 +47,24 @@ const host = (s: string): string => s.split(".").slice(0, 4).join(".");
 function readPcap(file: string): Packet[] {
   const text = execFileSync("tcpdump", ["-nn", "-r", file], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   const packets: Packet[] = [];
+  // tcpdump prints a VXLAN packet's inner frame on the line after its outer header.
+  let vxlanOuter: { src: string; dst: string } | undefined;
   for (const line of text.split("\n")) {
+    const vxlan = /^\S+ IP (\d+\.\d+\.\d+\.\d+)\.\d+ > (\d+\.\d+\.\d+\.\d+)\.4789: VXLAN/.exec(line);
+    if (vxlan) {
+      vxlanOuter = { src: vxlan[1], dst: vxlan[2] };
+      continue;
+    }
+    const inner = vxlanOuter && /IP (\S+) > (\S+): (.*)$/.exec(line);
+    if (vxlanOuter && inner) {
+      packets.push({ outer: { ...vxlanOuter, kind: "vxlan" }, src: host(inner[1]), dst: host(inner[2]), what: inner[3] });
+      vxlanOuter = undefined;
+      continue;
+    }
+    vxlanOuter = undefined;
     const ipip = /^\S+ IP (\d+\.\d+\.\d+\.\d+) > (\d+\.\d+\.\d+\.\d+): IP (\S+) > (\S+): (.*)$/.exec(line);
     if (ipip) {
-      packets.push({ outer: { src: ipip[1], dst: ipip[2] }, src: host(ipip[3]), dst: host(ipip[4]), what: ipip[5] });
+      packets.push({ outer: { src: ipip[1], dst: ipip[2], kind: "ipip" }, src: host(ipip[3]), dst: host(ipip[4]), what: ipip[5] });
       continue;
     }
     const plain = /^\S+ IP (\S+) > (\S+): (.*)$/.exec(line);
@@ -58,9 +79,10 @@ function observed(packets: Packet[], client: NodeSpec, server: NodeSpec): { verd
     (p) => (p.src === client.pod.ip && p.dst === server.pod.ip) || (p.src === server.pod.ip && p.dst === client.pod.ip),
   );
   const nodes = [client.ip, server.ip].sort().join(" ");
-  const ipip = pair.filter((p) => p.outer !== undefined && [p.outer.src, p.outer.dst].sort().join(" ") === nodes);
-  const plain = pair.filter((p) => p.outer === undefined);
-  const verdict = pair.length === 0 ? "missing" : ipip.length === pair.length ? "ipip" : plain.length === pair.length ? "none" : "mixed";
+  const between = (kind: "ipip" | "vxlan") => pair.filter((p) => p.outer?.kind === kind && [p.outer.src, p.outer.dst].sort().join(" ") === nodes).length;
+  const plain = pair.filter((p) => p.outer === undefined).length;
+  const all = pair.length;
+  const verdict = all === 0 ? "missing" : between("ipip") === all ? "ipip" : between("vxlan") === all ? "vxlan" : plain === all ? "none" : "mixed";
   return { verdict, icmp: pair.filter((p) => p.what.startsWith("ICMP")).length, tcp: pair.filter((p) => p.what.startsWith("Flags")).length };
 }
 
@@ -81,29 +103,41 @@ suite("netns backend scripts on this host", () => {
   const labs: DirectLab[] = [];
   const seed = lab("seed");
   labs.push(seed);
+  let sixNodes: DirectLab | undefined;
 
   afterAll(async () => {
     for (const l of labs) await runScript(NETNS_SCRIPTS.down, l.topologyEnv).catch(() => undefined);
     fs.rmSync(pcaps, { recursive: true, force: true });
   });
 
-  async function captureAndJudge(l: DirectLab, client: NodeSpec, server: NodeSpec, mode: IpipMode, extra: Record<string, string> = {}) {
-    const pcap = path.join(pcaps, `${l.spec.name}-${mode}-${client.index}-${server.index}.pcap`);
-    const result = await l.capture(client, server, pcap, ipipOnly(mode), extra);
+  async function captureAndJudge(l: DirectLab, client: NodeSpec, server: NodeSpec, modes: PoolModes, extra: Record<string, string> = {}) {
+    const pcap = path.join(pcaps, `${l.spec.name}-${modes.ipipMode}-${modes.vxlanMode}-${client.index}-${server.index}.pcap`);
+    const result = await l.capture(client, server, pcap, modes, extra);
     expect(result.pcap).toBe(pcap);
     expect(result.ping).toMatch(/^(\d+)\/\1$/);
     expect(result.http).toBe(200);
     return { result, seen: observed(readPcap(pcap), client, server) };
   }
 
-  function expectRoutesMatch(l: DirectLab, mode: IpipMode): void {
-    for (const dp of expectedDataplane(l.spec, ipipOnly(mode))) {
+  /** Every node's table holds exactly the model's pool routes, and every session is Established. */
+  function expectConverged(l: DirectLab, modes: PoolModes, result: ControlPlaneResult): void {
+    for (const dp of expectedDataplane(l.spec, modes)) {
       const ns = nodeNamespace(l.spec, l.spec.nodes[dp.index - 1]);
       expect({ ns, ...diffRoutes(dp.routes, routesOf(ns)) }).toEqual({ ns, missing: [], unexpected: [] });
     }
+    expect(driftProblems(controlPlanePlan(l.spec, modes), result)).toEqual([]);
+    const sessions = l.spec.nodes.length - 1 + (gatewayPeersWithNodes(modes) ? 1 : 0);
+    for (const n of result.nodes) {
+      expect(n.bgpPeers).toHaveLength(sessions);
+      expect(n.bgpPeers.every((p) => p.state === "Established")).toBe(true);
+    }
   }
 
-  it("up builds the seed lab as Calico would: tunl0, cali veths, pod routes", async () => {
+  function birdPids(l: DirectLab): number[] {
+    return l.spec.nodes.map((n) => Number(fs.readFileSync(path.join(l.runDir, "bird", `n${n.index}.pid`), "utf8").trim()));
+  }
+
+  it("up builds the seed lab as Calico would: tunl0, cali veths, pod routes; no pool route before BIRD", async () => {
     const up = await seed.up();
     expect(up.dataplane).toBe(hasKernelIpip ? "kernel-ipip" : "userspace-ipip");
     expect(up.namespaces).toBe(10);
@@ -111,84 +145,145 @@ suite("netns backend scripts on this host", () => {
     const n1 = seed.spec.nodes[0];
     const ns = nodeNamespace(seed.spec, n1);
     expect(execFileSync("ip", ["-n", ns, "-o", "link", "show", "tunl0"], { encoding: "utf8" })).toMatch(/mtu 1480/);
-    expect(execFileSync("ip", ["-n", ns, "-o", "addr", "show", "dev", "tunl0"], { encoding: "utf8" })).toContain(`inet ${n1.tunnelIp}/32`);
     expect(execFileSync("ip", ["-n", ns, "-o", "link", "show", "calic220f2ba281"], { encoding: "utf8" })).toMatch(/mtu 1480 .*link\/ether ee:ee:ee:ee:ee:ee/);
     expect(nsExec(ns, ["cat", "/proc/sys/net/ipv4/conf/calic220f2ba281/proxy_arp", "/proc/sys/net/ipv4/neigh/calic220f2ba281/proxy_delay", "/proc/sys/net/ipv4/ip_forward"])).toBe("1\n0\n1\n");
     expect(routesOf(podNamespace(seed.spec, n1))).toContain("default via 169.254.1.1 dev eth0 onlink ");
-    expect(routesOf(ns)).toEqual(expect.arrayContaining([`blackhole ${n1.block} proto bird `, `${n1.pod.ip} dev calic220f2ba281 scope link `]));
-    expect(routesOf(ns).some((r) => / via .* dev tunl0/.test(r))).toBe(false);
+    expect(routesOf(ns)).toContain(`${n1.pod.ip} dev calic220f2ba281 scope link `);
+    expect(routesOf(ns).some((r) => / proto bird/.test(r))).toBe(false);
   });
 
-  it("Always: routes are the expected data plane, and node1's net0 shows IPIP between node addresses on both paths", async () => {
-    const routes = await seed.routes(ipipOnly("Always"));
-    expect(routes).toMatchObject({ mode: "Always", nodes: 4, routes: 20 });
-    expectRoutesMatch(seed, "Always");
-    const [n1, n2, n3] = seed.spec.nodes;
+  it("Always: BIRD's full mesh installs the model's routes on tunl0, and node1's net0 shows IPIP on both paths", async () => {
+    const modes = ipipOnly("Always");
+    const result = await seed.converge(modes);
+    expectConverged(seed, modes, result);
+    const n1 = seed.spec.nodes[0];
+    expect(execFileSync("ip", ["-n", nodeNamespace(seed.spec, n1), "-o", "addr", "show", "dev", "tunl0"], { encoding: "utf8" })).toContain(`inet ${n1.tunnelIp}/32`);
+    const [, n2, n3] = seed.spec.nodes;
     for (const server of [n2, n3]) {
-      const { result, seen } = await captureAndJudge(seed, n1, server, "Always");
+      const { result: capture, seen } = await captureAndJudge(seed, n1, server, modes);
       expect(seen).toMatchObject({ verdict: "ipip" });
       expect(seen.icmp).toBeGreaterThanOrEqual(8);
       expect(seen.tcp).toBeGreaterThan(0);
-      expect(result.routes.client[0]).toMatch(new RegExp(`^${server.pod.ip.replace(/\./g, "\\.")} via ${server.ip.replace(/\./g, "\\.")} dev tunl0`));
-      expect(result.routes.server[0]).toMatch(/dev tunl0/);
+      expect(capture.routes.client[0]).toMatch(new RegExp(`^${server.pod.ip.replace(/\./g, "\\.")} via ${server.ip.replace(/\./g, "\\.")} dev tunl0`));
     }
   });
 
-  it("CrossSubnet by routes.sh alone, in under a second: plain within the subnet, IPIP across", async () => {
-    const before = helperPids(seed);
-    const routes = await seed.routes(ipipOnly("CrossSubnet"));
-    expect(routes.wall).toBeLessThan(1);
-    expect(helperPids(seed)).toEqual(before);
-    expectRoutesMatch(seed, "CrossSubnet");
+  it("CrossSubnet by a new filter and `birdc configure`: no daemon restarts, plain within the subnet, IPIP across", async () => {
+    const helpers = helperPids(seed);
+    const birds = birdPids(seed);
+    const modes = ipipOnly("CrossSubnet");
+    const result = await seed.converge(modes);
+    expect(result.wall).toBeLessThan(3);
+    expect(helperPids(seed)).toEqual(helpers);
+    expect(birdPids(seed)).toEqual(birds);
+    expectConverged(seed, modes, result);
     const [n1, n2, n3] = seed.spec.nodes;
-    const same = await captureAndJudge(seed, n1, n2, "CrossSubnet", { NETNS_HTTP_CLIENT: "python" });
-    expect(same.seen.verdict).toBe(expectedEncapsulation(ipipOnly("CrossSubnet"), n1, n2));
+    const same = await captureAndJudge(seed, n1, n2, modes, { NETNS_HTTP_CLIENT: "python" });
+    expect(same.seen.verdict).toBe(expectedEncapsulation(modes, n1, n2));
     expect(same.seen.verdict).toBe("none");
     expect(same.result.routes.client[0]).toMatch(/ via 10\.1\.5\.11 dev net0/);
-    const cross = await captureAndJudge(seed, n1, n3, "CrossSubnet");
-    expect(cross.seen.verdict).toBe("ipip");
+    expect((await captureAndJudge(seed, n1, n3, modes)).seen.verdict).toBe("ipip");
   });
 
   it("two captures at once towards one server pod share its HTTP server", async () => {
     const [n1, n2, , n4] = seed.spec.nodes;
-    const [a, b] = await Promise.all([captureAndJudge(seed, n1, n4, "CrossSubnet"), captureAndJudge(seed, n2, n4, "CrossSubnet")]);
+    const modes = ipipOnly("CrossSubnet");
+    const [a, b] = await Promise.all([captureAndJudge(seed, n1, n4, modes), captureAndJudge(seed, n2, n4, modes)]);
     expect([a.seen.verdict, b.seen.verdict]).toEqual(["ipip", "ipip"]);
     expect(processesMentioning(path.join(seed.runDir, `${podNamespace(seed.spec, n4)}.http.pid`))).toHaveLength(1);
   });
 
-  it("back to Always: the other mode's routes and a stale bird route are gone", async () => {
-    const ns = nodeNamespace(seed.spec, seed.spec.nodes[0]);
-    execFileSync("ip", ["-n", ns, "route", "add", "10.244.9.0/26", "via", "10.1.5.99", "dev", "net0", "proto", "bird"]);
-    await seed.routes(ipipOnly("Always"));
-    expectRoutesMatch(seed, "Always");
-    expect(routesOf(ns).join("\n")).not.toContain("10.244.9.0/26");
+  it("Never: the gateway peers with every node by iBGP, and pod addresses cross it plainly", async () => {
+    const modes = ipipOnly("Never");
+    const result = await seed.converge(modes);
+    expectConverged(seed, modes, result);
+    expect(result.gateway?.routes.sort()).toEqual(gatewayRoutes(seed.spec, modes).sort());
+    expect(result.gateway?.bgpPeers.map((p) => p.state)).toEqual(["Established", "Established", "Established", "Established"]);
+    const [n1, n2, n3] = seed.spec.nodes;
+    expect((await captureAndJudge(seed, n1, n2, modes)).seen.verdict).toBe("none");
+    const cross = await captureAndJudge(seed, n1, n3, modes);
+    expect(cross.seen.verdict).toBe("none");
+    expect(cross.result.routes.client[0]).toMatch(/ via 10\.1\.5\.1 dev net0/);
   });
 
-  it("a second lab (3 subnets, 6 nodes, CrossSubnet) coexists with the first and every pod reaches every other", async () => {
-    const six = lab("six", {
-      ipipMode: "CrossSubnet",
-      topology: {
-        subnets: [
-          { cidr: "10.1.5.0/24", gateway: "10.1.5.1", nodes: ["10.1.5.10", "10.1.5.11"] },
-          { cidr: "10.1.8.0/24", gateway: "10.1.8.1", nodes: ["10.1.8.10", "10.1.8.11"] },
-          { cidr: "10.1.9.0/28", gateway: "10.1.9.1", nodes: ["10.1.9.2", "10.1.9.3"] },
-        ],
-      },
-      scenarios: [{ name: "a", client: 1, server: 5 }],
-    });
-    labs.push(six);
-    expect((await six.up()).nodes).toBe(6);
-    await six.routes(ipipOnly("CrossSubnet"));
-    expectRoutesMatch(six, "CrossSubnet");
-    const nodes = six.spec.nodes;
-    for (const [c, s] of [[0, 1], [0, 2], [0, 3], [0, 4], [0, 5], [5, 0], [5, 4], [3, 1]]) {
-      nsExec(podNamespace(six.spec, nodes[c]), ["ping", "-n", "-c", "1", "-W", "2", nodes[s].pod.ip]);
-    }
-    expect((await captureAndJudge(six, nodes[4], nodes[5], "CrossSubnet")).seen.verdict).toBe("none");
-    expect((await captureAndJudge(six, nodes[0], nodes[4], "CrossSubnet")).seen.verdict).toBe("ipip");
-    // The seed lab, built from the same addresses, still works beside it.
-    nsExec(podNamespace(seed.spec, seed.spec.nodes[0]), ["ping", "-n", "-c", "1", "-W", "2", seed.spec.nodes[3].pod.ip]);
+  it("VXLAN Always then CrossSubnet: Felix's vxlan.calico, VTEP entries and routes; BIRD keeps the mesh but no pool route", async () => {
+    const always = { ipipMode: "Never" as const, vxlanMode: "Always" as const };
+    const result = await seed.converge(always);
+    expectConverged(seed, always, result);
+    expect(result.gateway?.routes).toEqual([]);
+    const [n1, n2, n3] = seed.spec.nodes;
+    const ns = nodeNamespace(seed.spec, n1);
+    const link = execFileSync("ip", ["-n", ns, "-d", "-o", "link", "show", "vxlan.calico"], { encoding: "utf8" });
+    expect(link).toMatch(/mtu 1450 /);
+    expect(link).toContain(`link/ether ${vxlanMac(n1.name)}`);
+    expect(link).toMatch(new RegExp(`vxlan id 4096 local ${n1.ip.replace(/\./g, "\\.")} dev net0 .*dstport 4789 .*nolearning`));
+    expect(execFileSync("ip", ["-n", ns, "neigh", "show", "dev", "vxlan.calico"], { encoding: "utf8" })).toContain(`${n2.tunnelIp} lladdr ${vxlanMac(n2.name)} PERMANENT`);
+    expect(execFileSync("bridge", ["-n", ns, "fdb", "show", "dev", "vxlan.calico"], { encoding: "utf8" })).toContain(`${vxlanMac(n3.name)} dst ${n3.ip} self permanent`);
+    expect(execFileSync("ip", ["-n", ns, "-o", "addr", "show", "dev", "tunl0"], { encoding: "utf8" })).toBe("");
+    expect(execFileSync("ip", ["-n", ns, "-o", "link", "show", "calic220f2ba281"], { encoding: "utf8" })).toMatch(/mtu 1450 /);
+    expect((await captureAndJudge(seed, n1, n2, always)).seen.verdict).toBe("vxlan");
+
+    const cross = { ipipMode: "Never" as const, vxlanMode: "CrossSubnet" as const };
+    expectConverged(seed, cross, await seed.converge(cross));
+    expect((await captureAndJudge(seed, n1, n2, cross)).seen.verdict).toBe("none");
+    expect((await captureAndJudge(seed, n1, n3, cross)).seen.verdict).toBe("vxlan");
   });
+
+  it("back to Always: nothing of VXLAN is left, and a stale bird route is gone", async () => {
+    const ns = nodeNamespace(seed.spec, seed.spec.nodes[0]);
+    execFileSync("ip", ["-n", ns, "route", "add", "10.244.9.0/26", "via", "10.1.5.99", "dev", "net0", "proto", "bird"]);
+    const modes = ipipOnly("Always");
+    expectConverged(seed, modes, await seed.converge(modes));
+    expect(routesOf(ns).join("\n")).not.toMatch(/10\.244\.9\.0\/26|proto 80|vxlan/);
+    expect(execFileSync("ip", ["-n", ns, "-o", "link", "show"], { encoding: "utf8" })).not.toContain("vxlan.calico");
+  });
+
+  it("the drift check catches a wrong filter: BIRD told Always while the model says CrossSubnet fails, listing both sides", async () => {
+    const wrong = controlPlanePlan(seed.spec, ipipOnly("CrossSubnet"));
+    const always = controlPlanePlan(seed.spec, ipipOnly("Always"));
+    const plan = { ...wrong, timeoutSeconds: 4, nodes: wrong.nodes.map((n, i) => ({ ...n, bird: always.nodes[i].bird })) };
+    await expect(seed.controlPlane(ipipOnly("CrossSubnet"), plan)).rejects.toThrow(
+      /did not reach what the modes need[\s\S]*model expects, table lacks: 10\.244\.0\.64\/26 via 10\.1\.5\.11 dev net0 proto bird[\s\S]*table has, model does not: 10\.244\.0\.64\/26 via 10\.1\.5\.11 dev tunl0 proto bird onlink/,
+    );
+    expectConverged(seed, ipipOnly("Always"), await seed.converge(ipipOnly("Always")));
+  });
+
+  it("a node's BIRD stopped by PID: its block is withdrawn elsewhere, a capture to it fails, and the next run repairs it", async () => {
+    const modes = ipipOnly("Always");
+    const [n1, n2] = seed.spec.nodes;
+    process.kill(birdPids(seed)[1], "SIGTERM");
+    const ns1 = nodeNamespace(seed.spec, n1);
+    const deadline = Date.now() + 10000;
+    while (routesOf(ns1).some((r) => r.startsWith(n2.block)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(routesOf(ns1).some((r) => r.startsWith(n2.block))).toBe(false);
+    // Without a route to the block, node1 sends towards its default gateway, which has none either.
+    await expect(seed.capture(n1, n2, path.join(pcaps, "withdrawn.pcap"), modes)).rejects.toThrow(
+      new RegExp(`ping failed for pod-0 .* -> pod-1 [\\s\\S]*route on ${nodeNamespace(seed.spec, n1)}: 10\\.244\\.0\\.65 via 10\\.1\\.5\\.1 dev net0`),
+    );
+    const repaired = await seed.converge(modes);
+    expectConverged(seed, modes, repaired);
+    expect((await captureAndJudge(seed, n1, n2, modes)).seen.verdict).toBe("ipip");
+  });
+
+  it.each([ipipOnly("Always"), ipipOnly("CrossSubnet"), ipipOnly("Never"), { ipipMode: "Never" as const, vxlanMode: "CrossSubnet" as const }])(
+    "a second lab (3 subnets, 6 nodes) beside the first converges in %o and every pod reaches every other",
+    async (modes) => {
+      const six = sixNodes ?? lab("six", { topology: { subnets: THREE_SUBNETS }, scenarios: [{ name: "a", client: 1, server: 5 }] });
+      if (sixNodes === undefined) {
+        labs.push(six);
+        expect((await six.up()).nodes).toBe(6);
+        sixNodes = six;
+      }
+      expectConverged(six, modes, await six.converge(modes));
+      const nodes = six.spec.nodes;
+      for (const [c, s] of [[0, 1], [0, 2], [0, 4], [5, 0], [5, 4], [3, 1]]) {
+        nsExec(podNamespace(six.spec, nodes[c]), ["ping", "-n", "-c", "1", "-W", "2", nodes[s].pod.ip]);
+      }
+      expect((await captureAndJudge(six, nodes[0], nodes[4], modes)).seen.verdict).toBe(expectedEncapsulation(modes, nodes[0], nodes[4]));
+      // The seed lab, built from the same addresses, still works beside it.
+      nsExec(podNamespace(seed.spec, seed.spec.nodes[0]), ["ping", "-n", "-c", "1", "-W", "2", seed.spec.nodes[3].pod.ip]);
+    },
+  );
 
   it("up converges after a run killed midway, and removes what it built when it fails", async () => {
     const again = lab("kill");
@@ -203,14 +298,17 @@ suite("netns backend scripts on this host", () => {
     expect(killedMidway).toBe(true);
     const up = await again.up();
     expect(up.namespaces).toBe(10);
-    await again.routes(ipipOnly("Always"));
+    await again.converge(ipipOnly("Always"));
     nsExec(podNamespace(again.spec, again.spec.nodes[0]), ["ping", "-n", "-c", "1", "-W", "2", again.spec.nodes[2].pod.ip]);
-    expect(processesMentioning(again.runDir + "/")).toHaveLength(4);
+    // A tunl0 helper and a BIRD per node.
+    expect(processesMentioning(again.runDir + "/")).toHaveLength(8);
 
     const broken = lab("fail");
     labs.push(broken);
     // A gateway outside the node's subnet: `route add default via` fails in phase 4.
-    const env = { ...broken.topologyEnv, NETNS_NODES: broken.topologyEnv.NETNS_NODES.replace(" 10.1.8.1 10.244.0.192", " 10.9.9.9 10.244.0.192") };
+    const lines = broken.topologyEnv.NETNS_NODES.split("\n");
+    lines[3] = lines[3].replace(" 10.1.8.1 ", " 10.9.9.9 ");
+    const env = { ...broken.topologyEnv, NETNS_NODES: lines.join("\n") };
     const failed = await runScript(NETNS_SCRIPTS.up, env);
     expect(failed.code).not.toBe(0);
     expect(failed.stderr).toMatch(/removing what it built/);

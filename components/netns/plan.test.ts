@@ -11,12 +11,16 @@ import {
   NETNS_SCRIPTS,
   netnsNames,
   parseUpOutput,
-  routesInvocation,
-  routesPlan,
+  controlPlaneInvocation,
+  controlPlanePlan,
+  convergenceTimeout,
+  driftProblems,
+  gatewayPlan,
   topologyDigest,
   topologyEnvironment,
 } from "./plan";
 import { ipipOnly } from "../../lab/expect";
+import { nodeBirdConfig } from "./bird";
 
 const ctx = { stack: "ipip", cwd: "/work/lab" };
 const seed = buildLabSpec({ backend: "netns" }, ctx);
@@ -53,7 +57,7 @@ describe("topologyEnvironment", () => {
   it("tables the segments and the nodes for up.sh", () => {
     expect(env.NETNS_SUBNETS).toBe("br-ipip0 eth1 10.1.5.1 24\nbr-ipip1 eth2 10.1.8.1 24");
     expect(env.NETNS_NODES.split("\n")[2]).toBe(
-      "calico-ipip-n3 br-ipip1 br-ipip1-net1 10.1.8.10 24 10.1.8.1 10.244.0.128 10.244.0.128/26 calico-ipip-p3 10.244.0.129 califbd243bfedd",
+      "calico-ipip-n3 br-ipip1 br-ipip1-net1 10.1.8.10 24 10.1.8.1 calico-ipip-p3 10.244.0.129 califbd243bfedd",
     );
     expect(env.NETNS_RUN_DIR).toBe("/run/calico-ipip-lab/calico-ipip");
     expect(env.NETNS_MTU).toBe("1500");
@@ -72,23 +76,77 @@ describe("topologyEnvironment", () => {
   });
 });
 
-describe("routes plan", () => {
-  it("is the expected data plane, one @namespace section per node", () => {
-    const plan = routesPlan(seed, ipipOnly("CrossSubnet"));
-    const sections = plan.split("@").slice(1);
-    expect(sections).toHaveLength(4);
-    expect(sections[0].split("\n")[0]).toBe("calico-ipip-n1");
-    expect(sections[0].split("\n").slice(1, -1)).toEqual(expectedDataplane(seed, ipipOnly("CrossSubnet"))[0].routes.map(renderRoute));
+describe("control plane plan", () => {
+  it("gives every node its BIRD config, its peers, Felix's share and the model's routes", () => {
+    const plan = controlPlanePlan(seed, ipipOnly("CrossSubnet"));
+    expect(plan.wait).toBe(true);
+    expect(plan.nodes.map((n) => [n.ns, n.key, n.manage])).toEqual([
+      ["calico-ipip-n1", "n1", true],
+      ["calico-ipip-n2", "n2", true],
+      ["calico-ipip-n3", "n3", true],
+      ["calico-ipip-n4", "n4", true],
+    ]);
+    expect(plan.nodes[0].routes).toEqual(expectedDataplane(seed, ipipOnly("CrossSubnet"))[0].routes.map(renderRoute));
+    expect(plan.nodes[0].bird).toBe(nodeBirdConfig(seed, seed.nodes[0], ipipOnly("CrossSubnet")));
+    expect(plan.nodes[0].peers.map((p) => p.ip)).toEqual(["10.1.5.11", "10.1.8.10", "10.1.8.11"]);
+    expect(plan.nodes[0].felix).toMatchObject({ tunl0: { address: "10.244.0.0", mtu: 1480 }, vxlan: null, routes: [], podMtu: 1480, cali: "calic220f2ba281", podNs: "calico-ipip-p1" });
+    // The gateway is read, not run, by the nodes' step; it has no routes outside mode Never.
+    expect(plan.gateway).toMatchObject({ ns: "calico-ipip-gw0", bird: null, routes: [], manage: false });
+  });
+
+  it("VXLAN: Felix's device, VTEP peers and routes; IPIP off; pods at 1450", () => {
+    const felix = controlPlanePlan(seed, { ipipMode: "Never", vxlanMode: "Always" }).nodes[0].felix;
+    expect(felix.tunl0).toBeNull();
+    expect(felix.vxlan).toMatchObject({ address: "10.244.0.0", mtu: 1450, vni: 4096, port: 4789, local: "10.1.5.10", parent: "net0" });
+    expect(felix.vxlan?.peers.map((p) => p.vtep)).toEqual(["10.244.0.64", "10.244.0.128", "10.244.0.192"]);
+    expect(felix.routes).toEqual([
+      "10.244.0.64/26 via 10.244.0.64 dev vxlan.calico proto 80 onlink",
+      "10.244.0.128/26 via 10.244.0.128 dev vxlan.calico proto 80 onlink",
+      "10.244.0.192/26 via 10.244.0.192 dev vxlan.calico proto 80 onlink",
+    ]);
+    expect(felix.podMtu).toBe(1450);
+  });
+
+  it("the gateway's own step runs BIRD only in mode Never, without waiting", () => {
+    const never = gatewayPlan(seed, ipipOnly("Never"));
+    expect(never).toMatchObject({ wait: false, nodes: [], gateway: { ns: "calico-ipip-gw0", key: "gateway", manage: true } });
+    expect(never.gateway?.bird).toContain("neighbor 10.1.8.11 as 64512;");
+    expect(never.gateway?.routes).toContain("10.244.0.128/26 via 10.1.8.10 dev eth2 proto bird");
+    expect(gatewayPlan(seed, ipipOnly("Always")).gateway?.bird).toBeNull();
   });
 
   it("rides in the environment for small labs and on stdin past the environment's limits", () => {
-    const small = routesInvocation(seed, ipipOnly("Always"));
+    const plan = controlPlanePlan(seed, ipipOnly("Always"));
+    const small = controlPlaneInvocation(seed, plan, ipipOnly("Always"));
     expect(small.stdin).toBeUndefined();
-    expect(small.environment.NETNS_ROUTES).toBe(routesPlan(seed, ipipOnly("Always")));
-    expect(small.environment.LAB_IPIP_MODE).toBe("Always");
-    const big = routesInvocation(bigLab(64), ipipOnly("Always"));
-    expect(Buffer.byteLength(big.stdin ?? "")).toBeGreaterThan(ENV_PLAN_LIMIT);
-    expect(big.environment.NETNS_ROUTES).toBe("-");
+    expect(small.environment.NETNS_CONTROL_PLAN).toBe(JSON.stringify(plan));
+    expect(small.environment).toMatchObject({ LAB_IPIP_MODE: "Always", LAB_VXLAN_MODE: "Never" });
+    const big = bigLab(64);
+    const inv = controlPlaneInvocation(big, controlPlanePlan(big, ipipOnly("Always")), ipipOnly("Always"));
+    expect(Buffer.byteLength(inv.stdin ?? "")).toBeGreaterThan(ENV_PLAN_LIMIT);
+    expect(inv.environment.NETNS_CONTROL_PLAN).toBe("-");
+  });
+
+  it("the drift check names both sides of every difference", () => {
+    const plan = controlPlanePlan(seed, ipipOnly("CrossSubnet"));
+    const always = controlPlanePlan(seed, ipipOnly("Always"));
+    const result = {
+      nodes: always.nodes.map((n) => ({ name: n.name, ns: n.ns, routes: n.routes, bgpPeers: [] })),
+      gateway: { name: "gw0", ns: "calico-ipip-gw0", routes: [], bgpPeers: [] },
+      seconds: 1,
+    };
+    expect(driftProblems(plan, result)).toEqual([
+      'calico-ipip-control-plane (calico-ipip-n1): the model expects ["10.244.0.64/26 via 10.1.5.11 dev net0 proto bird"] which the table lacks; the table has ["10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink"] which the model does not',
+      'calico-ipip-worker (calico-ipip-n2): the model expects ["10.244.0.0/26 via 10.1.5.10 dev net0 proto bird"] which the table lacks; the table has ["10.244.0.0/26 via 10.1.5.10 dev tunl0 proto bird onlink"] which the model does not',
+      'calico-ipip-worker2 (calico-ipip-n3): the model expects ["10.244.0.192/26 via 10.1.8.11 dev net0 proto bird"] which the table lacks; the table has ["10.244.0.192/26 via 10.1.8.11 dev tunl0 proto bird onlink"] which the model does not',
+      'calico-ipip-worker3 (calico-ipip-n4): the model expects ["10.244.0.128/26 via 10.1.8.10 dev net0 proto bird"] which the table lacks; the table has ["10.244.0.128/26 via 10.1.8.10 dev tunl0 proto bird onlink"] which the model does not',
+    ]);
+    expect(driftProblems(plan, { ...result, nodes: plan.nodes.map((n) => ({ name: n.name, ns: n.ns, routes: n.routes, bgpPeers: [] })) })).toEqual([]);
+  });
+
+  it("gives large meshes more time to converge", () => {
+    expect(convergenceTimeout(4)).toBe(21);
+    expect(convergenceTimeout(64)).toBe(121);
   });
 });
 

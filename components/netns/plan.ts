@@ -5,9 +5,27 @@
  */
 import * as crypto from "crypto";
 import * as path from "path";
-import { expectedDataplane, nodeCaliName, renderRoute } from "../../lab/dataplane";
+import {
+  CalicoRoute,
+  expectedDataplane,
+  FELIX_PROTO,
+  gatewayRoutes,
+  IPIP_OVERHEAD,
+  nodeCaliName,
+  podMtu,
+  renderRoute,
+  UNDERLAY_NIC,
+  VXLAN_OVERHEAD,
+  VXLAN_PORT,
+  VXLAN_VNI,
+  vxlanMac,
+  VxlanPeer,
+  vxlanPeers,
+} from "../../lab/dataplane";
+import { poolEncapsulation } from "../../lab/expect";
+import { gatewayBirdConfig, nodeBirdConfig, nodePeers, peerProtocolName } from "./bird";
 import { bridgePortName } from "../../lab/names";
-import { Dataplane, LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
+import { Dataplane, LabSpec, NodeSpec, NodeState, PoolModes } from "../../lab/spec";
 
 /** The folder of the backend's scripts and helpers. */
 export const NETNS_ASSETS = path.resolve(__dirname, "..", "..", "assets", "netns");
@@ -16,7 +34,7 @@ export const NETNS_ASSETS = path.resolve(__dirname, "..", "..", "assets", "netns
 export const NETNS_SCRIPTS = {
   up: path.join(NETNS_ASSETS, "up.sh"),
   down: path.join(NETNS_ASSETS, "down.sh"),
-  routes: path.join(NETNS_ASSETS, "routes.sh"),
+  controlPlane: path.join(NETNS_ASSETS, "controlplane.sh"),
   capture: path.join(NETNS_ASSETS, "capture.sh"),
 } as const;
 
@@ -27,9 +45,10 @@ export const RUN_ROOT = "/run/calico-ipip-lab";
 export type Tunl0Choice = "auto" | "userspace";
 
 /**
- * Above this size the routes plan goes to routes.sh on stdin instead of in NETNS_ROUTES:
- * one environment string may hold at most 128 KiB (Linux MAX_ARG_STRLEN), and the plan
- * grows with the square of the node count (about 60 bytes per node pair).
+ * Above this size the control plane's plan goes to controlplane.sh on stdin instead of in
+ * NETNS_CONTROL_PLAN: one environment string may hold at most 128 KiB (Linux
+ * MAX_ARG_STRLEN), and the plan grows with the square of the node count (a BGP session
+ * and a route per node pair).
  */
 export const ENV_PLAN_LIMIT = 64 * 1024;
 
@@ -105,8 +124,6 @@ export function topologyEnvironment(spec: LabSpec, options: TopologyOptions = {}
         n.ip,
         n.prefixLength,
         n.gateway,
-        n.tunnelIp,
-        n.block,
         podNamespace(spec, n),
         n.pod.ip,
         nodeCaliName(n),
@@ -135,24 +152,192 @@ export function topologyDigest(env: Record<string, string>): string {
     .slice(0, 16);
 }
 
-/** The routes plan for `modes`: per node namespace `@<ns>` then its routes in `ip route` syntax. */
-export function routesPlan(spec: LabSpec, modes: PoolModes = spec): string {
-  return expectedDataplane(spec, modes)
-    .map((dp) => `@${nodeNamespace(spec, spec.nodes[dp.index - 1])}\n${dp.routes.map((r) => `${renderRoute(r)}\n`).join("")}`)
-    .join("");
+/** Felix's share on one node for the modes (controlplane.py programs it). */
+export interface FelixPlan {
+  /** tunl0's address and MTU when IPIP is on, else null (address flushed, link down). */
+  tunl0: { address: string; mtu: number } | null;
+  /** vxlan.calico when VXLAN is on, else null (the device and all it carries removed). */
+  vxlan: { address: string; mac: string; mtu: number; vni: number; port: number; local: string; parent: string; peers: VxlanPeer[] } | null;
+  /** The routes Felix owns (VXLAN modes), in `ip route` syntax. */
+  routes: string[];
+  podMtu: number;
+  cali: string;
+  podNs: string;
 }
 
-/** routes.sh's environment, and the plan on stdin when it is too large for the environment. */
-export function routesInvocation(
+/** One BIRD of the lab: its namespace, its file key (short: unix socket paths are bounded) and config. */
+export interface BirdUnitPlan {
+  name: string;
+  ns: string;
+  /** Names BIRD's files under `<run dir>/bird/`. */
+  key: string;
+  /** The config, or null when this BIRD must not run in these modes (the gateway). */
+  bird: string | null;
+  /** The BGP protocols by name, with their peer's address (to report sessions by peer). */
+  peers: { name: string; ip: string }[];
+  /** The pool routes its table must hold once converged, as `ip route` prints them. */
+  routes: string[];
+  /** False: only read (routes, sessions); its own step configures and runs its BIRD. */
+  manage: boolean;
+}
+
+/** controlplane.py's input (its `plan`): see assets/netns/controlplane.py. */
+export interface ControlPlanePlan {
+  lab: string;
+  podSubnet: string;
+  timeoutSeconds: number;
+  /** Wait until every unit's table and sessions are as expected (else only configure). */
+  wait: boolean;
+  nodes: (BirdUnitPlan & { bird: string; felix: FelixPlan })[];
+  gateway: BirdUnitPlan | null;
+}
+
+/**
+ * How long the control plane may take to converge: BIRD waits 2 s before it connects
+ * (Calico's `connect delay time`), then each session adds work; a full mesh of n nodes
+ * has n(n-1)/2 sessions. Generous, since a failure then lists what never came.
+ */
+export function convergenceTimeout(nodes: number): number {
+  return 20 + Math.ceil((nodes * (nodes - 1)) / 2 / 20);
+}
+
+function felixPlan(spec: LabSpec, node: NodeSpec, modes: PoolModes, routes: CalicoRoute[]): FelixPlan {
+  const { encapsulation } = poolEncapsulation(modes);
+  return {
+    tunl0: encapsulation === "ipip" ? { address: node.tunnelIp, mtu: spec.mtu - IPIP_OVERHEAD } : null,
+    vxlan:
+      encapsulation === "vxlan"
+        ? {
+            address: node.tunnelIp,
+            mac: vxlanMac(node.name),
+            mtu: spec.mtu - VXLAN_OVERHEAD,
+            vni: VXLAN_VNI,
+            port: VXLAN_PORT,
+            local: node.ip,
+            parent: UNDERLAY_NIC,
+            peers: vxlanPeers(node, spec.nodes),
+          }
+        : null,
+    routes: routes.filter((r) => r.kind === "block" && r.proto === FELIX_PROTO).map(renderRoute),
+    podMtu: podMtu(spec.mtu, modes),
+    cali: nodeCaliName(node),
+    podNs: podNamespace(spec, node),
+  };
+}
+
+/**
+ * The control plane of the lab's nodes in `modes`: each BIRD's config, Felix's share, and
+ * the tables to wait for — the nodes' and the gateway's (its BIRD, started by the
+ * gateway's own step beforehand, is read here, not run).
+ */
+export function controlPlanePlan(spec: LabSpec, modes: PoolModes = spec): ControlPlanePlan {
+  const expected = expectedDataplane(spec, modes);
+  return {
+    lab: spec.name,
+    podSubnet: spec.podSubnet,
+    timeoutSeconds: convergenceTimeout(spec.nodes.length),
+    wait: true,
+    nodes: spec.nodes.map((node, i) => ({
+      name: node.name,
+      ns: nodeNamespace(spec, node),
+      key: `n${node.index}`,
+      bird: nodeBirdConfig(spec, node, modes),
+      peers: nodePeers(spec, node, modes).map((p) => ({ name: p.name, ip: p.ip })),
+      routes: expected[i].routes.map(renderRoute),
+      felix: felixPlan(spec, node, modes, expected[i].routes),
+      manage: true,
+    })),
+    gateway: { ...gatewayUnit(spec, modes), manage: false },
+  };
+}
+
+function gatewayUnit(spec: LabSpec, modes: PoolModes): Omit<BirdUnitPlan, "manage"> {
+  const config = gatewayBirdConfig(spec, modes);
+  return {
+    name: spec.router.name,
+    ns: netnsNames(spec).router,
+    key: "gateway",
+    bird: config,
+    peers: config === null ? [] : spec.nodes.map((n) => ({ name: peerProtocolName("Node", n.ip), ip: n.ip })),
+    routes: gatewayRoutes(spec, modes),
+  };
+}
+
+/**
+ * The gateway's own step in `modes`: its BIRD started or reloaded to peer with every node
+ * in mode Never, stopped otherwise; no wait (the nodes' step waits for its table too).
+ */
+export function gatewayPlan(spec: LabSpec, modes: PoolModes = spec): ControlPlanePlan {
+  return {
+    lab: spec.name,
+    podSubnet: spec.podSubnet,
+    timeoutSeconds: convergenceTimeout(spec.nodes.length),
+    wait: false,
+    nodes: [],
+    gateway: { ...gatewayUnit(spec, modes), manage: true },
+  };
+}
+
+/** controlplane.sh's environment, and the plan on stdin when it is too large for the environment. */
+export function controlPlaneInvocation(
   spec: LabSpec,
+  plan: ControlPlanePlan,
   modes: PoolModes = spec,
   options: Pick<TopologyOptions, "runDir"> = {},
 ): { environment: Record<string, string>; stdin?: string } {
-  const plan = routesPlan(spec, modes);
-  const base = { NETNS_LAB: spec.name, NETNS_RUN_DIR: options.runDir ?? runDir(spec), LAB_IPIP_MODE: modes.ipipMode };
-  return Buffer.byteLength(plan) <= ENV_PLAN_LIMIT
-    ? { environment: { ...base, NETNS_ROUTES: plan } }
-    : { environment: { ...base, NETNS_ROUTES: "-" }, stdin: plan };
+  const text = JSON.stringify(plan);
+  const base = { NETNS_LAB: spec.name, NETNS_RUN_DIR: options.runDir ?? runDir(spec), LAB_IPIP_MODE: modes.ipipMode, LAB_VXLAN_MODE: modes.vxlanMode };
+  return Buffer.byteLength(text) <= ENV_PLAN_LIMIT
+    ? { environment: { ...base, NETNS_CONTROL_PLAN: text } }
+    : { environment: { ...base, NETNS_CONTROL_PLAN: "-" }, stdin: text };
+}
+
+/** What controlplane.sh prints as its last stdout line. */
+export interface ControlPlaneResult {
+  nodes: (NodeState & { ns: string })[];
+  gateway: (NodeState & { ns: string }) | null;
+  seconds: number;
+}
+
+export function parseControlPlaneOutput(stdout: string): ControlPlaneResult {
+  const last = stdout.trim().split("\n").pop() ?? "";
+  let parsed: Partial<ControlPlaneResult>;
+  try {
+    parsed = JSON.parse(last) as Partial<ControlPlaneResult>;
+  } catch {
+    throw new Error(`controlplane.sh's last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`);
+  }
+  if (!Array.isArray(parsed.nodes)) throw new Error(`controlplane.sh's result lacks nodes: ${last.slice(0, 200)}`);
+  return { nodes: parsed.nodes, gateway: parsed.gateway ?? null, seconds: parsed.seconds ?? 0 };
+}
+
+/**
+ * The drift check: the tables BIRD and Felix produced against the model. Every node's
+ * (and the gateway's) pool routes must be exactly the expected ones; a difference is an
+ * error that names both sides. controlplane.py waits for the same condition; this check
+ * keeps the verdict independent of that script.
+ */
+export function driftProblems(expected: ControlPlanePlan, result: ControlPlaneResult): string[] {
+  const seen = new Map<string, string[]>();
+  for (const unit of [...result.nodes, ...(result.gateway ? [result.gateway] : [])]) seen.set(unit.ns, unit.routes);
+  const problems: string[] = [];
+  for (const unit of [...expected.nodes, ...(expected.gateway ? [expected.gateway] : [])]) {
+    const have = seen.get(unit.ns);
+    if (have === undefined) {
+      problems.push(`${unit.name} (${unit.ns}): no routes were read back`);
+      continue;
+    }
+    const want = new Set(unit.routes);
+    const got = new Set(have);
+    const missing = unit.routes.filter((r) => !got.has(r));
+    const extra = have.filter((r) => !want.has(r));
+    if (missing.length + extra.length > 0) {
+      problems.push(
+        `${unit.name} (${unit.ns}): the model expects ${JSON.stringify(missing)} which the table lacks; the table has ${JSON.stringify(extra)} which the model does not`,
+      );
+    }
+  }
+  return problems;
 }
 
 /** capture.sh's own environment (the capture component adds CAPTURE_*, CLIENT_NODE, ...). */

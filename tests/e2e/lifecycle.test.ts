@@ -1,25 +1,26 @@
 /**
- * A lab's life across updates on the netns backend: a mode switch on a live lab re-runs
- * only the routes and the captures; a failure in the middle of an up leaves a state the
+ * A lab's life across updates on the netns backend: a mode switch on a live lab (IPIP
+ * Always → CrossSubnet → VXLAN) re-runs only the control plane and the captures; a failure in the middle of an up leaves a state the
  * next up converges from. Needs root.
  */
-import { checkLab, commandsThatRan, e2eSuite, expectOk, expectUp, TestLab } from "./support";
+import { ALWAYS, CROSS, VXLAN, checkLab, commandsThatRan, e2eSuite, expectOk, expectUp, TestLab } from "./support";
 
 jest.setTimeout(300_000);
 
 const isCapture = (lab: string) => (name: string): boolean => name.startsWith(`${lab}-`) && name.endsWith("-tcpdump");
-const isRoutes = (name: string): boolean => /route/i.test(name);
+/** The Commands a mode change re-runs: calico-node's work on the nodes and the gateway's BGP. */
+const isRoutes = (name: string): boolean => /-controlplane$|-gateway-bgp$/.test(name);
 
-e2eSuite("switching the IPIP mode of a live lab", () => {
+e2eSuite("switching the modes of a live lab", () => {
   const lab = new TestLab("sw");
   afterAll(() => lab.cleanup());
 
   it("up in mode Always", async () => {
     const outputs = expectUp(await lab.up("ipip"));
-    checkLab(outputs, { labName: lab.name, mode: "Always", nodeCount: 4, captureDir: lab.captureDir, scenarios: { "same-subnet": "ipip", "cross-subnet": "ipip" } });
+    checkLab(outputs, { labName: lab.name, modes: ALWAYS, nodeCount: 4, captureDir: lab.captureDir, scenarios: { "same-subnet": "ipip", "cross-subnet": "ipip" } });
   });
 
-  it("up in mode CrossSubnet: only the routes Command and the captures run; the verdicts follow the new mode", async () => {
+  it("up in mode CrossSubnet: only the control plane and the captures run; the verdicts follow the new mode", async () => {
     // The same stack with its mode changed (a live lab's config edit, not another stack).
     const r = await lab.up("ipip", { ipipMode: "CrossSubnet" });
     const outputs = expectUp(r);
@@ -31,7 +32,18 @@ e2eSuite("switching the IPIP mode of a live lab", () => {
     expect(captures.sort()).toEqual([`${lab.name}-cross-subnet-tcpdump`, `${lab.name}-same-subnet-tcpdump`]);
     // In place: nothing was replaced or deleted.
     expect(r.operations.filter((o) => o.op !== "update")).toEqual([]);
-    checkLab(outputs, { labName: lab.name, mode: "CrossSubnet", nodeCount: 4, captureDir: lab.captureDir, scenarios: { "same-subnet": "none", "cross-subnet": "ipip" } });
+    checkLab(outputs, { labName: lab.name, modes: CROSS, nodeCount: 4, captureDir: lab.captureDir, scenarios: { "same-subnet": "none", "cross-subnet": "ipip" } });
+  });
+
+  it("up in VXLAN Always: tunl0's routes gone, vxlan.calico's in place, the verdicts flip to vxlan", async () => {
+    const r = await lab.up("ipip", { ipipMode: "Never", vxlanMode: "Always" });
+    const outputs = expectUp(r);
+    expect(r.operations.filter((o) => o.op !== "update")).toEqual([]);
+    for (const n of outputs.nodes) {
+      expect(n.routes.filter((l) => / dev tunl0 /.test(l))).toEqual([]);
+      expect(n.routes.filter((l) => / dev vxlan\.calico proto 80 onlink$/.test(l))).toHaveLength(3);
+    }
+    checkLab(outputs, { labName: lab.name, modes: VXLAN, nodeCount: 4, captureDir: lab.captureDir, scenarios: { "same-subnet": "vxlan", "cross-subnet": "vxlan" } });
   });
 
   it("destroy leaves nothing", async () => {
@@ -76,7 +88,7 @@ e2eSuite("a failure in the middle of an up", () => {
     const ran = commandsThatRan(r);
     for (const done of before) expect(ran).not.toContain(done);
     expect(ran).toContain(victim);
-    checkLab(outputs, { labName: lab.name, mode: "Always", nodeCount: 4, captureDir: lab.captureDir, scenarios: { "same-subnet": "ipip", "cross-subnet": "ipip" } });
+    checkLab(outputs, { labName: lab.name, modes: ALWAYS, nodeCount: 4, captureDir: lab.captureDir, scenarios: { "same-subnet": "ipip", "cross-subnet": "ipip" } });
   });
 
   it("destroy leaves nothing", async () => {

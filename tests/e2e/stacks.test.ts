@@ -1,9 +1,11 @@
 /**
- * The two shipped stacks on the netns backend, end to end through the executing harness:
- * up, the outputs against the contract, destroy, nothing left; destroy twice; and both
- * stacks up at the same time. Needs root; see support.ts.
+ * The shipped stacks on the netns backend, end to end through the executing harness:
+ * up, the outputs against the contract (BIRD's sessions and routes included), destroy,
+ * nothing left; destroy twice; and two stacks up at the same time. Needs root and bird2;
+ * see support.ts.
  */
-import { checkLab, e2eSuite, expectOk, expectUp, TestLab } from "./support";
+import { ALWAYS, CROSS, checkLab, e2eSuite, expectOk, expectUp, NEVER, TestLab, VXLAN, VXLAN_CROSS } from "./support";
+import { PoolModes } from "../../lab/spec";
 
 jest.setTimeout(300_000);
 
@@ -16,7 +18,7 @@ e2eSuite("stack ipip (mode Always) on the netns backend", () => {
 
   it("up: both scenarios encapsulated between the node addresses; verdict pass; pcaps written", async () => {
     const outputs = expectUp(await lab.up("ipip"));
-    checkLab(outputs, { labName: lab.name, mode: "Always", nodeCount: 4, captureDir: lab.captureDir, scenarios: SEED_ALWAYS });
+    checkLab(outputs, { labName: lab.name, modes: ALWAYS, nodeCount: 4, captureDir: lab.captureDir, scenarios: SEED_ALWAYS });
   });
 
   it("destroy leaves no namespace, process, link or run folder", async () => {
@@ -39,12 +41,33 @@ e2eSuite("stack crosssubnet (mode CrossSubnet) on the netns backend", () => {
 
   it("up: the same-subnet path is plain, the cross-subnet path encapsulated; verdict pass", async () => {
     const outputs = expectUp(await lab.up("crosssubnet"));
-    checkLab(outputs, { labName: lab.name, mode: "CrossSubnet", nodeCount: 4, captureDir: lab.captureDir, scenarios: SEED_CROSS });
+    checkLab(outputs, { labName: lab.name, modes: CROSS, nodeCount: 4, captureDir: lab.captureDir, scenarios: SEED_CROSS });
   });
 
   it("destroy leaves nothing", async () => {
     expectOk(await lab.destroy(), "destroy");
     expect(lab.leftovers()).toEqual([]);
+  });
+});
+
+describe.each([
+  { stack: "bgp", modes: NEVER, scenarios: { "same-subnet": "none", "cross-subnet": "none" } },
+  { stack: "vxlan", modes: VXLAN, scenarios: { "same-subnet": "vxlan", "cross-subnet": "vxlan" } },
+  { stack: "vxlancrosssubnet", modes: VXLAN_CROSS, scenarios: { "same-subnet": "none", "cross-subnet": "vxlan" } },
+] as { stack: string; modes: PoolModes; scenarios: Record<string, "none" | "vxlan"> }[])("stack $stack", ({ stack, modes, scenarios }) => {
+  e2eSuite(`stack ${stack} on the netns backend`, () => {
+    const lab = new TestLab(stack.slice(0, 2));
+    afterAll(() => lab.cleanup());
+
+    it("up: the verdicts of its modes; verdict pass", async () => {
+      const outputs = expectUp(await lab.up(stack));
+      checkLab(outputs, { labName: lab.name, modes, nodeCount: 4, captureDir: lab.captureDir, scenarios });
+    });
+
+    it("destroy leaves nothing", async () => {
+      expectOk(await lab.destroy(), "destroy");
+      expect(lab.leftovers()).toEqual([]);
+    });
   });
 });
 
@@ -55,8 +78,8 @@ e2eSuite("both stacks up at the same time", () => {
 
   it("two labs side by side each pass, and each destroy removes only its own lab", async () => {
     const [a, c] = await Promise.all([always.up("ipip"), cross.up("crosssubnet")]);
-    checkLab(expectUp(a), { labName: always.name, mode: "Always", nodeCount: 4, captureDir: always.captureDir, scenarios: SEED_ALWAYS });
-    checkLab(expectUp(c), { labName: cross.name, mode: "CrossSubnet", nodeCount: 4, captureDir: cross.captureDir, scenarios: SEED_CROSS });
+    checkLab(expectUp(a), { labName: always.name, modes: ALWAYS, nodeCount: 4, captureDir: always.captureDir, scenarios: SEED_ALWAYS });
+    checkLab(expectUp(c), { labName: cross.name, modes: CROSS, nodeCount: 4, captureDir: cross.captureDir, scenarios: SEED_CROSS });
     expectOk(await always.destroy(), "destroy of the Always lab");
     expect(always.leftovers()).toEqual([]);
     // The other lab is untouched: its state still holds its Commands.

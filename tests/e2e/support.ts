@@ -14,8 +14,8 @@ import { readState, runDestroy, runPreview, runUp } from "../../harness";
 import { RunResult } from "../../harness/types";
 import { LabFootprint, labFootprint, labLeftovers, netnsStackConfig, REPO_DIR } from "../../leftovers/lab";
 import { describeLeftovers, removeLeftovers } from "../../leftovers/leftovers";
-import { expectedEncapsulation, ipipOnly } from "../../lab/expect";
-import { CaptureResult, IpipMode, LabOutputs } from "../../lab/spec";
+import { expectedEncapsulation } from "../../lab/expect";
+import { CaptureResult, Encapsulation, LabOutputs, PoolModes } from "../../lab/spec";
 
 /** The program under test (override to try the suites on a copy of the tree). */
 export const PROGRAM_DIR = process.env.E2E_PROGRAM_DIR ? path.resolve(process.env.E2E_PROGRAM_DIR) : REPO_DIR;
@@ -149,20 +149,37 @@ export function commandsThatRan(r: RunResult): string[] {
   return [...new Set(r.operations.filter((o) => o.script !== null && !o.planned).map((o) => o.name))].sort();
 }
 
+export const ALWAYS: PoolModes = { ipipMode: "Always", vxlanMode: "Never" };
+export const CROSS: PoolModes = { ipipMode: "CrossSubnet", vxlanMode: "Never" };
+export const NEVER: PoolModes = { ipipMode: "Never", vxlanMode: "Never" };
+export const VXLAN: PoolModes = { ipipMode: "Never", vxlanMode: "Always" };
+export const VXLAN_CROSS: PoolModes = { ipipMode: "Never", vxlanMode: "CrossSubnet" };
+
 export interface LabExpectation {
   labName: string;
-  mode: IpipMode;
+  modes: PoolModes;
   nodeCount: number;
   captureDir: string;
   /** Scenario name → encapsulation the packets must show (checked besides the general rule). */
-  scenarios: Record<string, "ipip" | "none">;
+  scenarios: Record<string, Encapsulation>;
 }
 
 /** Check the stack outputs against the contract, the mode's rule and the explicit expectations. */
 export function checkLab(outputs: LabOutputs, e: LabExpectation): void {
-  expect(outputs.lab).toMatchObject({ name: e.labName, backend: "netns", ipipMode: e.mode });
+  expect(outputs.lab).toMatchObject({ name: e.labName, backend: "netns", ...e.modes, controlPlane: "bird" });
   expect(["kernel-ipip", "userspace-ipip"]).toContain(outputs.lab.dataplane);
   expect(outputs.nodes).toHaveLength(e.nodeCount);
+  // BIRD's full mesh (and the gateway in mode Never): every session Established; the pool
+  // routes read back from each node, its blackhole among them.
+  const gateway = e.modes.ipipMode === "Never" && e.modes.vxlanMode === "Never" ? 1 : 0;
+  for (const n of outputs.nodes) {
+    expect({ node: n.name, sessions: n.bgpPeers.length, established: n.bgpPeers.every((p) => p.state === "Established") }).toEqual({
+      node: n.name,
+      sessions: e.nodeCount - 1 + gateway,
+      established: true,
+    });
+    expect(n.routes.some((r) => r.startsWith("blackhole ") && r.endsWith(" proto bird"))).toBe(true);
+  }
   expect(outputs.pods).toHaveLength(e.nodeCount);
   const byName = new Map(outputs.nodes.map((n) => [n.name, n]));
   for (const p of outputs.pods) expect(byName.has(p.node)).toBe(true);
@@ -176,7 +193,7 @@ function checkCapture(c: CaptureResult, e: LabExpectation, nodes: Map<string, La
   const client = nodes.get(c.client.node);
   const server = nodes.get(c.server.node);
   if (!client || !server) throw new Error(`${c.scenario}: client ${c.client.node} or server ${c.server.node} is not among the nodes`);
-  const ruled = expectedEncapsulation(ipipOnly(e.mode), client, server);
+  const ruled = expectedEncapsulation(e.modes, client, server);
   const wanted = e.scenarios[c.scenario];
   const where = `${c.scenario} (${c.client.node} → ${c.server.node})`;
   expect({ where, expected: c.expected }).toEqual({ where, expected: ruled });
@@ -185,6 +202,8 @@ function checkCapture(c: CaptureResult, e: LabExpectation, nodes: Map<string, La
   expect(c.server.nodeIp).toBe(server.ip);
   if (wanted === "ipip") {
     expect({ where, outer: c.outer }).toEqual({ where, outer: { src: client.ip, dst: server.ip, protocol: 4 } });
+  } else if (wanted === "vxlan") {
+    expect({ where, outer: c.outer }).toMatchObject({ where, outer: { src: client.ip, dst: server.ip, protocol: 17 } });
   } else {
     expect({ where, outer: c.outer }).toEqual({ where, outer: null });
   }

@@ -1,8 +1,9 @@
 /**
  * A bigger topology on the netns backend: three subnets, six nodes, four scenarios in
- * mode CrossSubnet — plain inside each subnet, encapsulated between subnets. Needs root.
+ * IPIP and VXLAN CrossSubnet — plain inside each subnet, encapsulated between subnets.
+ * Needs root.
  */
-import { checkLab, e2eSuite, expectOk, expectUp, TestLab } from "./support";
+import { CROSS, VXLAN_CROSS, checkLab, e2eSuite, expectOk, expectUp, TestLab } from "./support";
 
 jest.setTimeout(300_000);
 
@@ -20,24 +21,29 @@ const SCENARIOS = [
   { name: "second-to-third", client: 4, server: 6 },
 ];
 
-e2eSuite("three subnets, six nodes on the netns backend", () => {
-  const lab = new TestLab("tri");
-  afterAll(() => lab.cleanup());
+describe.each([
+  { stack: "crosssubnet", modes: CROSS, across: "ipip" },
+  { stack: "vxlancrosssubnet", modes: VXLAN_CROSS, across: "vxlan" },
+] as const)("$stack", ({ stack, modes, across }) => {
+  e2eSuite(`three subnets, six nodes on the netns backend, stack ${stack}`, () => {
+    const lab = new TestLab(`t${across[0]}`);
+    afterAll(() => lab.cleanup());
 
-  it("up: each subnet's own path plain, paths between subnets encapsulated", async () => {
-    const outputs = expectUp(await lab.up("crosssubnet", { topology: THREE_SUBNETS, scenarios: SCENARIOS }));
-    checkLab(outputs, {
-      labName: lab.name,
-      mode: "CrossSubnet",
-      nodeCount: 6,
-      captureDir: lab.captureDir,
-      scenarios: { "same-subnet": "none", "cross-subnet": "ipip", "third-subnet": "none", "second-to-third": "ipip" },
+    it(`up: each subnet's own path plain, paths between subnets ${across}`, async () => {
+      const outputs = expectUp(await lab.up(stack, { topology: THREE_SUBNETS, scenarios: SCENARIOS }));
+      checkLab(outputs, {
+        labName: lab.name,
+        modes,
+        nodeCount: 6,
+        captureDir: lab.captureDir,
+        scenarios: { "same-subnet": "none", "cross-subnet": across, "third-subnet": "none", "second-to-third": across },
+      });
+      expect(new Set(outputs.nodes.map((n) => n.subnet))).toEqual(new Set(THREE_SUBNETS.subnets.map((s) => s.cidr)));
     });
-    expect(new Set(outputs.nodes.map((n) => n.subnet))).toEqual(new Set(THREE_SUBNETS.subnets.map((s) => s.cidr)));
-  });
 
-  it("destroy leaves nothing", async () => {
-    expectOk(await lab.destroy(), "destroy");
-    expect(lab.leftovers()).toEqual([]);
+    it("destroy leaves nothing", async () => {
+      expectOk(await lab.destroy(), "destroy");
+      expect(lab.leftovers()).toEqual([]);
+    });
   });
 });

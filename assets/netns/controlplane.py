@@ -1,0 +1,381 @@
+#!/usr/bin/env python3
+"""The netns lab's control plane driver: Felix's share of the data plane, BIRD's lifecycle,
+and the wait until the kernel tables hold what the pool's modes need.
+
+Calico splits the work: BIRD (one per node, a BGP full mesh) decides the IPIP and plain
+routes through its kernel filter; Felix programs tunl0's address, the VXLAN device with
+its neighbour and FDB entries and the VXLAN routes, and the pods' MTU. This driver does
+Felix's part from the plan, writes each BIRD's config and starts the daemon, or asks a
+running one to reload it (`configure`, as confd does), then polls until every node's pool
+routes equal the expected ones (lab/dataplane.ts, the independent model) and every BGP
+session is Established. It never writes a route BIRD owns.
+
+Why Python: it reads a JSON plan, talks to BIRD's control sockets directly (one `birdc`
+process per node and poll would dominate a 64-node lab) and compares tables as JSON.
+
+A unit that is not `manage`d (the gateway in the nodes' plan) is only read: its routes
+and sessions are part of what the wait waits for, while its own step runs its BIRD.
+
+Usage: controlplane.py apply PLAN_FILE RUN_DIR
+  PLAN_FILE: JSON written by components/netns/plan.ts `controlPlanePlan` (see `Plan` there).
+  Progress on stderr; the last stdout line is JSON
+    {"nodes": [{"name", "ns", "bgpPeers": [{"peer", "state"}], "routes": [...]}],
+     "gateway": {"ns", "bgpPeers", "routes"} | null, "seconds"}
+  Exit 1 when the tables never converge, listing each node's sessions and pool routes
+  beside what the model expects.
+"""
+import ipaddress
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
+
+VXLAN_DEVICE = "vxlan.calico"
+TUNNEL_DEVICE = "tunl0"
+FELIX_PROTO = "80"
+POLL_SECONDS = 0.25
+# Protocols whose routes print without `proto`: what Felix's pod routes and up.sh's carry.
+PLAIN_PROTOCOLS = ("boot", "kernel", "static", "unspec")
+
+
+def log(msg):
+    print("netns-controlplane: %s" % msg, file=sys.stderr, flush=True)
+
+
+def ip_batch(ns, lines, tool="ip"):
+    """Run `lines` in one `ip -batch` (or `bridge -batch`) process inside `ns`."""
+    if not lines:
+        return
+    text = "".join(line + "\n" for line in lines)
+    run = subprocess.run([tool, "-n", ns, "-batch", "-"], input=text, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError("%s -n %s -batch failed: %s\n--- batch:\n%s" % (tool, ns, run.stderr.strip(), text))
+
+
+def link_exists(ns, dev):
+    return subprocess.run(["ip", "-n", ns, "link", "show", "dev", dev], capture_output=True).returncode == 0
+
+
+def route_line(r):
+    """A route of `ip -j route show` in the form lab/dataplane.ts renders (renderRoute)."""
+    proto = r.get("protocol", "")
+    if r.get("type") == "blackhole":
+        return "blackhole %s proto %s" % (r["dst"], proto)
+    words = [r["dst"]]
+    if "gateway" in r:
+        words += ["via", r["gateway"]]
+    if "dev" in r:
+        words += ["dev", r["dev"]]
+    if proto and proto not in PLAIN_PROTOCOLS:
+        words += ["proto", proto]
+    if r.get("scope") == "link":
+        words += ["scope", "link"]
+    if "onlink" in r.get("flags", []):
+        words.append("onlink")
+    return " ".join(words)
+
+
+def pool_routes(ns, pool):
+    """The lines of `ns`'s main table whose destination lies in the pool."""
+    out = subprocess.run(["ip", "-j", "-n", ns, "route", "show"], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("ip -n %s route show failed: %s" % (ns, out.stderr.strip()))
+    lines = []
+    for r in json.loads(out.stdout or "[]"):
+        dst = r.get("dst", "")
+        address = dst.split("/")[0]
+        try:
+            if ipaddress.ip_address(address) in pool:
+                lines.append(route_line(r))
+        except ValueError:
+            continue  # "default" and the like
+    return lines
+
+
+def bird_command(ctl, command, timeout=5.0):
+    """One command on a BIRD control socket: the reply's lines without their codes."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(ctl)
+        buf = b""
+        sent = False
+        lines = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("BIRD at %s closed the connection" % ctl)
+            buf += chunk
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                line = raw.decode("utf-8", "replace")
+                code = line[:4]
+                if not sent:
+                    if code == "0001":  # the greeting: now send the command
+                        sock.sendall((command + "\n").encode())
+                        sent = True
+                    continue
+                # A line is "NNNN-text" (more follows), "NNNN text" (last) or " text" (continuation).
+                if code.isdigit() and len(line) >= 5:
+                    lines.append(line[5:])
+                    if line[4] == " ":
+                        if code[0] in "89":
+                            raise RuntimeError("BIRD at %s refused %r: %s" % (ctl, command, line[5:]))
+                        return lines
+                else:
+                    lines.append(line[1:])
+    finally:
+        sock.close()
+
+
+def parse_protocols(lines, peer_of):
+    """`show protocols` rows of BGP sessions → [{"peer", "state"}], in row order."""
+    peers = []
+    for line in lines:
+        cols = line.split()
+        if len(cols) < 4 or cols[1] != "BGP":
+            continue
+        peer = peer_of.get(cols[0])
+        if peer is None:
+            continue
+        # Columns: name proto table state since [info]. `since` is a time, or a date and a
+        # time; info starts with the BGP state (Established, Active, Connect, Idle, ...).
+        rest = [c for c in cols[4:] if not c[0].isdigit()]
+        peers.append({"peer": peer, "state": rest[0] if rest else cols[3]})
+    return peers
+
+
+class Daemon:
+    """One BIRD of the lab: its files under RUN_DIR/bird and its namespace."""
+
+    def __init__(self, run_dir, ns, key, config, peers):
+        self.ns = ns
+        base = os.path.join(run_dir, "bird", key)
+        self.conf, self.ctl, self.pid_file, self.log = base + ".conf", base + ".ctl", base + ".pid", base + ".log"
+        self.config = config
+        self.peer_of = {p["name"]: p["ip"] for p in peers}
+        if len(self.ctl.encode()) > 107:
+            raise RuntimeError("BIRD's control socket path %s is longer than a unix socket allows (107 bytes): use a shorter run dir" % self.ctl)
+
+    def running(self):
+        try:
+            with open(self.pid_file) as f:
+                pid = int(f.read().strip())
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                return self.pid_file.encode() in f.read().split(b"\0")
+        except (OSError, ValueError):
+            return False
+
+    def write_config(self):
+        tmp = "%s.%d.tmp" % (self.conf, os.getpid())
+        with open(tmp, "w") as f:
+            f.write(self.config)
+        check = subprocess.run(["bird", "-p", "-c", tmp], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError("BIRD refuses the config for %s: %s" % (self.ns, (check.stderr or check.stdout).strip()))
+        os.rename(tmp, self.conf)
+
+    def start_or_reload(self):
+        """Start detached (own session, output to the log, PID recorded at once), or reload."""
+        if self.running():
+            bird_command(self.ctl, "configure")
+            return "reloaded"
+        for stale in (self.ctl, self.pid_file):
+            if os.path.exists(stale):
+                os.unlink(stale)
+        with open(self.log, "ab") as out:
+            proc = subprocess.Popen(
+                ["ip", "netns", "exec", self.ns, "bird", "-f", "-c", self.conf, "-s", self.ctl, "-P", self.pid_file],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
+            )
+        # `ip netns exec` execs BIRD in place, so this PID is BIRD's; lab_down stops it by it.
+        with open(self.pid_file, "w") as f:
+            f.write("%d\n" % proc.pid)
+        return "started"
+
+    def stop(self):
+        if not self.running():
+            return False
+        with open(self.pid_file) as f:
+            pid = int(f.read().strip())
+        os.kill(pid, 15)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and os.path.exists("/proc/%d" % pid):
+            time.sleep(0.02)
+        for stale in (self.ctl, self.pid_file):
+            if os.path.exists(stale):
+                os.unlink(stale)
+        return True
+
+    def sessions(self):
+        if not os.path.exists(self.ctl):
+            return [{"peer": ip, "state": "Down"} for ip in self.peer_of.values()]
+        try:
+            return parse_protocols(bird_command(self.ctl, "show protocols"), self.peer_of)
+        except (OSError, RuntimeError):
+            return [{"peer": ip, "state": "Down"} for ip in self.peer_of.values()]
+
+
+def felix_disable(node):
+    """Remove what the modes no longer enable: the old mode's devices, entries and routes."""
+    ns, felix = node["ns"], node["felix"]
+    if felix["vxlan"] is None and link_exists(ns, VXLAN_DEVICE):
+        ip_batch(ns, ["link del %s" % VXLAN_DEVICE])  # its neighbours, FDB entries and routes go with it
+    batch = ["route flush proto %s" % FELIX_PROTO] if felix["vxlan"] is None else []
+    if felix["tunl0"] is None:
+        batch += ["address flush dev %s" % TUNNEL_DEVICE, "link set %s down" % TUNNEL_DEVICE]
+    ip_batch(ns, batch)
+
+
+def felix_enable_ipip(node):
+    t = node["felix"]["tunl0"]
+    if t is not None:
+        ip_batch(node["ns"], ["link set %s mtu %d up" % (TUNNEL_DEVICE, t["mtu"]), "address replace %s/32 dev %s" % (t["address"], TUNNEL_DEVICE)])
+
+
+def felix_pod_mtu(node):
+    felix = node["felix"]
+    ip_batch(node["ns"], ["link set %s mtu %d" % (felix["cali"], felix["podMtu"])])
+    ip_batch(felix["podNs"], ["link set eth0 mtu %d" % felix["podMtu"]])
+
+
+def felix_enable_vxlan(node):
+    """vxlan.calico as Felix makes it, re-created so a re-run converges from any state."""
+    v = node["felix"]["vxlan"]
+    if v is None:
+        return
+    ns = node["ns"]
+    batch = ["link del %s" % VXLAN_DEVICE] if link_exists(ns, VXLAN_DEVICE) else []
+    batch += [
+        "link add %s address %s mtu %d type vxlan id %d local %s dev %s dstport %d nolearning"
+        % (VXLAN_DEVICE, v["mac"], v["mtu"], v["vni"], v["local"], v["parent"], v["port"]),
+        "address add %s/32 dev %s" % (v["address"], VXLAN_DEVICE),
+        "link set %s up" % VXLAN_DEVICE,
+    ]
+    batch += ["neigh replace %s lladdr %s dev %s nud permanent" % (p["vtep"], p["mac"], VXLAN_DEVICE) for p in v["peers"]]
+    ip_batch(ns, batch)
+    ip_batch(ns, ["fdb replace %s dev %s dst %s self permanent" % (p["mac"], VXLAN_DEVICE, p["nodeIp"]) for p in v["peers"]], tool="bridge")
+    felix_routes(node)
+
+
+def felix_routes(node):
+    ip_batch(node["ns"], ["route replace %s" % r for r in node["felix"]["routes"]])
+
+
+def check(units, pool):
+    """Per unit: (pool routes, sessions, ok) now."""
+    state = {}
+    for u in units:
+        routes = pool_routes(u["ns"], pool)
+        sessions = u["daemon"].sessions() if u["daemon"] is not None else []
+        ok = sorted(routes) == sorted(u["routes"]) and all(s["state"] == "Established" for s in sessions)
+        state[u["ns"]] = (routes, sessions, ok)
+    return state
+
+
+def describe_failure(units, state):
+    out = []
+    for u in units:
+        routes, sessions, ok = state[u["ns"]]
+        if ok:
+            continue
+        have, want = set(routes), set(u["routes"])
+        out.append("%s (%s):" % (u["name"], u["ns"]))
+        out.append("  sessions: %s" % (", ".join("%s %s" % (s["peer"], s["state"]) for s in sessions) or "none"))
+        out.append("  pool routes: %s" % ("; ".join(routes) or "none"))
+        for r in sorted(want - have):
+            out.append("  model expects, table lacks: %s" % r)
+        for r in sorted(have - want):
+            out.append("  table has, model does not: %s" % r)
+    return "\n".join(out)
+
+
+def apply(plan, run_dir):
+    start = time.monotonic()
+    os.makedirs(os.path.join(run_dir, "bird"), exist_ok=True)
+    lab = plan["lab"]
+    pool = ipaddress.ip_network(plan["podSubnet"])
+    units = []
+    for node in plan["nodes"]:
+        if not node["ns"].startswith(lab + "-"):
+            raise RuntimeError("namespace %s is not lab %s's" % (node["ns"], lab))
+        daemon = Daemon(run_dir, node["ns"], node["key"], node["bird"], node["peers"])
+        units.append({"name": node["name"], "ns": node["ns"], "routes": node["routes"], "daemon": daemon, "node": node, "manage": True})
+    gw = plan.get("gateway")
+    if gw is not None:
+        if not gw["ns"].startswith(lab + "-"):
+            raise RuntimeError("namespace %s is not lab %s's" % (gw["ns"], lab))
+        daemon = Daemon(run_dir, gw["ns"], gw["key"], gw["bird"] or "", gw["peers"])
+        if gw["bird"] is None:
+            if gw["manage"] and daemon.stop():
+                log("%s: BIRD stopped (the modes need no BGP on the gateway)" % gw["ns"])
+            daemon = None
+        units.append({"name": gw["name"], "ns": gw["ns"], "routes": gw["routes"], "daemon": daemon, "node": None, "manage": gw["manage"]})
+
+    nodes = [u["node"] for u in units if u["node"] is not None]
+    for node in nodes:
+        felix_disable(node)
+        felix_enable_ipip(node)
+        felix_pod_mtu(node)
+    actions = {}
+    for u in units:
+        if u["daemon"] is not None and u["manage"]:
+            u["daemon"].write_config()
+            action = u["daemon"].start_or_reload()
+            actions[action] = actions.get(action, 0) + 1
+    for node in nodes:
+        felix_enable_vxlan(node)
+    done = ", ".join("%d %s" % (n, a) for a, n in sorted(actions.items())) or "none run"
+    log("%d nodes programmed; BIRD: %s; %.3f s" % (len(nodes), done, time.monotonic() - start))
+
+    if not plan["wait"]:
+        return {"nodes": [], "gateway": None, "seconds": round(time.monotonic() - start, 3)}
+    deadline = start + plan["timeoutSeconds"]
+    while True:
+        state = check(units, pool)
+        if all(ok for _, _, ok in state.values()):
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                "the kernel tables did not reach what the modes need within %d s:\n%s" % (plan["timeoutSeconds"], describe_failure(units, state))
+            )
+        # Felix re-applies its routes when they drift, as its resync does.
+        for node in nodes:
+            if node["felix"]["routes"] and not state[node["ns"]][2]:
+                felix_routes(node)
+        time.sleep(POLL_SECONDS)
+
+    seconds = round(time.monotonic() - start, 3)
+    log("converged in %.3f s" % seconds)
+    result = {"nodes": [], "gateway": None, "seconds": seconds}
+    for u in units:
+        routes, sessions, _ = state[u["ns"]]
+        entry = {"name": u["name"], "ns": u["ns"], "bgpPeers": sessions, "routes": routes}
+        if u["node"] is None:
+            result["gateway"] = entry
+        else:
+            result["nodes"].append(entry)
+    return result
+
+
+def main(argv):
+    if len(argv) != 4 or argv[1] != "apply":
+        print(__doc__, file=sys.stderr)
+        return 2
+    with open(argv[2]) as f:
+        plan = json.load(f)
+    try:
+        result = apply(plan, argv[3])
+    except RuntimeError as e:
+        log(str(e))
+        return 1
+    print(json.dumps(result, separators=(",", ":")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,80 @@
+/**
+ * BIRD configs of the netns control plane: golden files for every mode (regenerate with
+ * `UPDATE_GOLDEN=1 npx jest components/netns/bird` and review the diff), Calico's rules
+ * (passive side, peers, filters), and BIRD 2 itself parsing each (`bird -p`) when installed.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { buildLabSpec } from "../../lab/config";
+import { ipipOnly } from "../../lab/expect";
+import { PoolModes } from "../../lab/spec";
+import { expectGolden } from "../kind/testing";
+import { gatewayBirdConfig, meshPassive, nodeBirdConfig, nodePeers } from "./bird";
+import { gatewayPeersWithNodes } from "../../lab/expect";
+
+const TESTDATA = path.join(__dirname, "testdata");
+const seed = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/srv/calico-ipip-lab" });
+const MODES: [string, PoolModes][] = [
+  ["always", ipipOnly("Always")],
+  ["crosssubnet", ipipOnly("CrossSubnet")],
+  ["never", ipipOnly("Never")],
+  ["vxlan", { ipipMode: "Never", vxlanMode: "Always" }],
+];
+const HAVE_BIRD = spawnSync("bird", ["--version"]).status === 0;
+
+describe("node BIRD configs", () => {
+  test.each(MODES)("golden: node 1 of the seed lab in %s", (name, modes) => {
+    expectGolden(`bird.n1.${name}.conf`, nodeBirdConfig(seed, seed.nodes[0], modes), TESTDATA);
+  });
+
+  test("Calico's passive side: the node whose peer's address sorts after its own waits", () => {
+    expect(meshPassive("10.1.5.10", "10.1.8.10")).toBe(true);
+    expect(meshPassive("10.1.8.10", "10.1.5.10")).toBe(false);
+    // As strings, not numbers: "10.1.5.9" sorts after "10.1.5.10".
+    expect(meshPassive("10.1.5.10", "10.1.5.9")).toBe(true);
+    for (const a of seed.nodes) {
+      for (const b of seed.nodes) if (a !== b) expect(meshPassive(a.ip, b.ip)).not.toBe(meshPassive(b.ip, a.ip));
+    }
+  });
+
+  test("the mesh is every other node; mode Never adds the gateway of the node's segment", () => {
+    const n3 = seed.nodes[2];
+    expect(nodePeers(seed, n3, ipipOnly("Always")).map((p) => p.name)).toEqual(["Mesh_10_1_5_10", "Mesh_10_1_5_11", "Mesh_10_1_8_11"]);
+    expect(nodePeers(seed, n3, ipipOnly("Never")).map((p) => [p.name, p.ip])).toContainEqual(["Global_10_1_8_1", "10.1.8.1"]);
+    expect(gatewayPeersWithNodes(ipipOnly("CrossSubnet"))).toBe(false);
+    expect(gatewayPeersWithNodes({ ipipMode: "Never", vxlanMode: "CrossSubnet" })).toBe(false);
+  });
+
+  test("CrossSubnet tests the BGP next hop against the node's own network", () => {
+    expect(nodeBirdConfig(seed, seed.nodes[2], ipipOnly("CrossSubnet"))).toContain("if source = RTS_BGP && !(bgp_next_hop ~ 10.1.8.0/24) then {");
+  });
+});
+
+describe("gateway BIRD config", () => {
+  test("golden in mode Never: an iBGP peer of every node, from its address on that node's segment", () => {
+    expectGolden("bird.gateway.never.conf", gatewayBirdConfig(seed, ipipOnly("Never")) ?? "", TESTDATA);
+  });
+
+  test("none in the modes that encapsulate", () => {
+    for (const [, modes] of MODES.filter(([n]) => n !== "never")) expect(gatewayBirdConfig(seed, modes)).toBeNull();
+  });
+});
+
+(HAVE_BIRD ? describe : describe.skip)("BIRD 2 parses every config (bird -p)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bird-parse-"));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test.each(MODES)("%s: every node and the gateway", (name, modes) => {
+    const configs = seed.nodes.map((n) => nodeBirdConfig(seed, n, modes));
+    const gateway = gatewayBirdConfig(seed, modes);
+    if (gateway !== null) configs.push(gateway);
+    configs.forEach((text, i) => {
+      const file = path.join(dir, `${name}-${i}.conf`);
+      fs.writeFileSync(file, text);
+      const run = spawnSync("bird", ["-p", "-c", file], { encoding: "utf8" });
+      expect({ file: `${name}-${i}`, status: run.status, err: run.stderr.trim() }).toEqual({ file: `${name}-${i}`, status: 0, err: "" });
+    });
+  });
+});
