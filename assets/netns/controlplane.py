@@ -351,6 +351,11 @@ def apply(plan, run_dir):
 
     seconds = round(time.monotonic() - start, 3)
     log("converged in %.3f s" % seconds)
+    # The program reads this back on its next run: while it matches, the control plane is whole.
+    generation = os.environ.get("NETNS_GENERATION", "")
+    if generation:
+        with open(os.path.join(run_dir, "bird", "generation"), "w") as f:
+            f.write(generation + "\n")
     result = {"nodes": [], "gateway": None, "seconds": seconds}
     for u in units:
         routes, sessions, _ = state[u["ns"]]

@@ -26,6 +26,7 @@ trap 'rm -f -- "$PLAN_FILE"' EXIT
 if [ "${NETNS_CONTROL_PLAN-}" = - ]; then cat >"$PLAN_FILE"; else printf '%s' "${NETNS_CONTROL_PLAN-}" >"$PLAN_FILE"; fi
 [ -s "$PLAN_FILE" ] || die "NETNS_CONTROL_PLAN is empty: expected the plan as JSON (or - for stdin)"
 
+[ -z "${NETNS_GENERATION-}" ] || [[ $NETNS_GENERATION =~ ^[a-z0-9-]{1,64}$ ]] || die "NETNS_GENERATION=$NETNS_GENERATION is not an identity (a-z, 0-9, -)"
 RESULT=$("$PYTHON" -B "$HERE/controlplane.py" apply "$PLAN_FILE" "$RUN")
 # The userspace tunl0 helpers reload their route maps now rather than on their next miss.
 for f in "$RUN"/*.tunl0.pid; do [ ! -e "$f" ] || stop_pid_file "$f" HUP; done

@@ -30,6 +30,7 @@ need NETNS_MTU is_uint
 MTU=$((10#$NETNS_MTU))
 ((MTU >= 1280 && MTU <= 9000)) || die "NETNS_MTU=$MTU must be 1280-9000"
 TUN_MTU=$((MTU - 20))
+[ -z "${NETNS_BUILD_ID-}" ] || [[ $NETNS_BUILD_ID =~ ^[a-z0-9-]{1,64}$ ]] || die "NETNS_BUILD_ID=$NETNS_BUILD_ID is not an identity (a-z, 0-9, -)"
 N=${#NODE_NS[@]}
 case ${NETNS_TUNL0:-auto} in
   userspace) DATAPLANE=userspace-ipip ;;
@@ -180,6 +181,8 @@ if [ "$DATAPLANE" = userspace-ipip ]; then
 fi
 
 BUILT=1
+# The identity the program gave this build: while it reads it back, the lab is whole.
+[ -z "${NETNS_BUILD_ID-}" ] || printf '%s\n' "$NETNS_BUILD_ID" >"$RUN/build-id"
 echo "netns-lab: $NETNS_LAB up: ${#ALL_NS[@]} namespaces, $N nodes, $DATAPLANE, $(elapsed "$START") s" >&2
 printf '{"lab":%s,"dataplane":%s,"runDir":%s,"namespaces":%d,"nodes":%d,"seconds":%s,"createdAt":%s}\n' \
   "$(json_str "$NETNS_LAB")" "$(json_str "$DATAPLANE")" "$(json_str "$RUN")" "${#ALL_NS[@]}" "$N" "$(elapsed "$START")" \

@@ -18,6 +18,8 @@ export interface NetnsGatewayArgs {
   runDir: string;
   /** The lab's build time: a rebuilt topology re-runs the gateway's set-up. */
   builtAt: pulumi.Input<string>;
+  /** The control plane's identity (components/netns/health.ts): a new one re-runs the set-up. */
+  generation: string;
 }
 
 export class NetnsGateway extends pulumi.ComponentResource {
@@ -36,7 +38,7 @@ export class NetnsGateway extends pulumi.ComponentResource {
       {
         create: bashScript(NETNS_SCRIPTS.controlPlane),
         update: bashScript(NETNS_SCRIPTS.controlPlane),
-        environment: { ...inv.environment, NETNS_BUILT_AT: args.builtAt },
+        environment: { ...inv.environment, NETNS_BUILT_AT: args.builtAt, NETNS_GENERATION: args.generation },
         stdin: inv.stdin,
       },
       { parent: this },

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildLabSpec } from "../../lab/config";
 import { IpipMode } from "../../lab/spec";
 import { ControlPlanePlan } from "./plan";
+import { HostView } from "./health";
 import { bashScript } from "../../lab/shell";
 import { controlPlanePlan, gatewayPlan, NetnsLab, netnsBackend, NETNS_SCRIPTS, topologyDigest, topologyEnvironment } from "./index";
 import { ipipOnly } from "../../lab/expect";
@@ -26,11 +27,21 @@ function convergedStdout(inputs: { environment: Record<string, string> }): strin
   return `${JSON.stringify({ nodes: plan.nodes.map(unit), gateway: plan.gateway ? unit(plan.gateway) : null, seconds: 2 })}\n`;
 }
 
-function setMocks(recorded: Recorded[]): void {
-  pulumi.runtime.setMocks(
+/**
+ * One mock monitor for the whole file, recording into the current build's list: a monitor
+ * reset between builds would miss the outputs a previous build registers late.
+ */
+let current: Recorded[] = [];
+
+function recordInto(recorded: Recorded[]): void {
+  current = recorded;
+}
+
+pulumi.runtime.setMocks(
     {
       newResource: (args: pulumi.runtime.MockResourceArgs) => {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        current.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        if (args.type !== "command:local:Command") return { id: `${args.name}-id`, state: args.inputs };
         const stdout = args.name.endsWith("-topology") ? UP_STDOUT : convergedStdout(args.inputs as { environment: Record<string, string> });
         return { id: `${args.name}-id`, state: { ...args.inputs, stdout, stderr: "" } };
       },
@@ -40,17 +51,23 @@ function setMocks(recorded: Recorded[]): void {
     "ipip",
     false,
   );
-}
 
 function value<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
-async function build(mode: IpipMode): Promise<{ lab: NetnsLab; recorded: Recorded[] }> {
+/** A host where the lab is whole: its namespaces exist and its files name build b1, generation g1, every daemon alive. */
+const WHOLE: HostView = {
+  exists: () => true,
+  read: (file) => (file.endsWith("build-id") ? "b1" : file.endsWith("generation") ? "g1" : "42"),
+  runs: () => true,
+};
+
+async function build(mode: IpipMode, host: HostView = WHOLE): Promise<{ lab: NetnsLab; recorded: Recorded[] }> {
   const recorded: Recorded[] = [];
-  setMocks(recorded);
+  recordInto(recorded);
   const spec = buildLabSpec({ backend: "netns", ipipMode: mode }, { stack: "ipip", cwd: "/work/lab" });
-  const lab = new NetnsLab(spec.name, { spec });
+  const lab = new NetnsLab(spec.name, { spec, host });
   await value(lab.dataplane);
   await value(lab.nodeStates);
   return { lab, recorded };
@@ -76,8 +93,8 @@ describe("NetnsLab under mocks", () => {
     const topology = byName(recorded, "calico-ipip-topology").inputs;
     expect(topology.create).toBe(bashScript(NETNS_SCRIPTS.up));
     expect(topology.delete).toBe(bashScript(NETNS_SCRIPTS.down));
-    expect(topology.environment).toEqual(topologyEnvironment(spec));
-    expect(topology.triggers).toEqual([topologyDigest(topologyEnvironment(spec))]);
+    expect(topology.environment).toEqual({ ...topologyEnvironment(spec), NETNS_BUILD_ID: "b1" });
+    expect(topology.triggers).toEqual([topologyDigest(topologyEnvironment(spec)), "b1"]);
     for (const [name, plan] of [
       ["calico-ipip-controlplane", controlPlanePlan(spec, ipipOnly("Always"))],
       ["calico-ipip-gateway-bgp", gatewayPlan(spec, ipipOnly("Always"))],
@@ -90,7 +107,23 @@ describe("NetnsLab under mocks", () => {
         LAB_VXLAN_MODE: "Never",
         NETNS_CONTROL_PLAN: JSON.stringify(plan),
         NETNS_BUILT_AT: "2026-01-01T00:00:00Z",
+        NETNS_GENERATION: "g1",
       });
+    }
+  });
+
+  it("a lab no longer whole gets new identities: the topology is replaced, or only the control plane and captures re-run", async () => {
+    const whole = await build("Always");
+    const noNamespaces = await build("Always", { ...WHOLE, exists: (file) => !file.includes("/var/run/netns/") });
+    const deadBird = await build("Always", { ...WHOLE, runs: (_pid, arg) => !arg.endsWith("n2.pid") });
+    const triggers = (r: Recorded[]) => byName(r, "calico-ipip-topology").inputs.triggers as string[];
+    const generation = (r: Recorded[], name: string) => (byName(r, name).inputs.environment as Record<string, string>).NETNS_GENERATION;
+    expect(triggers(noNamespaces.recorded)[1]).toMatch(/^build-/);
+    expect(triggers(noNamespaces.recorded)[0]).toBe(triggers(whole.recorded)[0]);
+    expect(triggers(deadBird.recorded)).toEqual(triggers(whole.recorded));
+    for (const name of ["calico-ipip-controlplane", "calico-ipip-gateway-bgp", "calico-ipip-cross-subnet-tcpdump"].slice(0, 2)) {
+      expect(generation(deadBird.recorded, name)).toMatch(/^cp-/);
+      expect(generation(whole.recorded, name)).toBe("g1");
     }
   });
 
@@ -101,7 +134,9 @@ describe("NetnsLab under mocks", () => {
     for (const name of ["calico-ipip-controlplane", "calico-ipip-gateway-bgp"]) {
       const a = byName(always.recorded, name).inputs.environment as Record<string, string>;
       const c = byName(cross.recorded, name).inputs.environment as Record<string, string>;
-      expect(Object.keys(a).filter((k) => a[k] !== c[k]).sort()).toEqual(["LAB_IPIP_MODE", "NETNS_CONTROL_PLAN"]);
+      // The gateway runs no BGP in either mode: only the mode's name differs in its inputs.
+      const expected = name.endsWith("-controlplane") ? ["LAB_IPIP_MODE", "NETNS_CONTROL_PLAN"] : ["LAB_IPIP_MODE"];
+      expect(Object.keys(a).filter((k) => a[k] !== c[k]).sort()).toEqual(expected);
     }
   });
 
@@ -127,7 +162,7 @@ describe("NetnsLab under mocks", () => {
 
   it("netnsBackend builds one NetnsLab under the given parent", async () => {
     const recorded: Recorded[] = [];
-    setMocks(recorded);
+    recordInto(recorded);
     const spec = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/work/lab" });
     class Parent extends pulumi.ComponentResource {
       constructor() {

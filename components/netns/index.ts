@@ -10,6 +10,7 @@ import * as command from "@pulumi/command";
 import { BackendFactory, CaptureInvocation, LabBackend } from "../backend";
 import { bashScript } from "../../lab/shell";
 import { NetnsGateway } from "./gateway";
+import { HostView, labHealth } from "./health";
 import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, PoolModes, ScenarioSpec } from "../../lab/spec";
 import {
   captureEnvironment,
@@ -31,6 +32,7 @@ import {
 export * from "./plan";
 export * from "./bird";
 export { NetnsGateway } from "./gateway";
+export * from "./health";
 
 export interface NetnsLabArgs {
   /** The validated lab (lab/config.ts `buildLabSpec`). */
@@ -44,6 +46,8 @@ export interface NetnsLabArgs {
   runDir?: string;
   /** tunl0: `auto` (kernel ipip when its module is loaded, else userspace; default) or `userspace`. */
   tunl0?: Tunl0Choice;
+  /** Where the lab's health is read (components/netns/health.ts); default this host. */
+  host?: HostView;
 }
 
 /**
@@ -71,6 +75,8 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
   public readonly nodeStates: pulumi.Output<NodeState[]>;
   public readonly namespaces: NetnsNames;
   public readonly runDir: string;
+  /** The control plane's identity this update wants (components/netns/health.ts). */
+  public readonly generation: string;
   private readonly spec: LabSpec;
 
   constructor(name: string, args: NetnsLabArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -80,15 +86,23 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     this.runDir = args.runDir ?? runDir(spec);
     this.namespaces = netnsNames(spec);
 
+    // A lab lost since the last up (reboot, deleted namespace, stopped daemon) gets new
+    // identities below, which re-create what is gone; a whole lab keeps its own.
+    const health = labHealth(spec, this.runDir, args.host);
+    if (health.problems.length > 0) {
+      void pulumi.log.warn(`lab ${spec.name} is not whole on this host (${health.problems.join("; ")}): this update rebuilds what is missing`);
+    }
+    this.generation = health.generation;
     const env = topologyEnvironment(spec, { runDir: this.runDir, tunl0: args.tunl0 });
     this.topology = new command.local.Command(
       `${name}-topology`,
       {
         create: bashScript(NETNS_SCRIPTS.up),
         delete: bashScript(NETNS_SCRIPTS.down),
-        environment: env,
-        // Any topology change replaces the lab: down.sh with the old inputs, then up.sh.
-        triggers: [topologyDigest(env)],
+        environment: { ...env, NETNS_BUILD_ID: health.buildId },
+        // Any topology change replaces the lab (down.sh with the old inputs, then up.sh), and
+        // so does a lab that is no longer whole.
+        triggers: [topologyDigest(env), health.buildId],
       },
       { parent: this, deleteBeforeReplace: true },
     );
@@ -100,7 +114,7 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     // The gateway's BGP first: the nodes' step then waits for its sessions and table too.
     this.gateway = new NetnsGateway(
       `${name}-gateway`,
-      { spec, modes, runDir: this.runDir, builtAt: this.builtAt },
+      { spec, modes, runDir: this.runDir, builtAt: this.builtAt, generation: health.generation },
       { parent: this, dependsOn: [this.topology] },
     );
     const plan = controlPlanePlan(spec, modes);
@@ -111,7 +125,7 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
         create: bashScript(NETNS_SCRIPTS.controlPlane),
         update: bashScript(NETNS_SCRIPTS.controlPlane),
         // A rebuilt topology has no control plane yet: its new build time re-runs this Command.
-        environment: { ...inv.environment, NETNS_BUILT_AT: this.builtAt },
+        environment: { ...inv.environment, NETNS_BUILT_AT: this.builtAt, NETNS_GENERATION: health.generation },
         stdin: inv.stdin,
       },
       { parent: this, dependsOn: [this.topology, this.gateway.bgp] },
@@ -130,7 +144,8 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
   capture(_scenario: ScenarioSpec, client: NodeSpec, server: NodeSpec): CaptureInvocation {
     return {
       script: NETNS_SCRIPTS.capture,
-      environment: { ...captureEnvironment(this.spec, client, server, { runDir: this.runDir }), NETNS_BUILT_AT: this.builtAt },
+      // A rebuilt lab or a repaired control plane re-runs every capture.
+      environment: { ...captureEnvironment(this.spec, client, server, { runDir: this.runDir }), NETNS_BUILT_AT: this.builtAt, NETNS_GENERATION: this.generation },
     };
   }
 }
