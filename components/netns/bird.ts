@@ -4,9 +4,8 @@
  * v3.23 to v3.28 alike), in BIRD 2 syntax (DESIGN.md section 4). Pure: golden-tested,
  * then written and loaded by assets/netns/dataplane.sh.
  */
-import { cidrContains } from "../../lab/net";
 import { gatewayPeersWithNodes, poolEncapsulation } from "../../lab/expect";
-import { LabSpec, NodeSpec, PoolModes, SubnetSpec } from "../../lab/spec";
+import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import { CALICO_AS, TUNNEL_DEVICE } from "../../lab/dataplane";
 
 /** A BIRD protocol name for a peer address, as confd names mesh peers: `Mesh_10_1_5_11`. */
@@ -154,13 +153,6 @@ export function nodeBirdConfig(spec: LabSpec, node: NodeSpec, modes: PoolModes):
   ].join("\n").trimEnd()}\n`;
 }
 
-/** The gateway's interface on the segment holding `ip`. */
-function segmentOf(spec: LabSpec, ip: string): SubnetSpec {
-  const s = spec.subnets.find((sub) => cidrContains(sub.cidr, ip));
-  if (s === undefined) throw new Error(`no segment of lab ${spec.name} holds ${ip}`);
-  return s;
-}
-
 /**
  * The gateway's BIRD config in mode Never: an iBGP peer of every node (AS 64512), taking
  * their blocks into its kernel table and announcing nothing. Null in the other modes,
@@ -171,7 +163,7 @@ export function gatewayBirdConfig(spec: LabSpec, modes: PoolModes): string | nul
   const peers = spec.nodes.map((n) =>
     [
       `protocol bgp ${peerProtocolName("Node", n.ip)} {`,
-      `  local ${segmentOf(spec, n.ip).gateway} as ${CALICO_AS};`,
+      `  local ${n.gateway} as ${CALICO_AS};`,
       `  neighbor ${n.ip} as ${CALICO_AS};`,
       "  direct;",
       "  ipv4 {",

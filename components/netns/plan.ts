@@ -299,14 +299,18 @@ export interface ControlPlaneResult {
   seconds: number;
 }
 
-export function parseControlPlaneOutput(stdout: string): ControlPlaneResult {
+/** A script's result: the JSON object on the last line of its stdout. */
+function lastJsonLine<T>(stdout: string, script: string): { parsed: Partial<T>; last: string } {
   const last = stdout.trim().split("\n").pop() ?? "";
-  let parsed: Partial<ControlPlaneResult>;
   try {
-    parsed = JSON.parse(last) as Partial<ControlPlaneResult>;
+    return { parsed: JSON.parse(last) as Partial<T>, last };
   } catch {
-    throw new Error(`controlplane.sh's last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`);
+    throw new Error(`${script}'s last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`);
   }
+}
+
+export function parseControlPlaneOutput(stdout: string): ControlPlaneResult {
+  const { parsed, last } = lastJsonLine<ControlPlaneResult>(stdout, "controlplane.sh");
   if (!Array.isArray(parsed.nodes)) throw new Error(`controlplane.sh's result lacks nodes: ${last.slice(0, 200)}`);
   return { nodes: parsed.nodes, gateway: parsed.gateway ?? null, seconds: parsed.seconds ?? 0 };
 }
@@ -368,13 +372,7 @@ export interface UpResult {
 }
 
 export function parseUpOutput(stdout: string): UpResult {
-  const last = stdout.trim().split("\n").pop() ?? "";
-  let parsed: Partial<UpResult>;
-  try {
-    parsed = JSON.parse(last) as Partial<UpResult>;
-  } catch {
-    throw new Error(`up.sh's last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`);
-  }
+  const { parsed } = lastJsonLine<UpResult>(stdout, "up.sh");
   if (parsed.dataplane !== "kernel-ipip" && parsed.dataplane !== "userspace-ipip") {
     throw new Error(`up.sh reported dataplane ${JSON.stringify(parsed.dataplane)}; expected kernel-ipip or userspace-ipip`);
   }
