@@ -3,12 +3,13 @@
 # gives the node net0 with its underlay address and default route. Re-runnable: a stale
 # net0 from an earlier attempt is removed and the lab is redeployed (--reconfigure).
 # Prints the gateway container's id: the gateway's live configuration re-runs for a new one.
-# Env: LAB_WORK_DIR, CLAB_TOPOLOGY (+ _FILE), GATEWAY_BOOT_CONFIG (+ _FILE) — the files
+# Records CLAB_BUILD_ID in LAB_WORK_DIR/CLAB_BUILD_FILE once the lab is in place.
+# Env: LAB_WORK_DIR, CLAB_BUILD_ID, CLAB_BUILD_FILE, CLAB_TOPOLOGY (+ _FILE), GATEWAY_BOOT_CONFIG (+ _FILE) — the files
 #      written there; GATEWAY_CONTAINER; KIND_NODES (space-separated); NODE_ADDRESSES
 #      (space-separated node=address/prefix@gateway)
 set -eu
 . "$(dirname "$0")/lib.sh"
-need LAB_WORK_DIR CLAB_TOPOLOGY CLAB_TOPOLOGY_FILE GATEWAY_BOOT_CONFIG GATEWAY_BOOT_FILE GATEWAY_CONTAINER KIND_NODES NODE_ADDRESSES
+need LAB_WORK_DIR CLAB_BUILD_ID CLAB_BUILD_FILE CLAB_TOPOLOGY CLAB_TOPOLOGY_FILE GATEWAY_BOOT_CONFIG GATEWAY_BOOT_FILE GATEWAY_CONTAINER KIND_NODES NODE_ADDRESSES
 
 write_lab_files
 read -r -a nodes <<<"$KIND_NODES"
@@ -37,4 +38,5 @@ for entry in "${addresses[@]}"; do
   [[ $route == "default via $gateway "* ]] || die "$node: the default route should go via $gateway after deploy; \`docker exec $node ip route show default\` shows: ${route:-(nothing)}"
 done
 say "net0 addresses and default routes in place on ${nodes[*]}"
+record_build "$CLAB_BUILD_ID" "$CLAB_BUILD_FILE"
 output docker inspect -f '{{.Id}}' "$GATEWAY_CONTAINER"

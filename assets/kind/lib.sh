@@ -126,13 +126,27 @@ pod_table() {
     --no-headers --sort-by=.metadata.name
 }
 
-# write_lab_files: the containerlab topology and the gateway's boot config, into LAB_WORK_DIR
-# (an absolute folder of its own: clab-destroy.sh removes it).
-write_lab_files() {
+# check_work_dir: LAB_WORK_DIR is an absolute folder of its own (the destroys empty it).
+check_work_dir() {
   case $LAB_WORK_DIR in
     /*/*) ;;
     *) die "LAB_WORK_DIR must be an absolute folder below another, not '$LAB_WORK_DIR'" ;;
   esac
+}
+
+# record_build ID FILE: the identity the program gave this step, written to FILE in
+# LAB_WORK_DIR, where the program reads it back to tell a whole lab from a lost one
+# (components/kind/health.ts).
+record_build() {
+  check_work_dir
+  mkdir -p "$LAB_WORK_DIR"
+  printf '%s\n' "$1" >"$LAB_WORK_DIR/$2"
+}
+
+# write_lab_files: the containerlab topology and the gateway's boot config, into LAB_WORK_DIR
+# (an absolute folder of its own: clab-destroy.sh empties it).
+write_lab_files() {
+  check_work_dir
   mkdir -p "$LAB_WORK_DIR" "$(dirname "$LAB_WORK_DIR/$GATEWAY_BOOT_FILE")"
   printf '%s\n' "$CLAB_TOPOLOGY" >"$LAB_WORK_DIR/$CLAB_TOPOLOGY_FILE"
   printf '%s\n' "$GATEWAY_BOOT_CONFIG" >"$LAB_WORK_DIR/$GATEWAY_BOOT_FILE"

@@ -17,6 +17,8 @@ export interface CalicoInstallArgs {
    * autodetects eth0 and CrossSubnet never encapsulates (calico #2542).
    */
   after: pulumi.Input<pulumi.Resource>[];
+  /** The cluster's identity (health.ts): a new cluster gets a new provider, and with it every object again. */
+  clusterId: string;
 }
 
 /**
@@ -49,7 +51,12 @@ export class CalicoInstall extends pulumi.ComponentResource {
   constructor(name: string, args: CalicoInstallArgs, opts?: pulumi.ComponentResourceOptions) {
     super("calico-ipip-lab:kind:CalicoInstall", name, {}, opts);
     const { spec } = args;
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig }, { parent: this });
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      // A lost cluster's objects are dropped from the state: the cluster that held them no longer answers.
+      { kubeconfig: args.kubeconfig, clusterIdentifier: args.clusterId, deleteUnreachable: true },
+      { parent: this },
+    );
     this.manifest = scriptCommand(`${name}-manifest`, manifestStep(spec), childOptions(this, opts), { quietStdout: true });
     const objs: pulumi.Output<K8sObject[]> = this.manifest.stdout.apply((text) => calicoObjects(text, spec, spec.calico.manifest));
     this.objects = new k8s.yaml.v2.ConfigGroup(`${name}-manifest`, { objs }, { parent: this, provider: this.provider, dependsOn: args.after });

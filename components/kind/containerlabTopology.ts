@@ -11,6 +11,8 @@ export interface ContainerlabTopologyArgs {
   spec: LabSpec;
   /** Folder for the topology file, the gateway's boot config and containerlab's lab folder. */
   workDir: string;
+  /** The lab's identity (health.ts): a new one redeploys it. */
+  buildId: string;
   /** Changes that must redeploy the lab, e.g. the kind cluster's id (sidecars join its nodes' namespaces). */
   redeployOn?: pulumi.Input<unknown>[];
 }
@@ -18,8 +20,8 @@ export interface ContainerlabTopologyArgs {
 /**
  * The containerlab lab: the VyOS gateway and, in each kind node's network namespace, a
  * sidecar that adds net0 with the node's underlay address and default route. A changed
- * topology, or a change of the gateway's config that no pool mode makes (interfaces,
- * NAT), destroys the old lab before deploying the new one. The part of the boot config
+ * topology, a change of the gateway's config that no pool mode makes (interfaces,
+ * NAT), or a lost lab (a new identity) destroys the old lab before deploying the new one. The part of the boot config
  * a mode switch changes (BGP) is left as deployed: the Gateway reconfigures the running
  * router instead, so a switch never tears the lab down. The component's dependsOn
  * (bridges, cluster, images) holds for the lab.
@@ -37,12 +39,12 @@ export class ContainerlabTopology extends pulumi.ComponentResource {
   constructor(name: string, args: ContainerlabTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("calico-ipip-lab:kind:ContainerlabTopology", name, {}, opts);
     const { spec } = args;
-    const step = containerlabStep(spec, args.workDir);
+    const step = containerlabStep(spec, args.workDir, args.buildId);
     this.lab = scriptCommand(
       `${name}-lab`,
       step,
       { ...childOptions(this, opts), deleteBeforeReplace: true, ignoreChanges: ["environment.GATEWAY_BOOT_CONFIG"] },
-      { triggers: [step.environment.CLAB_TOPOLOGY, renderVyosBlock(vyosBaseConfig(spec)), ...(args.redeployOn ?? [])] },
+      { triggers: [step.environment.CLAB_TOPOLOGY, renderVyosBlock(vyosBaseConfig(spec)), args.buildId, ...(args.redeployOn ?? [])] },
     );
     this.gateway = spec.router.container;
     this.gatewayId = this.lab.stdout.apply((s) => s.trim());

@@ -2,11 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { LabSpec } from "../../lab/spec";
 import { childOptions, scriptCommand } from "./command";
-import { bridgeSteps } from "./steps";
+import { bridgeSteps, onTopology } from "./steps";
 
 export interface HostBridgesArgs {
   /** The validated lab: one bridge per subnet. */
   spec: LabSpec;
+  /** The containerlab lab's identity (health.ts): a new one re-runs bridge-up.sh, which makes a lost bridge again. */
+  topologyId: string;
 }
 
 /**
@@ -22,7 +24,7 @@ export class HostBridges extends pulumi.ComponentResource {
 
   constructor(name: string, args: HostBridgesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("calico-ipip-lab:kind:HostBridges", name, {}, opts);
-    const steps = bridgeSteps(args.spec);
+    const steps = bridgeSteps(args.spec).map((s) => onTopology(s, args.topologyId));
     this.names = args.spec.subnets.map((s) => s.bridge);
     this.bridges = steps.map((step, i) =>
       scriptCommand(`${name}-${this.names[i]}`, step, { ...childOptions(this, opts), deleteBeforeReplace: true }, { triggers: [this.names[i]] }),

@@ -11,8 +11,10 @@ import { bashScript } from "../../lab/shell";
 import { fixture } from "../../tests/fixtures";
 import { renderKindConfig } from "./kindConfig";
 import { kindBackend } from "./index";
+import { DockerContainer, KindHostView } from "./health";
 import { KindLab } from "./kindLab";
 import { asset } from "./steps";
+import { containerlabContainer } from "./tools";
 import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanSpec } from "./testing";
 import { renderVyosBlock, vyosBaseConfig } from "./vyos";
 
@@ -98,8 +100,21 @@ function scriptOf(inputs: Record<string, unknown>): string {
 
 let clock = 0;
 
+const WORK_DIR = "/srv/work";
+
+/** This host as a whole lab shows it: both identities recorded, every container running, every bridge there. */
+function wholeHost(spec: LabSpec, change: (c: DockerContainer) => DockerContainer = (c) => c): KindHostView {
+  const names = [...spec.nodes.map((n) => n.name), spec.router.container, ...spec.nodes.map((n) => containerlabContainer(spec.name, n.sidecar))];
+  const files: Record<string, string> = { [`${WORK_DIR}/cluster-build`]: "kind-1", [`${WORK_DIR}/clab-build`]: "clab-1" };
+  return {
+    read: (file) => files[file] ?? null,
+    containers: () => names.map((name) => change({ name, state: "running" })),
+    hasLink: (name) => spec.subnets.some((s) => s.bridge === name),
+  };
+}
+
 /** Builds the kind lab for `spec` under fresh mocks and waits for every registration. */
-async function build(spec: LabSpec, manifest = TINY_MANIFEST): Promise<{ lab: KindLab; recorded: Recorded[] }> {
+async function build(spec: LabSpec, manifest = TINY_MANIFEST, host: KindHostView = wholeHost(spec)): Promise<{ lab: KindLab; recorded: Recorded[] }> {
   const recorded: Recorded[] = [];
   pulumi.runtime.setMocks(
     {
@@ -119,7 +134,7 @@ async function build(spec: LabSpec, manifest = TINY_MANIFEST): Promise<{ lab: Ki
     spec.stack,
     false,
   );
-  const lab = new KindLab(spec.name, { spec, workDir: "/srv/work" });
+  const lab = new KindLab(spec.name, { spec, workDir: WORK_DIR, host });
   await promiseOf(pulumi.all([lab.pods, lab.routes, lab.nodeStates, lab.calico.poolModes, lab.urn]));
   // Let the last registrations (components' outputs) settle.
   await new Promise((r) => setTimeout(r, 50));
@@ -254,8 +269,14 @@ describe("kind components under mocks", () => {
     expect(cluster.inputs.create).toBe(bashScript(asset("kind-create.sh")));
     expect(cluster.inputs.delete).toBe(bashScript(asset("kind-delete.sh")));
     expect(cluster.inputs.stdin).toBe(renderKindConfig(spec));
-    expect(env(cluster)).toEqual({ KIND_CLUSTER_NAME: "calico-ipip", KIND_NODE_IMAGE: "burlyluo/kindest:v1.27.3" });
-    expect(cluster.inputs.triggers).toEqual([renderKindConfig(spec), "burlyluo/kindest:v1.27.3"]);
+    expect(env(cluster)).toEqual({
+      KIND_CLUSTER_NAME: "calico-ipip",
+      KIND_NODE_IMAGE: "burlyluo/kindest:v1.27.3",
+      LAB_WORK_DIR: "/srv/work",
+      KIND_BUILD_ID: "kind-1",
+      KIND_BUILD_FILE: "cluster-build",
+    });
+    expect(cluster.inputs.triggers).toEqual([renderKindConfig(spec), "burlyluo/kindest:v1.27.3", "kind-1"]);
     expect(cluster.inputs.logging).toBe("stderr");
     expect(await pulumi.isSecret(lab.cluster.kubeconfig)).toBe(true);
     // (additionalSecretOutputs: ["stdout"] is applied by the engine, which mocks do not run.)
@@ -278,14 +299,15 @@ describe("kind components under mocks", () => {
   test("bridges and containerlab: create/delete scripts, triggers for a replace", () => {
     const bridges = commands(recorded).filter((r) => scriptOf(r.inputs) === "bridge-up.sh");
     expect(bridges.map((b) => [env(b), b.inputs.delete, b.inputs.triggers])).toEqual(
-      ["br-ipip0", "br-ipip1"].map((n) => [{ BRIDGE_NAME: n }, bashScript(asset("bridge-down.sh")), [n]]),
+      ["br-ipip0", "br-ipip1"].map((n) => [{ BRIDGE_NAME: n, LAB_TOPOLOGY_ID: "clab-1" }, bashScript(asset("bridge-down.sh")), [n]]),
     );
     const clab = command(recorded, "clab-deploy.sh");
     expect(clab.inputs.delete).toBe(bashScript(asset("clab-destroy.sh")));
     expect(env(clab).LAB_WORK_DIR).toBe("/srv/work");
     expect(env(clab).KIND_NODES).toBe("calico-ipip-control-plane calico-ipip-worker calico-ipip-worker2 calico-ipip-worker3");
     // Redeployed for the part of the gateway's config no mode changes (here, without BGP, all of it).
-    expect(clab.inputs.triggers).toEqual([env(clab).CLAB_TOPOLOGY, renderVyosBlock(vyosBaseConfig(spec)), "calico-ipip-kind-cluster-id"]);
+    expect(clab.inputs.triggers).toEqual([env(clab).CLAB_TOPOLOGY, renderVyosBlock(vyosBaseConfig(spec)), "clab-1", "calico-ipip-kind-cluster-id"]);
+    expect(env(clab)).toMatchObject({ CLAB_BUILD_ID: "clab-1", CLAB_BUILD_FILE: "clab-build", KIND_BUILD_FILE: "cluster-build" });
     expect(env(clab).GATEWAY_BOOT_CONFIG).toBe(renderVyosBlock(vyosBaseConfig(spec)));
   });
 
@@ -303,7 +325,7 @@ describe("kind components under mocks", () => {
     const manifest = command(recorded, "manifest.sh");
     expect(env(manifest)).toEqual({ CALICO_MANIFEST: "https://docs.tigera.io/archive/v3.23/manifests/calico.yaml", DOWNLOAD_SECONDS: "120" });
     const provider = recorded.find((r) => r.type === "pulumi:providers:kubernetes")!;
-    expect(provider.inputs.kubeconfig).toBe(KUBECONFIG);
+    expect(provider.inputs).toMatchObject({ kubeconfig: KUBECONFIG, clusterIdentifier: "kind-1", deleteUnreachable: "true" }); // provider inputs travel as strings
     expect(isSecretValue(provider.raw.kubeconfig)).toBe(true);
     const group = recorded.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup")!;
     const objs = group.inputs.objs as { kind: string; spec: { template: { spec: { containers: { image: string; env: { name: string; value: string }[] }[] } } } }[];
@@ -352,6 +374,7 @@ describe("kind components under mocks", () => {
       CURL_SECONDS: "3",
       TCPDUMP_START_SECONDS: "10",
       LAB_POLL_SECONDS: "1",
+      LAB_TOPOLOGY_ID: "clab-1",
     });
     expect(await promiseOf(pulumi.output(LAB_KUBECONFIG))).toBe(KUBECONFIG);
   });
@@ -431,6 +454,57 @@ describe("the pool's modes under mocks", () => {
     const e = ds.spec.template.spec.containers[0].env;
     expect(e.find((x) => x.name === "CALICO_IPV4POOL_IPIP")?.value).toBe("CrossSubnet");
     expect(e.find((x) => x.name === "IP_AUTODETECTION_METHOD")?.value).toBe("interface=net0");
+  });
+});
+
+describe("a lab lost under a live stack (health.ts)", () => {
+  const spec = ipipSpec({ labName: "lab" });
+  const byName = (r: Recorded[]): Map<string, Recorded> => new Map(commands(r).map((c) => [c.name, c]));
+  /** The Commands whose inputs differ from the whole lab's (re-run), and those whose triggers do (replaced). */
+  async function against(host: KindHostView): Promise<{ rerun: string[]; replaced: string[]; provider: unknown; lab: KindLab }> {
+    const whole = byName((await build(spec)).recorded);
+    const damaged = await build(spec, TINY_MANIFEST, host);
+    const now = byName(damaged.recorded);
+    const differ = (key?: string): string[] =>
+      [...whole.keys()].filter((n) => JSON.stringify(key ? whole.get(n)!.inputs[key] : whole.get(n)!.inputs) !== JSON.stringify(key ? now.get(n)!.inputs[key] : now.get(n)!.inputs)).sort();
+    const provider = damaged.recorded.find((r) => r.type === "pulumi:providers:kubernetes")!.inputs.clusterIdentifier;
+    return { rerun: differ(), replaced: differ("triggers"), provider, lab: damaged.lab };
+  }
+  afterEach(() => jest.restoreAllMocks());
+
+  test("a whole lab: every input as the last update left it, so nothing runs and no warning", async () => {
+    const warn = jest.spyOn(pulumi.log, "warn");
+    expect(await against(wholeHost(spec))).toMatchObject({ rerun: [], replaced: [], provider: "kind-1" });
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  test("a kind node stopped: the cluster re-created, containerlab redeployed, a new provider (so every object again), the lab read back and captured again", async () => {
+    const warn = jest.spyOn(pulumi.log, "warn");
+    const r = await against(wholeHost(spec, (c) => (c.name === "lab-worker" ? { ...c, state: "exited" } : c)));
+    expect(r.replaced).toEqual(["lab-clab-lab", "lab-kind-cluster"]);
+    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-kind-cluster", "lab-workload-bgp", "lab-workload-pods", "lab-workload-routes"]);
+    expect(r.provider).toMatch(/^kind-.+-[0-9a-f]{6}$/);
+    expect(r.lab.capture(spec.scenarios[0], spec.nodes[0], spec.nodes[1]).environment.LAB_TOPOLOGY_ID).toBe(r.lab.topologyId);
+    expect(r.lab.topologyId).not.toBe("clab-1");
+    expect(warn.mock.calls.map((c) => c[0])).toEqual(["lab lab is not whole on this host (container lab-worker is exited): this update rebuilds what is missing"]);
+  });
+
+  test("a sidecar gone: only containerlab redeployed; the cluster and the provider kept; the bridges, the read-backs and the captures run again", async () => {
+    const host = wholeHost(spec);
+    const r = await against({ ...host, containers: (lab) => (host.containers(lab) as DockerContainer[]).filter((c) => c.name !== "clab-lab-server2") });
+    expect(r.replaced).toEqual(["lab-clab-lab"]);
+    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-workload-bgp", "lab-workload-pods", "lab-workload-routes"]);
+    expect(r.provider).toBe("kind-1");
+    expect(r.lab.topologyId).not.toBe("clab-1");
+  });
+
+  test("docker not answering: the lab is kept as the stack has it, and a warning says why", async () => {
+    const warn = jest.spyOn(pulumi.log, "warn");
+    const r = await against({ ...wholeHost(spec), containers: () => ({ error: "Cannot connect to the Docker daemon" }) });
+    expect(r).toMatchObject({ rerun: [], replaced: [], provider: "kind-1" });
+    expect(warn.mock.calls.map((c) => c[0])).toEqual([
+      "cannot tell whether lab lab still exists on this host (docker: Cannot connect to the Docker daemon): this update keeps it as the stack has it",
+    ]);
   });
 });
 

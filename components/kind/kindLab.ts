@@ -6,6 +6,7 @@ import { parseBirdProtocols } from "./bgp";
 import { CalicoInstall } from "./calicoInstall";
 import { ContainerlabTopology } from "./containerlabTopology";
 import { Gateway } from "./gateway";
+import { KindHostView, kindLabHealth, LOCAL_KIND_HOST } from "./health";
 import { HostBridges } from "./hostBridges";
 import { Images } from "./images";
 import { KindCluster } from "./kindCluster";
@@ -18,6 +19,8 @@ export interface KindLabArgs {
   spec: LabSpec;
   /** Folder for containerlab's files; default `<repo>/.cache/kind/<lab name>` (git-ignored). */
   workDir?: string;
+  /** Where the lab's health is read (health.ts); default this host and its docker. */
+  host?: KindHostView;
 }
 
 /**
@@ -44,31 +47,49 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
   public readonly ready: pulumi.Resource[];
   public readonly controlPlane: ControlPlane = "calico";
   public readonly nodeStates: pulumi.Output<NodeState[]>;
+  /** The containerlab lab's identity this update wants (health.ts). */
+  public readonly topologyId: string;
   private readonly spec: LabSpec;
 
   constructor(name: string, args: KindLabArgs, opts?: pulumi.ComponentResourceOptions) {
     super("calico-ipip-lab:kind:KindLab", name, {}, opts);
     const { spec } = args;
     this.spec = spec;
+    const workDir = args.workDir ?? defaultWorkDir(spec);
+    // A lab lost since the last up (reboot, `kind delete`, a removed container) gets new
+    // identities, which re-create what is gone and what follows; a whole lab keeps its own.
+    // Only a real update asks docker: a preview uses the recorded identities.
+    const health = kindLabHealth(spec, workDir, args.host ?? LOCAL_KIND_HOST, !pulumi.runtime.isDryRun());
+    if (health.unknown !== undefined) {
+      void pulumi.log.warn(`cannot tell whether lab ${spec.name} still exists on this host (docker: ${health.unknown}): this update keeps it as the stack has it`);
+    }
+    if (health.problems.length > 0) {
+      void pulumi.log.warn(`lab ${spec.name} is not whole on this host (${health.problems.join("; ")}): this update rebuilds what is missing`);
+    }
+    this.topologyId = health.topology;
     this.preflight = new Preflight(`${name}-preflight`, { spec }, { parent: this });
     const checked = { parent: this, dependsOn: [this.preflight.check] };
     this.images = new Images(`${name}-images`, { spec }, checked);
-    this.bridges = new HostBridges(`${name}-bridges`, { spec }, checked);
-    this.cluster = new KindCluster(`${name}-kind`, { spec }, { parent: this, dependsOn: [this.preflight.check, this.images.kindNode] });
+    this.bridges = new HostBridges(`${name}-bridges`, { spec, topologyId: health.topology }, checked);
+    this.cluster = new KindCluster(
+      `${name}-kind`,
+      { spec, workDir, buildId: health.cluster },
+      { parent: this, dependsOn: [this.preflight.check, this.images.kindNode] },
+    );
     this.topology = new ContainerlabTopology(
       `${name}-clab`,
-      { spec, workDir: args.workDir ?? defaultWorkDir(spec), redeployOn: [this.cluster.cluster.id] },
+      { spec, workDir, buildId: health.topology, redeployOn: [this.cluster.cluster.id] },
       { parent: this, dependsOn: [...this.bridges.bridges, this.cluster.cluster, this.images.gateway, this.images.sidecar] },
     );
     this.gateway = new Gateway(`${name}-gateway`, { spec, containerId: this.topology.gatewayId }, { parent: this, dependsOn: [this.topology.lab] });
     this.calico = new CalicoInstall(
       `${name}-calico`,
-      { spec, kubeconfig: this.cluster.kubeconfig, after: [this.topology.lab] },
+      { spec, kubeconfig: this.cluster.kubeconfig, after: [this.topology.lab], clusterId: health.cluster },
       { parent: this, dependsOn: [this.preflight.check] },
     );
     this.workload = new Workload(
       `${name}-workload`,
-      { spec, kubeconfig: this.cluster.kubeconfig, provider: this.calico.provider, after: [...this.calico.configured, this.gateway.configure, this.cluster.untainted] },
+      { spec, kubeconfig: this.cluster.kubeconfig, provider: this.calico.provider, after: [...this.calico.configured, this.gateway.configure, this.cluster.untainted], topologyId: health.topology },
       { parent: this },
     );
     this.dataplane = pulumi.output<Dataplane>("calico");
@@ -88,6 +109,7 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
 
   /** tcpdump in the client node's sidecar (it shares the node's net0), traffic from the client pod. */
   capture(_scenario: ScenarioSpec, client: NodeSpec, _server: NodeSpec): CaptureInvocation {
-    return { script: asset("capture.sh"), environment: captureEnvironment(this.spec, client, this.cluster.kubeconfig) };
+    // A redeployed (or re-created) lab re-runs every capture.
+    return { script: asset("capture.sh"), environment: { ...captureEnvironment(this.spec, client, this.cluster.kubeconfig), LAB_TOPOLOGY_ID: this.topologyId } };
   }
 }

@@ -10,9 +10,14 @@ import { CaptureScriptResult } from "../backend";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import { RunResult, RunnableStep, StandinHost } from "../../tests/standins/harness";
 import * as steps from "./steps";
+import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./health";
 import { calicoBgpPeers, parseBirdProtocols } from "./bgp";
 import { renderKindConfig } from "./kindConfig";
 import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
+
+/** The identities the program would give the cluster and the containerlab lab (health.ts). */
+const KIND_ID = "kind-test-1";
+const CLAB_ID = "clab-test-1";
 
 /** Short waits: the stand-ins answer at once, and a failing wait must not take minutes. */
 function quick(step: steps.ScriptStep<string>): RunnableStep {
@@ -56,9 +61,9 @@ function up(host: StandinHost, spec: LabSpec, workDir: string, opts: { fail?: st
   };
   if (!go(steps.preflightStep(spec)) || !go(steps.manifestStep(spec))) return out;
   for (const b of steps.bridgeSteps(spec)) if (!go(b)) return out;
-  if (!go(steps.kindClusterStep(spec))) return out;
+  if (!go(steps.kindClusterStep(spec, workDir, KIND_ID))) return out;
   out.kubeconfig = out.result!.stdout;
-  if (!go(steps.untaintStep(spec, out.kubeconfig)) || !go(steps.containerlabStep(spec, workDir))) return out;
+  if (!go(steps.untaintStep(spec, out.kubeconfig)) || !go(steps.containerlabStep(spec, workDir, CLAB_ID))) return out;
   if (!go(steps.gatewayConfigureStep(spec, gatewayId(out.result!)))) return out;
   host.applyCalico(spec.name, opts.initialModes ?? spec, 0, bgpPeersOf(spec));
   if (!go(steps.calicoWaitStep(spec, out.kubeconfig)) || !go(steps.ippoolStep(spec, out.kubeconfig))) return out;
@@ -71,7 +76,7 @@ function up(host: StandinHost, spec: LabSpec, workDir: string, opts: { fail?: st
 
 /** The delete side, in reverse: containerlab, the cluster, the bridges. */
 function down(host: StandinHost, spec: LabSpec, workDir: string, fail?: string): { step: string; result: RunResult }[] {
-  const deletable = [...steps.bridgeSteps(spec), steps.kindClusterStep(spec), steps.containerlabStep(spec, workDir)].reverse();
+  const deletable = [...steps.bridgeSteps(spec), steps.kindClusterStep(spec, workDir, KIND_ID), steps.containerlabStep(spec, workDir, CLAB_ID)].reverse();
   return deletable.map((s) => ({ step: s.name, result: host.destroy(quick(s), { fail }) }));
 }
 
@@ -348,7 +353,7 @@ describe("kind backend scripts against the stand-ins", () => {
   });
 
   test("containerlab redeploys over a stale net0 left in a kind node", () => {
-    const clab = quick(steps.containerlabStep(spec, workDir));
+    const clab = quick(steps.containerlabStep(spec, workDir, CLAB_ID));
     // the sidecars go, the nodes' net0 stays (its namespace is the kind node's)
     host.update((w) => {
       for (const c of w.labs["calico-ipip"].containers) delete w.containers[c];
@@ -363,7 +368,7 @@ describe("kind backend scripts against the stand-ins", () => {
   });
 
   test("a sidecar exec that did nothing is caught after deploy", () => {
-    const clab = quick(steps.containerlabStep(spec, workDir));
+    const clab = quick(steps.containerlabStep(spec, workDir, CLAB_ID));
     const broken = { ...clab, environment: { ...clab.environment, CLAB_TOPOLOGY: clab.environment.CLAB_TOPOLOGY.replace("ip addr add 10.1.8.10/24 dev net0", "ip addr ad 10.1.8.10/24 dev net0") } };
     const r = host.create(broken);
     expect(r.status).toBe(1);
@@ -384,7 +389,7 @@ describe("kind backend scripts against the stand-ins", () => {
       ["bridge-br-ipip0", 0, "bridge-down: bridge br-ipip0 is already gone\n"],
     ]);
     // a containerlab that errors on a missing lab is tolerated when no container of the lab is left...
-    const clab = quick(steps.containerlabStep(spec, workDir));
+    const clab = quick(steps.containerlabStep(spec, workDir, CLAB_ID));
     const failing = host.destroy(clab, { fail: "^containerlab destroy" });
     expect(failing.status).toBe(0);
     expect(failing.stderr).toContain("clab-destroy: lab calico-ipip is already gone (stand-in containerlab: failing on purpose");
@@ -392,13 +397,36 @@ describe("kind backend scripts against the stand-ins", () => {
     host = lab;
     workDir = workDirOf(host);
     // ...but not when containers remain
-    const stuck = host.destroy(quick(steps.containerlabStep(spec, workDir)), { fail: "^containerlab destroy" });
+    const stuck = host.destroy(quick(steps.containerlabStep(spec, workDir, CLAB_ID)), { fail: "^containerlab destroy" });
     expect(stuck.status).toBe(1);
     expect(stuck.stderr).toMatch(/clab-destroy: `containerlab destroy` failed and containers of lab calico-ipip remain \(\w+/);
   });
 
+  test("the cluster and the containerlab lab record their identities in the work folder; a redeploy keeps the cluster's", () => {
+    const read = (file: string): string => fs.readFileSync(path.join(workDir, file), "utf8");
+    expect([read(CLUSTER_BUILD_FILE), read(TOPOLOGY_BUILD_FILE)]).toEqual([`${KIND_ID}\n`, `${CLAB_ID}\n`]);
+    // a lost containerlab lab: destroyed and deployed with a new identity; the cluster's stays
+    expect(host.destroy(quick(steps.containerlabStep(spec, workDir, CLAB_ID))).status).toBe(0);
+    expect(fs.readdirSync(workDir)).toEqual([CLUSTER_BUILD_FILE]);
+    expect(host.create(quick(steps.containerlabStep(spec, workDir, "clab-test-2"))).status).toBe(0);
+    expect([read(CLUSTER_BUILD_FILE), read(TOPOLOGY_BUILD_FILE)]).toEqual([`${KIND_ID}\n`, "clab-test-2\n"]);
+    // destroy: containerlab's files, then the cluster's record and the folder
+    expect(host.destroy(quick(steps.containerlabStep(spec, workDir, "clab-test-2"))).status).toBe(0);
+    expect(host.destroy(quick(steps.kindClusterStep(spec, workDir, KIND_ID))).status).toBe(0);
+    expect(fs.existsSync(workDir)).toBe(false);
+  });
+
+  test("deletes of a stack made before the identities were recorded still work", () => {
+    const { KIND_BUILD_FILE: _k, ...oldClab } = steps.containerlabStep(spec, workDir, CLAB_ID).environment;
+    expect(host.destroy(quick({ ...steps.containerlabStep(spec, workDir, CLAB_ID), environment: oldClab })).status).toBe(0);
+    expect(fs.existsSync(workDir)).toBe(false);
+    const kind = steps.kindClusterStep(spec, workDir, KIND_ID);
+    const r = host.destroy(quick({ ...kind, environment: { KIND_CLUSTER_NAME: kind.environment.KIND_CLUSTER_NAME } }));
+    expect([r.status, host.world().clusters]).toEqual([0, {}]);
+  });
+
   test("untaint and kind create are re-runnable", () => {
-    const kind = host.create(quick(steps.kindClusterStep(spec)));
+    const kind = host.create(quick(steps.kindClusterStep(spec, workDir, KIND_ID)));
     expect(kind.status).toBe(0);
     expect(kind.stderr).toContain("kind-create: cluster calico-ipip exists; not creating it again");
     const untaint = host.create(quick(steps.untaintStep(spec, kind.stdout)));
@@ -710,7 +738,7 @@ describe("lib.sh", () => {
       const r = host.run(steps.asset("clab-deploy.sh"), { LAB_WORK_DIR: "/x", KIND_NODES: "a" });
       expect(r.status).toBe(1);
       expect(r.stderr).toBe(
-        "clab-deploy: missing environment variables: CLAB_TOPOLOGY CLAB_TOPOLOGY_FILE GATEWAY_BOOT_CONFIG GATEWAY_BOOT_FILE GATEWAY_CONTAINER NODE_ADDRESSES (components/kind/steps.ts sets them)\n",
+        "clab-deploy: missing environment variables: CLAB_BUILD_ID CLAB_BUILD_FILE CLAB_TOPOLOGY CLAB_TOPOLOGY_FILE GATEWAY_BOOT_CONFIG GATEWAY_BOOT_FILE GATEWAY_CONTAINER NODE_ADDRESSES (components/kind/steps.ts sets them)\n",
       );
       expect(host.lines()).toEqual([]);
       expect(fs.readdirSync(host.tmp)).toEqual([]); // its scratch folder is removed on exit
@@ -724,7 +752,7 @@ describe("clab scripts", () => {
   test("refuse a work folder that is not an absolute folder of its own (destroy removes it)", () => {
     const host = StandinHost.create();
     try {
-      const step = steps.containerlabStep(ipipSpec(), "/");
+      const step = steps.containerlabStep(ipipSpec(), "/", CLAB_ID);
       for (const dir of ["/", "relative/dir", "/tmp"]) {
         const r = host.destroy({ ...step, environment: { ...step.environment, LAB_WORK_DIR: dir } });
         expect([dir, r.status, r.stderr]).toEqual([dir, 1, `clab-destroy: LAB_WORK_DIR must be an absolute folder below another, not '${dir}'\n`]);

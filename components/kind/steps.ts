@@ -13,6 +13,7 @@ import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topol
 import { renderKindConfig } from "./kindConfig";
 import { renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
 import { gatewayPeersWithNodes } from "../../lab/expect";
+import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./health";
 import { CALICO, containerlabContainer, encodeProbes, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
 
 /** The kind backend's scripts. */
@@ -66,15 +67,32 @@ export function bridgeSteps(spec: LabSpec): ScriptStep<never>[] {
   }));
 }
 
-/** Creates the cluster from the rendered config on stdin; prints the kubeconfig. */
-export function kindClusterStep(spec: LabSpec): ScriptStep<never> {
+/**
+ * Creates the cluster from the rendered config on stdin; prints the kubeconfig. Records
+ * `buildId` in the work folder, where the program reads it back (health.ts).
+ */
+export function kindClusterStep(spec: LabSpec, workDir: string, buildId: string): ScriptStep<never> {
   return {
     name: "cluster",
     create: asset("kind-create.sh"),
     delete: asset("kind-delete.sh"),
-    environment: { KIND_CLUSTER_NAME: spec.name, KIND_NODE_IMAGE: spec.images.kindNode },
+    environment: {
+      KIND_CLUSTER_NAME: spec.name,
+      KIND_NODE_IMAGE: spec.images.kindNode,
+      LAB_WORK_DIR: workDir,
+      KIND_BUILD_ID: buildId,
+      KIND_BUILD_FILE: CLUSTER_BUILD_FILE,
+    },
     stdin: renderKindConfig(spec),
   };
+}
+
+/**
+ * `step` re-run (its inputs changed) whenever the containerlab lab gets a new identity:
+ * what it creates or reads back lives on that lab (health.ts). The script ignores the value.
+ */
+export function onTopology<V>(step: ScriptStep<V>, topologyId: string): ScriptStep<V> {
+  return { ...step, environment: { ...step.environment, LAB_TOPOLOGY_ID: topologyId } };
 }
 
 export function untaintStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
@@ -90,8 +108,12 @@ export function nodeAddresses(spec: LabSpec): string {
   return spec.nodes.map((n) => `${n.name}=${n.ip}/${n.prefixLength}@${n.gateway}`).join(" ");
 }
 
-/** Deploys the topology; prints the gateway container's id (a new one means a freshly booted gateway). */
-export function containerlabStep(spec: LabSpec, workDir: string): ScriptStep<never> {
+/**
+ * Deploys the topology; prints the gateway container's id (a new one means a freshly
+ * booted gateway). Records `buildId` in the work folder, where the program reads it back
+ * (health.ts); the destroy keeps the cluster's record there.
+ */
+export function containerlabStep(spec: LabSpec, workDir: string, buildId: string): ScriptStep<never> {
   return {
     name: "containerlab",
     create: asset("clab-deploy.sh"),
@@ -106,6 +128,9 @@ export function containerlabStep(spec: LabSpec, workDir: string): ScriptStep<nev
       GATEWAY_CONTAINER: spec.router.container,
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       NODE_ADDRESSES: nodeAddresses(spec),
+      CLAB_BUILD_ID: buildId,
+      CLAB_BUILD_FILE: TOPOLOGY_BUILD_FILE,
+      KIND_BUILD_FILE: CLUSTER_BUILD_FILE,
     },
   };
 }

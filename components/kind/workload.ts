@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import { LabOutputs, LabSpec } from "../../lab/spec";
 import { scriptCommand } from "./command";
-import { bgpSessionsStep, parseBgpSessions, parsePods, parseRoutes, podsStep, routesStep, workloadWaitStep } from "./steps";
+import { bgpSessionsStep, onTopology, parseBgpSessions, parsePods, parseRoutes, podsStep, routesStep, workloadWaitStep } from "./steps";
 import { workloadStatefulSet } from "./workloadManifest";
 
 export interface WorkloadArgs {
@@ -15,6 +15,8 @@ export interface WorkloadArgs {
   provider: k8s.Provider;
   /** What the pods need first: Calico's IPPool in its modes, the gateway peered, the untainted control plane. */
   after: pulumi.Input<pulumi.Resource>[];
+  /** The containerlab lab's identity (health.ts): a redeployed lab is read back again. */
+  topologyId: string;
 }
 
 /**
@@ -50,11 +52,11 @@ export class Workload extends pulumi.ComponentResource {
       { parent: this, provider: args.provider, dependsOn: args.after },
     );
     this.ready = scriptCommand(`${name}-ready`, workloadWaitStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.statefulSet] });
-    this.podsRead = scriptCommand(`${name}-pods`, podsStep(args.kubeconfig), { parent: this, dependsOn: [this.ready] }, { quietStdout: true });
+    this.podsRead = scriptCommand(`${name}-pods`, onTopology(podsStep(args.kubeconfig), args.topologyId), { parent: this, dependsOn: [this.ready] }, { quietStdout: true });
     this.pods = this.podsRead.stdout.apply(parsePods);
-    this.routesRead = scriptCommand(`${name}-routes`, routesStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.ready, ...args.after] }, { quietStdout: true });
+    this.routesRead = scriptCommand(`${name}-routes`, onTopology(routesStep(spec, args.kubeconfig), args.topologyId), { parent: this, dependsOn: [this.ready, ...args.after] }, { quietStdout: true });
     this.routes = this.routesRead.stdout.apply(parseRoutes);
-    this.bgpRead = scriptCommand(`${name}-bgp`, bgpSessionsStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.routesRead] }, { quietStdout: true });
+    this.bgpRead = scriptCommand(`${name}-bgp`, onTopology(bgpSessionsStep(spec, args.kubeconfig), args.topologyId), { parent: this, dependsOn: [this.routesRead] }, { quietStdout: true });
     this.bgpProtocols = this.bgpRead.stdout.apply(parseBgpSessions);
     this.registerOutputs({ pods: this.pods, routes: this.routes, bgpProtocols: this.bgpProtocols });
   }
