@@ -11,7 +11,6 @@ import {
   vxlanMac,
   vxlanPeers,
   renderRoute,
-  renderRouteBatch,
   routeKey,
 } from "./dataplane";
 import { expectedEncapsulation, ipipOnly, sameSubnet } from "./expect";
@@ -92,13 +91,6 @@ describe("expectedDataplane on the seed lab", () => {
 
   it("defaults to the spec's own mode", () => {
     expect(expectedDataplane(seed)).toEqual(expectedDataplane(seed, ipipOnly("Always")));
-  });
-
-  it("renders an idempotent ip -batch file", () => {
-    const batch = renderRouteBatch(expectedDataplane(seed, ipipOnly("CrossSubnet"))[1]);
-    expect(batch.split("\n")[0]).toBe("route replace blackhole 10.244.0.64/26 proto bird");
-    expect(batch.endsWith("\n")).toBe(true);
-    expect(batch.trim().split("\n").every((l) => l.startsWith("route replace "))).toBe(true);
   });
 
   it("a node address detected as /32 makes CrossSubnet encapsulate everything (calico #2375)", () => {

@@ -209,11 +209,6 @@ export function renderRoute(route: CalicoRoute): string {
   }
 }
 
-/** One node's routes as an `ip -batch` file: `route replace` is idempotent, so re-runs converge. */
-export function renderRouteBatch(node: NodeDataplane): string {
-  return node.routes.map((r) => `route replace ${renderRoute(r)}\n`).join("");
-}
-
 /** The destination a route line is keyed by in the main table (`blackhole X` → X). */
 export function routeKey(line: string): string {
   const words = line.trim().split(/\s+/);

@@ -5,7 +5,21 @@
  * see support.ts.
  */
 import { ALWAYS, CROSS, checkLab, e2eSuite, expectOk, expectUp, NEVER, TestLab, VXLAN, VXLAN_CROSS } from "./support";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { RUN_ROOT } from "../../components/netns/plan";
 import { PoolModes } from "../../lab/spec";
+
+/** The PIDs of a lab's node BIRDs, from their pid files. */
+function birdPids(labName: string): number[] {
+  const dir = path.join(RUN_ROOT, labName, "bird");
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^n\d+\.pid$/.test(f))
+    .sort()
+    .map((f) => Number(fs.readFileSync(path.join(dir, f), "utf8").trim()));
+}
 
 jest.setTimeout(300_000);
 
@@ -80,10 +94,17 @@ e2eSuite("both stacks up at the same time", () => {
     const [a, c] = await Promise.all([always.up("ipip"), cross.up("crosssubnet")]);
     checkLab(expectUp(a), { labName: always.name, modes: ALWAYS, nodeCount: 4, captureDir: always.captureDir, scenarios: SEED_ALWAYS });
     checkLab(expectUp(c), { labName: cross.name, modes: CROSS, nodeCount: 4, captureDir: cross.captureDir, scenarios: SEED_CROSS });
+    const crossBirds = birdPids(cross.name);
+    expect(crossBirds).toHaveLength(4);
     expectOk(await always.destroy(), "destroy of the Always lab");
     expect(always.leftovers()).toEqual([]);
-    // The other lab is untouched: its state still holds its Commands.
+    // The other lab is untouched: its state still holds its Commands, and its BIRDs still
+    // run, each still holding every session of its own mesh.
     expect(cross.storedCommands().length).toBeGreaterThan(0);
+    expect(birdPids(cross.name)).toEqual(crossBirds);
+    for (const pid of crossBirds) expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
+    const sessions = execFileSync("birdc", ["-s", path.join(RUN_ROOT, cross.name, "bird", "n1.ctl"), "show", "protocols"], { encoding: "utf8" });
+    expect(sessions.split("\n").filter((l) => / BGP .* Established/.test(l))).toHaveLength(3);
     expectOk(await cross.destroy(), "destroy of the CrossSubnet lab");
     expect(cross.leftovers()).toEqual([]);
   });
