@@ -211,6 +211,13 @@ class Daemon:
                 os.unlink(stale)
         return True
 
+    def log_tail(self, lines=15):
+        try:
+            with open(self.log, errors="replace") as f:
+                return "".join(f.readlines()[-lines:]).rstrip()
+        except OSError:
+            return "(no log)"
+
     def sessions(self):
         if not os.path.exists(self.ctl):
             return [{"peer": ip, "state": "Down"} for ip in self.peer_of.values()]
@@ -339,6 +346,9 @@ def apply(plan, run_dir):
         state = check(units, pool)
         if all(ok for _, _, ok in state.values()):
             break
+        for u in units:
+            if u["manage"] and u["daemon"] is not None and not u["daemon"].running():
+                raise RuntimeError("the BIRD of %s exited; its log ends:\n%s" % (u["ns"], u["daemon"].log_tail()))
         if time.monotonic() > deadline:
             raise RuntimeError(
                 "the kernel tables did not reach what the modes need within %d s:\n%s" % (plan["timeoutSeconds"], describe_failure(units, state))

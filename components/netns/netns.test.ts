@@ -248,6 +248,19 @@ suite("netns backend scripts on this host", () => {
     expectConverged(seed, ipipOnly("Always"), await seed.converge(ipipOnly("Always")));
   });
 
+  it("a BIRD that exits at start fails the step at once, with the end of its log", async () => {
+    const plan = controlPlanePlan(seed.spec, ipipOnly("Always"));
+    // Parses (bird -p) but cannot start: its log file's folder does not exist.
+    const broken = { ...plan, nodes: plan.nodes.map((n, i) => (i === 0 ? { ...n, bird: n.bird.replace("log stderr all;", 'log "/nonexistent-calico-ipip-lab/x.log" all;') } : n)) };
+    const n1 = nodeNamespace(seed.spec, seed.spec.nodes[0]);
+    process.kill(birdPids(seed)[0], "SIGTERM");
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await expect(seed.controlPlane(ipipOnly("Always"), broken)).rejects.toThrow(new RegExp(`the BIRD of ${n1} exited; its log ends:[\\s\\S]*Unable to open log file`));
+    expect(Date.now() - started).toBeLessThan(10000);
+    expectConverged(seed, ipipOnly("Always"), await seed.converge(ipipOnly("Always")));
+  });
+
   it("a node's BIRD stopped by PID: its block is withdrawn elsewhere, a capture to it fails, and the next run repairs it", async () => {
     const modes = ipipOnly("Always");
     const [n1, n2] = seed.spec.nodes;
