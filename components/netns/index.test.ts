@@ -148,7 +148,7 @@ describe("NetnsLab under mocks", () => {
     expect(lab.controlPlane).toBe("bird");
   });
 
-  it("is a LabBackend: dataplane from up.sh's JSON, pods from the spec, ready = routes, capture = capture.sh", async () => {
+  it("is a LabBackend: dataplane from up.sh's JSON, pods from the spec, ready = the control plane, capture = capture.sh", async () => {
     const { lab } = await build("CrossSubnet");
     expect(await value(lab.dataplane)).toBe("userspace-ipip");
     expect((await value(lab.pods)).map((p) => p.name)).toEqual(["pod-0", "pod-1", "pod-2", "pod-3"]);

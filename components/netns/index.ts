@@ -51,8 +51,9 @@ export interface NetnsLabArgs {
 }
 
 /**
- * One netns lab. Implements LabBackend: `ready` is the routes Command, so captures start
- * only once the mode's routes are in place; `capture()` runs assets/netns/capture.sh.
+ * One netns lab. Implements LabBackend: `ready` is calico-node's work (controlplane.sh),
+ * so captures start only once every table holds the modes' routes; `capture()` runs
+ * assets/netns/capture.sh.
  */
 export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
   /** up.sh on create, down.sh on delete; replaced (delete first) when the topology changes. */
