@@ -73,9 +73,26 @@ describe.each([
     const lab = new TestLab(stack.slice(0, 2));
     afterAll(() => lab.cleanup());
 
-    it("up: the verdicts of its modes; verdict pass", async () => {
+    it("up: the verdicts of its modes; verdict pass; tshark reads the VXLAN pcaps as the analyzer did", async () => {
       const outputs = expectUp(await lab.up(stack));
       checkLab(outputs, { labName: lab.name, modes, nodeCount: 4, captureDir: lab.captureDir, scenarios });
+      for (const c of outputs.captures.filter((x) => x.observed === "vxlan")) {
+        // Per packet: outer then inner addresses, the outer UDP ports and the VNI, as tshark dissects them.
+        const rows = execFileSync("tshark", ["-r", c.pcap, "-Y", "vxlan", "-T", "fields", "-E", "separator=;", "-e", "ip.src", "-e", "ip.dst", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "vxlan.vni"], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+        })
+          .trim()
+          .split("\n")
+          .map((l) => l.split(";"));
+        const forward = rows.filter(([src]) => src.startsWith(`${c.client.nodeIp},`));
+        expect(forward.length).toBeGreaterThan(0);
+        for (const [src, dst, , dstPort, vni] of forward) {
+          expect([src, dst, dstPort, vni]).toEqual([`${c.client.nodeIp},${c.client.ip}`, `${c.server.nodeIp},${c.server.ip}`, "4789", String(c.outer?.vni)]);
+        }
+        // The source port hashes the inner flow (ICMP and TCP differ): the analyzer's is one of them.
+        expect(forward.map((r) => r[2])).toContain(String(c.outer?.srcPort));
+      }
     });
 
     it("destroy leaves nothing", async () => {
