@@ -1,7 +1,7 @@
 /**
- * Product code does not import from tests/: the tools (bin/, bench/) and the harness
- * they run must work from a tree without its tests. Test files elsewhere may share the
- * tests' helpers (fixtures, stand-ins).
+ * Nothing outside tests/ imports from tests/: the tools (bin/, bench/) and the harness
+ * they run must work from a tree without its tests, and a test that needs the tests'
+ * shared helpers (fixtures, stand-ins) lives under tests/ itself.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -11,12 +11,12 @@ const TESTS = path.join(REPO, "tests");
 /** Not the project's sources: dependencies, build and cache output, git's own folder. */
 const SKIP = new Set(["node_modules", ".cache", ".git", "bin-js"]);
 
-function productSources(dir: string, out: string[] = []): string[] {
+function sourcesOutsideTests(dir: string, out: string[] = []): string[] {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!SKIP.has(entry.name) && full !== TESTS) productSources(full, out);
-    } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") && !entry.name.endsWith(".d.ts")) {
+      if (!SKIP.has(entry.name) && full !== TESTS) sourcesOutsideTests(full, out);
+    } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
       out.push(full);
     }
   }
@@ -32,9 +32,9 @@ function relativeImports(file: string): string[] {
 }
 
 describe("layout", () => {
-  it("no product file imports from tests/", () => {
+  it("no file outside tests/ imports from tests/", () => {
     const offenders: string[] = [];
-    for (const file of productSources(REPO)) {
+    for (const file of sourcesOutsideTests(REPO)) {
       for (const spec of relativeImports(file)) {
         const target = path.resolve(path.dirname(file), spec);
         if (target === TESTS || target.startsWith(TESTS + path.sep)) offenders.push(`${path.relative(REPO, file)} imports ${spec}`);

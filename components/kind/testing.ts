@@ -4,7 +4,7 @@
  * Golden files for the renderers' tests: `expectGolden("x.yaml", text)` compares `text`
  * with components/kind/testdata/x.yaml exactly. To regenerate after an intended change:
  *
- *     UPDATE_GOLDEN=1 npx jest components/kind
+ *     UPDATE_GOLDEN=1 npx jest tests/kind components/kind
  *
  * then review the diff (`git diff components/kind/testdata`) before committing it.
  */

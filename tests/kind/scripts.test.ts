@@ -6,14 +6,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CaptureScriptResult } from "../backend";
+import { CaptureScriptResult } from "../../components/backend";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
-import { RunResult, RunnableStep, StandinHost } from "../../tests/standins/harness";
-import * as steps from "./steps";
-import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./health";
-import { calicoBgpPeers, parseBirdProtocols } from "./bgp";
-import { renderKindConfig } from "./kindConfig";
-import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
+import { RunResult, RunnableStep, StandinHost } from "../standins/harness";
+import * as steps from "../../components/kind/steps";
+import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "../../components/kind/health";
+import { calicoBgpPeers, parseBirdProtocols } from "../../components/kind/bgp";
+import { renderKindConfig } from "../../components/kind/kindConfig";
+import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanCrossSubnetSpec, vxlanSpec } from "../../components/kind/testing";
 
 /** The identities the program would give the cluster and the containerlab lab (health.ts). */
 const KIND_ID = "kind-test-1";

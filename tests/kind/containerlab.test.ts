@@ -4,9 +4,9 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import { buildLabSpec } from "../../lab/config";
 import { LabSpec } from "../../lab/spec";
-import { describeWithFixture } from "../../tests/fixtures";
-import { bootConfigFile, ClabTopology, containerlabTopology, renderContainerlabTopology, sidecarExec, VYOS_BOOT_PATH } from "./containerlab";
-import { crossSubnetSpec, expectGolden, ipipSpec, TEST_CWD, threeSubnetSpec } from "./testing";
+import { describeWithFixture } from "../fixtures";
+import { bootConfigFile, ClabTopology, containerlabTopology, renderContainerlabTopology, sidecarExec, VYOS_BOOT_PATH } from "../../components/kind/containerlab";
+import { crossSubnetSpec, expectGolden, ipipSpec, TEST_CWD, threeSubnetSpec } from "../../components/kind/testing";
 
 /** What containerlab reads: the YAML text parsed back. */
 function rendered(spec: LabSpec): ClabTopology {

@@ -8,15 +8,15 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { LabSpec } from "../../lab/spec";
 import { bashScript } from "../../lab/shell";
-import { fixture } from "../../tests/fixtures";
-import { renderKindConfig } from "./kindConfig";
-import { kindBackend } from "./index";
-import { DockerContainer, KindHostView } from "./health";
-import { KindLab } from "./kindLab";
-import { asset } from "./steps";
-import { containerlabContainer } from "./tools";
-import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanSpec } from "./testing";
-import { renderVyosBlock, vyosBaseConfig } from "./vyos";
+import { fixture } from "../fixtures";
+import { renderKindConfig } from "../../components/kind/kindConfig";
+import { kindBackend } from "../../components/kind/index";
+import { DockerContainer, KindHostView } from "../../components/kind/health";
+import { KindLab } from "../../components/kind/kindLab";
+import { asset } from "../../components/kind/steps";
+import { containerlabContainer } from "../../components/kind/tools";
+import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanSpec } from "../../components/kind/testing";
+import { renderVyosBlock, vyosBaseConfig } from "../../components/kind/vyos";
 
 interface Recorded {
   type: string;
