@@ -11,11 +11,11 @@
  * new identity, which re-creates the step and what follows it.
  */
 import { execFileSync } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { LabSpec } from "../../lab/spec";
 import { containerlabContainer } from "./tools";
+import { newIdentity, readRecord } from "../health";
 
 // A file in the work folder, not a container label: kind cannot label its node containers, and a preview reads it without asking docker.
 /** The file kind-create.sh writes with KIND_BUILD_ID (in the lab's work folder; clab-destroy.sh keeps it). */
@@ -66,13 +66,7 @@ export function parseDockerPs(stdout: string): DockerContainer[] {
 }
 
 export const LOCAL_KIND_HOST: KindHostView = {
-  read: (file) => {
-    try {
-      return fs.readFileSync(file, "utf8").trim();
-    } catch {
-      return null;
-    }
-  },
+  read: readRecord,
   containers: (lab) => {
     try {
       const out = execFileSync("docker", ["ps", "-a", "--filter", `name=${lab}`, "--format", "{{.Names}}\t{{.State}}"], {
@@ -89,10 +83,6 @@ export const LOCAL_KIND_HOST: KindHostView = {
   },
   hasLink: (name) => fs.existsSync(path.join("/sys/class/net", name)),
 };
-
-function newId(kind: string): string {
-  return `${kind}-${Date.now().toString(36)}-${crypto.randomBytes(3).toString("hex")}`;
-}
 
 /** Each expected container that is not listed as running, in words. */
 function notRunning(expected: string[], listed: Map<string, string>): string[] {
@@ -112,7 +102,7 @@ function notRunning(expected: string[], listed: Map<string, string>): string[] {
 export function kindLabHealth(spec: LabSpec, workDir: string, host: KindHostView, check: boolean): KindLabHealth {
   const builtCluster = host.read(path.join(workDir, CLUSTER_BUILD_FILE));
   const builtTopology = host.read(path.join(workDir, TOPOLOGY_BUILD_FILE));
-  const kept = { cluster: builtCluster ?? newId("kind"), topology: builtTopology ?? newId("clab"), problems: [] };
+  const kept = { cluster: builtCluster ?? newIdentity("kind"), topology: builtTopology ?? newIdentity("clab"), problems: [] };
   if (!check || (builtCluster === null && builtTopology === null)) return kept;
   const answer = host.containers(spec.name);
   if ("error" in answer) return { ...kept, unknown: answer.error };
@@ -126,8 +116,8 @@ export function kindLabHealth(spec: LabSpec, workDir: string, host: KindHostView
   // A containerlab lab never deployed is no loss: it is deployed with a fresh identity.
   const redeploy = cluster.length > 0 || builtTopology === null || topology.length > 0;
   return {
-    cluster: cluster.length > 0 ? newId("kind") : kept.cluster,
-    topology: redeploy ? newId("clab") : kept.topology,
+    cluster: cluster.length > 0 ? newIdentity("kind") : kept.cluster,
+    topology: redeploy ? newIdentity("clab") : kept.topology,
     problems: builtTopology === null ? cluster : [...cluster, ...topology],
   };
 }

@@ -7,6 +7,7 @@ import { CalicoInstall } from "./calicoInstall";
 import { ContainerlabTopology } from "./containerlabTopology";
 import { Gateway } from "./gateway";
 import { KindHostView, kindLabHealth, LOCAL_KIND_HOST } from "./health";
+import { warnNotWhole } from "../health";
 import { HostBridges } from "./hostBridges";
 import { Images } from "./images";
 import { KindCluster } from "./kindCluster";
@@ -63,9 +64,7 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
     if (health.unknown !== undefined) {
       void pulumi.log.warn(`cannot tell whether lab ${spec.name} still exists on this host (docker: ${health.unknown}): this update keeps it as the stack has it`);
     }
-    if (health.problems.length > 0) {
-      void pulumi.log.warn(`lab ${spec.name} is not whole on this host (${health.problems.join("; ")}): this update rebuilds what is missing`);
-    }
+    warnNotWhole(spec.name, health.problems);
     this.topologyId = health.topology;
     this.preflight = new Preflight(`${name}-preflight`, { spec }, { parent: this });
     const checked = { parent: this, dependsOn: [this.preflight.check] };

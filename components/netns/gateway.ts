@@ -5,9 +5,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { bashScript } from "../../lab/shell";
 import { LabSpec, PoolModes } from "../../lab/spec";
-import { controlPlaneInvocation, gatewayPlan, NETNS_SCRIPTS, netnsNames } from "./plan";
+import { controlPlaneCommand } from "./controlPlaneCommand";
+import { gatewayPlan, netnsNames } from "./plan";
 
 export interface NetnsGatewayArgs {
   /** The validated lab. */
@@ -27,22 +27,13 @@ export class NetnsGateway extends pulumi.ComponentResource {
   public readonly bgp: command.local.Command;
   /** The gateway's namespace. */
   public readonly namespace: string;
+
   constructor(name: string, args: NetnsGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("calico-ipip-lab:netns:Gateway", name, {}, opts);
     const modes = args.modes ?? args.spec;
     this.namespace = netnsNames(args.spec).router;
-    const inv = controlPlaneInvocation(args.spec, gatewayPlan(args.spec, modes), modes, { runDir: args.runDir });
-    // No delete: the topology's down.sh stops every BIRD of the lab with its namespaces.
-    this.bgp = new command.local.Command(
-      `${name}-bgp`,
-      {
-        create: bashScript(NETNS_SCRIPTS.controlPlane),
-        update: bashScript(NETNS_SCRIPTS.controlPlane),
-        environment: { ...inv.environment, NETNS_BUILT_AT: args.builtAt, NETNS_GENERATION: args.generation },
-        stdin: inv.stdin,
-      },
-      { parent: this },
-    );
+    const { spec, runDir, builtAt, generation } = args;
+    this.bgp = controlPlaneCommand(`${name}-bgp`, { spec, plan: gatewayPlan(spec, modes), modes, runDir, builtAt, generation }, { parent: this });
     this.registerOutputs({ namespace: this.namespace });
   }
 }

@@ -9,12 +9,12 @@
  * reads the identity back, so the inputs stay the same and nothing runs; once something
  * is gone it makes a new identity, which re-creates the step (and what follows it).
  */
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { LabSpec } from "../../lab/spec";
 import { gatewayPeersWithNodes } from "../../lab/expect";
 import { allNamespaces, netnsNames, nodeNamespace } from "./plan";
+import { newIdentity, readRecord } from "../health";
 
 /** Where `ip netns` keeps its namespaces. */
 export const NETNS_DIR = "/var/run/netns";
@@ -42,13 +42,7 @@ export interface HostView {
 
 export const LOCAL_HOST: HostView = {
   exists: (file) => fs.existsSync(file),
-  read: (file) => {
-    try {
-      return fs.readFileSync(file, "utf8").trim();
-    } catch {
-      return null;
-    }
-  },
+  read: readRecord,
   runs: (pid, arg) => {
     try {
       return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(arg);
@@ -57,10 +51,6 @@ export const LOCAL_HOST: HostView = {
     }
   },
 };
-
-function newId(kind: string): string {
-  return `${kind}-${Date.now().toString(36)}-${crypto.randomBytes(3).toString("hex")}`;
-}
 
 /** A process recorded in a pid file that still runs with that pid file among its arguments. */
 function pidFileAlive(host: HostView, file: string): boolean {
@@ -80,7 +70,7 @@ export function labHealth(spec: LabSpec, runDir: string, host: HostView = LOCAL_
     const gone = allNamespaces(netnsNames(spec)).filter((ns) => host.exists(path.join(NETNS_DIR, ns)));
     // Namespaces without a run folder: a lab interrupted or half removed; up.sh clears them.
     const problems = gone.length > 0 ? [`the lab's run folder ${runDir} is gone while namespaces remain`] : [];
-    return { buildId: newId("build"), generation: newId("cp"), problems };
+    return { buildId: newIdentity("build"), generation: newIdentity("cp"), problems };
   }
   const topology: string[] = [];
   for (const ns of allNamespaces(netnsNames(spec))) {
@@ -96,7 +86,7 @@ export function labHealth(spec: LabSpec, runDir: string, host: HostView = LOCAL_
   if (running !== null) {
     for (const b of birds) if (!pidFileAlive(host, b.file)) controlPlane.push(`${b.what} is not running`);
   }
-  const buildId = topology.length > 0 ? newId("build") : built;
-  const generation = topology.length > 0 || controlPlane.length > 0 || running === null ? newId("cp") : running;
+  const buildId = topology.length > 0 ? newIdentity("build") : built;
+  const generation = topology.length > 0 || controlPlane.length > 0 || running === null ? newIdentity("cp") : running;
   return { buildId, generation, problems: [...topology, ...controlPlane] };
 }

@@ -9,8 +9,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { BackendFactory, CaptureInvocation, LabBackend } from "../backend";
 import { bashScript } from "../../lab/shell";
+import { controlPlaneCommand } from "./controlPlaneCommand";
 import { NetnsGateway } from "./gateway";
 import { HostView, labHealth } from "./health";
+import { warnNotWhole } from "../health";
 import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, PoolModes, ScenarioSpec } from "../../lab/spec";
 import {
   captureEnvironment,
@@ -19,7 +21,6 @@ import {
   netnsNames,
   NetnsNames,
   parseUpOutput,
-  controlPlaneInvocation,
   controlPlanePlan,
   driftProblems,
   parseControlPlaneOutput,
@@ -90,9 +91,7 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     // A lab lost since the last up (reboot, deleted namespace, stopped daemon) gets new
     // identities below, which re-create what is gone; a whole lab keeps its own.
     const health = labHealth(spec, this.runDir, args.host);
-    if (health.problems.length > 0) {
-      void pulumi.log.warn(`lab ${spec.name} is not whole on this host (${health.problems.join("; ")}): this update rebuilds what is missing`);
-    }
+    warnNotWhole(spec.name, health.problems);
     this.generation = health.generation;
     const env = topologyEnvironment(spec, { runDir: this.runDir, tunl0: args.tunl0 });
     this.topology = new command.local.Command(
@@ -119,16 +118,9 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
       { parent: this, dependsOn: [this.topology] },
     );
     const plan = controlPlanePlan(spec, modes);
-    const inv = controlPlaneInvocation(spec, plan, modes, { runDir: this.runDir });
-    this.calico = new command.local.Command(
+    this.calico = controlPlaneCommand(
       `${name}-controlplane`,
-      {
-        create: bashScript(NETNS_SCRIPTS.controlPlane),
-        update: bashScript(NETNS_SCRIPTS.controlPlane),
-        // A rebuilt topology has no control plane yet: its new build time re-runs this Command.
-        environment: { ...inv.environment, NETNS_BUILT_AT: this.builtAt, NETNS_GENERATION: health.generation },
-        stdin: inv.stdin,
-      },
+      { spec, plan, modes, runDir: this.runDir, builtAt: this.builtAt, generation: health.generation },
       { parent: this, dependsOn: [this.topology, this.gateway.bgp] },
     );
     this.pods = pulumi.output(labPods(spec));
