@@ -29,6 +29,7 @@ export function toolchainDir(env: NodeJS.ProcessEnv = process.env): string {
   if (r.status !== 0 || last === "" || !fs.existsSync(path.join(last, "pulumi"))) {
     throw new Error(`npm run toolchain failed (exit ${r.status ?? r.signal}); its messages are above`);
   }
+  if (env === process.env) process.env[TOOLCHAIN_DIR_ENV] = last; // later calls in this process skip the script
   return last;
 }
 
