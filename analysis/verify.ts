@@ -162,3 +162,11 @@ export function formatReport(outputs: LabOutputs, rows: VerifyRow[]): string {
   if (outputs.verdict === "pass" && failed.length > 0) out.push(`note: the stack's own verdict says "pass", which the captures do not support`);
   return out.join("\n");
 }
+
+/** The whole check of one outputs text: what to print on stdout and stderr, and the exit code. */
+export function verifyText(text: string, origin: string): { stdout: string; stderr: string; code: number } {
+  const outputs = parseOutputs(text, origin);
+  if ("error" in outputs) return { stdout: "", stderr: `verify: ${outputs.error}\n`, code: EXIT.UNUSABLE };
+  const rows = verifyRows(outputs.outputs);
+  return { stdout: formatReport(outputs.outputs, rows) + "\n", stderr: "", code: verifyExitCode(rows) };
+}

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { EXIT, formatReport, parseOutputs, parseVerifyArgs, pulumiArgs, VERIFY_USAGE, verifyExitCode, verifyRows, OutputsSource } from "../analysis/verify";
+import { EXIT, parseVerifyArgs, pulumiArgs, VERIFY_USAGE, verifyText, OutputsSource } from "../analysis/verify";
 
 function read(source: OutputsSource): { text: string; origin: string } | { error: string } {
   switch (source.kind) {
@@ -52,14 +52,10 @@ function main(): number {
     process.stderr.write(`verify: ${input.error}\n`);
     return EXIT.UNUSABLE;
   }
-  const outputs = parseOutputs(input.text, input.origin);
-  if ("error" in outputs) {
-    process.stderr.write(`verify: ${outputs.error}\n`);
-    return EXIT.UNUSABLE;
-  }
-  const rows = verifyRows(outputs.outputs);
-  process.stdout.write(formatReport(outputs.outputs, rows) + "\n");
-  return verifyExitCode(rows);
+  const result = verifyText(input.text, input.origin);
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  return result.code;
 }
 
 process.exitCode = main();
