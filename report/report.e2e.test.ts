@@ -1,18 +1,22 @@
 /**
  * The report on real outputs: both shipped stacks (Pulumi.ipip.yaml, Pulumi.crosssubnet.yaml)
- * brought up on the netns backend by the executing harness (harness/) with unique lab
- * names, the report generated from their outputs and opened in headless Chromium, then
- * both destroyed and the host checked for leftovers.
+ * brought up at once on the netns backend by the real Pulumi engine (toolchain/stack.ts:
+ * the pinned CLI, local state in the test's own folder, one stack each with unique lab
+ * names), the report generated from their `pulumi stack output --json` and opened in
+ * headless Chromium, then both destroyed, the host checked for leftovers and the stacks
+ * removed.
  *
  * What it proves in the picture and the table: mode Always encapsulates both scenarios,
  * CrossSubnet only the cross-subnet one. Needs root (network namespaces) and Chromium;
  * skipped with a message otherwise. The program folder is the repository root unless
  * REPORT_E2E_PROGRAM_DIR names another.
  */
+import * as crypto from "crypto";
 import { existsSync, promises as fsp } from "fs";
 import * as path from "path";
-import { loadStackConfig, runDestroy, runUp } from "../harness";
-import type { RunResult } from "../harness";
+import { pulumiHome, toolchainDir } from "../toolchain";
+import { CliResult, describeFailure, PulumiStack, RunOptions, StackOptions } from "../toolchain/stack";
+import { netnsStackConfig, projectName } from "../leftovers/lab";
 import { describeLeftovers, findLeftovers, labNamespaceInodes, removeLeftovers } from "../leftovers/leftovers";
 import type { LabOutputs } from "../lab/spec";
 import { checkOutputs, generateReport } from "./index";
@@ -29,55 +33,100 @@ if (why) {
 const programDir = path.resolve(process.env.REPORT_E2E_PROGRAM_DIR ?? path.join(__dirname, ".."));
 const STACKS = ["ipip", "crosssubnet"] as const;
 
+/** A stack whose every CLI run is remembered by PID (the CLI names its log file by it). */
+class TrackedStack extends PulumiStack {
+  readonly pids: number[] = [];
+
+  constructor(opts: StackOptions) {
+    super(opts);
+  }
+
+  override run(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+    return super.run(args, {
+      ...opts,
+      onStart: (pid) => {
+        this.pids.push(pid);
+        opts.onStart?.(pid);
+      },
+    });
+  }
+
+  /** The CLI's log files of this stack's runs: `organization+<project>+<stack>-<time>.log`, `pulumi-<time>-<pid>-<command>.log`. */
+  async removeLogs(): Promise<void> {
+    const dir = path.join(pulumiHome(), "logs");
+    const byStack = `organization+${projectName(this.programDir)}+${this.stack}-`;
+    for (const n of await fsp.readdir(dir).catch(() => [] as string[])) {
+      const pid = /^pulumi-\d{8}T\d{6}-(\d+)-/.exec(n)?.[1];
+      if (n.startsWith(byStack) || (pid !== undefined && this.pids.includes(Number(pid)))) await fsp.rm(path.join(dir, n), { force: true });
+    }
+  }
+}
+
 interface Lab {
   stack: (typeof STACKS)[number];
   labName: string;
-  stateFile: string;
+  cli?: TrackedStack;
   inodes: number[];
-  up?: RunResult;
+  up?: CliResult;
+  outputs?: Record<string, unknown> | null;
 }
 
 (why ? describe.skip : describe)("report from both shipped stacks on the netns backend", () => {
   let out: string;
+  const tag = crypto.randomBytes(2).toString("hex");
   const labs: Lab[] = STACKS.map((stack, i) => ({
     stack,
     labName: `rpe${process.pid}-${"ab"[i]}`,
-    stateFile: "",
     inodes: [],
   }));
 
   beforeAll(async () => {
     out = await artefactDir("report-e2e");
-    for (const l of labs) l.stateFile = path.join(out, `${l.stack}.state.json`);
+    const state = path.join(out, "state");
+    await fsp.mkdir(state);
+    const binDir = toolchainDir();
     await Promise.all(
       labs.map(async (l) => {
-        const config = { ...loadStackConfig(programDir, l.stack), backend: "netns", labName: l.labName, capture: { dir: path.join(out, "captures", l.stack) } };
-        l.up = await runUp({ programDir, stack: l.stack, stateFile: l.stateFile, config, commandTimeoutSec: 300, runTimeoutSec: 600 });
+        const stack = `rpe-${l.stack}-${tag}`;
+        l.cli = new TrackedStack({ stack, binDir, programDir, backendUrl: `file://${state}`, configFile: path.join(out, `Pulumi.${stack}.yaml`) });
+        const init = await l.cli.init(netnsStackConfig(l.stack, { labName: l.labName, capture: { dir: path.join(out, "captures", l.stack) } }, programDir));
+        if (init.code !== 0) throw new Error(describeFailure(init));
+        l.up = await l.cli.up();
         l.inodes = labNamespaceInodes(l.labName);
+        l.outputs = l.up.code === 0 ? await l.cli.outputs() : null;
       }),
     );
   }, 660_000);
 
   afterAll(async () => {
     const problems: string[] = [];
-    for (const l of labs) {
-      const d = await runDestroy({ stateFile: l.stateFile, commandTimeoutSec: 120, runTimeoutSec: 300 });
-      if (!d.ok) problems.push(`destroy of ${l.stack} failed: ${d.error}`);
-      const left = findLeftovers({ labName: l.labName, netnsInodes: l.inodes, ignorePaths: [out] });
-      const lines = describeLeftovers(left);
-      if (lines.length) {
-        problems.push(`${l.stack} (${l.labName}) left: ${lines.join("; ")}`);
-        removeLeftovers(left);
-      }
-    }
+    await Promise.all(
+      labs.map(async (l) => {
+        if (l.cli === undefined) return;
+        const d = await l.cli.destroy();
+        if (d.code !== 0) problems.push(`destroy of ${l.stack} failed: ${describeFailure(d)}`);
+        const left = findLeftovers({ labName: l.labName, netnsInodes: l.inodes, ignorePaths: [out] });
+        const lines = describeLeftovers(left);
+        if (lines.length) {
+          problems.push(`${l.stack} (${l.labName}) left: ${lines.join("; ")}`);
+          removeLeftovers(left);
+        }
+        const rm = await l.cli.run(["stack", "rm", "--yes", "--force"]);
+        if (rm.code !== 0) problems.push(`stack rm of ${l.stack} failed: ${describeFailure(rm)}`);
+        await l.cli.removeLogs();
+      }),
+    );
+    // The state and the stacks' config files are the run's, not artefacts.
+    await fsp.rm(path.join(out, "state"), { recursive: true, force: true });
+    for (const l of labs) if (l.cli) await fsp.rm(l.cli.configFile, { force: true });
     await finishArtefacts(out);
     expect(problems).toEqual([]);
   }, 600_000);
 
   it("brings both stacks up with passing captures", () => {
     for (const l of labs) {
-      expect({ stack: l.stack, ok: l.up?.ok, error: l.up?.error ?? null }).toEqual({ stack: l.stack, ok: true, error: null });
-      const o = checkOutputs(l.up!.outputs, `stack ${l.stack}`);
+      expect({ stack: l.stack, code: l.up?.code, errors: l.up?.errors }).toEqual({ stack: l.stack, code: 0, errors: [] });
+      const o = checkOutputs(l.outputs, `stack ${l.stack}`);
       expect(o.lab.backend).toBe("netns");
       expect(o.lab.ipipMode).toBe(l.stack === "ipip" ? "Always" : "CrossSubnet");
       expect(o.captures.map((c) => [c.scenario, c.pass, c.reason])).toEqual([
@@ -88,9 +137,9 @@ interface Lab {
   });
 
   it("draws Always encapsulating both scenarios and CrossSubnet only the cross-subnet one, in the picture and the table", async () => {
-    const down = labs.filter((l) => l.up?.ok !== true).map((l) => l.stack);
+    const down = labs.filter((l) => l.up?.code !== 0 || !l.outputs).map((l) => l.stack);
     if (down.length) throw new Error(`no report without outputs: ${down.join(", ")} did not come up (see the test above)`);
-    const stacks = labs.map((l) => ({ name: l.stack, outputs: l.up!.outputs as unknown as LabOutputs }));
+    const stacks = labs.map((l) => ({ name: l.stack, outputs: l.outputs as unknown as LabOutputs }));
     const { html, markdown } = await generateReport({ stacks, outDir: path.join(out, "reports") });
     expect(await fsp.readFile(markdown, "utf8")).toContain("Overall: **PASS ✔**");
 

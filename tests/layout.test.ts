@@ -1,21 +1,26 @@
 /**
- * Nothing outside tests/ imports from tests/: the tools (bin/, bench/) and the harness
- * they run must work from a tree without its tests, and a test that needs the tests'
- * shared helpers (fixtures, stand-ins) lives under tests/ itself.
+ * Two rules of the tree's layout:
+ * - Nothing outside tests/ imports from tests/: the program, the tools (bin/, bench/) and
+ *   the toolchain driver must work from a tree without its tests, and a test that needs
+ *   the tests' shared helpers (fixtures, stand-ins, the mock runner) lives under tests/.
+ * - Nothing imports the executing harness (harness/): it is retired; the real engine
+ *   (toolchain/) runs the program, and mock-graph tests use tests/mocks/.
  */
 import * as fs from "fs";
 import * as path from "path";
 
 const REPO = path.resolve(__dirname, "..");
 const TESTS = path.join(REPO, "tests");
+const HARNESS = path.join(REPO, "harness");
 /** Not the project's sources: dependencies, build and cache output, git's own folder. */
 const SKIP = new Set(["node_modules", ".cache", ".git", "bin-js"]);
 
-function sourcesOutsideTests(dir: string, out: string[] = []): string[] {
+/** Every .ts source under `dir`, less the folders in `except`. */
+function sources(dir: string, except: string[], out: string[] = []): string[] {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!SKIP.has(entry.name) && full !== TESTS) sourcesOutsideTests(full, out);
+      if (!SKIP.has(entry.name) && !except.includes(full)) sources(full, except, out);
     } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
       out.push(full);
     }
@@ -31,21 +36,31 @@ function relativeImports(file: string): string[] {
   return specs;
 }
 
+/** `file imports spec` for every import of a file in `files` that resolves into `folder`. */
+function importsInto(files: string[], folder: string): string[] {
+  const found: string[] = [];
+  for (const file of files) {
+    for (const spec of relativeImports(file)) {
+      const target = path.resolve(path.dirname(file), spec);
+      if (target === folder || target.startsWith(folder + path.sep)) found.push(`${path.relative(REPO, file)} imports ${spec}`);
+    }
+  }
+  return found;
+}
+
 describe("layout", () => {
   it("no file outside tests/ imports from tests/", () => {
-    const offenders: string[] = [];
-    for (const file of sourcesOutsideTests(REPO)) {
-      for (const spec of relativeImports(file)) {
-        const target = path.resolve(path.dirname(file), spec);
-        if (target === TESTS || target.startsWith(TESTS + path.sep)) offenders.push(`${path.relative(REPO, file)} imports ${spec}`);
-      }
-    }
-    expect(offenders).toEqual([]);
+    expect(importsInto(sources(REPO, [TESTS]), TESTS)).toEqual([]);
   });
 
-  it("finds imports the way the check above reads them", () => {
-    // Guards the check itself: a regex that matched nothing would pass every tree.
-    const e2e = relativeImports(path.join(REPO, "bin", "e2e.ts"));
-    expect(e2e).toEqual(expect.arrayContaining(["../harness", "../leftovers/lab"]));
+  it("no file imports the retired executing harness (harness/)", () => {
+    expect(importsInto(sources(REPO, [HARNESS]), HARNESS)).toEqual([]);
+  });
+
+  it("finds imports the way the checks above read them", () => {
+    // Guards the checks themselves: a regex that matched nothing would pass every tree.
+    expect(relativeImports(path.join(REPO, "bin", "e2e.ts"))).toEqual(expect.arrayContaining(["../toolchain", "../toolchain/stack", "../leftovers/lab"]));
+    expect(relativeImports(path.join(REPO, "tests", "program.test.ts"))).toEqual(["./mocks/runner"]);
+    expect(importsInto([path.join(REPO, "tests", "program.test.ts")], TESTS)).toEqual(["tests/program.test.ts imports ./mocks/runner"]);
   });
 });

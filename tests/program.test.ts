@@ -1,35 +1,23 @@
 /**
- * The whole program under Pulumi mocks (preview: nothing runs): for both shipped stacks
- * and both backends, the resource graph — types, names, parents, dependency order and
- * the inputs the IPIP mode must reach — and bad configs failing before any resource.
+ * The whole program under Pulumi mocks (a preview: nothing runs; tests/mocks/runner.ts):
+ * for both shipped stacks and both backends, the resource graph — types, names, parents,
+ * dependency order and the inputs the IPIP mode must reach — and bad configs failing
+ * before any resource. The kind backend is proven this way only: its kubernetes and
+ * docker plugins cannot run here, so no real engine can preview it.
  */
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { fullKey, loadStackConfig, projectName, RegistrationRecord, runPreview } from "../harness";
+import { byName, COMMAND_TYPE, previewProgram, Registration, REPO_DIR, stackConfig, STACK_TYPE, urnName as short } from "./mocks/runner";
 
-const PROGRAM_DIR = path.resolve(__dirname, "..");
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cil-program-"));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const PROGRAM_DIR = REPO_DIR;
 
-async function preview(stack: string, extra: Record<string, unknown> = {}): Promise<{ ok: boolean; error: string | null; regs: RegistrationRecord[] }> {
-  const project = projectName(PROGRAM_DIR);
-  const config = { ...loadStackConfig(PROGRAM_DIR, stack), ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [fullKey(k, project), v])) };
-  const r = await runPreview({ programDir: PROGRAM_DIR, stack, config, stateFile: path.join(tmp, `${stack}-${Object.keys(extra).join("-")}.json`) });
+async function preview(stack: string, extra: Record<string, unknown> = {}): Promise<{ ok: boolean; error: string | null; regs: Registration[] }> {
+  const r = await previewProgram({ programDir: PROGRAM_DIR, stack, config: { ...stackConfig(PROGRAM_DIR, stack), ...extra } });
   return { ok: r.ok, error: r.error, regs: r.registrations };
 }
 
-const short = (urn: string): string => urn.split("::").pop() ?? urn;
-
-function byName(regs: RegistrationRecord[], name: string): RegistrationRecord {
-  const r = regs.find((x) => x.name === name);
-  if (r === undefined) throw new Error(`no resource named ${name}; registered: ${regs.map((x) => x.name).join(", ")}`);
-  return r;
-}
-
 /** Position of each resource in registration order (a resource registers after its dependencies). */
-function order(regs: RegistrationRecord[]): (name: string) => number {
-  return (name) => regs.findIndex((r) => r.name === name);
+function order(regs: Registration[]): (name: string) => number {
+  return (name) => regs.find((r) => r.name === name)?.order ?? -1;
 }
 
 describe.each([
@@ -37,7 +25,7 @@ describe.each([
   ["crosssubnet", "CrossSubnet", "br-cross"],
 ])("stack %s on the kind backend", (stack, mode, bridgePrefix) => {
   const lab = `calico-${stack}`;
-  let regs: RegistrationRecord[] = [];
+  let regs: Registration[] = [];
   beforeAll(async () => {
     const r = await preview(stack);
     expect(r.error).toBeNull();
@@ -63,7 +51,7 @@ describe.each([
     );
     expect(short(byName(regs, `${lab}-kind-cluster`).parent)).toBe(`${lab}-kind`);
     expect(short(byName(regs, `${lab}-same-subnet-tcpdump`).parent)).toBe(`${lab}-same-subnet`);
-    expect(regs.filter((r) => r.type === "command:local:Command" && r.name.startsWith(`${lab}-bridges-`)).map((r) => r.name)).toEqual([
+    expect(regs.filter((r) => r.type === COMMAND_TYPE && r.name.startsWith(`${lab}-bridges-`)).map((r) => r.name)).toEqual([
       `${lab}-bridges-${bridgePrefix}0`,
       `${lab}-bridges-${bridgePrefix}1`,
     ]);
@@ -110,7 +98,7 @@ describe("the netns backend", () => {
   it("registers the topology, the gateway's BGP, then the nodes' control plane, then one capture per scenario", async () => {
     const { error, regs } = await preview("crosssubnet", { backend: "netns" });
     expect(error).toBeNull();
-    const commands = regs.filter((r) => r.type === "command:local:Command");
+    const commands = regs.filter((r) => r.type === COMMAND_TYPE);
     expect(commands.map((r) => r.name)).toEqual([
       "calico-crosssubnet-topology",
       "calico-crosssubnet-gateway-bgp",
@@ -139,6 +127,6 @@ describe("a bad config fails before any resource is registered", () => {
     const { ok, error, regs } = await preview("ipip", extra);
     expect(ok).toBe(false);
     expect(error).toContain(message);
-    expect(regs.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    expect(regs.filter((r) => r.type !== STACK_TYPE)).toEqual([]);
   });
 });

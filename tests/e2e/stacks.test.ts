@@ -1,19 +1,45 @@
 /**
- * The shipped stacks on the netns backend, end to end through the executing harness:
- * up, the outputs against the contract (BIRD's sessions and routes included), destroy,
- * nothing left; destroy twice; and two stacks up at the same time. Needs root and bird2;
- * see support.ts.
+ * The five shipped stacks on the netns backend, end to end through the real Pulumi CLI,
+ * side by side in two groups (each group's labs up at the same time): `pulumi preview`
+ * creates nothing; `pulumi up`; the outputs of `pulumi stack output --json` against the
+ * contract (BIRD's sessions and routes included; tshark's reading of the VXLAN pcaps);
+ * `npm run verify -- --outputs FILE` exits 0; a second `pulumi up --expect-no-changes`
+ * passes; destroying one lab leaves the others' BIRDs and sessions untouched; `pulumi
+ * destroy` leaves nothing, twice; `pulumi stack rm`. Needs root and bird2; see support.ts.
  */
-import { ALWAYS, CROSS, checkLab, e2eSuite, expectOk, expectUp, NEVER, TestLab, VXLAN, VXLAN_CROSS } from "./support";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { RUN_ROOT } from "../../components/netns/plan";
-import { PoolModes } from "../../lab/spec";
+import { ALWAYS, CROSS, checkLab, commandSteps, commandsThatRan, e2eSuite, expectNothingBuilt, expectOk, NEVER, SEED_ALWAYS, SEED_CROSS, TestLab, together, VXLAN, VXLAN_CROSS } from "./support";
+import { Encapsulation, LabOutputs, PoolModes } from "../../lab/spec";
+
+jest.setTimeout(300_000);
+
+interface StackCase {
+  stack: string;
+  tag: string;
+  modes: PoolModes;
+  scenarios: Record<string, Encapsulation>;
+}
+
+const CASES: StackCase[] = [
+  { stack: "ipip", tag: "ip", modes: ALWAYS, scenarios: SEED_ALWAYS },
+  { stack: "crosssubnet", tag: "cs", modes: CROSS, scenarios: SEED_CROSS },
+  { stack: "bgp", tag: "bg", modes: NEVER, scenarios: { "same-subnet": "none", "cross-subnet": "none" } },
+  { stack: "vxlan", tag: "vx", modes: VXLAN, scenarios: { "same-subnet": "vxlan", "cross-subnet": "vxlan" } },
+  { stack: "vxlancrosssubnet", tag: "vc", modes: VXLAN_CROSS, scenarios: { "same-subnet": "none", "cross-subnet": "vxlan" } },
+];
+/** The seed lab's two stacks. */
+const SEED_STACKS = ["ipip", "crosssubnet"];
+/** Labs up at the same time (a 2-core machine: more at once only waits longer). */
+const GROUPS: string[][] = [
+  ["ipip", "crosssubnet"],
+  ["bgp", "vxlan", "vxlancrosssubnet"],
+];
 
 /** The PIDs of a lab's node BIRDs, from their pid files. */
-function birdPids(labName: string): number[] {
-  const dir = path.join(RUN_ROOT, labName, "bird");
+function birdPids(lab: TestLab): number[] {
+  const dir = path.join(lab.runDir, "bird");
   return fs
     .readdirSync(dir)
     .filter((f) => /^n\d+\.pid$/.test(f))
@@ -21,108 +47,118 @@ function birdPids(labName: string): number[] {
     .map((f) => Number(fs.readFileSync(path.join(dir, f), "utf8").trim()));
 }
 
-jest.setTimeout(300_000);
+/** Node 1's BGP sessions in state Established, as its BIRD tells them. */
+function establishedOfNode1(lab: TestLab): number {
+  const out = execFileSync("birdc", ["-s", path.join(lab.runDir, "bird", "n1.ctl"), "show", "protocols"], { encoding: "utf8" });
+  return out.split("\n").filter((l) => / BGP .* Established/.test(l)).length;
+}
 
-const SEED_ALWAYS = { "same-subnet": "ipip", "cross-subnet": "ipip" } as const;
-const SEED_CROSS = { "same-subnet": "none", "cross-subnet": "ipip" } as const;
+/** tshark's dissection of each VXLAN pcap agrees with the analyzer's outputs. */
+function checkVxlanWithTshark(outputs: LabOutputs): void {
+  for (const c of outputs.captures.filter((x) => x.observed === "vxlan")) {
+    // Per packet: outer then inner addresses, the outer UDP ports and the VNI, as tshark dissects them.
+    const rows = execFileSync("tshark", ["-r", c.pcap, "-Y", "vxlan", "-T", "fields", "-E", "separator=;", "-e", "ip.src", "-e", "ip.dst", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "vxlan.vni"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    })
+      .trim()
+      .split("\n")
+      .map((l) => l.split(";"));
+    const forward = rows.filter(([src]) => src.startsWith(`${c.client.nodeIp},`));
+    expect(forward.length).toBeGreaterThan(0);
+    for (const [src, dst, , dstPort, vni] of forward) {
+      expect([src, dst, dstPort, vni]).toEqual([`${c.client.nodeIp},${c.client.ip}`, `${c.server.nodeIp},${c.server.ip}`, "4789", String(c.outer?.vni)]);
+    }
+    // The source port hashes the inner flow (ICMP and TCP differ): the analyzer's is one of them.
+    expect(forward.map((r) => r[2])).toContain(String(c.outer?.srcPort));
+  }
+}
 
-e2eSuite("stack ipip (mode Always) on the netns backend", () => {
-  const lab = new TestLab("ip");
-  afterAll(() => lab.cleanup());
 
-  it("up: both scenarios encapsulated between the node addresses; verdict pass; pcaps written", async () => {
-    const outputs = expectUp(await lab.up("ipip"));
-    checkLab(outputs, { labName: lab.name, modes: ALWAYS, nodeCount: 4, captureDir: lab.captureDir, scenarios: SEED_ALWAYS });
-  });
+describe.each(GROUPS.map((g) => ({ group: g.join(", "), stacks: g })))("stacks $group", ({ stacks }) => {
+  e2eSuite(`stacks ${stacks.join(", ")} side by side on the netns backend, through the Pulumi CLI`, () => {
+    const labs = stacks.map((s) => {
+      const c = CASES.find((x) => x.stack === s);
+      if (!c) throw new Error(`no case for stack ${s}`);
+      return { ...c, lab: new TestLab(c.tag, c.stack) };
+    });
+    const outputs = new Map<string, LabOutputs>();
+    afterAll(() => together(labs, ({ lab }) => lab.cleanup()));
 
-  it("destroy leaves no namespace, process, link or run folder", async () => {
-    expectOk(await lab.destroy(), "destroy");
-    expect(lab.storedCommands()).toEqual([]);
-    expect(lab.leftovers()).toEqual([]);
-  });
+    it("pulumi preview plans every Command and creates nothing: no namespace, no run or capture folder, no state", () =>
+      together(labs, async ({ lab }) => {
+        const r = await lab.preview();
+        expectOk(r, `preview of ${lab.stackName}`);
+        // The engine reports a new stack's whole plan as creates; none of them ran.
+        expect(r.steps.filter((s) => s.op !== "create" || s.failed)).toEqual([]);
+        const planned = commandSteps(r).map((s) => s.name);
+        expect(planned).toEqual(
+          expect.arrayContaining([`${lab.name}-topology`, `${lab.name}-gateway-bgp`, `${lab.name}-controlplane`, `${lab.name}-same-subnet-tcpdump`, `${lab.name}-cross-subnet-tcpdump`]),
+        );
+        // No Command printed anything (up.sh says `netns-lab: …` as it builds).
+        expect(r.stdout).not.toContain("netns-lab:");
+        await expectNothingBuilt(lab);
+      }));
 
-  it("a second destroy has nothing to do and succeeds", async () => {
-    const again = await lab.destroy();
-    expectOk(again, "second destroy");
-    expect(again.operations).toEqual([]);
-    expect(lab.leftovers()).toEqual([]);
-  });
-});
+    it("pulumi up: every resource created; the verdicts of each stack's modes, from the pcaps; tshark agrees on VXLAN", () =>
+      together(labs, async ({ lab, modes, scenarios }) => {
+        // The seed's two stacks run `pulumi up` exactly as users do, its preview included.
+        const { run, outputs: o } = await lab.upOk({ withPreview: SEED_STACKS.includes(lab.shipped) });
+        expect(run.steps.filter((s) => s.op !== "create" || s.failed)).toEqual([]);
+        checkLab(o, { labName: lab.name, modes, nodeCount: 4, captureDir: lab.captureDir, scenarios });
+        checkVxlanWithTshark(o);
+        outputs.set(lab.name, o);
+      }));
 
-e2eSuite("stack crosssubnet (mode CrossSubnet) on the netns backend", () => {
-  const lab = new TestLab("cs");
-  afterAll(() => lab.cleanup());
+    it("npm run verify -- --outputs FILE on pulumi stack output --json exits 0", () =>
+      together(labs, async ({ lab }) => {
+        const o = outputs.get(lab.name);
+        if (!o) throw new Error(`no outputs of ${lab.name}: its up failed`);
+        const v = lab.verify(o);
+        expect({ stack: lab.stackName, code: v.code, stderr: v.stderr }).toEqual({ stack: lab.stackName, code: 0, stderr: "" });
+        expect(v.stdout).toContain("same-subnet");
+        expect(v.stdout).toContain("cross-subnet");
+      }));
 
-  it("up: the same-subnet path is plain, the cross-subnet path encapsulated; verdict pass", async () => {
-    const outputs = expectUp(await lab.up("crosssubnet"));
-    checkLab(outputs, { labName: lab.name, modes: CROSS, nodeCount: 4, captureDir: lab.captureDir, scenarios: SEED_CROSS });
-  });
+    it("a second pulumi up --expect-no-changes changes nothing and runs no Command", () =>
+      together(labs, async ({ lab }) => {
+        const r = await lab.up({ args: ["--expect-no-changes"] });
+        expectOk(r, `second up of ${lab.stackName}`);
+        expect(r.steps.filter((s) => s.op !== "same")).toEqual([]);
+        expect(commandsThatRan(r)).toEqual([]);
+      }));
 
-  it("destroy leaves nothing", async () => {
-    expectOk(await lab.destroy(), "destroy");
-    expect(lab.leftovers()).toEqual([]);
-  });
-});
+    it("pulumi destroy of the first lab leaves nothing of it; the others keep their BIRDs and every session", async () => {
+      const [first, ...others] = labs.map((l) => l.lab);
+      const before = others.map((l) => ({ lab: l.name, birds: birdPids(l), sessions: establishedOfNode1(l) }));
+      for (const b of before) expect(b.birds).toHaveLength(4);
+      const r = await first.destroy();
+      expectOk(r, `destroy of ${first.stackName}`);
+      expect(r.steps.filter((s) => s.op !== "delete" || s.failed)).toEqual([]);
+      expect(await first.stored()).toEqual([]);
+      expect(first.leftovers()).toEqual([]);
+      // The other labs are untouched: their state still holds their Commands, and their
+      // BIRDs still run, each still holding every session of its own mesh.
+      const after = others.map((l) => ({ lab: l.name, birds: birdPids(l), sessions: establishedOfNode1(l) }));
+      expect(after).toEqual(before);
+      for (const b of after) for (const pid of b.birds) expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
+      for (const l of others) expect((await l.storedCommands()).length).toBeGreaterThan(0);
+    });
 
-describe.each([
-  { stack: "bgp", modes: NEVER, scenarios: { "same-subnet": "none", "cross-subnet": "none" } },
-  { stack: "vxlan", modes: VXLAN, scenarios: { "same-subnet": "vxlan", "cross-subnet": "vxlan" } },
-  { stack: "vxlancrosssubnet", modes: VXLAN_CROSS, scenarios: { "same-subnet": "none", "cross-subnet": "vxlan" } },
-] as { stack: string; modes: PoolModes; scenarios: Record<string, "none" | "vxlan"> }[])("stack $stack", ({ stack, modes, scenarios }) => {
-  e2eSuite(`stack ${stack} on the netns backend`, () => {
-    const lab = new TestLab(stack.slice(0, 2));
-    afterAll(() => lab.cleanup());
-
-    it("up: the verdicts of its modes; verdict pass; tshark reads the VXLAN pcaps as the analyzer did", async () => {
-      const outputs = expectUp(await lab.up(stack));
-      checkLab(outputs, { labName: lab.name, modes, nodeCount: 4, captureDir: lab.captureDir, scenarios });
-      for (const c of outputs.captures.filter((x) => x.observed === "vxlan")) {
-        // Per packet: outer then inner addresses, the outer UDP ports and the VNI, as tshark dissects them.
-        const rows = execFileSync("tshark", ["-r", c.pcap, "-Y", "vxlan", "-T", "fields", "-E", "separator=;", "-e", "ip.src", "-e", "ip.dst", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "vxlan.vni"], {
-          encoding: "utf8",
-          stdio: ["ignore", "pipe", "ignore"],
-        })
-          .trim()
-          .split("\n")
-          .map((l) => l.split(";"));
-        const forward = rows.filter(([src]) => src.startsWith(`${c.client.nodeIp},`));
-        expect(forward.length).toBeGreaterThan(0);
-        for (const [src, dst, , dstPort, vni] of forward) {
-          expect([src, dst, dstPort, vni]).toEqual([`${c.client.nodeIp},${c.client.ip}`, `${c.server.nodeIp},${c.server.ip}`, "4789", String(c.outer?.vni)]);
+    it("pulumi destroy leaves nothing (a second one, on ipip, has nothing to do); pulumi stack rm; no stack file beside the program", () =>
+      together(labs, async ({ lab }) => {
+        const r = await lab.destroy();
+        expectOk(r, `destroy of ${lab.stackName}`);
+        expect(await lab.stored()).toEqual([]);
+        expect(lab.leftovers()).toEqual([]);
+        if (lab.shipped === "ipip") {
+          // Once is enough to show it: a destroyed stack's destroy has nothing to do.
+          const again = await lab.destroy();
+          expectOk(again, `second destroy of ${lab.stackName}`);
+          expect(again.steps.filter((s) => s.op !== "same")).toEqual([]);
         }
-        // The source port hashes the inner flow (ICMP and TCP differ): the analyzer's is one of them.
-        expect(forward.map((r) => r[2])).toContain(String(c.outer?.srcPort));
-      }
-    });
-
-    it("destroy leaves nothing", async () => {
-      expectOk(await lab.destroy(), "destroy");
-      expect(lab.leftovers()).toEqual([]);
-    });
-  });
-});
-
-e2eSuite("both stacks up at the same time", () => {
-  const always = new TestLab("pa");
-  const cross = new TestLab("pc");
-  afterAll(() => Promise.all([always.cleanup(), cross.cleanup()]));
-
-  it("two labs side by side each pass, and each destroy removes only its own lab", async () => {
-    const [a, c] = await Promise.all([always.up("ipip"), cross.up("crosssubnet")]);
-    checkLab(expectUp(a), { labName: always.name, modes: ALWAYS, nodeCount: 4, captureDir: always.captureDir, scenarios: SEED_ALWAYS });
-    checkLab(expectUp(c), { labName: cross.name, modes: CROSS, nodeCount: 4, captureDir: cross.captureDir, scenarios: SEED_CROSS });
-    const crossBirds = birdPids(cross.name);
-    expect(crossBirds).toHaveLength(4);
-    expectOk(await always.destroy(), "destroy of the Always lab");
-    expect(always.leftovers()).toEqual([]);
-    // The other lab is untouched: its state still holds its Commands, and its BIRDs still
-    // run, each still holding every session of its own mesh.
-    expect(cross.storedCommands().length).toBeGreaterThan(0);
-    expect(birdPids(cross.name)).toEqual(crossBirds);
-    for (const pid of crossBirds) expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
-    const sessions = execFileSync("birdc", ["-s", path.join(RUN_ROOT, cross.name, "bird", "n1.ctl"), "show", "protocols"], { encoding: "utf8" });
-    expect(sessions.split("\n").filter((l) => / BGP .* Established/.test(l))).toHaveLength(3);
-    expectOk(await cross.destroy(), "destroy of the CrossSubnet lab");
-    expect(cross.leftovers()).toEqual([]);
+        expectOk(await lab.stackRm(), `stack rm of ${lab.stackName}`);
+        expect(lab.leftovers()).toEqual([]);
+      }));
   });
 });

@@ -1,29 +1,32 @@
 /**
- * Shared by the e2e suites: a lab under test (unique name, its own temp folder, state file
- * and capture folder, cleanup that survives failures) and the checks of the stack outputs
- * against the LabOutputs contract (lab/spec.ts) and the expected-encapsulation rule.
+ * Shared by the e2e suites: a lab under test driven through the real Pulumi CLI
+ * (toolchain/stack.ts) — its own lab and stack name, its own temp folder holding the
+ * state backend, the stack's config file and the captures, cleanup that survives
+ * failures — and the checks of the stack outputs against the LabOutputs contract
+ * (lab/spec.ts) and the expected-encapsulation rule.
  *
  * The suites need root (network namespaces) and the netns backend; without them they are
- * skipped, saying why in the suite's title.
+ * skipped, saying why in the suite's title. The Pulumi toolchain (npm run toolchain) must
+ * be there: $CALICO_IPIP_LAB_PULUMI_DIR or the per-user cache toolchain.sh fills.
  */
+import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { readState, runDestroy, runPreview, runUp } from "../../harness";
-import { RunResult } from "../../harness/types";
-import { LabFootprint, labFootprint, labLeftovers, netnsStackConfig, REPO_DIR } from "../../leftovers/lab";
-import { describeLeftovers, removeLeftovers } from "../../leftovers/leftovers";
+import { pulumiHome, toolchainDir } from "../../toolchain";
+import { CliResult, describeFailure, PulumiStack, RunOptions, StackOptions, Step } from "../../toolchain/stack";
+import { Json, LabFootprint, labLeftovers, netnsStackConfig, projectName, REPO_DIR, segmentsOf } from "../../leftovers/lab";
+import { describeLeftovers, labNamespaceInodes, labNamespaces, removeLeftovers } from "../../leftovers/leftovers";
+import { RUN_ROOT } from "../../components/netns/plan";
 import { expectedEncapsulation } from "../../lab/expect";
 import { CaptureResult, Encapsulation, LabOutputs, PoolModes } from "../../lab/spec";
 
 /** The program under test (override to try the suites on a copy of the tree). */
 export const PROGRAM_DIR = process.env.E2E_PROGRAM_DIR ? path.resolve(process.env.E2E_PROGRAM_DIR) : REPO_DIR;
 
-/** Seconds a single command may take before the harness reports it hung. */
-export const COMMAND_TIMEOUT_SEC = 120;
-/** Seconds a whole harness run may take. */
-export const RUN_TIMEOUT_SEC = 300;
+/** The Command resources' type token (@pulumi/command 1.2.1). */
+export const COMMAND = "command:local:Command";
 
 function skipReason(): string | null {
   if (typeof process.getuid !== "function" || process.getuid() !== 0) return "needs root for network namespaces";
@@ -45,108 +48,312 @@ export function e2eSuite(name: string, body: () => void): void {
   }
 }
 
-/** One lab under test: unique name, own temp folder, state file and capture folder. */
-export class TestLab {
-  readonly name: string;
-  readonly dir: string;
-  readonly stateFile: string;
-  readonly captureDir: string;
-  private readonly footprints: LabFootprint[] = [];
+/** A resource the stack's state holds (`pulumi stack export`). */
+export interface StoredResource {
+  name: string;
+  type: string;
+  urn: string;
+}
 
-  /** `tag` (a few letters) goes into the lab name: `e2e-<tag>-<random>`. */
-  constructor(tag: string) {
+interface ExportedState {
+  deployment?: { resources?: { urn: string; type: string }[]; pending_operations?: unknown[] };
+}
+
+/** A PulumiStack that remembers the PID of every CLI it started (their log files are named by PID). */
+class TrackedStack extends PulumiStack {
+  constructor(
+    opts: StackOptions,
+    private readonly pids: number[],
+  ) {
+    super(opts);
+  }
+
+  override run(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+    return super.run(args, {
+      ...opts,
+      onStart: (pid) => {
+        this.pids.push(pid);
+        opts.onStart?.(pid);
+      },
+    });
+  }
+}
+
+export interface UpOptions {
+  /** Extra CLI arguments (`--expect-no-changes`). */
+  args?: string[];
+  /**
+   * Let `pulumi up` preview first, as it does for users (it runs the program twice). By
+   * default the suites pass `--skip-preview`: `pulumi preview` is proven on its own, and
+   * each program run costs seconds of CPU on this 2-core machine.
+   */
+  withPreview?: boolean;
+  /** Environment laid over this process's for this run only (a stand-in first on PATH). */
+  env?: NodeJS.ProcessEnv;
+  /** Aborting sends the CLI SIGINT. */
+  signal?: AbortSignal;
+}
+
+/**
+ * One lab under test: a shipped stack's config under a unique lab and stack name
+ * (`e2e-<tag>-<random>`), a temp folder with the state backend (`file://<dir>/state`),
+ * the stack's config file and the captures.
+ */
+export class TestLab {
+  /** The lab's name, also the stack's. */
+  readonly name: string;
+  readonly stackName: string;
+  readonly dir: string;
+  readonly stateDir: string;
+  readonly configFile: string;
+  readonly captureDir: string;
+  /** The lab's run folder (/run/calico-ipip-lab/<lab>). */
+  readonly runDir: string;
+  private extra: Record<string, unknown>;
+  private readonly footprints: LabFootprint[] = [];
+  private readonly pids: number[] = [];
+  private cli: TrackedStack | null = null;
+  private created = false;
+  private removed = false;
+
+  /**
+   * `tag` (a few letters) goes into the name; `shipped` is the Pulumi.<shipped>.yaml whose
+   * config the stack starts from; `extra` is laid over it (keys bare or namespaced).
+   */
+  constructor(
+    tag: string,
+    readonly shipped: string,
+    extra: Record<string, unknown> = {},
+  ) {
     // The random part is the name's last word: it also names the lab's bridges (br-<word><n>).
     this.name = `e2e-${tag}-${crypto.randomBytes(2).toString("hex")}${String(process.pid % 10)}`;
+    this.stackName = this.name;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-run-"));
-    this.stateFile = path.join(this.dir, "state.json");
+    this.stateDir = path.join(this.dir, "state");
+    fs.mkdirSync(this.stateDir);
+    this.configFile = path.join(this.dir, `Pulumi.${this.stackName}.yaml`);
     this.captureDir = path.join(this.dir, "captures");
+    this.runDir = path.join(RUN_ROOT, this.name);
+    this.extra = extra;
   }
 
-  /** A shipped stack's config with this lab's name and capture folder, on the netns backend. */
-  config(stack: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return netnsStackConfig(stack, { labName: this.name, capture: { dir: this.captureDir }, ...extra }, PROGRAM_DIR);
+  /** The stack config: the shipped stack's, this lab's name and capture folder, netns, then `extra`. */
+  config(extra: Record<string, unknown> = this.extra): Record<string, Json> {
+    return netnsStackConfig(this.shipped, { labName: this.name, capture: { dir: this.captureDir }, ...extra }, PROGRAM_DIR);
   }
 
-  async up(stack: string, extra: Record<string, unknown> = {}, failAt?: string): Promise<RunResult> {
-    const r = await runUp({
-      programDir: PROGRAM_DIR,
-      stack,
-      config: this.config(stack, extra),
-      stateFile: this.stateFile,
-      failAt,
-      commandTimeoutSec: COMMAND_TIMEOUT_SEC,
-      runTimeoutSec: RUN_TIMEOUT_SEC,
-    });
-    this.footprints.push(labFootprint(this.name, r.outputs));
+  /** Rewrite the stack's config file with `extra` in place of the last overrides (a live config change). */
+  configure(extra: Record<string, unknown>): void {
+    this.extra = extra;
+    this.stack().writeConfig(this.config());
+  }
+
+  private options(env?: NodeJS.ProcessEnv): StackOptions {
+    return { stack: this.stackName, binDir: toolchainDir(), programDir: PROGRAM_DIR, backendUrl: `file://${this.stateDir}`, configFile: this.configFile, env };
+  }
+
+  private stack(): TrackedStack {
+    this.cli ??= new TrackedStack(this.options(), this.pids);
+    return this.cli;
+  }
+
+  /** The stack, created on first use (`pulumi stack select --create`) with its config written. */
+  private async ready(env?: NodeJS.ProcessEnv): Promise<TrackedStack> {
+    if (!this.created) {
+      const r = await this.stack().init(this.config());
+      if (r.code !== 0) throw new Error(`stack ${this.stackName} could not be created:\n${describeFailure(r)}`);
+      this.created = true;
+    }
+    return env === undefined ? this.stack() : new TrackedStack(this.options(env), this.pids);
+  }
+
+  /** `pulumi up`; the lab's namespaces are remembered for the leftover check. */
+  async up(opts: UpOptions = {}): Promise<CliResult> {
+    const s = await this.ready(opts.env);
+    try {
+      return await s.up([...(opts.withPreview === true ? [] : ["--skip-preview"]), ...(opts.args ?? [])], { signal: opts.signal });
+    } finally {
+      this.remember();
+    }
+  }
+
+  /** `pulumi up`, which must succeed, then `pulumi stack output --json`. */
+  async upOk(opts: UpOptions = {}): Promise<{ run: CliResult; outputs: LabOutputs }> {
+    const run = await this.up(opts);
+    expectOk(run, `up of ${this.stackName}`);
+    return { run, outputs: await this.outputs() };
+  }
+
+  async preview(): Promise<CliResult> {
+    return (await this.ready()).preview();
+  }
+
+  async destroy(): Promise<CliResult> {
+    return (await this.ready()).destroy();
+  }
+
+  /** `pulumi stack rm` (the state must hold no resource). */
+  async stackRm(): Promise<CliResult> {
+    const r = await (await this.ready()).rm();
+    if (r.code === 0) this.removed = true;
     return r;
   }
 
-  preview(stack: string, extra: Record<string, unknown> = {}): Promise<RunResult> {
-    return runPreview({
-      programDir: PROGRAM_DIR,
-      stack,
-      config: this.config(stack, extra),
-      stateFile: this.stateFile,
-      runTimeoutSec: RUN_TIMEOUT_SEC,
-    });
+  /** `pulumi stack output --json`; throws when the stack has none. */
+  async outputs(): Promise<LabOutputs> {
+    const o = await (await this.ready()).outputs();
+    if (o === null) throw new Error(`stack ${this.stackName} has no outputs`);
+    this.footprints.push({ labName: this.name, netnsInodes: [], segments: segmentsOf(o) });
+    return o as unknown as LabOutputs;
   }
 
-  destroy(): Promise<RunResult> {
-    return runDestroy({ stateFile: this.stateFile, commandTimeoutSec: COMMAND_TIMEOUT_SEC, runTimeoutSec: RUN_TIMEOUT_SEC });
-  }
-
-  /** What the lab left on the host (every namespace and segment it ever had). */
-  leftovers(): string[] {
-    const merged: LabFootprint = {
-      labName: this.name,
-      netnsInodes: [...new Set(this.footprints.flatMap((f) => f.netnsInodes))],
-      segments: [...new Set(this.footprints.flatMap((f) => f.segments))],
-    };
-    return describeLeftovers(labLeftovers(merged, [this.dir]));
+  /** The resources of the stack's state (`pulumi stack export`). */
+  async stored(): Promise<StoredResource[]> {
+    const r = await (await this.ready()).run(["stack", "export"]);
+    expectOk(r, `stack export of ${this.stackName}`);
+    const state = JSON.parse(r.stdout) as ExportedState;
+    expect(state.deployment?.pending_operations ?? []).toEqual([]);
+    return (state.deployment?.resources ?? []).map((x) => ({ name: x.urn.split("::").pop() ?? x.urn, type: x.type, urn: x.urn }));
   }
 
   /** The Command names in the stored state. */
-  storedCommands(): string[] {
-    return (readState(this.stateFile)?.resources ?? []).filter((r) => r.type === "command:local:Command").map((r) => r.name);
+  async storedCommands(): Promise<string[]> {
+    return (await this.stored()).filter((r) => r.type === COMMAND).map((r) => r.name);
   }
 
-  /** afterAll: destroy whatever is left, then force away what destroy did not remove. */
-  async cleanup(): Promise<void> {
-    try {
-      await this.destroy();
-    } catch {
-      // fall through to the forced cleanup
-    }
-    const merged: LabFootprint = {
+  /** `npm run verify -- --outputs FILE` on these outputs (the CLI compiled once, see verifyCli). */
+  verify(outputs: LabOutputs): { code: number | null; stdout: string; stderr: string } {
+    const file = path.join(this.dir, "outputs.json");
+    fs.writeFileSync(file, JSON.stringify(outputs));
+    const r = spawnSync(process.execPath, [verifyCli(), "--outputs", file], { cwd: PROGRAM_DIR, encoding: "utf8" });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Remember the lab's namespaces as they are now (they must all be gone after destroy). */
+  remember(): void {
+    this.footprints.push({ labName: this.name, netnsInodes: labNamespaceInodes(this.name), segments: [] });
+  }
+
+  /** Namespaces of this lab on the host now. */
+  namespaces(): string[] {
+    return labNamespaces(this.name);
+  }
+
+  private merged(): LabFootprint {
+    return {
       labName: this.name,
       netnsInodes: [...new Set(this.footprints.flatMap((f) => f.netnsInodes))],
       segments: [...new Set(this.footprints.flatMap((f) => f.segments))],
     };
-    const left = labLeftovers(merged, [this.dir]);
+  }
+
+  /** What the lab left on the host (every namespace and segment it ever had), and a stray stack file. */
+  leftovers(): string[] {
+    const left = describeLeftovers(labLeftovers(this.merged(), [this.dir]));
+    const stray = strayStackFile(this.stackName);
+    return stray === null ? left : [...left, `stack file ${stray} beside the program`];
+  }
+
+  /**
+   * afterAll: destroy and `stack rm` whatever is left, force away what destroy did not
+   * remove, remove the CLI's log files of this lab's runs and the temp folder; fails when
+   * a Pulumi.<stack>.yaml was left beside the program.
+   */
+  async cleanup(): Promise<void> {
+    const problems: string[] = [];
+    if (this.created && !this.removed) {
+      const d = await this.destroy();
+      if (d.code !== 0) problems.push(`destroy in cleanup failed:\n${describeFailure(d)}`);
+      const rm = await this.stackRm();
+      if (rm.code !== 0) problems.push(`stack rm in cleanup failed:\n${describeFailure(rm)}`);
+    }
+    const left = labLeftovers(this.merged(), [this.dir]);
     if (describeLeftovers(left).length > 0) {
       // eslint-disable-next-line no-console
       console.warn(`cleanup of ${this.name}: ${removeLeftovers(left).join("; ")}`);
     }
+    const stray = strayStackFile(this.stackName);
+    if (stray !== null) {
+      fs.rmSync(stray, { force: true });
+      problems.push(`${stray} was left beside the program`);
+    }
+    removeCliLogs(this.stackName, this.pids);
     fs.rmSync(this.dir, { recursive: true, force: true });
+    if (problems.length > 0) throw new Error(`cleanup of ${this.name}:\n${problems.join("\n")}`);
   }
 }
 
-/** Fail with the run's error and the program's stderr, so a failing e2e says why. */
-export function expectUp(r: RunResult): LabOutputs {
-  if (!r.ok || r.outputs === null) {
-    const failed = r.operations.filter((o) => !o.ok).map((o) => `${o.name} ${o.op}: ${o.error}`);
-    throw new Error(`up failed: ${r.error}\n${failed.join("\n")}\n${r.programStderr.slice(-3000)}`);
+/** Pulumi.<stack>.yaml beside the program, if a run left one there. */
+function strayStackFile(stack: string): string | null {
+  const f = path.join(PROGRAM_DIR, `Pulumi.${stack}.yaml`);
+  return fs.existsSync(f) ? f : null;
+}
+
+/**
+ * The CLI writes a log file per run into $PULUMI_HOME/logs: `pulumi-<time>-<pid>-<command>.log`,
+ * renamed `organization+<project>+<stack>-<time>.log` once it knows the stack. Remove
+ * those of this lab's runs (by stack name and by the CLIs' PIDs), nothing else.
+ */
+function removeCliLogs(stack: string, pids: number[]): void {
+  const dir = path.join(pulumiHome(), "logs");
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
   }
-  return r.outputs as unknown as LabOutputs;
+  const byStack = `organization+${projectName(PROGRAM_DIR)}+${stack}-`;
+  const pidSet = new Set(pids.map(String));
+  for (const n of names) {
+    const pid = /^pulumi-\d{8}T\d{6}-(\d+)(?:-.*)?\.log$/.exec(n)?.[1];
+    const ours = (n.startsWith(byStack) && /^\d{8}T\d{6}/.test(n.slice(byStack.length))) || (pid !== undefined && pidSet.has(pid));
+    if (ours) fs.rmSync(path.join(dir, n), { force: true });
+  }
 }
 
-export function expectOk(r: RunResult, what: string): void {
-  if (!r.ok) throw new Error(`${what} failed: ${r.error}\n${r.programStderr.slice(-3000)}`);
+let verifyJs: string | null = null;
+
+/**
+ * The compiled verify CLI (`npx tsc -p tsconfig.cli.json`, as `npm run verify` does), built
+ * once per test file.
+ */
+export function verifyCli(): string {
+  if (verifyJs !== null) return verifyJs;
+  const tsc = require.resolve("typescript/bin/tsc", { paths: [PROGRAM_DIR] });
+  const r = spawnSync(process.execPath, [tsc, "-p", "tsconfig.cli.json"], { cwd: PROGRAM_DIR, encoding: "utf8" });
+  const js = path.join(PROGRAM_DIR, ".cache", "cli", "bin", "verify.js");
+  if (!fs.existsSync(js)) throw new Error(`tsc -p tsconfig.cli.json exited ${r.status ?? r.signal} without ${js}:\n${r.stdout}${r.stderr}`);
+  if (r.status !== 0) {
+    // eslint-disable-next-line no-console
+    console.warn(`tsc -p tsconfig.cli.json exited ${r.status ?? r.signal} (it still emitted verify.js):\n${r.stdout}${r.stderr}`);
+  }
+  verifyJs = js;
+  return js;
 }
 
-/** Names of the Commands that ran a script in a run. */
-export function commandsThatRan(r: RunResult): string[] {
-  return [...new Set(r.operations.filter((o) => o.script !== null && !o.planned).map((o) => o.name))].sort();
+/** Fail with the CLI's errors and output when a run did not succeed. */
+export function expectOk(r: CliResult, what: string): void {
+  if (r.code !== 0) throw new Error(`${what} failed:\n${describeFailure(r)}`);
+}
+
+/** The steps of a run on Command resources. */
+export function commandSteps(r: CliResult): Step[] {
+  return r.steps.filter((s) => s.type === COMMAND);
+}
+
+/** Names of the Commands a run ran a script of (created, updated, replaced or deleted). */
+export function commandsThatRan(r: CliResult): string[] {
+  return [...new Set(commandSteps(r).filter((s) => !["same", "read", "refresh"].includes(s.op)).map((s) => s.name))].sort();
+}
+
+/** The steps that changed something, as `name op`, for messages. */
+export function changes(r: CliResult): string[] {
+  return r.steps.filter((s) => s.op !== "same").map((s) => `${s.name} ${s.op}${s.failed ? " (failed)" : ""}`);
+}
+
+/** The lines a run printed that say Error, whatever the case. */
+export function errorLines(r: CliResult): string[] {
+  return `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => /error/i.test(l));
 }
 
 export const ALWAYS: PoolModes = { ipipMode: "Always", vxlanMode: "Never" };
@@ -154,6 +361,9 @@ export const CROSS: PoolModes = { ipipMode: "CrossSubnet", vxlanMode: "Never" };
 export const NEVER: PoolModes = { ipipMode: "Never", vxlanMode: "Never" };
 export const VXLAN: PoolModes = { ipipMode: "Never", vxlanMode: "Always" };
 export const VXLAN_CROSS: PoolModes = { ipipMode: "Never", vxlanMode: "CrossSubnet" };
+
+export const SEED_ALWAYS: Record<string, Encapsulation> = { "same-subnet": "ipip", "cross-subnet": "ipip" };
+export const SEED_CROSS: Record<string, Encapsulation> = { "same-subnet": "none", "cross-subnet": "ipip" };
 
 export interface LabExpectation {
   labName: string;
@@ -211,4 +421,42 @@ function checkCapture(c: CaptureResult, e: LabExpectation, nodes: Map<string, La
   expect(c.pcap.startsWith(e.captureDir + path.sep)).toBe(true);
   expect(fs.existsSync(c.pcap)).toBe(true);
   expect(c.packets).toBeGreaterThan(0);
+}
+
+/** Nothing of a lab that never ran: no namespace, no run folder, no capture folder, an empty state. */
+export async function expectNothingBuilt(lab: TestLab): Promise<void> {
+  expect(lab.namespaces()).toEqual([]);
+  expect(fs.existsSync(lab.runDir)).toBe(false);
+  expect(fs.existsSync(lab.captureDir)).toBe(false);
+  expect(await lab.stored()).toEqual([]);
+  expect(lab.leftovers()).toEqual([]);
+}
+
+/** Run `f` for every item at once; once all have ended, fail with the first failure. */
+export async function together<T>(items: T[], f: (item: T) => Promise<void>): Promise<void> {
+  const results = await Promise.allSettled(items.map(f));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/** Run one step of a story (a concurrent test of several steps); a failure says which step. */
+export async function step<T>(name: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof Error) e.message = `${name}: ${e.message}`;
+    throw e;
+  }
+}
+
+/** destroy: nothing left; `pulumi stack rm`; no stack file beside the program. Returns the destroy's run. */
+export async function destroyAndRemove(lab: TestLab): Promise<CliResult> {
+  const r = await lab.destroy();
+  expectOk(r, `destroy of ${lab.stackName}`);
+  expect(r.steps.filter((s) => s.op !== "delete" || s.failed)).toEqual([]);
+  expect(await lab.stored()).toEqual([]);
+  expect(lab.leftovers()).toEqual([]);
+  expectOk(await lab.stackRm(), `stack rm of ${lab.stackName}`);
+  expect(lab.leftovers()).toEqual([]);
+  return r;
 }

@@ -1,7 +1,7 @@
 /**
  * The netns backend the way CalicoIpipLab uses it, and nothing else: one NetnsLab and a
- * CaptureRun per scenario, each after the backend's `ready`. Run by the executing
- * harness in components/netns/harness.test.ts.
+ * CaptureRun per scenario, each after the backend's `ready`. Run by the real Pulumi
+ * engine in components/netns/liveModeSwitch.test.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CaptureResult } from "../../../../lab/spec";
