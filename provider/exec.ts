@@ -11,7 +11,8 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
-import { commandArgv, commandEnv, CommandInputs, logsStream, PreviousOutputs, trimOutput } from "./inputs";
+import { StringDecoder } from "string_decoder";
+import { commandArgv, commandEnv, CommandInputs, dropCR, logsStream, PreviousOutputs, splitLines, trimOutput } from "./inputs";
 
 export interface RunRequest {
   /** The script text (create, update or delete). */
@@ -129,12 +130,14 @@ export function runScript(req: RunRequest): Promise<RunResult> {
     const err: Buffer[] = [];
     const both: Buffer[] = [];
     const partial = { stdout: "", stderr: "" };
+    // A character cut between two chunks is decoded once both halves are there.
+    const decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
     const collect = (stream: "stdout" | "stderr", into: Buffer[]) => (chunk: Buffer) => {
       into.push(chunk);
       both.push(chunk);
       if (!req.onLine || !logsStream(req.inputs.logging, stream)) return;
-      const lines = (partial[stream] + chunk.toString("utf8")).split("\n");
-      partial[stream] = lines.pop() ?? "";
+      const { lines, rest } = splitLines(partial[stream] + decoders[stream].write(chunk));
+      partial[stream] = rest;
       for (const line of lines) req.onLine(stream, line);
     };
     child.stdout?.on("data", collect("stdout", out));
@@ -167,7 +170,12 @@ export function runScript(req: RunRequest): Promise<RunResult> {
     child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
       if (heldTimer) clearTimeout(heldTimer);
       if (child.pid !== undefined) running.delete(child.pid);
-      if (req.onLine) for (const stream of ["stdout", "stderr"] as const) if (partial[stream] !== "") req.onLine(stream, partial[stream]);
+      if (req.onLine) {
+        for (const stream of ["stdout", "stderr"] as const) {
+          const rest = partial[stream] + decoders[stream].end();
+          if (rest !== "") req.onLine(stream, dropCR(rest));
+        }
+      }
       const printed = Buffer.concat(both).toString("utf8");
       if (startError) {
         const reason = startError.code === "ENOENT" ? "no such file or directory" : startError.message;

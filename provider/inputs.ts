@@ -45,6 +45,24 @@ export function reveal(v: Value): Value {
   return v;
 }
 
+/** Whether a value is a secret wrapper. */
+export function isSecret(v: Value | undefined): boolean {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && v[SIG_KEY] === SECRET_SIG;
+}
+
+/** A value wrapped as a secret (a secret stays as it is). */
+export function secret(v: Value): Value {
+  return isSecret(v) ? v : { [SIG_KEY]: SECRET_SIG, value: v };
+}
+
+/** Whether a value holds a secret anywhere. */
+export function containsSecret(v: Value | undefined): boolean {
+  if (isSecret(v)) return true;
+  if (Array.isArray(v)) return v.some(containsSecret);
+  if (v !== null && typeof v === "object") return Object.values(v).some(containsSecret);
+  return false;
+}
+
 /** Whether a value holds an unknown anywhere (only in preview). */
 export function hasUnknown(v: Value | undefined): boolean {
   if (v === UNKNOWN) return true;
@@ -108,14 +126,43 @@ export function logsStream(logging: Logging | undefined, stream: "stdout" | "std
   return logging === stream;
 }
 
+/**
+ * The state a run leaves: the inputs as given, plus stdout and stderr. As upstream's
+ * outputs depend on every input, they are secrets when any input holds a secret.
+ */
+export function withOutputs(inputs: Props, out: PreviousOutputs): Props {
+  const wrap = Object.values(inputs).some(containsSecret) ? secret : (v: Value): Value => v;
+  return { ...inputs, stdout: wrap(out.stdout), stderr: wrap(out.stderr) };
+}
+
+/**
+ * Split what a stream printed into log lines as Go's bufio.ScanLines does (a trailing
+ * "\r" dropped): the complete lines, and the unterminated rest to prepend to the next chunk.
+ */
+export function splitLines(text: string): { lines: string[]; rest: string } {
+  const parts = text.split("\n");
+  const rest = parts.pop() ?? "";
+  return { lines: parts.map(dropCR), rest };
+}
+
+/** A line without its trailing carriage return. */
+export function dropCR(line: string): string {
+  return line.endsWith("\r") ? line.slice(0, -1) : line;
+}
+
 /** Exactly one trailing newline is removed from each captured stream. */
 export function trimOutput(text: string): string {
   return text.endsWith("\n") ? text.slice(0, -1) : text;
 }
 
+/** Nothing there: a missing key and null are the same (the engine's HasValue). */
+function absent(v: Value | undefined): v is null | undefined {
+  return v === undefined || v === null;
+}
+
+/** Deep equality as the engine's DeepEquals: secrets equal only secrets of an equal value. */
 function equal(a: Value | undefined, b: Value | undefined): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined || a === null || b === null) return false;
+  if (absent(a) || absent(b)) return absent(a) && absent(b);
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => equal(x, b[i]));
   }
@@ -123,7 +170,7 @@ function equal(a: Value | undefined, b: Value | undefined): boolean {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     return [...keys].every((k) => equal(a[k], b[k]));
   }
-  return false;
+  return a === b;
 }
 
 /** What a change of inputs does: nothing, an update, or a replacement (`triggers` changed). */
@@ -133,15 +180,17 @@ export interface CommandDiff {
 }
 
 /**
- * Old state (inputs and outputs) against new inputs, key by key, secrets compared by
- * value. `triggers` is the only input that replaces (the schema's replaceOnChanges); an
- * unknown counts as a change.
+ * Old state (inputs and outputs) against new inputs, key by key, as upstream's diff of old
+ * and new inputs: a value that turns secret (or stops being one) is a change, a key set to
+ * null is as good as missing. `triggers` is the only input that replaces (the schema's
+ * replaceOnChanges); an unknown counts as a change.
  */
 export function diffCommand(olds: Props, news: Props): CommandDiff {
   const outputs = new Set<string>(OUTPUT_KEYS);
-  const o = reveal(olds) as Props;
-  const n = reveal(news) as Props;
-  const keys = [...new Set([...Object.keys(o), ...Object.keys(n)])].filter((k) => !outputs.has(k)).sort();
-  const changed = keys.filter((k) => hasUnknown(n[k]) || !equal(o[k], n[k]));
+  // Like upstream, the engine's `version` and `__`-prefixed internal keys are no inputs.
+  const keys = [...new Set([...Object.keys(olds), ...Object.keys(news)])]
+    .filter((k) => !outputs.has(k) && k !== "version" && !k.startsWith("__"))
+    .sort();
+  const changed = keys.filter((k) => hasUnknown(news[k]) || !equal(olds[k], news[k]));
   return { changed, replaces: changed.filter((k) => k === "triggers") };
 }

@@ -11,23 +11,27 @@ import * as engproto from "@pulumi/pulumi/proto/engine_pb";
 import { runningCount, stopAll } from "./exec";
 import { CommandProvider, Log } from "./provider";
 
+/** How long one log line may take to reach the engine before it is given up on. */
+const LOG_DEADLINE_MS = 10_000;
+
 function engineLog(address: string | undefined): Log {
   const client = address ? new engrpc.EngineClient(address, grpc.credentials.createInsecure()) : undefined;
-  const send = (severity: engproto.LogSeverity, urn: string, text: string, ephemeral: boolean): void => {
+  const send = (severity: engproto.LogSeverity, urn: string, text: string, ephemeral: boolean): Promise<void> => {
     if (!client) {
       process.stderr.write(`${text}\n`);
-      return;
+      return Promise.resolve();
     }
     const req = new engproto.LogRequest();
     req.setSeverity(severity);
     req.setMessage(text);
     req.setUrn(urn);
     req.setEphemeral(ephemeral);
-    client.log(req, () => undefined); // a log line that cannot be delivered is not worth failing the step
+    // A log line that cannot be delivered is not worth failing the step: resolve either way.
+    return new Promise((resolve) => client.log(req, new grpc.Metadata(), { deadline: Date.now() + LOG_DEADLINE_MS }, () => resolve()));
   };
   return {
     line: (urn, _stream, text) => send(engproto.LogSeverity.INFO, urn, text, true),
-    warn: (urn, text) => send(engproto.LogSeverity.WARNING, urn, text, false),
+    warn: (urn, text) => void send(engproto.LogSeverity.WARNING, urn, text, false),
   };
 }
 
