@@ -1,13 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BackendFactory } from "../backend";
 import { CaptureRun } from "../capture";
-import { kindBackend } from "../kind";
-import { netnsBackend } from "../netns";
 import { overallVerdict } from "../capture/result";
 import { BackendName, CaptureResult, Dataplane, LabOutputs, LabSpec, NodeOutput, NodeState } from "../../lab/spec";
 
-/** The backends, by the name `backend` config takes. */
-export const BACKEND_FACTORIES: Record<BackendName, BackendFactory> = { kind: kindBackend, netns: netnsBackend };
+/**
+ * The backends, by the name `backend` config takes. Each backend's modules load only when
+ * it is chosen: a netns run never loads the kind backend's (@pulumi/kubernetes,
+ * @pulumi/docker, js-yaml and some sixty files of its own), nor a kind run the netns ones.
+ */
+export const BACKEND_FACTORIES: Record<BackendName, BackendFactory> = {
+  kind: (spec, parent) => (require("../kind") as typeof import("../kind")).kindBackend(spec, parent),
+  netns: (spec, parent) => (require("../netns") as typeof import("../netns")).netnsBackend(spec, parent),
+};
 
 export interface CalicoIpipLabArgs {
   /** The validated lab (lab/config.ts `buildLabSpec`). */
