@@ -60,6 +60,11 @@ on_exit() {
   fi
 }
 trap on_exit EXIT
+# A cancelled update stops this script with SIGTERM (SIGINT, SIGHUP from a terminal): bash
+# runs the EXIT trap for those only when they are trapped, so the cleanup runs too.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
 
 # 1. Namespaces, in one ip process.
 for ns in "${ALL_NS[@]}"; do echo "netns add $ns"; done >"$RUN/batch/namespaces"
