@@ -412,6 +412,7 @@ async function stackRuns(binDir: string, tmp: string): Promise<StackFigures | nu
   } finally {
     if (created) await stack.destroy();
     await stack.rm();
+    stack.removeCliLogs();
     await forceAway(labName);
   }
 }

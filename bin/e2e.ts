@@ -34,7 +34,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { pulumiHome, REPO_DIR, toolchainDir } from "../toolchain";
+import { REPO_DIR, toolchainDir } from "../toolchain";
 import { CliResult, PulumiStack, RunOptions } from "../toolchain/stack";
 import { LabFootprint, labFootprint, labLeftovers, labNameFor, labNameOf, netnsStackConfig, projectName } from "../leftovers/lab";
 import { describeLeftovers } from "../leftovers/leftovers";
@@ -165,11 +165,8 @@ function sessionBin(realBin: string): string {
   return dir;
 }
 
-/** One e2e stack in the state folder; every CLI run of it remembered by PID, shown with --verbose. */
+/** One e2e stack in the state folder; every CLI run of it shown with --verbose. */
 class E2eStack extends PulumiStack {
-  /** PIDs of the CLIs started for it (their log files are named by PID). */
-  readonly pids: number[] = [];
-
   constructor(
     readonly name: string,
     readonly args: Args,
@@ -188,14 +185,7 @@ class E2eStack extends PulumiStack {
   }
 
   override run(args: string[], opts: RunOptions = {}): Promise<CliResult> {
-    return super.run(args, {
-      ...opts,
-      onStart: (pid) => {
-        this.pids.push(pid);
-        opts.onStart?.(pid);
-      },
-      onOutput: this.args.verbose ? (_stream, text) => process.stderr.write(text) : opts.onOutput,
-    });
+    return super.run(args, { ...opts, onOutput: this.args.verbose ? (_stream, text) => process.stderr.write(text) : opts.onOutput });
   }
 
   /** Its state file (the file backend's checkpoint), if it has one. */
@@ -224,16 +214,7 @@ class E2eStack extends PulumiStack {
     const stacks = path.join(meta, "stacks", project);
     for (const f of safeList(stacks)) if (f.startsWith(`${this.name}.json`)) fs.rmSync(path.join(stacks, f), { force: true });
     fs.rmSync(this.configFile, { force: true });
-    // `pulumi-<time>-<pid>-<command>.log`, renamed `organization+<project>+<stack>-<time>.log` once the stack is known.
-    const logs = path.join(pulumiHome(), "logs");
-    const byStack = `organization+${project}+${this.name}-`;
-    const pids = new Set(this.pids.map(String));
-    for (const n of safeList(logs)) {
-      const pid = /^pulumi-\d{8}T\d{6}-(\d+)(?:-.*)?\.log$/.exec(n)?.[1];
-      if ((n.startsWith(byStack) && /^\d{8}T\d{6}/.test(n.slice(byStack.length))) || (pid !== undefined && pids.has(pid))) {
-        fs.rmSync(path.join(logs, n), { force: true });
-      }
-    }
+    this.removeCliLogs();
   }
 }
 

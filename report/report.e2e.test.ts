@@ -14,9 +14,9 @@
 import * as crypto from "crypto";
 import { existsSync, promises as fsp } from "fs";
 import * as path from "path";
-import { pulumiHome, toolchainDir } from "../toolchain";
-import { CliResult, describeFailure, PulumiStack, RunOptions, StackOptions } from "../toolchain/stack";
-import { netnsStackConfig, projectName } from "../leftovers/lab";
+import { toolchainDir } from "../toolchain";
+import { CliResult, describeFailure, PulumiStack } from "../toolchain/stack";
+import { netnsStackConfig } from "../leftovers/lab";
 import { describeLeftovers, findLeftovers, labNamespaceInodes, removeLeftovers } from "../leftovers/leftovers";
 import type { LabOutputs } from "../lab/spec";
 import { checkOutputs, generateReport } from "./index";
@@ -33,39 +33,10 @@ if (why) {
 const programDir = path.resolve(process.env.REPORT_E2E_PROGRAM_DIR ?? path.join(__dirname, ".."));
 const STACKS = ["ipip", "crosssubnet"] as const;
 
-/** A stack whose every CLI run is remembered by PID (the CLI names its log file by it). */
-class TrackedStack extends PulumiStack {
-  readonly pids: number[] = [];
-
-  constructor(opts: StackOptions) {
-    super(opts);
-  }
-
-  override run(args: string[], opts: RunOptions = {}): Promise<CliResult> {
-    return super.run(args, {
-      ...opts,
-      onStart: (pid) => {
-        this.pids.push(pid);
-        opts.onStart?.(pid);
-      },
-    });
-  }
-
-  /** The CLI's log files of this stack's runs: `organization+<project>+<stack>-<time>.log`, `pulumi-<time>-<pid>-<command>.log`. */
-  async removeLogs(): Promise<void> {
-    const dir = path.join(pulumiHome(), "logs");
-    const byStack = `organization+${projectName(this.programDir)}+${this.stack}-`;
-    for (const n of await fsp.readdir(dir).catch(() => [] as string[])) {
-      const pid = /^pulumi-\d{8}T\d{6}-(\d+)-/.exec(n)?.[1];
-      if (n.startsWith(byStack) || (pid !== undefined && this.pids.includes(Number(pid)))) await fsp.rm(path.join(dir, n), { force: true });
-    }
-  }
-}
-
 interface Lab {
   stack: (typeof STACKS)[number];
   labName: string;
-  cli?: TrackedStack;
+  cli?: PulumiStack;
   inodes: number[];
   up?: CliResult;
   outputs?: Record<string, unknown> | null;
@@ -88,7 +59,7 @@ interface Lab {
     await Promise.all(
       labs.map(async (l) => {
         const stack = `rpe-${l.stack}-${tag}`;
-        l.cli = new TrackedStack({ stack, binDir, programDir, backendUrl: `file://${state}`, configFile: path.join(out, `Pulumi.${stack}.yaml`) });
+        l.cli = new PulumiStack({ stack, binDir, programDir, backendUrl: `file://${state}`, configFile: path.join(out, `Pulumi.${stack}.yaml`) });
         const init = await l.cli.init(netnsStackConfig(l.stack, { labName: l.labName, capture: { dir: path.join(out, "captures", l.stack) } }, programDir));
         if (init.code !== 0) throw new Error(describeFailure(init));
         l.up = await l.cli.up();
@@ -113,7 +84,7 @@ interface Lab {
         }
         const rm = await l.cli.run(["stack", "rm", "--yes", "--force"]);
         if (rm.code !== 0) problems.push(`stack rm of ${l.stack} failed: ${describeFailure(rm)}`);
-        await l.cli.removeLogs();
+        l.cli.removeCliLogs();
       }),
     );
     // The state and the stacks' config files are the run's, not artefacts.

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { pulumiEnv, REPO_DIR } from "./index";
+import { pulumiEnv, pulumiHome, REPO_DIR } from "./index";
 
 export interface StackOptions {
   /** The stack's name. */
@@ -24,6 +24,8 @@ export interface StackOptions {
   configFile?: string;
   /** Environment laid over this process's before pulumiEnv(). */
   env?: NodeJS.ProcessEnv;
+  /** Where the PIDs of its CLI runs are recorded (pass one array to share it between instances). */
+  pids?: number[];
 }
 
 /** One resource's step in a run, from the engine's events. */
@@ -47,6 +49,8 @@ export interface CliResult {
   steps: Step[];
   /** Error diagnostics the engine reported, with the resource they belong to. */
   errors: string[];
+  /** The engine's events of the run, as it wrote them. */
+  events: EngineEvent[];
   durationMs: number;
 }
 
@@ -59,16 +63,41 @@ export interface RunOptions {
   onStart?: (pid: number) => void;
 }
 
-type EngineEvent = Record<string, unknown>;
+/** One event of the engine's event log (its fields depend on the kind). */
+export type EngineEvent = Record<string, unknown>;
 
 function urnName(urn: string): string {
   return urn.split("::").pop() ?? urn;
 }
 
+/**
+ * Whether a file in $PULUMI_HOME/logs is the CLI's log of a run of this stack: it writes
+ * `pulumi-<time>-<pid>[-<command>].log` and renames it `organization+<project>+<stack>-<time>.log`
+ * once it knows the stack.
+ */
+export function isRunLog(name: string, project: string, stack: string, pids: ReadonlySet<number>): boolean {
+  const byStack = `organization+${project}+${stack}-`;
+  if (name.startsWith(byStack) && /^\d{8}T\d{6}/.test(name.slice(byStack.length))) return true;
+  const pid = /^pulumi-\d{8}T\d{6}-(\d+)(?:-.*)?\.log$/.exec(name)?.[1];
+  return pid !== undefined && pids.has(Number(pid));
+}
+
+/** The CLI's log files of a stack's runs (names in $PULUMI_HOME/logs). */
+export function runLogs(project: string, stack: string, pids: ReadonlySet<number>): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.join(pulumiHome(), "logs"));
+  } catch {
+    return [];
+  }
+  return names.filter((n) => isRunLog(n, project, stack, pids));
+}
+
 /** Steps and error diagnostics out of an engine event log (one JSON event per line). */
-export function readEvents(text: string): { steps: Step[]; errors: string[] } {
+export function readEvents(text: string): { steps: Step[]; errors: string[]; events: EngineEvent[] } {
   const steps = new Map<string, Step>();
   const errors: string[] = [];
+  const events: EngineEvent[] = [];
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
     let e: EngineEvent;
@@ -77,6 +106,7 @@ export function readEvents(text: string): { steps: Step[]; errors: string[] } {
     } catch {
       continue; // a line cut short by a killed CLI
     }
+    events.push(e);
     const meta = (ev: unknown): { op?: string; urn?: string; type?: string } =>
       ((ev as { metadata?: unknown } | undefined)?.metadata ?? {}) as { op?: string; urn?: string; type?: string };
     const key = (m: { op?: string; urn?: string }): string => `${m.urn}|${m.op}`;
@@ -90,17 +120,20 @@ export function readEvents(text: string): { steps: Step[]; errors: string[] } {
     const diag = e.diagnosticEvent as { severity?: string; message?: string; urn?: string } | undefined;
     if (diag?.severity === "error" && diag.message) errors.push(`${diag.urn ? `${urnName(diag.urn)}: ` : ""}${diag.message.trim()}`);
   }
-  return { steps: [...steps.values()], errors };
+  return { steps: [...steps.values()], errors, events };
 }
 
 export class PulumiStack {
   readonly stack: string;
   readonly programDir: string;
   readonly configFile: string;
+  /** The PIDs of the CLIs this stack started (their log files are named by them). */
+  readonly pids: number[];
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(private readonly opts: StackOptions) {
     this.stack = opts.stack;
+    this.pids = opts.pids ?? [];
     this.programDir = opts.programDir ?? REPO_DIR;
     this.configFile = opts.configFile ?? path.join(this.programDir, `Pulumi.${opts.stack}.yaml`);
     this.env = pulumiEnv(opts.binDir, {
@@ -128,7 +161,10 @@ export class PulumiStack {
     const started = Date.now();
     return new Promise((resolve) => {
       const child = spawn(path.join(this.opts.binDir, "pulumi"), full, { cwd: this.programDir, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
-      if (child.pid !== undefined) opts.onStart?.(child.pid);
+      if (child.pid !== undefined) {
+        this.pids.push(child.pid);
+        opts.onStart?.(child.pid);
+      }
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on("data", (c: Buffer) => {
@@ -145,7 +181,7 @@ export class PulumiStack {
       opts.signal?.addEventListener("abort", abort, { once: true });
       child.on("close", (code, signal) => {
         opts.signal?.removeEventListener("abort", abort);
-        const events = fs.existsSync(eventLog) ? readEvents(fs.readFileSync(eventLog, "utf8")) : { steps: [], errors: [] };
+        const events = fs.existsSync(eventLog) ? readEvents(fs.readFileSync(eventLog, "utf8")) : { steps: [], errors: [], events: [] };
         fs.rmSync(path.dirname(eventLog), { recursive: true, force: true });
         resolve({
           args: full,
@@ -172,9 +208,24 @@ export class PulumiStack {
     return r;
   }
 
+  /** The project's name, from the program's Pulumi.yaml. */
+  project(): string {
+    return (yaml.load(fs.readFileSync(path.join(this.programDir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+  }
+
+  /** The CLI's log files of this stack's runs, in $PULUMI_HOME/logs. */
+  cliLogs(): string[] {
+    return runLogs(this.project(), this.stack, new Set(this.pids));
+  }
+
+  /** Remove the CLI's log files of this stack's runs, nothing else. */
+  removeCliLogs(): void {
+    for (const n of this.cliLogs()) fs.rmSync(path.join(pulumiHome(), "logs", n), { force: true });
+  }
+
   /** Write the stack's config file: `config` keys bare or `project:`-namespaced. */
   writeConfig(config: Record<string, unknown>): void {
-    const project = (yaml.load(fs.readFileSync(path.join(this.programDir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    const project = this.project();
     const namespaced = Object.fromEntries(
       Object.entries(config)
         .filter(([, v]) => v !== undefined)

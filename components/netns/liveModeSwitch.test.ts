@@ -16,7 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { buildLabSpec } from "../../lab/config";
 import { CaptureResult } from "../../lab/spec";
-import { pulumiHome, toolchainDir } from "../../toolchain";
+import { toolchainDir } from "../../toolchain";
 import { CliResult, describeFailure, PulumiStack } from "../../toolchain/stack";
 import { DirectLab } from "./direct";
 
@@ -62,14 +62,12 @@ suite("the netns backend under the real engine: a live switch from IPIP Always t
   const config = { backend: "netns", labName, capture: { dir: path.join(dir, "captures") } };
   const lab = new DirectLab(buildLabSpec({ backend: "netns", labName }, { stack: stackName, cwd: PROGRAM }));
   const run = lab.runDir;
-  const pids: number[] = [];
   let stack: PulumiStack;
   let created = false;
   let removed = false;
   let afterUp: Record<string, number> = {};
 
-  /** A CLI run with the PID kept (its log file is named by it). */
-  const cli = (args: string[]): Promise<CliResult> => stack.run(args, { onStart: (pid) => pids.push(pid) });
+  const cli = (args: string[]): Promise<CliResult> => stack.run(args);
   const up = (): Promise<CliResult> => cli(["up", "--yes", "--skip-plugin-pre-install"]);
   const outputs = async (): Promise<Record<string, unknown>> => {
     const r = await cli(["stack", "output", "--json", "--show-secrets"]);
@@ -97,12 +95,7 @@ suite("the netns backend under the real engine: a live switch from IPIP Always t
     }
     await lab.down().catch(() => undefined);
     fs.rmSync(path.join(PROGRAM, `Pulumi.${stackName}.yaml`), { force: true });
-    // The CLI's log of each run: `pulumi-<time>-<pid>-<command>.log`, or `organization+<project>+<stack>-<time>.log`.
-    const logs = path.join(pulumiHome(), "logs");
-    for (const n of fs.existsSync(logs) ? fs.readdirSync(logs) : []) {
-      const pid = /^pulumi-\d{8}T\d{6}-(\d+)-/.exec(n)?.[1];
-      if (n.startsWith(`organization+${PROJECT}+${stackName}-`) || (pid !== undefined && pids.includes(Number(pid)))) fs.rmSync(path.join(logs, n), { force: true });
-    }
+    stack.removeCliLogs();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { pulumiHome } from "../../toolchain";
+import { runLogs } from "../../toolchain/stack";
 import { describeLeftovers, findLeftovers, removeLeftovers } from "../../leftovers/leftovers";
 import { LabFootprint, labFootprint, labLeftovers, projectName, REPO_DIR } from "../../leftovers/lab";
 import { e2eSuite } from "./support";
@@ -126,13 +127,7 @@ class E2eRun {
 
   /** The CLI's log files of this run's stack and of the CLIs seen (`$PULUMI_HOME/logs`). */
   cliLogs(): string[] {
-    const dir = path.join(pulumiHome(), "logs");
-    const stack = this.stack();
-    const names = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
-    return names.filter((n) => {
-      const pid = /^pulumi-\d{8}T\d{6}-(\d+)-/.exec(n)?.[1];
-      return (stack !== null && n.startsWith(`organization+${PROJECT}+${stack}-`)) || (pid !== undefined && this.cliPids.has(Number(pid)));
-    });
+    return runLogs(PROJECT, this.stack() ?? "", this.cliPids);
   }
 
   /** afterAll: stop the run if it still goes, take down what it left (--destroy, then by force), remove its folder. */

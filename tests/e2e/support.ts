@@ -14,9 +14,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { pulumiHome, toolchainDir } from "../../toolchain";
-import { CliResult, describeFailure, PulumiStack, RunOptions, StackOptions, Step } from "../../toolchain/stack";
-import { Json, LabFootprint, labLeftovers, netnsStackConfig, projectName, REPO_DIR, segmentsOf } from "../../leftovers/lab";
+import { toolchainDir } from "../../toolchain";
+import { CliResult, describeFailure, PulumiStack, StackOptions, Step } from "../../toolchain/stack";
+import { Json, LabFootprint, labLeftovers, netnsStackConfig, REPO_DIR, segmentsOf } from "../../leftovers/lab";
 import { describeLeftovers, labNamespaceInodes, labNamespaces, removeLeftovers } from "../../leftovers/leftovers";
 import { RUN_ROOT } from "../../components/netns/plan";
 import { expectedEncapsulation } from "../../lab/expect";
@@ -59,26 +59,6 @@ interface ExportedState {
   deployment?: { resources?: { urn: string; type: string }[]; pending_operations?: unknown[] };
 }
 
-/** A PulumiStack that remembers the PID of every CLI it started (their log files are named by PID). */
-class TrackedStack extends PulumiStack {
-  constructor(
-    opts: StackOptions,
-    private readonly pids: number[],
-  ) {
-    super(opts);
-  }
-
-  override run(args: string[], opts: RunOptions = {}): Promise<CliResult> {
-    return super.run(args, {
-      ...opts,
-      onStart: (pid) => {
-        this.pids.push(pid);
-        opts.onStart?.(pid);
-      },
-    });
-  }
-}
-
 export interface UpOptions {
   /** Extra CLI arguments (`--expect-no-changes`). */
   args?: string[];
@@ -112,7 +92,7 @@ export class TestLab {
   private extra: Record<string, unknown>;
   private readonly footprints: LabFootprint[] = [];
   private readonly pids: number[] = [];
-  private cli: TrackedStack | null = null;
+  private cli: PulumiStack | null = null;
   private created = false;
   private removed = false;
 
@@ -149,22 +129,22 @@ export class TestLab {
   }
 
   private options(env?: NodeJS.ProcessEnv): StackOptions {
-    return { stack: this.stackName, binDir: toolchainDir(), programDir: PROGRAM_DIR, backendUrl: `file://${this.stateDir}`, configFile: this.configFile, env };
+    return { stack: this.stackName, binDir: toolchainDir(), programDir: PROGRAM_DIR, backendUrl: `file://${this.stateDir}`, configFile: this.configFile, env, pids: this.pids };
   }
 
-  private stack(): TrackedStack {
-    this.cli ??= new TrackedStack(this.options(), this.pids);
+  private stack(): PulumiStack {
+    this.cli ??= new PulumiStack(this.options());
     return this.cli;
   }
 
   /** The stack, created on first use (`pulumi stack select --create`) with its config written. */
-  private async ready(env?: NodeJS.ProcessEnv): Promise<TrackedStack> {
+  private async ready(env?: NodeJS.ProcessEnv): Promise<PulumiStack> {
     if (!this.created) {
       const r = await this.stack().init(this.config());
       if (r.code !== 0) throw new Error(`stack ${this.stackName} could not be created:\n${describeFailure(r)}`);
       this.created = true;
     }
-    return env === undefined ? this.stack() : new TrackedStack(this.options(env), this.pids);
+    return env === undefined ? this.stack() : new PulumiStack(this.options(env));
   }
 
   /** `pulumi up`; the lab's namespaces are remembered for the leftover check. */
@@ -277,7 +257,7 @@ export class TestLab {
       fs.rmSync(stray, { force: true });
       problems.push(`${stray} was left beside the program`);
     }
-    removeCliLogs(this.stackName, this.pids);
+    this.stack().removeCliLogs();
     fs.rmSync(this.dir, { recursive: true, force: true });
     if (problems.length > 0) throw new Error(`cleanup of ${this.name}:\n${problems.join("\n")}`);
   }
@@ -287,28 +267,6 @@ export class TestLab {
 function strayStackFile(stack: string): string | null {
   const f = path.join(PROGRAM_DIR, `Pulumi.${stack}.yaml`);
   return fs.existsSync(f) ? f : null;
-}
-
-/**
- * The CLI writes a log file per run into $PULUMI_HOME/logs: `pulumi-<time>-<pid>-<command>.log`,
- * renamed `organization+<project>+<stack>-<time>.log` once it knows the stack. Remove
- * those of this lab's runs (by stack name and by the CLIs' PIDs), nothing else.
- */
-function removeCliLogs(stack: string, pids: number[]): void {
-  const dir = path.join(pulumiHome(), "logs");
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  const byStack = `organization+${projectName(PROGRAM_DIR)}+${stack}-`;
-  const pidSet = new Set(pids.map(String));
-  for (const n of names) {
-    const pid = /^pulumi-\d{8}T\d{6}-(\d+)(?:-.*)?\.log$/.exec(n)?.[1];
-    const ours = (n.startsWith(byStack) && /^\d{8}T\d{6}/.test(n.slice(byStack.length))) || (pid !== undefined && pidSet.has(pid));
-    if (ours) fs.rmSync(path.join(dir, n), { force: true });
-  }
 }
 
 let verifyJs: string | null = null;

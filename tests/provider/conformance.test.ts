@@ -9,13 +9,13 @@
  * Every scenario ends with no process of its stack left (found by the state folder in
  * their environment), no temp folder and no Pulumi.<stack>.yaml beside the program.
  */
-import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { OWN_PROVIDER_DIR, pulumiEnv, toolchainDir } from "../../toolchain";
-import { CliResult, describeFailure, PulumiStack, readEvents, Step } from "../../toolchain/stack";
+import { OWN_PROVIDER_DIR, toolchainDir } from "../../toolchain";
+import { CliResult, describeFailure, PulumiStack, Step } from "../../toolchain/stack";
+import type { CommandSpec } from "./programs/commands";
 
 const PROGRAM = path.join(__dirname, "programs", "commands");
 const PROJECT = "conformance-commands";
@@ -35,22 +35,6 @@ jest.setTimeout(120_000);
 
 // ---------------------------------------------------------------------------------------
 // The program's config
-
-interface CommandSpec {
-  create?: string;
-  update?: string;
-  delete?: string;
-  environment?: Record<string, string>;
-  secretEnvironment?: string[];
-  environmentFrom?: Record<string, string>;
-  dir?: string;
-  stdin?: string;
-  triggers?: unknown[];
-  interpreter?: string[];
-  addPreviousOutputInEnv?: boolean;
-  logging?: "stdout" | "stderr" | "stdoutAndStderr" | "none";
-  dependsOn?: string[];
-}
 
 interface Exported {
   id: string;
@@ -288,35 +272,10 @@ class Scenario {
     return doc.checkpoint.latest?.pending_operations ?? [];
   }
 
-  /**
-   * Run the CLI as PulumiStack does, keeping the engine's event log, which PulumiStack
-   * reads for steps and errors and then removes.
-   */
-  runWithEvents(args: string[]): Promise<EventRun> {
-    const log = path.join(this.tmp, `events-${crypto.randomBytes(3).toString("hex")}.jsonl`);
-    const env = pulumiEnv(this.binDir, {
-      ...process.env,
-      PULUMI_BACKEND_URL: this.backendUrl,
-      ...this.env,
-      PULUMI_DEBUG_COMMANDS: "true", // enables --event-log
-    });
-    const full = [...args, "--skip-plugin-pre-install", "--stack", this.name, "--non-interactive", "--config-file", this.stack.configFile, "--event-log", log];
-    return new Promise((resolve) => {
-      const child = spawn(path.join(this.binDir, "pulumi"), full, { cwd: PROGRAM, env, stdio: ["ignore", "pipe", "pipe"] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on("data", (c: Buffer) => out.push(c));
-      child.stderr.on("data", (c: Buffer) => err.push(c));
-      child.on("close", (code) => {
-        const text = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
-        fs.rmSync(log, { force: true });
-        const events = text
-          .split("\n")
-          .filter((l) => l.trim() !== "")
-          .map((l) => JSON.parse(l) as EngineEvent);
-        resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), events, ...readEvents(text) });
-      });
-    });
+  /** A CLI run with the engine's events kept. */
+  async runWithEvents(args: string[]): Promise<EventRun> {
+    const r = await this.stack.run([...args, "--skip-plugin-pre-install"]);
+    return { ...r, events: r.events as unknown as EngineEvent[] };
   }
 
   /** Processes of this stack: the CLI, its plugins and their scripts all carry the state folder in their environment. */

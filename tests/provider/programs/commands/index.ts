@@ -7,7 +7,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 
-interface CommandSpec {
+/** One Command of the program's config (the conformance test writes them). */
+export interface CommandSpec {
   create?: string;
   update?: string;
   delete?: string;
