@@ -6,6 +6,7 @@ import { VXLAN_PORT } from "../../lab/dataplane";
 import { expectedEncapsulation } from "../../lab/expect";
 import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
 import { FileAnalysis, judgeScenario } from "../../analysis";
+import { lastJsonObject } from "../scriptOutput";
 
 /** Where tcpdump listens: the client node's underlay NIC, where encapsulation is visible. */
 export const CAPTURE_INTERFACE = "net0";
@@ -44,14 +45,7 @@ export function captureEnvironment(spec: LabSpec, scenario: ScenarioSpec, client
 
 /** The JSON result a capture script prints as its last line of stdout. */
 export function parseCaptureOutput(stdout: string): CaptureScriptResult {
-  const lines = stdout.trim().split("\n");
-  const last = lines[lines.length - 1] ?? "";
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(last);
-  } catch {
-    throw new Error(`the capture script's last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`);
-  }
+  const { value: parsed, line: last } = lastJsonObject(stdout, "the capture script");
   const r = parsed as Partial<CaptureScriptResult>;
   const endpointOk = (e: unknown): boolean =>
     typeof e === "object" && e !== null && typeof (e as { pod?: unknown }).pod === "string" && typeof (e as { ip?: unknown }).ip === "string";

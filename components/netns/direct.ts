@@ -10,7 +10,6 @@ import * as path from "path";
 import { CaptureScriptResult } from "../backend";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import {
-  captureEnvironment,
   NETNS_SCRIPTS,
   netnsNames,
   allNamespaces,
@@ -26,6 +25,8 @@ import {
   TopologyOptions,
   UpResult,
 } from "./plan";
+import { captureEnvironment } from "./capture";
+import { lastJsonLine } from "../scriptOutput";
 
 export interface ScriptRun {
   code: number | null;
@@ -63,8 +64,7 @@ export function runScript(script: string, env: Record<string, string>, options: 
 
 function lastJson<T>(run: ScriptRun, script: string): T {
   if (run.code !== 0) throw new Error(`${path.basename(script)} exited ${run.code ?? run.signal}: ${run.stderr.trim().slice(-3000)}`);
-  const last = run.stdout.trim().split("\n").pop() ?? "";
-  return JSON.parse(last) as T;
+  return lastJsonLine(run.stdout, path.basename(script)).value as T;
 }
 
 export interface CaptureRunResult extends CaptureScriptResult {

@@ -15,7 +15,6 @@ import { HostView, labHealth } from "./health";
 import { warnNotWhole } from "../health";
 import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, PoolModes, ScenarioSpec } from "../../lab/spec";
 import {
-  captureEnvironment,
   labPods,
   NETNS_SCRIPTS,
   netnsNames,
@@ -29,6 +28,7 @@ import {
   topologyEnvironment,
   Tunl0Choice,
 } from "./plan";
+import { captureEnvironment } from "./capture";
 
 export * from "./plan";
 export * from "./bird";

@@ -4,7 +4,6 @@ import * as path from "path";
 import { buildLabSpec } from "../../lab/config";
 import { expectedDataplane, renderRoute } from "../../lab/dataplane";
 import {
-  captureEnvironment,
   ENV_PLAN_LIMIT,
   labPods,
   NETNS_ASSETS,
@@ -19,6 +18,7 @@ import {
   topologyDigest,
   topologyEnvironment,
 } from "./plan";
+import { captureEnvironment } from "./capture";
 import { ipipOnly } from "../../lab/expect";
 import { nodeBirdConfig } from "./bird";
 

@@ -25,6 +25,7 @@ import {
 import { poolEncapsulation } from "../../lab/expect";
 import { gatewayBirdConfig, nodeBirdConfig, nodePeers, peerProtocolName } from "./bird";
 import { bridgePortName } from "../../lab/names";
+import { lastJsonObject } from "../scriptOutput";
 import { Dataplane, LabSpec, NodeSpec, NodeState, PoolModes } from "../../lab/spec";
 
 /** The folder of the backend's scripts and helpers. */
@@ -299,18 +300,9 @@ export interface ControlPlaneResult {
   seconds: number;
 }
 
-/** A script's result: the JSON object on the last line of its stdout. */
-function lastJsonLine<T>(stdout: string, script: string): { parsed: Partial<T>; last: string } {
-  const last = stdout.trim().split("\n").pop() ?? "";
-  try {
-    return { parsed: JSON.parse(last) as Partial<T>, last };
-  } catch {
-    throw new Error(`${script}'s last line is not JSON: ${JSON.stringify(last.slice(0, 200))}`);
-  }
-}
-
 export function parseControlPlaneOutput(stdout: string): ControlPlaneResult {
-  const { parsed, last } = lastJsonLine<ControlPlaneResult>(stdout, "controlplane.sh");
+  const { value, line: last } = lastJsonObject(stdout, "controlplane.sh");
+  const parsed = value as Partial<ControlPlaneResult>;
   if (!Array.isArray(parsed.nodes)) throw new Error(`controlplane.sh's result lacks nodes: ${last.slice(0, 200)}`);
   return { nodes: parsed.nodes, gateway: parsed.gateway ?? null, seconds: parsed.seconds ?? 0 };
 }
@@ -344,22 +336,6 @@ export function driftProblems(expected: ControlPlanePlan, result: ControlPlaneRe
   return problems;
 }
 
-/** capture.sh's own environment (the capture component adds CAPTURE_*, CLIENT_NODE, ...). */
-export function captureEnvironment(spec: LabSpec, client: NodeSpec, server: NodeSpec, options: Pick<TopologyOptions, "runDir"> = {}): Record<string, string> {
-  return {
-    NETNS_LAB: spec.name,
-    NETNS_RUN_DIR: options.runDir ?? runDir(spec),
-    CLIENT_NODE_NS: nodeNamespace(spec, client),
-    SERVER_NODE_NS: nodeNamespace(spec, server),
-    CLIENT_POD: client.pod.name,
-    CLIENT_POD_NS: podNamespace(spec, client),
-    CLIENT_POD_IP: client.pod.ip,
-    SERVER_POD: server.pod.name,
-    SERVER_POD_NS: podNamespace(spec, server),
-    SERVER_POD_IP: server.pod.ip,
-  };
-}
-
 /** What up.sh prints as its last stdout line. */
 export interface UpResult {
   lab: string;
@@ -372,7 +348,7 @@ export interface UpResult {
 }
 
 export function parseUpOutput(stdout: string): UpResult {
-  const { parsed } = lastJsonLine<UpResult>(stdout, "up.sh");
+  const parsed = lastJsonObject(stdout, "up.sh").value as Partial<UpResult>;
   if (parsed.dataplane !== "kernel-ipip" && parsed.dataplane !== "userspace-ipip") {
     throw new Error(`up.sh reported dataplane ${JSON.stringify(parsed.dataplane)}; expected kernel-ipip or userspace-ipip`);
   }

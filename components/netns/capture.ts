@@ -1,0 +1,19 @@
+/** The netns backend's part of a capture: where capture.sh finds the two pods and nodes. */
+import { LabSpec, NodeSpec } from "../../lab/spec";
+import { nodeNamespace, podNamespace, runDir, TopologyOptions } from "./plan";
+
+/** capture.sh's own environment (the capture component adds CAPTURE_*, CLIENT_NODE, ...). */
+export function captureEnvironment(spec: LabSpec, client: NodeSpec, server: NodeSpec, options: Pick<TopologyOptions, "runDir"> = {}): Record<string, string> {
+  return {
+    NETNS_LAB: spec.name,
+    NETNS_RUN_DIR: options.runDir ?? runDir(spec),
+    CLIENT_NODE_NS: nodeNamespace(spec, client),
+    SERVER_NODE_NS: nodeNamespace(spec, server),
+    CLIENT_POD: client.pod.name,
+    CLIENT_POD_NS: podNamespace(spec, client),
+    CLIENT_POD_IP: client.pod.ip,
+    SERVER_POD: server.pod.name,
+    SERVER_POD_NS: podNamespace(spec, server),
+    SERVER_POD_IP: server.pod.ip,
+  };
+}
