@@ -1,3 +1,4 @@
+import { renderRoute } from "./dataplane";
 import * as fc from "fast-check";
 import { buildLabSpec, LabConfigError, RawLabConfig } from "./config";
 import { cidrsOverlap } from "./net";
@@ -67,10 +68,28 @@ describe("buildLabSpec on the default config", () => {
 
   it("defaults the scenarios to node 1 → 2 (same subnet) and node 1 → 3 (across)", () => {
     expect(spec.scenarios).toEqual([
-      { name: "same-subnet", client: 1, server: 2 },
-      { name: "cross-subnet", client: 1, server: 3 },
+      { name: "same-subnet", client: 1, server: 2, expected: "ipip" },
+      { name: "cross-subnet", client: 1, server: 3, expected: "ipip" },
     ]);
     expect(spec.capture.dir).toBe("/work/lab/captures/ipip");
+  });
+
+  it("derives the mode facts, each path's encapsulation and each node's routes once, from the modes", () => {
+    const cross = buildLabSpec({ ipipMode: "CrossSubnet", backend: "netns" }, ctx);
+    expect(cross.pool).toEqual({ encapsulation: "ipip", crossSubnetOnly: true, gatewayPeers: false, bird: true, podMtu: 1480 });
+    expect(cross.scenarios.map((s) => s.expected)).toEqual(["none", "ipip"]);
+    expect(cross.nodes[0].routes.map(renderRoute)).toEqual([
+      "blackhole 10.244.0.0/26 proto bird",
+      `10.244.0.1 dev ${cross.nodes[0].routes[1].kind === "pod" ? cross.nodes[0].routes[1].dev : ""} scope link`,
+      "10.244.0.64/26 via 10.1.5.11 dev net0 proto bird",
+      "10.244.0.128/26 via 10.1.8.10 dev tunl0 proto bird onlink",
+      "10.244.0.192/26 via 10.1.8.11 dev tunl0 proto bird onlink",
+    ]);
+    // kind's VXLAN manifest runs no BIRD: Felix owns the blackholes; Never peers the gateway.
+    const vxlan = buildLabSpec({ vxlanMode: "Always" }, ctx);
+    expect(vxlan.pool).toMatchObject({ encapsulation: "vxlan", bird: false, gatewayPeers: false, podMtu: 1450 });
+    expect(vxlan.nodes[0].routes[0]).toEqual({ kind: "blackhole", dst: "10.244.0.0/26", proto: "80" });
+    expect(buildLabSpec({ ipipMode: "Never" }, ctx).pool).toMatchObject({ encapsulation: "none", gatewayPeers: true, podMtu: 1500 });
   });
 
   it("names the two shipped stacks apart so both can be up on one host", () => {

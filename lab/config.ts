@@ -27,52 +27,16 @@ import {
   DEFAULT_SCENARIOS,
   SEED_TOPOLOGY,
 } from "./defaults";
+import { nodeRoutes, poolFacts } from "./dataplane";
+import { expectedEncapsulation } from "./expect";
 import { addToIp, nthSubnet, parseCidr, smallestSupernet } from "./net";
 import { validateConfig } from "./validate";
-import { captureFolder, EMPTY_HOST, HostPaths } from "./captureDir";
+import { captureFolder, EMPTY_HOST } from "./captureDir";
+import { LabContext, RawLabConfig, RawNode } from "./rawConfig";
+
+export { CONFIG_KEYS } from "./rawConfig";
+export type { LabContext, RawLabConfig, RawNode, RawSubnet } from "./rawConfig";
 import { defaultBridgeName, defaultLabName, kindNodeName } from "./names";
-
-/** A node as written in config: its underlay address, or an object holding it. */
-export type RawNode = string | { ip: string };
-
-export interface RawSubnet {
-  cidr: string;
-  gateway: string;
-  bridge?: string;
-  nodes: RawNode[];
-}
-
-/** Stack config as the user writes it (`calico-ipip-lab:<key>`); every key optional. */
-export interface RawLabConfig {
-  ipipMode?: string;
-  vxlanMode?: string;
-  backend?: string;
-  labName?: string;
-  podSubnet?: string;
-  blockSize?: number;
-  mtu?: number;
-  topology?: { router?: { name?: string }; natSource?: string; subnets: RawSubnet[] };
-  images?: Partial<Record<keyof typeof DEFAULT_IMAGES, string>>;
-  calico?: { version?: string; manifest?: string };
-  scenarios?: { name: string; client: number; server: number }[];
-  capture?: { maxPackets?: number; timeoutSeconds?: number; dir?: string };
-}
-
-/** The config keys, in the order the README documents them. */
-export const CONFIG_KEYS = [
-  "ipipMode",
-  "vxlanMode",
-  "backend",
-  "labName",
-  "podSubnet",
-  "blockSize",
-  "mtu",
-  "topology",
-  "images",
-  "calico",
-  "scenarios",
-  "capture",
-] as const;
 
 /** Every problem found in a config, reported together. */
 export class LabConfigError extends Error {
@@ -80,14 +44,6 @@ export class LabConfigError extends Error {
     super(`invalid lab config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "LabConfigError";
   }
-}
-
-/** What the environment contributes: the stack name and where relative paths start. */
-export interface LabContext {
-  stack: string;
-  cwd: string;
-  /** What the host holds at capture.dir (symlinks, folders, markers); default: nothing yet (pure tests). */
-  host?: HostPaths;
 }
 
 function nodeIp(node: RawNode): string {
@@ -155,6 +111,7 @@ export function buildLabSpec(raw: RawLabConfig, ctx: LabContext): LabSpec {
         block,
         tunnelIp: blockBase,
         pod: { name: `pod-${index - 1}`, ip: addToIp(blockBase, 1) },
+        routes: [],
       };
       nodes.push(node);
       return node;
@@ -162,14 +119,24 @@ export function buildLabSpec(raw: RawLabConfig, ctx: LabContext): LabSpec {
     subnets.push({ cidr: s.cidr, gateway: s.gateway, bridge, routerInterface: `eth${si + 1}`, nodes: subnetNodes });
   });
 
+  // The mode facts, each node's routes and each path's encapsulation: derived here, once.
+  const modes = { ipipMode: cfg.ipipMode as IpipMode, vxlanMode: cfg.vxlanMode as VxlanMode };
+  const pool = poolFacts(modes, cfg.backend as BackendName, cfg.mtu);
+  for (const node of nodes) node.routes = nodeRoutes(modes, node, nodes, { bird: pool.bird });
+  const nodeAt = (index: number): NodeSpec => nodes[index - 1];
+  const scenarios: ScenarioSpec[] = cfg.scenarios.map((s) => ({
+    name: s.name,
+    client: s.client,
+    server: s.server,
+    expected: expectedEncapsulation(modes, nodeAt(s.client), nodeAt(s.server)),
+  }));
   const routerName = cfg.topology.router?.name ?? "gw0";
-  const scenarios: ScenarioSpec[] = cfg.scenarios.map((s) => ({ name: s.name, client: s.client, server: s.server }));
   return {
     name: labName,
     stack: ctx.stack,
     backend: cfg.backend as BackendName,
-    ipipMode: cfg.ipipMode as IpipMode,
-    vxlanMode: cfg.vxlanMode as VxlanMode,
+    ...modes,
+    pool,
     podSubnet: cfg.podSubnet,
     blockSize: cfg.blockSize,
     mtu: cfg.mtu,

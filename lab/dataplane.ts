@@ -8,7 +8,7 @@
 import * as crypto from "crypto";
 import { poolEncapsulation, poolModes, sameSubnet } from "./expect";
 import { cidrContains, isIPv4 } from "./net";
-import { LabSpec, NodeSpec, PoolModes } from "./spec";
+import { BackendName, BlockRoute, CalicoRoute, LabSpec, NodeSpec, PoolFacts, PoolModes } from "./spec";
 
 /** The node's underlay NIC: where BIRD points same-subnet routes in CrossSubnet. */
 export const UNDERLAY_NIC = "net0";
@@ -37,42 +37,7 @@ export const WORKLOAD_NAMESPACE = "default";
 /** IPv4 header bytes IPIP adds: tunl0 and the pods' veths are the underlay MTU minus this. */
 export const IPIP_OVERHEAD = 20;
 
-export type RouteProto = typeof BIRD_PROTO | typeof FELIX_PROTO;
-
-/**
- * A route to another node's block. `dev` is tunl0 (IPIP; `onlink` because the next hop
- * is not on tunl0's /32), vxlan.calico (VXLAN; via the remote VTEP, onlink) or the
- * underlay NIC (plain: via the remote node in its subnet, else via the gateway).
- */
-export interface BlockRoute {
-  kind: "block";
-  dst: string;
-  via: string;
-  dev: typeof TUNNEL_DEVICE | typeof VXLAN_DEVICE | typeof UNDERLAY_NIC;
-  proto: RouteProto;
-  onlink: boolean;
-  /** The node that owns the block (not part of the route; for explanations). */
-  node: string;
-}
-
-/** The node's own block: blackholed so unused addresses of it go nowhere. */
-export interface BlackholeRoute {
-  kind: "blackhole";
-  dst: string;
-  proto: RouteProto;
-}
-
-/** Felix's host route to a local pod through its cali veth. */
-export interface PodRoute {
-  kind: "pod";
-  dst: string;
-  dev: string;
-  scope: "link";
-  /** The pod's name (not part of the route). */
-  pod: string;
-}
-
-export type CalicoRoute = BlockRoute | BlackholeRoute | PodRoute;
+export type { BlackholeRoute, BlockRoute, CalicoRoute, PodRoute, RouteProto } from "./spec";
 
 /** One node's share of the expected data plane. */
 export interface NodeDataplane {
@@ -195,6 +160,22 @@ export function podMtu(mtu: number, modes: PoolModes): number {
   if (encapsulation === "ipip") return mtu - IPIP_OVERHEAD;
   if (encapsulation === "vxlan") return mtu - VXLAN_OVERHEAD;
   return mtu;
+}
+
+/**
+ * What the pool's modes turn on for a lab: derived once, when the spec is built
+ * (lab/config.ts), and read by every backend, check and report.
+ */
+export function poolFacts(modes: PoolModes, backend: BackendName, mtu: number): PoolFacts {
+  const { encapsulation, crossSubnetOnly } = poolEncapsulation(modes);
+  return {
+    encapsulation,
+    crossSubnetOnly,
+    gatewayPeers: encapsulation === "none",
+    // Calico's VXLAN manifest sets calico_backend vxlan (no BIRD); the netns lab always runs one.
+    bird: backend === "netns" || modes.vxlanMode === "Never",
+    podMtu: podMtu(mtu, modes),
+  };
 }
 
 /** A route in `ip route` syntax, as `ip route show` prints it (and `ip route replace` takes it). */

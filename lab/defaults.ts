@@ -1,5 +1,5 @@
 /** The seed lab (DESIGN.md section 2): every config key's default lives here, once. */
-import { RawLabConfig } from "./config";
+import { RawLabConfig } from "./rawConfig";
 
 export const DEFAULT_POD_SUBNET = "10.244.0.0/16";
 export const DEFAULT_BLOCK_SIZE = 26;

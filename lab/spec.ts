@@ -35,6 +35,65 @@ export type Encapsulation = "ipip" | "vxlan" | "none";
 /** How tunl0 is realised: the kernel's ipip device or the userspace stand-in. */
 export type Dataplane = "calico" | "kernel-ipip" | "userspace-ipip";
 
+/** The protocol a Calico route carries: BIRD's (`bird`), or Felix's (`80`). */
+export type RouteProto = "bird" | "80";
+
+/**
+ * A route to another node's block. `dev` is tunl0 (IPIP; `onlink` because the next hop
+ * is not on tunl0's /32), vxlan.calico (VXLAN; via the remote VTEP, onlink) or the
+ * underlay NIC (plain: via the remote node in its subnet, else via the gateway).
+ */
+export interface BlockRoute {
+  kind: "block";
+  dst: string;
+  via: string;
+  dev: "tunl0" | "vxlan.calico" | "net0";
+  proto: RouteProto;
+  onlink: boolean;
+  /** The node that owns the block (not part of the route; for explanations). */
+  node: string;
+}
+
+/** The node's own block: blackholed so unused addresses of it go nowhere. */
+export interface BlackholeRoute {
+  kind: "blackhole";
+  dst: string;
+  proto: RouteProto;
+}
+
+/** Felix's host route to a local pod through its cali veth. */
+export interface PodRoute {
+  kind: "pod";
+  dst: string;
+  dev: string;
+  scope: "link";
+  /** The pod's name (not part of the route). */
+  pod: string;
+}
+
+export type CalicoRoute = BlockRoute | BlackholeRoute | PodRoute;
+
+/**
+ * What the pool's modes turn on, derived once from `ipipMode` and `vxlanMode` when the
+ * spec is built (lab/dataplane.ts `poolFacts`).
+ */
+export interface PoolFacts {
+  /** The encapsulation the pool enables (validation refuses both IPIP and VXLAN). */
+  encapsulation: Encapsulation;
+  /** CrossSubnet: only traffic between subnets is encapsulated. */
+  crossSubnetOnly: boolean;
+  /**
+   * Whether the gateway peers with the nodes by BGP: only without encapsulation, when the
+   * cross-subnet hop carries pod addresses (Calico's docs: the router in the nodes' AS,
+   * the mesh left on; eBGP with the mesh loops, calico #3810).
+   */
+  gatewayPeers: boolean;
+  /** Whether a BIRD runs beside Felix on each node (Calico's `calico_backend: bird`). */
+  bird: boolean;
+  /** The MTU Felix writes for new pods. */
+  podMtu: number;
+}
+
 export interface NodeSpec {
   /** 1-based position in the topology, in subnet order (the seed's node 1..4). */
   index: number;
@@ -59,6 +118,8 @@ export interface NodeSpec {
   tunnelIp: string;
   /** The workload pod scheduled on this node (StatefulSet `pod`, ordinal index-1). */
   pod: { name: string; ip: string };
+  /** The routes Calico installs on this node in the pool's modes (lab/dataplane.ts `nodeRoutes`). */
+  routes: CalicoRoute[];
 }
 
 export interface SubnetSpec {
@@ -95,6 +156,8 @@ export interface ScenarioSpec {
   client: number;
   /** Server node index (1-based). */
   server: number;
+  /** What the client node's underlay must show for this path (lab/expect.ts `expectedEncapsulation`). */
+  expected: Encapsulation;
 }
 
 export interface CaptureSpec {
@@ -113,6 +176,8 @@ export interface LabSpec {
   backend: BackendName;
   ipipMode: IpipMode;
   vxlanMode: VxlanMode;
+  /** What those two modes turn on. */
+  pool: PoolFacts;
   /** Pod network (Calico default pool), CIDR. */
   podSubnet: string;
   /** Calico IPAM block prefix length (26 by default). */

@@ -4,7 +4,7 @@
  */
 import { BACKENDS, IPIP_MODES, VXLAN_MODES } from "./spec";
 import { DEFAULT_IMAGES } from "./defaults";
-import { LabContext, RawLabConfig } from "./config";
+import { LabContext, RawLabConfig } from "./rawConfig";
 import { captureDirProblem, EMPTY_HOST } from "./captureDir";
 import { bridgePortName, kindNodeName } from "./names";
 import { cidrContains, cidrRange, cidrsOverlap, ipToInt, isIPv4, isIPv4Cidr, isNetworkCidr, parseCidr } from "./net";
