@@ -77,7 +77,7 @@ function buildChild(dir: string): string {
   const src = path.join(__dirname, "..", "analysis");
   const out = path.join(dir, "analysis");
   fs.mkdirSync(out);
-  for (const f of ["index.ts", "classify.ts", "reader.ts", "judge.ts", "types.ts"]) {
+  for (const f of ["index.ts", "classify.ts", "decode.ts", "reader.ts", "judge.ts", "types.ts"]) {
     const js = ts.transpileModule(fs.readFileSync(path.join(src, f), "utf8"), {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
     }).outputText;
