@@ -12,7 +12,7 @@
  * - destroy: `pulumi destroy --yes`. outputs: `pulumi stack output --json --show-secrets`.
  */
 import { spawnSync } from "child_process";
-import { verifyText } from "../analysis/verify";
+import { verifyText } from "../verdicts/verify";
 import { pulumiEnv, REPO_DIR, toolchainDir } from "../toolchain";
 
 const ACTIONS = ["up", "preview", "destroy", "outputs"] as const;

@@ -19,7 +19,8 @@ import { CliResult, describeFailure, PulumiStack } from "../toolchain/stack";
 import { netnsStackConfig } from "../leftovers/lab";
 import { describeLeftovers, findLeftovers, labNamespaceInodes, removeLeftovers } from "../leftovers/leftovers";
 import type { LabOutputs } from "../lab/spec";
-import { checkOutputs, generateReport } from "./index";
+import { checkOutputs } from "../verdicts/stackOutputs";
+import { generateReport } from "./index";
 import { artefactDir, CHROMIUM, finishArtefacts, openBrowser, openReport } from "./browser";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
