@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { analyzeFile, FileAnalysis, Flow, judgeScenario } from "./index";
-import { arp, ETHERTYPE, ethernet, icmpEcho, ipv4, tcp, udp, VlanTag } from "./pcapWriter";
+import { arp, ETHERTYPE, ethernet, icmpEcho, ipv4, tcp, udp, VlanTag } from "../tests/pcap/pcapWriter";
 
 const PREFIX = `cil-an-${process.pid}-`;
 const NS_A = `${PREFIX}a`;

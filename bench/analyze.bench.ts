@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
-import { ETHERTYPE, ethernet, ipv4, pcapHeader, pcapRecord, udp, vxlanPayload } from "../analysis/pcapWriter";
+import { ETHERTYPE, ethernet, ipv4, pcapHeader, pcapRecord, udp, vxlanPayload } from "../tests/pcap/pcapWriter";
 
 /** Packets in the generated capture (CIL_BENCH_PACKETS overrides, for a quick look). */
 const PACKETS = Number(process.env.CIL_BENCH_PACKETS) || 1_200_000;

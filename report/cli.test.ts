@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { main, namedFile, parseArgs } from "./cli";
 import type { PulumiRunner } from "../verdicts/stackOutputs";
-import { seedOutputs } from "./testFixtures";
+import { seedOutputs } from "../tests/report/fixtures";
 
 let dir: string;
 let ipipJson: string;

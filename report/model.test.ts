@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { buildReport, captureView, flowTitle, resultRows } from "./model";
 import type { PacketHeaders } from "./packets";
-import { fiveStackOutputs, seedOutputs } from "./testFixtures";
+import { fiveStackOutputs, seedOutputs } from "../tests/report/fixtures";
 
 let dir: string;
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { labSteps, parseLabArgs } from "../bin/lab";
 import { OWN_PROVIDER_DIR, TOOLCHAIN_DIR_ENV } from "../toolchain";
-import { seedOutputs } from "../report/testFixtures";
+import { seedOutputs } from "./report/fixtures";
 
 describe("npm run lab: arguments and steps", () => {
   it("refuses an unknown action, a missing stack, a stray flag and a stack name with other characters", () => {

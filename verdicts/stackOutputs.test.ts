@@ -1,7 +1,7 @@
 import { promises as fsp } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { seedOutputs } from "../report/testFixtures";
+import { seedOutputs } from "../tests/report/fixtures";
 import { checkOutputs, InputError, parseOutputsJson, PulumiRunner, readOutputs, runPulumi, stackOutputArgs } from "./stackOutputs";
 
 let dir: string;

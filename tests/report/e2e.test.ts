@@ -14,13 +14,13 @@
 import * as crypto from "crypto";
 import { existsSync, promises as fsp } from "fs";
 import * as path from "path";
-import { toolchainDir } from "../toolchain";
-import { CliResult, describeFailure, PulumiStack } from "../toolchain/stack";
-import { netnsStackConfig } from "../leftovers/lab";
-import { describeLeftovers, findLeftovers, labNamespaceInodes, removeLeftovers } from "../leftovers/leftovers";
-import type { LabOutputs } from "../lab/spec";
-import { checkOutputs } from "../verdicts/stackOutputs";
-import { generateReport } from "./index";
+import { toolchainDir } from "../../toolchain";
+import { CliResult, describeFailure, PulumiStack } from "../../toolchain/stack";
+import { netnsStackConfig } from "../../leftovers/lab";
+import { describeLeftovers, findLeftovers, labNamespaceInodes, removeLeftovers } from "../../leftovers/leftovers";
+import type { LabOutputs } from "../../lab/spec";
+import { checkOutputs } from "../../verdicts/stackOutputs";
+import { generateReport } from "../../report";
 import { artefactDir, CHROMIUM, finishArtefacts, openBrowser, openReport } from "./browser";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
@@ -31,7 +31,7 @@ if (why) {
   console.warn(`report.e2e.test: SKIPPED — ${why}`);
 }
 
-const programDir = path.resolve(process.env.REPORT_E2E_PROGRAM_DIR ?? path.join(__dirname, ".."));
+const programDir = path.resolve(process.env.REPORT_E2E_PROGRAM_DIR ?? path.join(__dirname, "..", ".."));
 const STACKS = ["ipip", "crosssubnet"] as const;
 
 interface Lab {

@@ -10,8 +10,8 @@ import { existsSync } from "fs";
 import * as path from "path";
 import type { BrowserContext } from "playwright-core";
 import { artefactDir, CHROMIUM, finishArtefacts, openBrowser, openReport } from "./browser";
-import { generateReport } from "./index";
-import { fiveStackOutputs, FIVE_STACKS, seedOutputs } from "./testFixtures";
+import { generateReport } from "../../report";
+import { fiveStackOutputs, FIVE_STACKS, seedOutputs } from "./fixtures";
 
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
