@@ -3,21 +3,15 @@
  * the captures' verdicts as a table and exits 0 (all passed), 1 (any failed, or none) or 2
  * (outputs unusable). The logic is in verdicts/; this file only does I/O.
  */
-import { InputError, readOutputs } from "../verdicts/stackOutputs";
-import { EXIT, parseVerifyArgs, unusable, VERIFY_USAGE, Verdict, verifyOutputs } from "../verdicts/verify";
+import { EXIT, parseVerifyArgs, VERIFY_USAGE, Verdict, verifySource } from "../verdicts/verify";
 
-async function main(): Promise<Verdict> {
-  const parsed = parseVerifyArgs(process.argv.slice(2));
-  if ("error" in parsed) return { stdout: "", stderr: `verify: ${parsed.error}\n${VERIFY_USAGE}\n`, code: EXIT.UNUSABLE };
-  try {
-    return verifyOutputs((await readOutputs(parsed.source)).outputs);
-  } catch (e) {
-    if (e instanceof InputError) return unusable(e);
-    throw e;
-  }
+function verdict(argv: string[]): Promise<Verdict> {
+  const parsed = parseVerifyArgs(argv);
+  if ("error" in parsed) return Promise.resolve({ stdout: "", stderr: `verify: ${parsed.error}\n${VERIFY_USAGE}\n`, code: EXIT.UNUSABLE });
+  return verifySource(parsed.source);
 }
 
-main().then(
+verdict(process.argv.slice(2)).then(
   (v) => {
     process.stdout.write(v.stdout);
     process.stderr.write(v.stderr);

@@ -64,17 +64,22 @@ export interface PulumiRunner {
   (args: string[], cwd: string): Promise<{ stdout: string; stderr: string; code: number | null; missing: boolean }>;
 }
 
-export const runPulumi: PulumiRunner = (args, cwd) =>
-  new Promise((resolve) => {
-    execFile("pulumi", args, { cwd, maxBuffer: 256 * 1024 * 1024, env: process.env }, (err, stdout, stderr) => {
-      if (err && (err as NodeJS.ErrnoException).code === "ENOENT") {
-        resolve({ stdout: "", stderr: "", code: null, missing: true });
-        return;
-      }
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ stdout: String(stdout), stderr: String(stderr), code, missing: false });
+/** Runs `command` (default: the pulumi on PATH) with `env`. */
+export function pulumiRunner(command = "pulumi", env: NodeJS.ProcessEnv = process.env): PulumiRunner {
+  return (args, cwd) =>
+    new Promise((resolve) => {
+      execFile(command, args, { cwd, maxBuffer: 256 * 1024 * 1024, env }, (err, stdout, stderr) => {
+        if (err && (err as NodeJS.ErrnoException).code === "ENOENT") {
+          resolve({ stdout: "", stderr: "", code: null, missing: true });
+          return;
+        }
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        resolve({ stdout: String(stdout), stderr: String(stderr), code, missing: false });
+      });
     });
-  });
+}
+
+export const runPulumi: PulumiRunner = pulumiRunner();
 
 export interface ReadIo {
   /** Where relative files are found and pulumi runs (default: the current directory). */

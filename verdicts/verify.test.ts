@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import type { CaptureResult, LabOutputs } from "../lab/spec";
-import { EXIT, formatReport, formatTable, parseVerifyArgs, verifyExitCode, verifyRows, verifyText } from "./verify";
+import { EXIT, formatReport, formatTable, parseVerifyArgs, verifyExitCode, verifyRows, verifySource } from "./verify";
 
 function capture(scenario: string, expected: CaptureResult["expected"], observed: CaptureResult["observed"], pass: boolean, reason = ""): CaptureResult {
   return {
@@ -44,23 +44,31 @@ describe("arguments", () => {
   });
 });
 
-describe("verifyText", () => {
-  test("judges outputs that follow the contract; unusable ones exit 2 saying why, each problem by its path", () => {
-    expect(verifyText(JSON.stringify(good), "o.json")).toMatchObject({ stderr: "", code: EXIT.PASS });
+describe("verifySource", () => {
+  const stdin = (text: string) => ({ stdin: async () => text });
+
+  test("judges outputs that follow the contract; unusable ones exit 2 saying why, each problem by its path", async () => {
+    expect(await verifySource({ kind: "stdin" }, stdin(JSON.stringify(good)))).toMatchObject({ stderr: "", code: EXIT.PASS });
     const bad = JSON.parse(JSON.stringify(good));
     bad.lab.ipipMode = "Sometimes";
     delete bad.pods;
-    const r = verifyText(JSON.stringify(bad), "o.json");
-    expect(r).toMatchObject({ stdout: "", code: EXIT.UNUSABLE });
-    expect(r.stderr).toBe(
-      [
-        "verify: o.json: the outputs do not follow the LabOutputs contract (lab/spec.ts):",
+    expect(await verifySource({ kind: "stdin" }, stdin(JSON.stringify(bad)))).toEqual({
+      stdout: "",
+      stderr: [
+        "verify: standard input: the outputs do not follow the LabOutputs contract (lab/spec.ts):",
         '  - lab.ipipMode: expected one of "Always", "CrossSubnet", "Never", got string "Sometimes"',
         "  - pods: expected an array, got nothing (missing)",
         "",
       ].join("\n"),
-    );
-    expect(verifyText("{oops", "o.json").stderr).toMatch(/^verify: o.json: not JSON /);
+      code: EXIT.UNUSABLE,
+    });
+    expect((await verifySource({ kind: "stdin" }, stdin("{oops"))).stderr).toMatch(/^verify: standard input: not JSON /);
+  });
+
+  test("a stack's outputs through pulumi; a failing pulumi is unusable, not a bug", async () => {
+    const pulumi = async (args: string[]) => ({ stdout: args.includes("ipip") ? JSON.stringify(good) : "", stderr: "no such stack", code: args.includes("ipip") ? 0 : 255, missing: false });
+    expect((await verifySource({ kind: "stack", name: "ipip" }, { pulumi })).stdout).toContain("PASS: all 2 captures");
+    expect(await verifySource({ kind: "stack", name: "nope" }, { pulumi })).toMatchObject({ stdout: "", code: EXIT.UNUSABLE, stderr: expect.stringMatching(/^verify: --stack nope: .* failed \(exit 255\)/) });
   });
 });
 

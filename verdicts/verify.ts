@@ -6,7 +6,7 @@
  */
 import { describeModes, expectedEncapsulation } from "../lab/expect";
 import { CaptureEndpoint, CaptureResult, Encapsulation, LabOutputs, OuterHeader } from "../lab/spec";
-import { InputError, OutputsSource, parseOutputsJson } from "./stackOutputs";
+import { InputError, OutputsSource, ReadIo, readOutputs } from "./stackOutputs";
 
 export const VERIFY_USAGE = [
   "usage: npm run verify -- [--stack NAME | --outputs FILE | -]",
@@ -140,25 +140,15 @@ export interface Verdict {
   code: number;
 }
 
-/** What to print for outputs that were read, and the exit code. */
-export function verifyOutputs(outputs: LabOutputs): Verdict {
-  const rows = verifyRows(outputs);
-  return { stdout: formatReport(outputs, rows) + "\n", stderr: "", code: verifyExitCode(rows) };
-}
-
-/** What to print when the outputs could not be read or checked. */
-export function unusable(e: InputError): Verdict {
-  return { stdout: "", stderr: `verify: ${e.message}\n`, code: EXIT.UNUSABLE };
-}
-
-/** The whole check of one outputs text (as `pulumi stack output --json` printed it from `origin`). */
-export function verifyText(text: string, origin: string): Verdict {
+/** Reads the outputs from `source` and judges them: what to print on stdout and stderr, and the exit code. */
+export async function verifySource(source: OutputsSource, io: ReadIo = {}): Promise<Verdict> {
   let outputs: LabOutputs;
   try {
-    outputs = parseOutputsJson(text, origin);
+    outputs = (await readOutputs(source, io)).outputs;
   } catch (e) {
-    if (e instanceof InputError) return unusable(e);
+    if (e instanceof InputError) return { stdout: "", stderr: `verify: ${e.message}\n`, code: EXIT.UNUSABLE };
     throw e;
   }
-  return verifyOutputs(outputs);
+  const rows = verifyRows(outputs);
+  return { stdout: formatReport(outputs, rows) + "\n", stderr: "", code: verifyExitCode(rows) };
 }
