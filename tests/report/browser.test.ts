@@ -16,7 +16,7 @@ import { fiveStackOutputs, FIVE_STACKS, seedOutputs } from "./fixtures";
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
   // eslint-disable-next-line no-console
-  console.warn(`report.browser.test: SKIPPED — no Chromium at ${CHROMIUM} (install it: DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)`);
+  console.warn(`tests/report/browser.test.ts: SKIPPED — no Chromium at ${CHROMIUM} (install it: DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)`);
 }
 
 (haveChromium ? describe : describe.skip)("the report in Chromium", () => {

@@ -28,7 +28,7 @@ const haveChromium = existsSync(CHROMIUM);
 const why = !isRoot ? "needs root (network namespaces)" : !haveChromium ? `needs Chromium at ${CHROMIUM}` : "";
 if (why) {
   // eslint-disable-next-line no-console
-  console.warn(`report.e2e.test: SKIPPED — ${why}`);
+  console.warn(`tests/report/e2e.test.ts: SKIPPED — ${why}`);
 }
 
 const programDir = path.resolve(process.env.REPORT_E2E_PROGRAM_DIR ?? path.join(__dirname, "..", ".."));
