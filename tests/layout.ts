@@ -69,14 +69,16 @@ export function entryPoints(root: string, files: readonly string[]): string[] {
   return [...new Set([...fixed, ...named])].filter(isProduct).sort();
 }
 
-export interface LayoutProblems {
+export interface Layout {
+  /** Product modules the entry points reach (the entry points too). */
+  reached: string[];
   /** Product modules no entry point reaches. */
   unreachable: string[];
   /** `file imports spec` for product code importing tests/, bench/ or a test file. */
   forbidden: string[];
 }
 
-export function layoutProblems(root: string): LayoutProblems {
+export function readLayout(root: string): Layout {
   const files = sources(root);
   const known = new Set(files);
   const imports = new Map<string, { spec: string; target: string }[]>();
@@ -98,5 +100,5 @@ export function layoutProblems(root: string): LayoutProblems {
     // Only what product code imports ships: a path through tests/ or bench/ reaches nothing.
     for (const i of imports.get(f) ?? []) if (isProduct(i.target)) queue.push(i.target);
   }
-  return { unreachable: files.filter((f) => isProduct(f) && !reached.has(f)), forbidden };
+  return { reached: [...reached].sort(), unreachable: files.filter((f) => isProduct(f) && !reached.has(f)), forbidden };
 }
