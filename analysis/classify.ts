@@ -7,7 +7,7 @@
  * typed-array hash table. Strings are made only when the flows are listed.
  */
 import type { Flow, Skipped } from "./types";
-import { decodeFrame, ENC_NONE, ENC_VXLAN, ENCAPSULATIONS, FRAGMENT, Frame, ipToString, NON_IPV4, readU32, TRUNCATED, vxlanVni } from "./decode";
+import { decodeFrame, ENC_NONE, ENC_VXLAN, ENC_NAMES, FRAGMENT, Frame, ipToString, NON_IPV4, readU32, TRUNCATED, vxlanVni } from "./decode";
 
 /** Receives each packet record; `b` is only valid during the call. */
 export interface PacketSink {
@@ -119,7 +119,7 @@ export class FlowTable {
       const udp = enc === ENC_VXLAN ? { outerSrcPort: k[o + 5] >>> 16, outerDstPort: k[o + 5] & 0xffff, vni: k[o + 6] } : {};
       out.push({
         flow: {
-          encapsulation: ENCAPSULATIONS[enc],
+          encapsulation: ENC_NAMES[enc],
           outerSrc: encapsulated ? ipToString(k[o]) : null,
           outerDst: encapsulated ? ipToString(k[o + 1]) : null,
           ...udp,

@@ -19,8 +19,6 @@ export const LinkType = {
   LINUX_SLL2: 276,
 } as const;
 
-export const SUPPORTED_LINK_TYPES: readonly number[] = Object.values(LinkType);
-
 /** UDP destination port of VXLAN (IANA's, and Calico's default): every datagram to it is VXLAN, as tshark decodes it. */
 export const VXLAN_PORT = 4789;
 
@@ -31,11 +29,11 @@ export const VXLAN_PORT = 4789;
  */
 export const HEAD_LIMIT = 2048;
 
-/** Encapsulation codes of a decoded Frame; ENCAPSULATIONS names them. */
+/** Encapsulation codes of a decoded Frame; ENC_NAMES names them. */
 export const ENC_NONE = 0;
 export const ENC_IPIP = 1;
 export const ENC_VXLAN = 2;
-export const ENCAPSULATIONS = ["none", "ipip", "vxlan"] as const;
+export const ENC_NAMES = ["none", "ipip", "vxlan"] as const;
 
 /** What decodeFrame returns: DECODED, or why the frame holds no packet to count. */
 export const DECODED = 0;
@@ -45,7 +43,7 @@ export const MALFORMED = -3;
 export const FRAGMENT = -4;
 
 /** Where the datagram's end is not known (total length 0, as offload leaves it). */
-export const UNKNOWN_END = 0x7fffffff;
+const UNKNOWN_END = 0x7fffffff;
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_VLAN = 0x8100; // 802.1Q
@@ -58,7 +56,7 @@ export class Frame {
   ip = 0;
   /** Where the bytes the decoder read end: the capture, at most HEAD_LIMIT bytes. */
   end = 0;
-  /** Where the outermost datagram ends; UNKNOWN_END when its total length is 0. */
+  /** Where the outermost datagram ends; 0x7fffffff (unknown) when its total length is 0. */
   dgEnd = 0;
   /** ENC_NONE, ENC_IPIP or ENC_VXLAN. */
   encapsulation = ENC_NONE;
