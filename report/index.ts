@@ -48,7 +48,7 @@ export function safeName(s: string): string {
 
 /**
  * Writes `<outDir>/<baseName>.html` and `.md` and returns their absolute paths. Throws
- * InputError for unusable input (no stacks, duplicate names, outputs off-contract).
+ * InputError for unusable input (no stacks, duplicate names, outputs off-contract, a lab with no nodes).
  */
 export async function generateReport(options: GenerateOptions): Promise<{ html: string; markdown: string }> {
   const { stacks } = options;
