@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import type { CaptureResult, LabOutputs } from "../lab/spec";
-import { EXIT, formatReport, formatTable, parseVerifyArgs, verifyExitCode, verifyRows, verifySource } from "./verify";
+import { EXIT, formatReport, formatTable, judgedOutputs, parseVerifyArgs, verifyExitCode, verifyRows, verifySource } from "./verify";
 
 function capture(scenario: string, expected: CaptureResult["expected"], observed: CaptureResult["observed"], pass: boolean, reason = ""): CaptureResult {
   return {
@@ -126,6 +126,18 @@ describe("verdicts", () => {
     expect(rows[0].reason).toBe("the outputs expect ipip, but IPIP CrossSubnet between nodes lab-control-plane and lab-worker means none");
     o.captures[0] = { ...o.captures[0], expected: "none", observed: "none", outer: null };
     expect(verifyRows(o)[0].pass).toBe(true);
+  });
+
+  test("judgedOutputs: each capture's pass and reason, and the verdict, as verify judges them", () => {
+    const o = outputs([capture("x", "ipip", "none", true), capture("y", "none", "none", true)]);
+    const j = judgedOutputs(o);
+    expect(j.captures.map((c) => [c.scenario, c.pass, c.reason])).toEqual([
+      ["x", false, "the outputs say it passed, but none was observed where ipip was expected"],
+      ["y", true, ""],
+    ]);
+    expect([o.verdict, j.verdict]).toEqual(["pass", "fail"]);
+    expect(judgedOutputs(good)).toEqual(good);
+    expect(judgedOutputs(outputs([])).verdict).toBe("fail");
   });
 
   test("missing is never a pass; no captures → 1", () => {

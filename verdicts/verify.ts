@@ -97,6 +97,16 @@ export function verifyRows(outputs: LabOutputs): VerifyRow[] {
   });
 }
 
+/**
+ * The outputs with each capture's pass and reason, and the overall verdict, as verify
+ * judges them: what the report shows, so it never draws a pass that verify fails.
+ */
+export function judgedOutputs(outputs: LabOutputs): LabOutputs {
+  const rows = verifyRows(outputs);
+  const captures = outputs.captures.map((c, i) => ({ ...c, pass: rows[i].pass, reason: rows[i].reason }));
+  return { ...outputs, captures, verdict: verifyExitCode(rows) === EXIT.PASS ? "pass" : "fail" };
+}
+
 export function verifyExitCode(rows: VerifyRow[]): number {
   return rows.length > 0 && rows.every((r) => r.pass) ? EXIT.PASS : EXIT.FAIL;
 }
