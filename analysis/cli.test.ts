@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runAnalyze } from "./cli";
-import { ETHERTYPE, ethernet, icmpEcho, ipv4, pcapFile } from "./pcapWriter";
+import { ETHERTYPE, ethernet, icmpEcho, ipv4, pcapFile } from "../tests/pcap/pcapWriter";
 
 let dir = "";
 beforeAll(() => {

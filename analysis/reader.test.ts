@@ -18,7 +18,7 @@ import {
   udp,
   VlanTag,
   vxlanPayload,
-} from "./pcapWriter";
+} from "../tests/pcap/pcapWriter";
 
 let dir = "";
 let n = 0;

@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
-import { ETHERTYPE, ethernet, ipv4, pcapHeader, pcapRecord, udp, vxlanPayload } from "../analysis/pcapWriter";
+import { ETHERTYPE, ethernet, ipv4, pcapHeader, pcapRecord, udp, vxlanPayload } from "../tests/pcap/pcapWriter";
 
 /** Packets in the generated capture (CIL_BENCH_PACKETS overrides, for a quick look). */
 const PACKETS = Number(process.env.CIL_BENCH_PACKETS) || 1_200_000;
@@ -77,7 +77,7 @@ function buildChild(dir: string): string {
   const src = path.join(__dirname, "..", "analysis");
   const out = path.join(dir, "analysis");
   fs.mkdirSync(out);
-  for (const f of ["index.ts", "classify.ts", "reader.ts", "judge.ts", "types.ts"]) {
+  for (const f of ["index.ts", "classify.ts", "decode.ts", "reader.ts", "judge.ts", "types.ts"]) {
     const js = ts.transpileModule(fs.readFileSync(path.join(src, f), "utf8"), {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
     }).outputText;

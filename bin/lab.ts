@@ -12,7 +12,8 @@
  * - destroy: `pulumi destroy --yes`. outputs: `pulumi stack output --json --show-secrets`.
  */
 import { spawnSync } from "child_process";
-import { verifyText } from "../analysis/verify";
+import { pulumiRunner, stackOutputArgs } from "../verdicts/stackOutputs";
+import { verifySource } from "../verdicts/verify";
 import { pulumiEnv, REPO_DIR, toolchainDir } from "../toolchain";
 
 const ACTIONS = ["up", "preview", "destroy", "outputs"] as const;
@@ -51,11 +52,11 @@ export function labSteps(a: LabArgs): string[][] {
     case "destroy":
       return [["destroy", "--stack", a.stack, "--yes", "--skip-plugin-pre-install"]];
     case "outputs":
-      return [["stack", "output", "--stack", a.stack, "--json", "--show-secrets"]];
+      return [stackOutputArgs(a.stack)];
   }
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const args = parseLabArgs(process.argv.slice(2));
   if ("error" in args) {
     process.stderr.write(`${args.error}\n`);
@@ -75,20 +76,19 @@ function main(): number {
     if (r.status !== 0) return r.status ?? 1;
   }
   if (args.action !== "up") return 0;
-  const out = spawnSync(pulumi, ["stack", "output", "--stack", args.stack, "--json", "--show-secrets"], {
-    cwd: REPO_DIR,
-    env,
-    encoding: "utf8",
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  if (out.status !== 0) {
-    process.stderr.write(out.stderr);
-    return out.status ?? 1;
-  }
-  const verdict = verifyText(out.stdout, `the outputs of stack ${args.stack}`);
+  const verdict = await verifySource({ kind: "stack", name: args.stack }, { cwd: REPO_DIR, pulumi: pulumiRunner(pulumi, env) });
   process.stdout.write(verdict.stdout);
   process.stderr.write(verdict.stderr);
   return verdict.code;
 }
 
-if (require.main === module) process.exitCode = main();
+if (require.main === module)
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`lab: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );

@@ -2,9 +2,9 @@ import { execFile } from "child_process";
 import { promises as fsp } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main, parseArgs } from "./cli";
-import type { PulumiRunner } from "./outputs";
-import { seedOutputs } from "./testFixtures";
+import { main, namedFile, parseArgs } from "./cli";
+import type { PulumiRunner } from "../verdicts/stackOutputs";
+import { seedOutputs } from "../tests/report/fixtures";
 
 let dir: string;
 let ipipJson: string;
@@ -32,7 +32,7 @@ describe("parseArgs", () => {
     expect(parseArgs(["--stack", "ipip", "--outputs=x.json", "-s", "c", "--out", "o"])).toEqual({
       sources: [
         { kind: "stack", name: "ipip" },
-        { kind: "file", spec: "x.json" },
+        { kind: "file", path: "x.json" },
         { kind: "stack", name: "c" },
       ],
       outDir: "o",
@@ -40,6 +40,12 @@ describe("parseArgs", () => {
     });
     expect(parseArgs(["--outputs", "a.json"]).outDir).toBe("reports");
     expect(parseArgs(["--help"]).help).toBe(true);
+  });
+
+  it("names a file's stack NAME=FILE; a = in the folder part is the path's", () => {
+    expect(namedFile("mine=a/b.json")).toEqual({ kind: "file", path: "a/b.json", name: "mine" });
+    expect(namedFile("runs/a=b.json")).toEqual({ kind: "file", path: "runs/a=b.json" });
+    expect(namedFile("x.json")).toEqual({ kind: "file", path: "x.json" });
   });
 
   it("rejects what it does not understand", () => {
@@ -70,12 +76,15 @@ describe("main", () => {
   it("exits 2 with a clear message for unusable input", async () => {
     const bad = path.join(dir, "bad.json");
     await fsp.writeFile(bad, JSON.stringify({ lab: { name: "x" } }));
+    const empty = path.join(dir, "empty.json");
+    await fsp.writeFile(empty, JSON.stringify({ ...JSON.parse(await fsp.readFile(ipipJson, "utf8")), nodes: [] }));
     const cases: [string[], RegExp][] = [
       [[], /give at least one --stack NAME or --outputs FILE/],
       [["--frobnicate"], /unknown argument/],
       [["--outputs", path.join(dir, "missing.json")], /missing\.json: cannot read it: no such file/],
       [["--outputs", bad], /bad\.json: the outputs do not follow the LabOutputs contract.*lab\.backend: expected one of "kind", "netns", got nothing/s],
       [["--outputs", ipipJson, "--outputs", ipipJson], /stack ipip is given twice/],
+      [["--outputs", empty], /stack empty: nodes is empty: there is no lab to draw/],
     ];
     for (const [argv, re] of cases) {
       const r = await run(argv);

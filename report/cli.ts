@@ -6,7 +6,7 @@
  */
 import * as path from "path";
 import { generateReport } from "./index";
-import { InputError, PulumiRunner, readOutputsFile, readStackOutputs, runPulumi, StackOutputs } from "./outputs";
+import { InputError, OutputsSource, PulumiRunner, readOutputs, StackOutputs } from "../verdicts/stackOutputs";
 
 export const USAGE = `usage: npm run report -- [--stack NAME]... [--outputs [NAME=]FILE]... [--out DIR]
 
@@ -17,10 +17,8 @@ Writes one self-contained HTML report and a Markdown summary of the given stacks
                         (the stack is named NAME, or after the file: ipip.json → ipip)
   --out DIR             where to write (default: reports, relative to the current directory)`;
 
-export type Source = { kind: "stack"; name: string } | { kind: "file"; spec: string };
-
 export interface CliArgs {
-  sources: Source[];
+  sources: OutputsSource[];
   outDir: string;
   help: boolean;
 }
@@ -42,11 +40,17 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
     if (value === "") throw new InputError(`${m[1]} needs a non-empty value\n${USAGE}`);
     if (m[1] === "--stack" || m[1] === "-s") args.sources.push({ kind: "stack", name: value });
-    else if (m[1] === "--outputs") args.sources.push({ kind: "file", spec: value });
+    else if (m[1] === "--outputs") args.sources.push(namedFile(value));
     else args.outDir = value;
   }
   if (!args.help && args.sources.length === 0) throw new InputError(`give at least one --stack NAME or --outputs FILE\n${USAGE}`);
   return args;
+}
+
+/** `FILE` or `NAME=FILE` (a `=` inside the folder part belongs to the path). */
+export function namedFile(spec: string): OutputsSource {
+  const eq = spec.indexOf("=");
+  return eq > 0 && !spec.slice(0, eq).includes(path.sep) ? { kind: "file", path: spec.slice(eq + 1), name: spec.slice(0, eq) } : { kind: "file", path: spec };
 }
 
 export interface CliIo {
@@ -68,7 +72,7 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
     }
     const stacks: StackOutputs[] = [];
     for (const s of args.sources) {
-      stacks.push(s.kind === "stack" ? await readStackOutputs(s.name, cwd, io.pulumi ?? runPulumi) : await readOutputsFile(s.spec, cwd));
+      stacks.push(await readOutputs(s, { cwd, pulumi: io.pulumi }));
     }
     const written = await generateReport({ stacks, outDir: path.resolve(cwd, args.outDir) });
     out(written.html);

@@ -5,7 +5,7 @@ import type { LabOutputs } from "../lab/spec";
 import { renderHtml, routeLineHtml } from "./html";
 import { renderMarkdown } from "./markdown";
 import { buildReport } from "./model";
-import { fiveStackOutputs, seedOutputs } from "./testFixtures";
+import { fiveStackOutputs, seedOutputs } from "../tests/report/fixtures";
 
 let dir: string;
 beforeAll(async () => {

@@ -13,7 +13,7 @@ import type { LabOutputs } from "../lab/spec";
 import { renderHtml } from "./html";
 import { renderMarkdown } from "./markdown";
 import { buildReport } from "./model";
-import { checkOutputs, InputError } from "./outputs";
+import { checkOutputs, InputError } from "../verdicts/stackOutputs";
 
 export { buildReport, resultRows, captureView, comparisonRows, outerWords, wireCost, OBSERVED_WORDS } from "./model";
 export type { ReportModel, ResultRow, ResultCell, StackView, CaptureView, FlowView, StackInput, ComparisonRow, ComparisonCell, WireCost } from "./model";
@@ -23,7 +23,6 @@ export { samplePcap, parsePacket, HeaderSampler, tunnelOverhead } from "./packet
 export type { PacketHeaders, FlowSample, PcapSamples, HeaderLayer } from "./packets";
 export { layoutBar, mtuEffect, describeStack, DEFAULT_UNDERLAY_MTU } from "./headers";
 export { escapeHtml, escapeMarkdown } from "./escape";
-export { checkOutputs, parseOutputsJson, readOutputsFile, readStackOutputs, InputError } from "./outputs";
 export { renderHtml } from "./html";
 export { renderMarkdown } from "./markdown";
 
@@ -49,7 +48,7 @@ export function safeName(s: string): string {
 
 /**
  * Writes `<outDir>/<baseName>.html` and `.md` and returns their absolute paths. Throws
- * InputError for unusable input (no stacks, duplicate names, outputs off-contract).
+ * InputError for unusable input (no stacks, duplicate names, outputs off-contract, a lab with no nodes).
  */
 export async function generateReport(options: GenerateOptions): Promise<{ html: string; markdown: string }> {
   const { stacks } = options;
@@ -59,6 +58,7 @@ export async function generateReport(options: GenerateOptions): Promise<{ html: 
     if (seen.has(s.name)) throw new InputError(`stack ${s.name} is given twice: each stack may appear once`);
     seen.add(s.name);
     checkOutputs(s.outputs, `stack ${s.name}`);
+    if (s.outputs.nodes.length === 0) throw new InputError(`stack ${s.name}: nodes is empty: there is no lab to draw`);
   }
   const outDir = path.resolve(options.outDir);
   const base = options.baseName ?? `report-${stacks.map((s) => safeName(s.name)).join("+")}`;

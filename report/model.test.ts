@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { buildReport, captureView, flowTitle, resultRows } from "./model";
 import type { PacketHeaders } from "./packets";
-import { fiveStackOutputs, seedOutputs } from "./testFixtures";
+import { fiveStackOutputs, seedOutputs } from "../tests/report/fixtures";
 
 let dir: string;
 beforeAll(async () => {
@@ -98,6 +98,17 @@ describe("captureView and buildReport", () => {
     const m = await buildReport([{ name: "x", outputs: a }]);
     expect(m.verdict).toBe("fail");
     expect(m.stacks[0].failures.map((c) => c.scenario)).toEqual(["cross-subnet"]);
+  });
+
+  it("shows verify's judgement, not only the outputs' claims: a pass claimed for a mismatch fails", async () => {
+    const a = await seedOutputs({ mode: "Always", captureDir: path.join(dir, "claim"), writePcaps: false });
+    a.captures[1] = { ...a.captures[1], observed: "none", outer: null };
+    const m = await buildReport([{ name: "x", outputs: a }]);
+    expect(m.verdict).toBe("fail");
+    expect(m.stacks[0].outputs.verdict).toBe("fail");
+    expect(m.stacks[0].failures.map((c) => [c.scenario, c.reason])).toEqual([["cross-subnet", "the outputs say it passed, but none was observed where ipip was expected"]]);
+    expect(m.rows[1].cells[0]).toMatchObject({ pass: false, reason: "the outputs say it passed, but none was observed where ipip was expected" });
+    expect(m.stacks[0].topology.paths[1].pass).toBe(false);
   });
 
   it("five stacks: their modes in words, the pods' MTU, and what each encapsulation costs on the wire", async () => {

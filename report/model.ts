@@ -6,6 +6,7 @@
 import { podMtu } from "../lab/dataplane";
 import { describeModes } from "../lab/expect";
 import type { CaptureResult, Encapsulation, LabOutputs } from "../lab/spec";
+import { judgedOutputs } from "../verdicts/verify";
 import { DEFAULT_UNDERLAY_MTU, mtuEffect, MtuEffect } from "./headers";
 import { FlowSample, PcapSamples, protocolName, samplePcap } from "./packets";
 import { layoutTopology, TopologyLayout } from "./topology";
@@ -219,8 +220,13 @@ export interface BuildOptions {
   underlayMtu?: number;
 }
 
-/** Builds the model, reading each capture's pcap (when it exists) for header stacks. */
-export async function buildReport(stacks: readonly StackInput[], options: BuildOptions = {}): Promise<ReportModel> {
+/**
+ * Builds the model, reading each capture's pcap (when it exists) for header stacks. Every
+ * pass, failure and verdict shown is verify's judgement of the outputs (judgedOutputs),
+ * not only what the outputs claim.
+ */
+export async function buildReport(given: readonly StackInput[], options: BuildOptions = {}): Promise<ReportModel> {
+  const stacks = given.map((s) => ({ name: s.name, outputs: judgedOutputs(s.outputs) }));
   const underlayMtu = options.underlayMtu ?? stacks[0]?.outputs.lab.mtu ?? DEFAULT_UNDERLAY_MTU;
   const views: StackView[] = [];
   for (const s of stacks) {

@@ -1,10 +1,11 @@
+import * as fc from "fast-check";
 import { promises as fsp } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ETHERTYPE, ethernet, icmpEcho, ipv4, pcapFile, pcapngFile, sll2, tcp, udp, vxlanPayload } from "../analysis/pcapWriter";
-import { analyzeFile } from "../analysis";
+import { ETHERTYPE, ethernet, icmpEcho, ipv4, pcapFile, pcapngFile, sll2, tcp, udp, vxlanPayload } from "../tests/pcap/pcapWriter";
+import { analyzeFile, Classifier } from "../analysis";
 import { parsePacket, samplePcap, tunnelOverhead } from "./packets";
-import { scenarioPackets, writeScenarioPcap } from "./testFixtures";
+import { scenarioPackets, writeScenarioPcap } from "../tests/report/fixtures";
 
 const inner = (payload: Buffer, protocol = 1): Buffer => ipv4({ src: "10.244.0.1", dst: "10.244.0.129", protocol, payload });
 const ipip = (pkt: Buffer, options?: Uint8Array): Buffer => ipv4({ src: "10.1.5.10", dst: "10.1.8.10", protocol: 4, payload: pkt, options });
@@ -115,6 +116,39 @@ describe("parsePacket", () => {
     expect(parse(ethernet(ETHERTYPE.IPV4, ipv4({ src: "1.1.1.1", dst: "2.2.2.2", protocol: 1, mf: true, payload: icmpEcho() })))).toBeNull();
     expect(parse(Buffer.from(inner(icmpEcho())), 999)).toBeNull();
     expect(parse(ethernet(ETHERTYPE.IPV4, Buffer.alloc(10)), 1, 5)).toBeNull();
+  });
+});
+
+describe("parsePacket and the analysis read a frame alike", () => {
+  /** What the analysis' classifier made of one frame: its flow, or null when it skipped it. */
+  const classify = (frame: Buffer, caplen: number) => {
+    const c = new Classifier();
+    c.packet(frame, 0, caplen, frame.length, 1);
+    const [f] = c.flows.list();
+    return f ? [f.encapsulation, f.outerSrc, f.outerDst, f.innerSrc, f.innerDst, f.innerProtocol] : null;
+  };
+  const sampled = (frame: Buffer, caplen: number) => {
+    const h = parse(frame, 1, caplen);
+    return h ? [h.encapsulation, h.outer?.src ?? null, h.outer?.dst ?? null, h.inner.src, h.inner.dst, h.inner.protocol] : null;
+  };
+
+  it("samples a packet exactly when the classifier counts it, as the same flow (cut and corrupted frames too)", () => {
+    const frames = [
+      ethernet(ETHERTYPE.IPV4, ipip(inner(icmpEcho(1, 1, 56)))),
+      ethernet(ETHERTYPE.IPV4, ipv4({ src: "10.1.5.10", dst: "10.1.8.10", protocol: 17, payload: udp(5555, 8472, vxlanPayload(1, ethernet(ETHERTYPE.IPV4, inner(icmpEcho(1, 1, 30))))) })),
+      ethernet(ETHERTYPE.IPV4, inner(tcp(80, 40000, 100), 6), [{ tpid: 0x8100, vid: 5 }]),
+      // An IPIP packet whose inner datagram is a fragment: counted by its inner addresses.
+      ethernet(ETHERTYPE.IPV4, ipip(ipv4({ src: "10.244.0.1", dst: "10.244.0.129", protocol: 1, mf: true, payload: icmpEcho() }))),
+    ];
+    fc.assert(
+      fc.property(fc.constantFrom(...frames), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 255 }), (base, cut, at, byte) => {
+        const frame = Buffer.from(base);
+        frame[at % frame.length] = byte;
+        const caplen = 1 + (cut % frame.length);
+        expect(sampled(frame, caplen)).toEqual(classify(frame, caplen));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

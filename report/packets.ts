@@ -5,11 +5,11 @@
  * payload, with every length read from the packet itself; and, over all its packets,
  * the bytes on the wire and the bytes the tunnel added.
  *
- * Built on the analysis' streaming reader (`readCapture` with a PacketSink); the
- * analysis' classifier counts flows, this sink keeps header lengths it does not export.
+ * Built on the analysis' streaming reader and its decoder (`readCapture`, `decodeFrame`):
+ * the classifier counts flows, this sink measures the headers the decoder located.
  */
 import { promises as fsp } from "fs";
-import { LinkType, ipToString, isVxlan, readCapture, vxlanVni } from "../analysis";
+import { decodeFrame, DECODED, ENC_IPIP, ENC_VXLAN, Frame, LinkType, ipToString, readCapture, readU16, readU32, vxlanVni } from "../analysis";
 import type { PacketSink } from "../analysis";
 import type { Encapsulation } from "../lab/spec";
 
@@ -92,24 +92,6 @@ export function protocolName(protocol: number): string {
   return L4_NAMES[protocol] ?? `IP proto ${protocol}`;
 }
 
-function rd32(b: Uint8Array, p: number): number {
-  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
-}
-
-function rd16(b: Uint8Array, p: number): number {
-  return (b[p] << 8) | b[p + 1];
-}
-
-/** Offset of the IPv4 header after an Ethernet type field at p-2, skipping VLAN tags; -1 if not IPv4. */
-function afterEthertype(b: Uint8Array, p: number, ethertype: number, end: number): number {
-  while (ethertype === 0x8100 || ethertype === 0x88a8 || ethertype === 0x9100) {
-    if (p + 4 > end) return -1;
-    ethertype = rd16(b, p + 2);
-    p += 4;
-  }
-  return ethertype === 0x0800 ? p : -1;
-}
-
 interface Ipv4Header {
   src: string;
   dst: string;
@@ -118,15 +100,10 @@ interface Ipv4Header {
   totalLength: number;
 }
 
-/** An IPv4 header at p, or null if it is not one, is a fragment or is cut short. `room` bounds the datagram when total length is 0 (offload). */
-function ipv4At(b: Uint8Array, p: number, end: number, room: number): Ipv4Header | null {
-  if (p + 20 > end || b[p] >> 4 !== 4) return null;
-  const headerLength = (b[p] & 15) * 4;
-  if (headerLength < 20 || p + headerLength > end) return null;
-  if ((rd16(b, p + 6) & 0x3fff) !== 0) return null;
-  const total = rd16(b, p + 2);
-  if (total !== 0 && total < headerLength) return null;
-  return { src: ipToString(rd32(b, p + 12)), dst: ipToString(rd32(b, p + 16)), protocol: b[p + 9], headerLength, totalLength: total === 0 ? room : total };
+/** The fields of the IPv4 header the decoder found at p; `room` measures the datagram when its total length is 0 (offload). */
+function ipv4At(b: Uint8Array, p: number, room: number): Ipv4Header {
+  const total = readU16(b, p + 2);
+  return { src: ipToString(readU32(b, p + 12)), dst: ipToString(readU32(b, p + 16)), protocol: b[p + 9], headerLength: (b[p] & 15) * 4, totalLength: total === 0 ? room : total };
 }
 
 function l4HeaderLength(b: Uint8Array, p: number, end: number, protocol: number, room: number): number {
@@ -143,52 +120,28 @@ function l4HeaderLength(b: Uint8Array, p: number, end: number, protocol: number,
   }
 }
 
-/** Takes one captured frame apart; null when it holds no complete IPv4 header. */
+/**
+ * Takes one captured frame apart, as the analysis' decoder reads it (so the pictures
+ * show the packets the verdicts counted); null when the decoder counts it as skipped.
+ */
 export function parsePacket(b: Uint8Array, off: number, caplen: number, wirelen: number, linkType: number, index = 1): PacketHeaders | null {
-  const end = off + caplen;
-  let ip: number;
-  switch (linkType) {
-    case LinkType.ETHERNET:
-      ip = end - off >= 14 ? afterEthertype(b, off + 14, rd16(b, off + 12), end) : -1;
-      break;
-    case LinkType.RAW:
-    case LinkType.RAW_12:
-    case LinkType.RAW_14:
-    case LinkType.IPV4:
-      ip = off;
-      break;
-    case LinkType.LINUX_SLL:
-      ip = end - off >= 16 ? afterEthertype(b, off + 16, rd16(b, off + 14), end) : -1;
-      break;
-    case LinkType.LINUX_SLL2:
-      ip = end - off >= 20 ? afterEthertype(b, off + 20, rd16(b, off), end) : -1;
-      break;
-    default:
-      ip = -1;
-  }
-  if (ip < 0) return null;
+  const f = new Frame();
+  if (decodeFrame(b, off, caplen, linkType, f) !== DECODED) return null;
+  const { ip, end } = f;
   const linkHeader = ip - off;
-  const first = ipv4At(b, ip, end, Math.max(0, wirelen - linkHeader));
-  if (!first) return null;
+  const first = ipv4At(b, ip, Math.max(0, wirelen - linkHeader));
   const base = { index, linkHeader, wireLength: wirelen };
-  const pl = ip + first.headerLength;
-  const firstRoom = first.totalLength - first.headerLength;
   const linkName = linkType === LinkType.LINUX_SLL || linkType === LinkType.LINUX_SLL2 ? "Linux cooked" : "Ethernet";
   const link = (encapsulated: boolean): HeaderLayer[] => (linkHeader > 0 ? [{ kind: "link", name: encapsulated ? `outer ${linkName}` : linkName, bytes: linkHeader }] : []);
 
-  if (first.protocol === 4) {
-    const inner = ipv4At(b, pl, end, firstRoom);
-    if (!inner) return null;
-    return finish({ ...base, encapsulation: "ipip", outer: first }, [...link(true), { kind: "outer-ipv4", name: "outer IPv4", bytes: first.headerLength }], b, pl, end, inner);
+  if (f.encapsulation === ENC_IPIP) {
+    const inner = ipv4At(b, f.inner, first.totalLength - first.headerLength);
+    return finish({ ...base, encapsulation: "ipip", outer: first }, [...link(true), { kind: "outer-ipv4", name: "outer IPv4", bytes: first.headerLength }], b, f.inner, end, inner);
   }
-  // The analysis' rule for what is VXLAN, so the pictures show the flows the verdicts counted.
-  if (first.protocol === 17 && pl + 8 <= end && isVxlan(b, pl, end, ip + first.totalLength)) {
-    const eth = pl + 16;
-    if (eth + 14 > end) return null;
-    const q = afterEthertype(b, eth + 14, rd16(b, eth + 12), end);
-    if (q < 0) return null;
-    const inner = ipv4At(b, q, end, first.totalLength - (q - ip));
-    if (!inner) return null;
+  if (f.encapsulation === ENC_VXLAN) {
+    const { udp, inner: q } = f;
+    const eth = udp + 16;
+    const inner = ipv4At(b, q, first.totalLength - (q - ip));
     const layers: HeaderLayer[] = [
       ...link(true),
       { kind: "outer-ipv4", name: "outer IPv4", bytes: first.headerLength },
@@ -196,8 +149,7 @@ export function parsePacket(b: Uint8Array, off: number, caplen: number, wirelen:
       { kind: "vxlan", name: "VXLAN", bytes: 8 },
       { kind: "inner-ethernet", name: "inner Ethernet", bytes: q - eth },
     ];
-    // The VXLAN header lies inside the bytes just read (the inner Ethernet header follows it).
-    const vxlan = { srcPort: rd16(b, pl), dstPort: rd16(b, pl + 2), vni: vxlanVni(b, pl) };
+    const vxlan = { srcPort: readU16(b, udp), dstPort: readU16(b, udp + 2), vni: vxlanVni(b, udp) };
     return finish({ ...base, encapsulation: "vxlan", outer: first, vxlan }, layers, b, q, end, inner);
   }
   return finish({ ...base, encapsulation: "none", outer: null }, link(false), b, ip, end, first);

@@ -1,6 +1,6 @@
 import * as os from "os";
 import type { LabOutputs } from "../lab/spec";
-import { seedOutputs } from "./testFixtures";
+import { seedOutputs } from "../tests/report/fixtures";
 import { BRIDGE_Y, GW_H, GW_Y, inSubnet, layoutTopology, nextHops, NODE_Y, simplify, TopologyLayout } from "./topology";
 
 const noPcaps = { captureDir: os.tmpdir(), writePcaps: false };

@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { labSteps, parseLabArgs } from "../bin/lab";
 import { OWN_PROVIDER_DIR, TOOLCHAIN_DIR_ENV } from "../toolchain";
-import { seedOutputs } from "../report/testFixtures";
+import { seedOutputs } from "./report/fixtures";
 
 describe("npm run lab: arguments and steps", () => {
   it("refuses an unknown action, a missing stack, a stray flag and a stack name with other characters", () => {
@@ -39,7 +39,7 @@ describe("npm run lab: arguments and steps", () => {
     };
     expect(steps(["preview", "bgp"])).toEqual([["stack", "select", "--create", "bgp"], ["preview", "--stack", "bgp", "--skip-plugin-pre-install"]]);
     expect(steps(["destroy", "vxlan"])).toEqual([["destroy", "--stack", "vxlan", "--yes", "--skip-plugin-pre-install"]]);
-    expect(steps(["outputs", "vxlan"])).toEqual([["stack", "output", "--stack", "vxlan", "--json", "--show-secrets"]]);
+    expect(steps(["outputs", "vxlan"])).toEqual([["stack", "output", "--json", "--show-secrets", "-s", "vxlan"]]);
   });
 });
 
@@ -78,7 +78,7 @@ describe("npm run lab against a stand-in pulumi", () => {
       "stack select --create ipip",
       "config set --stack ipip backend netns",
       "up --stack ipip --yes --skip-plugin-pre-install",
-      "stack output --stack ipip --json --show-secrets",
+      "stack output --json --show-secrets -s ipip",
     ]);
     for (const c of r.calls) {
       expect(c).toContain("passphrase=[] skip=true acquire=true");

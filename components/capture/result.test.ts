@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { analyzeFile } from "../../analysis";
-import { ETHERTYPE, ethernet, frame, icmpEcho, ipv4, pcapFile, udp, vxlanPayload } from "../../analysis/pcapWriter";
+import { ETHERTYPE, ethernet, frame, icmpEcho, ipv4, pcapFile, udp, vxlanPayload } from "../../tests/pcap/pcapWriter";
 import { buildLabSpec } from "../../lab/config";
 import { CaptureResult } from "../../lab/spec";
 import { captureEnvironment, captureResult, labFingerprint, overallVerdict, parseCaptureOutput, pcapPath, routeLines } from "./result";

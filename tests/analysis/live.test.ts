@@ -17,8 +17,8 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { analyzeFile, FileAnalysis, Flow, judgeScenario } from "./index";
-import { arp, ETHERTYPE, ethernet, icmpEcho, ipv4, tcp, udp, VlanTag } from "./pcapWriter";
+import { analyzeFile, FileAnalysis, Flow, judgeScenario } from "../../analysis";
+import { arp, ETHERTYPE, ethernet, icmpEcho, ipv4, tcp, udp, VlanTag } from "../pcap/pcapWriter";
 
 const PREFIX = `cil-an-${process.pid}-`;
 const NS_A = `${PREFIX}a`;
@@ -44,8 +44,8 @@ const skipReason = preflight();
 const HAVE_TSHARK = skipReason === "" && have("tshark");
 const HAVE_DUMPCAP = skipReason === "" && have("dumpcap");
 const HAVE_EDITCAP = skipReason === "" && have("editcap");
-if (skipReason) console.warn(`analysis/live.test.ts: real-capture tests skipped: ${skipReason}`);
-else if (!HAVE_TSHARK) console.warn("analysis/live.test.ts: tshark/dumpcap not installed: pcapng captures and the tshark comparison are skipped");
+if (skipReason) console.warn(`tests/analysis/live.test.ts: real-capture tests skipped: ${skipReason}`);
+else if (!HAVE_TSHARK) console.warn("tests/analysis/live.test.ts: tshark/dumpcap not installed: pcapng captures and the tshark comparison are skipped");
 const describeLive = skipReason ? describe.skip : describe;
 
 function sh(args: string[]): string {

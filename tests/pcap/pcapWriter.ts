@@ -1,5 +1,5 @@
 /**
- * Test and bench helper (not used by the analysis itself): builds packets and classic
+ * Test and bench helper: builds packets and classic
  * pcap / pcapng files byte by byte, so tests can state exactly what a file holds —
  * either byte order, nanosecond magic, every supported link type, VLAN stacks, IP
  * options, cut records, several pcapng interfaces and sections, unknown blocks.

@@ -8,11 +8,11 @@
  */
 import * as path from "path";
 import { promises as fsp } from "fs";
-import { ETHERTYPE, arp, ethernet, icmpEcho, ipv4, pcapFile, tcp, udp, vxlanPayload } from "../analysis/pcapWriter";
-import { buildLabSpec } from "../lab/config";
-import { blockRoute, expectedDataplane, renderRoute, VXLAN_PORT, VXLAN_VNI, vxlanMac } from "../lab/dataplane";
-import { expectedEncapsulation, poolEncapsulation } from "../lab/expect";
-import type { BgpPeer, CaptureResult, Encapsulation, IpipMode, LabOutputs, OuterHeader, PoolModes, VxlanMode } from "../lab/spec";
+import { ETHERTYPE, arp, ethernet, icmpEcho, ipv4, pcapFile, tcp, udp, vxlanPayload } from "../pcap/pcapWriter";
+import { buildLabSpec } from "../../lab/config";
+import { blockRoute, expectedDataplane, renderRoute, VXLAN_PORT, VXLAN_VNI, vxlanMac } from "../../lab/dataplane";
+import { expectedEncapsulation, poolEncapsulation } from "../../lab/expect";
+import type { BgpPeer, CaptureResult, Encapsulation, IpipMode, LabOutputs, OuterHeader, PoolModes, VxlanMode } from "../../lab/spec";
 
 export const SEED_NODES = [
   { name: "lab-control-plane", role: "control-plane" as const, ip: "10.1.5.10", prefixLength: 24, subnet: "10.1.5.0/24", segment: "br-pool0" },

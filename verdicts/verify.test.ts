@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import type { CaptureResult, LabOutputs } from "../lab/spec";
-import { EXIT, formatReport, formatTable, parseOutputs, parseVerifyArgs, pulumiArgs, validateOutputs, verifyExitCode, verifyRows } from "./verify";
+import { EXIT, formatReport, formatTable, judgedOutputs, parseVerifyArgs, verifyExitCode, verifyRows, verifySource } from "./verify";
 
 function capture(scenario: string, expected: CaptureResult["expected"], observed: CaptureResult["observed"], pass: boolean, reason = ""): CaptureResult {
   return {
@@ -41,38 +41,34 @@ describe("arguments", () => {
     expect(parseVerifyArgs(["-"])).toEqual({ source: { kind: "stdin" } });
     expect(parseVerifyArgs(["--stack"])).toEqual({ error: "--stack needs a stack name" });
     expect(parseVerifyArgs(["--bogus"])).toEqual({ error: "unknown argument --bogus" });
-    expect(pulumiArgs("ipip")).toEqual(["stack", "output", "--json", "--show-secrets", "-s", "ipip"]);
   });
 });
 
-describe("shape", () => {
-  test("good outputs have no problems", () => {
-    expect(validateOutputs(good)).toEqual([]);
-    expect("outputs" in parseOutputs(JSON.stringify(good), "o.json")).toBe(true);
-  });
+describe("verifySource", () => {
+  const stdin = (text: string) => ({ stdin: async () => text });
 
-  test("every problem is listed with its path", () => {
+  test("judges outputs that follow the contract; unusable ones exit 2 saying why, each problem by its path", async () => {
+    expect(await verifySource({ kind: "stdin" }, stdin(JSON.stringify(good)))).toMatchObject({ stderr: "", code: EXIT.PASS });
     const bad = JSON.parse(JSON.stringify(good));
     bad.lab.ipipMode = "Sometimes";
-    bad.captures[0].client.ip = "10.244.0";
-    bad.captures[1].observed = "maybe";
-    bad.captures[1].outer = { src: "10.1.5.10", dst: "x", protocol: 4 };
     delete bad.pods;
-    expect(validateOutputs(bad)).toEqual([
-      'lab.ipipMode: expected one of "Always", "CrossSubnet", "Never", got string "Sometimes"',
-      "pods: expected an array, got nothing (missing)",
-      'captures[0].client.ip: expected an IPv4 address, got string "10.244.0"',
-      'captures[1].observed: expected one of "ipip", "vxlan", "none", "mixed", "missing", got string "maybe"',
-      'captures[1].outer.dst: expected an IPv4 address, got string "x"',
-    ]);
+    expect(await verifySource({ kind: "stdin" }, stdin(JSON.stringify(bad)))).toEqual({
+      stdout: "",
+      stderr: [
+        "verify: standard input: the outputs do not follow the LabOutputs contract (lab/spec.ts):",
+        '  - lab.ipipMode: expected one of "Always", "CrossSubnet", "Never", got string "Sometimes"',
+        "  - pods: expected an array, got nothing (missing)",
+        "",
+      ].join("\n"),
+      code: EXIT.UNUSABLE,
+    });
+    expect((await verifySource({ kind: "stdin" }, stdin("{oops"))).stderr).toMatch(/^verify: standard input: not JSON /);
   });
 
-  test("not JSON, empty, not an object, secrets hidden", () => {
-    expect(parseOutputs("{oops", "o.json")).toEqual({ error: expect.stringMatching(/^o.json is not JSON: /) });
-    expect(parseOutputs("  \n", "stdin")).toEqual({ error: expect.stringMatching(/^stdin is empty/) });
-    expect(parseOutputs("[]", "x")).toEqual({ error: expect.stringContaining("outputs: expected an object, got an array") });
-    const hidden = { ...good, captures: "[secret]" };
-    expect(parseOutputs(JSON.stringify(hidden), "x")).toEqual({ error: expect.stringContaining('captures: expected an array, got string "[secret]"') });
+  test("a stack's outputs through pulumi; a failing pulumi is unusable, not a bug", async () => {
+    const pulumi = async (args: string[]) => ({ stdout: args.includes("ipip") ? JSON.stringify(good) : "", stderr: "no such stack", code: args.includes("ipip") ? 0 : 255, missing: false });
+    expect((await verifySource({ kind: "stack", name: "ipip" }, { pulumi })).stdout).toContain("PASS: all 2 captures");
+    expect(await verifySource({ kind: "stack", name: "nope" }, { pulumi })).toMatchObject({ stdout: "", code: EXIT.UNUSABLE, stderr: expect.stringMatching(/^verify: --stack nope: .* failed \(exit 255\)/) });
   });
 });
 
@@ -132,6 +128,18 @@ describe("verdicts", () => {
     expect(verifyRows(o)[0].pass).toBe(true);
   });
 
+  test("judgedOutputs: each capture's pass and reason, and the verdict, as verify judges them", () => {
+    const o = outputs([capture("x", "ipip", "none", true), capture("y", "none", "none", true)]);
+    const j = judgedOutputs(o);
+    expect(j.captures.map((c) => [c.scenario, c.pass, c.reason])).toEqual([
+      ["x", false, "the outputs say it passed, but none was observed where ipip was expected"],
+      ["y", true, ""],
+    ]);
+    expect([o.verdict, j.verdict]).toEqual(["pass", "fail"]);
+    expect(judgedOutputs(good)).toEqual(good);
+    expect(judgedOutputs(outputs([])).verdict).toBe("fail");
+  });
+
   test("missing is never a pass; no captures → 1", () => {
     expect(verifyExitCode(verifyRows(outputs([capture("x", "none", "missing", false, "no packets")])))).toBe(EXIT.FAIL);
     const none = outputs([]);
@@ -153,10 +161,10 @@ describe("bin/verify.ts (process)", () => {
     expect(fail.status).toBe(1);
     const bad = run(["-"], '{"lab": 3}');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("does not have the shape");
+    expect(bad.stderr).toContain("standard input: the outputs do not follow the LabOutputs contract");
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     const nopulumi = run(["--stack", "ipip"], undefined, { ...process.env, PATH: "/nonexistent" });
     expect(nopulumi.status).toBe(2);
-    expect(nopulumi.stderr).toContain("the pulumi CLI is not installed");
+    expect(nopulumi.stderr).toContain("verify: --stack ipip: the pulumi CLI is not on PATH");
   });
 });

@@ -14,12 +14,13 @@
 import * as crypto from "crypto";
 import { existsSync, promises as fsp } from "fs";
 import * as path from "path";
-import { toolchainDir } from "../toolchain";
-import { CliResult, describeFailure, PulumiStack } from "../toolchain/stack";
-import { netnsStackConfig } from "../leftovers/lab";
-import { describeLeftovers, findLeftovers, labNamespaceInodes, removeLeftovers } from "../leftovers/leftovers";
-import type { LabOutputs } from "../lab/spec";
-import { checkOutputs, generateReport } from "./index";
+import { toolchainDir } from "../../toolchain";
+import { CliResult, describeFailure, PulumiStack } from "../../toolchain/stack";
+import { netnsStackConfig } from "../../leftovers/lab";
+import { describeLeftovers, findLeftovers, labNamespaceInodes, removeLeftovers } from "../../leftovers/leftovers";
+import type { LabOutputs } from "../../lab/spec";
+import { checkOutputs } from "../../verdicts/stackOutputs";
+import { generateReport } from "../../report";
 import { artefactDir, CHROMIUM, finishArtefacts, openBrowser, openReport } from "./browser";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
@@ -27,10 +28,10 @@ const haveChromium = existsSync(CHROMIUM);
 const why = !isRoot ? "needs root (network namespaces)" : !haveChromium ? `needs Chromium at ${CHROMIUM}` : "";
 if (why) {
   // eslint-disable-next-line no-console
-  console.warn(`report.e2e.test: SKIPPED — ${why}`);
+  console.warn(`tests/report/e2e.test.ts: SKIPPED — ${why}`);
 }
 
-const programDir = path.resolve(process.env.REPORT_E2E_PROGRAM_DIR ?? path.join(__dirname, ".."));
+const programDir = path.resolve(process.env.REPORT_E2E_PROGRAM_DIR ?? path.join(__dirname, "..", ".."));
 const STACKS = ["ipip", "crosssubnet"] as const;
 
 interface Lab {

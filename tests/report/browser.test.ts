@@ -10,13 +10,13 @@ import { existsSync } from "fs";
 import * as path from "path";
 import type { BrowserContext } from "playwright-core";
 import { artefactDir, CHROMIUM, finishArtefacts, openBrowser, openReport } from "./browser";
-import { generateReport } from "./index";
-import { fiveStackOutputs, FIVE_STACKS, seedOutputs } from "./testFixtures";
+import { generateReport } from "../../report";
+import { fiveStackOutputs, FIVE_STACKS, seedOutputs } from "./fixtures";
 
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
   // eslint-disable-next-line no-console
-  console.warn(`report.browser.test: SKIPPED — no Chromium at ${CHROMIUM} (install it: DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)`);
+  console.warn(`tests/report/browser.test.ts: SKIPPED — no Chromium at ${CHROMIUM} (install it: DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)`);
 }
 
 (haveChromium ? describe : describe.skip)("the report in Chromium", () => {

@@ -1,16 +1,12 @@
 /**
- * `npm run verify`: the pure parts — where the stack outputs come from (arguments),
- * checking they have the LabOutputs shape, the table of captures, the final line and the
- * exit code. bin/verify.ts only does the I/O.
+ * `npm run verify`: judges a stack's outputs (not packets: analysis/ judged those when the
+ * captures ran). Where the outputs come from (arguments), the table of captures, the
+ * final line and the exit code; stackOutputs.ts reads and checks the outputs, and
+ * bin/verify.ts only does the I/O.
  */
 import { describeModes, expectedEncapsulation } from "../lab/expect";
-import { outputsProblems } from "../lab/outputs";
 import { CaptureEndpoint, CaptureResult, Encapsulation, LabOutputs, OuterHeader } from "../lab/spec";
-
-/** The contract check, by the name verify's callers know it. */
-export const validateOutputs = outputsProblems;
-
-export type OutputsSource = { kind: "stack"; name?: string } | { kind: "file"; path: string } | { kind: "stdin" };
+import { InputError, OutputsSource, ReadIo, readOutputs } from "./stackOutputs";
 
 export const VERIFY_USAGE = [
   "usage: npm run verify -- [--stack NAME | --outputs FILE | -]",
@@ -33,31 +29,6 @@ export function parseVerifyArgs(argv: string[]): { source: OutputsSource } | { e
   if (flag === "--stack" || flag === "-s") return value ? { source: { kind: "stack", name: value } } : { error: `${flag} needs a stack name` };
   if (flag === "--outputs" || flag === "-o") return value ? { source: { kind: "file", path: value } } : { error: `${flag} needs a file path` };
   return { error: `unknown argument ${flag}` };
-}
-
-/** The pulumi command line that prints a stack's outputs. */
-export function pulumiArgs(name?: string): string[] {
-  return ["stack", "output", "--json", "--show-secrets", ...(name ? ["-s", name] : [])];
-}
-
-// --- shape validation: every problem, each with its path ---------------------------------
-
-/** Parses and validates stack outputs text; the error says what is wrong with it. */
-export function parseOutputs(text: string, origin: string): { outputs: LabOutputs } | { error: string } {
-  if (text.trim() === "") return { error: `${origin} is empty: no stack outputs to verify (has \`pulumi up\` run?)` };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    return { error: `${origin} is not JSON: ${e instanceof Error ? e.message : String(e)}` };
-  }
-  const problems = validateOutputs(value);
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 20).map((p) => `  - ${p}`);
-    if (problems.length > 20) shown.push(`  - … and ${problems.length - 20} more`);
-    return { error: `${origin} does not have the shape of the lab's stack outputs (LabOutputs in lab/spec.ts):\n${shown.join("\n")}` };
-  }
-  return { outputs: value as LabOutputs };
 }
 
 // --- verdicts and the table ---------------------------------------------------------------
@@ -126,6 +97,16 @@ export function verifyRows(outputs: LabOutputs): VerifyRow[] {
   });
 }
 
+/**
+ * The outputs with each capture's pass and reason, and the overall verdict, as verify
+ * judges them: what the report shows, so it never draws a pass that verify fails.
+ */
+export function judgedOutputs(outputs: LabOutputs): LabOutputs {
+  const rows = verifyRows(outputs);
+  const captures = outputs.captures.map((c, i) => ({ ...c, pass: rows[i].pass, reason: rows[i].reason }));
+  return { ...outputs, captures, verdict: verifyExitCode(rows) === EXIT.PASS ? "pass" : "fail" };
+}
+
 export function verifyExitCode(rows: VerifyRow[]): number {
   return rows.length > 0 && rows.every((r) => r.pass) ? EXIT.PASS : EXIT.FAIL;
 }
@@ -163,10 +144,21 @@ export function formatReport(outputs: LabOutputs, rows: VerifyRow[]): string {
   return out.join("\n");
 }
 
-/** The whole check of one outputs text: what to print on stdout and stderr, and the exit code. */
-export function verifyText(text: string, origin: string): { stdout: string; stderr: string; code: number } {
-  const outputs = parseOutputs(text, origin);
-  if ("error" in outputs) return { stdout: "", stderr: `verify: ${outputs.error}\n`, code: EXIT.UNUSABLE };
-  const rows = verifyRows(outputs.outputs);
-  return { stdout: formatReport(outputs.outputs, rows) + "\n", stderr: "", code: verifyExitCode(rows) };
+export interface Verdict {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Reads the outputs from `source` and judges them: what to print on stdout and stderr, and the exit code. */
+export async function verifySource(source: OutputsSource, io: ReadIo = {}): Promise<Verdict> {
+  let outputs: LabOutputs;
+  try {
+    outputs = (await readOutputs(source, io)).outputs;
+  } catch (e) {
+    if (e instanceof InputError) return { stdout: "", stderr: `verify: ${e.message}\n`, code: EXIT.UNUSABLE };
+    throw e;
+  }
+  const rows = verifyRows(outputs);
+  return { stdout: formatReport(outputs, rows) + "\n", stderr: "", code: verifyExitCode(rows) };
 }
