@@ -1,7 +1,7 @@
 import { DockerContainer, KindHostView, kindLabHealth, parseDockerPs } from "./health";
-import { ipipSpec } from "./testing";
+import { buildLabSpec } from "../../lab/config";
 
-const spec = ipipSpec({ labName: "lab" });
+const spec = buildLabSpec({ labName: "lab" }, { stack: "ipip", cwd: "/srv/calico-ipip-lab" });
 const WORK = "/srv/work/lab";
 const RECORDED = { [`${WORK}/cluster-build`]: "kind-1", [`${WORK}/clab-build`]: "clab-1" };
 const NODES = ["lab-control-plane", "lab-worker", "lab-worker2", "lab-worker3"];

@@ -15,7 +15,7 @@ import { DockerContainer, KindHostView } from "../../components/kind/health";
 import { KindLab } from "../../components/kind/kindLab";
 import { asset } from "../../components/kind/steps";
 import { containerlabContainer } from "../../components/kind/tools";
-import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanSpec } from "../../components/kind/testing";
+import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanSpec } from "./testing";
 import { renderVyosBlock, vyosBaseConfig } from "../../components/kind/vyos";
 
 interface Recorded {

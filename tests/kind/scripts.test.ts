@@ -13,7 +13,7 @@ import * as steps from "../../components/kind/steps";
 import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "../../components/kind/health";
 import { calicoBgpPeers, parseBirdProtocols } from "../../components/kind/bgp";
 import { renderKindConfig } from "../../components/kind/kindConfig";
-import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanCrossSubnetSpec, vxlanSpec } from "../../components/kind/testing";
+import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
 
 /** The identities the program would give the cluster and the containerlab lab (health.ts). */
 const KIND_ID = "kind-test-1";

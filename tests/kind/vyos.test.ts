@@ -1,4 +1,4 @@
-import { renderVyosBlock, renderVyosBootConfig, SEED_VYOS_PASSWORD, vyosBaseConfig, vyosConfig, vyosReconfigureScript, vyosSetCommands } from "./vyos";
+import { renderVyosBlock, renderVyosBootConfig, SEED_VYOS_PASSWORD, vyosBaseConfig, vyosConfig, vyosReconfigureScript, vyosSetCommands } from "../../components/kind/vyos";
 import { bgpSpec, crossSubnetSpec, expectGolden, ipipSpec, threeSubnetSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
 
 /** The seed's gw0-boot.cfg, flattened as the write-up prints it (whitespace collapsed). */
