@@ -136,7 +136,7 @@ check_work_dir() {
 
 # record_build ID FILE: the identity the program gave this step, written to FILE in
 # LAB_WORK_DIR, where the program reads it back to tell a whole lab from a lost one
-# (components/kind/health.ts).
+# (components/kind/labPresence.ts).
 record_build() {
   check_work_dir
   mkdir -p "$LAB_WORK_DIR"

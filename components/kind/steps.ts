@@ -13,7 +13,7 @@ import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topol
 import { renderKindConfig } from "./kindConfig";
 import { renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
 import { gatewayPeersWithNodes } from "../../lab/expect";
-import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./health";
+import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./labPresence";
 import { CALICO, containerlabContainer, encodeProbes, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
 
 /** The kind backend's scripts. */
@@ -69,7 +69,7 @@ export function bridgeSteps(spec: LabSpec): ScriptStep<never>[] {
 
 /**
  * Creates the cluster from the rendered config on stdin; prints the kubeconfig. Records
- * `buildId` in the work folder, where the program reads it back (health.ts).
+ * `buildId` in the work folder, where the program reads it back (labPresence.ts).
  */
 export function kindClusterStep(spec: LabSpec, workDir: string, buildId: string): ScriptStep<never> {
   return {
@@ -89,7 +89,7 @@ export function kindClusterStep(spec: LabSpec, workDir: string, buildId: string)
 
 /**
  * `step` re-run (its inputs changed) whenever the containerlab lab gets a new identity:
- * what it creates or reads back lives on that lab (health.ts). The script ignores the value.
+ * what it creates or reads back lives on that lab (labPresence.ts). The script ignores the value.
  */
 export function onTopology<V>(step: ScriptStep<V>, topologyId: string): ScriptStep<V> {
   return { ...step, environment: { ...step.environment, LAB_TOPOLOGY_ID: topologyId } };
@@ -111,7 +111,7 @@ export function nodeAddresses(spec: LabSpec): string {
 /**
  * Deploys the topology; prints the gateway container's id (a new one means a freshly
  * booted gateway). Records `buildId` in the work folder, where the program reads it back
- * (health.ts); the destroy keeps the cluster's record there.
+ * (labPresence.ts); the destroy keeps the cluster's record there.
  */
 export function containerlabStep(spec: LabSpec, workDir: string, buildId: string): ScriptStep<never> {
   return {

@@ -15,7 +15,7 @@ export interface WorkloadArgs {
   provider: k8s.Provider;
   /** What the pods need first: Calico's IPPool in its modes, the gateway peered, the untainted control plane. */
   after: pulumi.Input<pulumi.Resource>[];
-  /** The containerlab lab's identity (health.ts): a redeployed lab is read back again. */
+  /** The containerlab lab's identity (labPresence.ts): a redeployed lab is read back again. */
   topologyId: string;
 }
 

@@ -11,7 +11,7 @@ import { bashScript } from "../../lab/shell";
 import { fixture } from "../fixtures";
 import { renderKindConfig } from "../../components/kind/kindConfig";
 import { kindBackend } from "../../components/kind/index";
-import { DockerContainer, KindHostView } from "../../components/kind/health";
+import { DockerContainer, KindHostView } from "../../components/kind/labPresence";
 import { KindLab } from "../../components/kind/kindLab";
 import { asset } from "../../components/kind/steps";
 import { containerlabContainer } from "../../components/kind/tools";
@@ -457,7 +457,7 @@ describe("the pool's modes under mocks", () => {
   });
 });
 
-describe("a lab lost under a live stack (health.ts)", () => {
+describe("a lab lost under a live stack (labPresence.ts)", () => {
   const spec = ipipSpec({ labName: "lab" });
   const byName = (r: Recorded[]): Map<string, Recorded> => new Map(commands(r).map((c) => [c.name, c]));
   /** The Commands whose inputs differ from the whole lab's (re-run), and those whose triggers do (replaced). */

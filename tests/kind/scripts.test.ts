@@ -10,12 +10,12 @@ import { CaptureScriptResult } from "../../components/backend";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import { RunResult, RunnableStep, StandinHost } from "../standins/harness";
 import * as steps from "../../components/kind/steps";
-import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "../../components/kind/health";
+import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "../../components/kind/labPresence";
 import { calicoBgpPeers, parseBirdProtocols } from "../../components/kind/bgp";
 import { renderKindConfig } from "../../components/kind/kindConfig";
 import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
 
-/** The identities the program would give the cluster and the containerlab lab (health.ts). */
+/** The identities the program would give the cluster and the containerlab lab (labPresence.ts). */
 const KIND_ID = "kind-test-1";
 const CLAB_ID = "clab-test-1";
 
