@@ -95,29 +95,13 @@ use_kubeconfig() {
   export KUBECONFIG="$_lab_tmp/kubeconfig"
 }
 
-# json_string TEXT: TEXT as a JSON string.
-json_string() {
-  local s=$1
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\t'/\\t}
-  s=${s//$'\r'/}
-  s=${s//$'\n'/\\n}
-  printf '"%s"' "$s"
-}
+# node_lines NODE: stdin's non-blank lines, trimmed, as the JSON object {"NODE": [line, ...]}.
+node_lines() { jq -Rnc --arg node "$1" '{($node): [inputs | gsub("^\\s+|\\s+$"; "") | select(. != "")]}'; }
 
-# json_lines TEXT: the non-blank lines of TEXT, trimmed, as a JSON array of strings.
-json_lines() {
-  local line out="" sep=""
-  while IFS= read -r line; do
-    line=${line#"${line%%[![:space:]]*}"}
-    line=${line%"${line##*[![:space:]]}"}
-    [ -n "$line" ] || continue
-    out+="$sep$(json_string "$line")"
-    sep=","
-  done <<<"$1"
-  printf '[%s]' "$out"
-}
+# json_string TEXT, json_lines TEXT: TEXT as a JSON string; its non-blank lines, trimmed,
+# as a JSON array. Only capture.sh still uses them, until it writes its result with jq.
+json_string() { jq -n --arg s "$1" '$s'; }
+json_lines() { node_lines x <<<"$1" | jq -c '.x'; }
 
 # pod_table: the workload's pods, one per line: name, IP, node, phase (kubectl's `<none>` when unset).
 pod_table() {

@@ -11,7 +11,7 @@ set -eu
 need KIND_NODES ROUTE_EXPECTATIONS ROUTE_FILTER WAIT_SECONDS LAB_POLL_SECONDS
 read -r -a nodes <<<"$KIND_NODES"
 
-# as_expected: every node's table into $_lab_tmp/table.<i> (trimmed lines, JSON); fails,
+# as_expected: every node's table into $_lab_tmp/table.<i> (node_lines); fails,
 # printing what differs, unless each node's selected routes are the expected set.
 as_expected() {
   local i node differs ok=yes
@@ -21,16 +21,16 @@ as_expected() {
       printf '%s: `docker exec %s ip route` failed\n' "$node" "$node"
       return 1
     }
-    jq -Rn '[inputs | gsub("^\\s+|\\s+$"; "") | select(. != "")]' <"$_lab_tmp/raw" >"$_lab_tmp/table.$i"
+    node_lines "$node" <"$_lab_tmp/raw" >"$_lab_tmp/table.$i" || return 1
     differs=$(jq -rn --arg node "$node" --arg filter "$ROUTE_FILTER" --argjson expected "$ROUTE_EXPECTATIONS" --slurpfile table "$_lab_tmp/table.$i" '
       def listed: if . == [] then "nothing" else sort | join("; ") end;
-      ($expected[$node] // []) as $want | [$table[0][] | select(test($filter))] as $have
+      ($expected[$node] // []) as $want | [$table[0][$node][] | select(test($filter))] as $have
       | select($want - $have != [] or $have - $want != [])
-      | "\($node): expected, the node lacks: \($want - $have | listed)\n\($node): the node has, not expected: \($have - $want | listed)"')
+      | "\($node): expected, the node lacks: \($want - $have | listed)\n\($node): the node has, not expected: \($have - $want | listed)"') || return 1
     [ -z "$differs" ] || { printf '%s\n' "$differs"; ok=no; }
   done
   [ "$ok" = yes ]
 }
 
 until_ok "$WAIT_SECONDS" "every node's pool routes as the model has them" as_expected
-for i in "${!nodes[@]}"; do jq -c --arg node "${nodes[i]}" '{($node): .}' "$_lab_tmp/table.$i"; done | jq -cs add
+for i in "${!nodes[@]}"; do cat "$_lab_tmp/table.$i"; done | jq -cs add
