@@ -87,7 +87,7 @@ describe.each([
     expect(byName(regs, `${lab}-workload-ipam`).inputs.environment as Record<string, string>).toMatchObject({ POOL_MODES: `${mode} Never`, NEED_VTEPS: "no" });
     expect((byName(regs, `${lab}-workload-routes`).inputs.environment as Record<string, string>).ROUTE_EXPECTATIONS).toBe(UNKNOWN);
     // No BGP on the gateway with an encapsulation: its reconfigure removes any.
-    expect((byName(regs, `${lab}-gateway-configure`).inputs.environment as Record<string, string>).BGP_NEIGHBORS).toBe("");
+    expect((byName(regs, `${lab}-gateway-configure`).inputs.environment as Record<string, string>).FRR_BGP_LINES).toBe("");
     const capture = byName(regs, `${lab}-cross-subnet-tcpdump`).inputs.environment as Record<string, string>;
     expect(capture).toMatchObject({ LAB_IPIP_MODE: mode, CLIENT_NODE: `${lab}-control-plane`, SERVER_NODE: `${lab}-worker2`, CAPTURE_INTERFACE: "net0" });
     expect(capture.CAPTURE_PCAP).toBe(path.join(PROGRAM_DIR, "captures", stack, "cross-subnet.pcap"));

@@ -11,8 +11,7 @@ import { lastJsonLine, lastJsonObject } from "../scriptOutput";
 import { calicoBackend } from "./calicoManifest";
 import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topologyFile } from "./containerlab";
 import { renderKindConfig } from "./kindConfig";
-import { renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
-import { gatewayPeersWithNodes } from "../../lab/expect";
+import { frrBgpLines, renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
 import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./labPresence";
 import { CALICO_ROUTE_FILTER, needsVteps } from "./routes";
 import { CALICO, containerlabContainer, encodeProbes, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
@@ -138,7 +137,7 @@ export function containerlabStep(spec: LabSpec, workDir: string, buildId: string
 
 /**
  * Makes the running gateway's BGP what the pool's modes need (gateway-configure.sh runs
- * vyosReconfigureScript in it, then reads FRR's running config back). It re-runs when the
+ * vyosReconfigureScript in it, then waits until FRR's running config holds frrBgpLines). It re-runs when the
  * modes change, and, through GATEWAY_CONTAINER_ID, whenever containerlab booted a new
  * gateway container (which boots with the config of the deploy that created it).
  */
@@ -150,8 +149,7 @@ export function gatewayConfigureStep<V>(spec: LabSpec, containerId: V): ScriptSt
       GATEWAY_CONTAINER: spec.router.container,
       GATEWAY_CONTAINER_ID: containerId,
       VYOS_SCRIPT: vyosReconfigureScript(spec),
-      BGP_AS: String(CALICO.asNumber),
-      BGP_NEIGHBORS: gatewayPeersWithNodes(spec) ? spec.nodes.map((n) => n.ip).join(" ") : "",
+      FRR_BGP_LINES: frrBgpLines(spec).join("\n"),
       WAIT_SECONDS: String(WAITS.gatewaySeconds),
       LAB_POLL_SECONDS: poll,
     },

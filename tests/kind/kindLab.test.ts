@@ -328,7 +328,7 @@ describe("kind components under mocks", () => {
 
   test("the gateway: its boot config, and a reconfigure that follows the containerlab deploy's container", async () => {
     const configure = command(recorded, "gateway-configure.sh");
-    expect(env(configure)).toMatchObject({ GATEWAY_CONTAINER: "clab-calico-ipip-gw0", GATEWAY_CONTAINER_ID: GATEWAY_ID, BGP_AS: "64512", BGP_NEIGHBORS: "" });
+    expect(env(configure)).toMatchObject({ GATEWAY_CONTAINER: "clab-calico-ipip-gw0", GATEWAY_CONTAINER_ID: GATEWAY_ID, FRR_BGP_LINES: "" });
     expect(env(configure).VYOS_SCRIPT).toContain("delete protocols bgp");
     expect(await promiseOf(lab.topology.gatewayId)).toBe(GATEWAY_ID);
     expect(lab.gateway.bootConfig).toBe(env(command(recorded, "clab-deploy.sh")).GATEWAY_BOOT_CONFIG);
@@ -433,7 +433,7 @@ describe("the pool's modes under mocks", () => {
     const vxlan = await build(vxlanSpec({ labName: "lab" }));
     // mode Never: the gateway peers with every node, every node with the gateway
     const configure = command(never.recorded, "gateway-configure.sh");
-    expect(env(configure).BGP_NEIGHBORS).toBe("10.1.5.10 10.1.5.11 10.1.8.10 10.1.8.11");
+    expect(env(configure).FRR_BGP_LINES.split("\n")).toEqual(["router bgp 64512", ...["10.1.5.10", "10.1.5.11", "10.1.8.10", "10.1.8.11"].map((n) => ` neighbor ${n} remote-as 64512`)]);
     expect(env(configure).VYOS_SCRIPT).toContain("set protocols bgp neighbor 10.1.8.11 remote-as '64512'");
     const peers = never.recorded.filter((r) => r.type === "kubernetes:crd.projectcalico.org/v1:BGPPeer");
     expect(peers.map((p) => [p.name, (p.inputs.spec as { peerIP: string }).peerIP])).toEqual([

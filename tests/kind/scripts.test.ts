@@ -528,7 +528,9 @@ describe("kind backend scripts against the stand-ins", () => {
     host.clearLog();
     const configured = host.create(quick(steps.gatewayConfigureStep(bgp, gatewayId(run.result!))));
     expect(configured.status).toBe(0);
-    expect(configured.stderr).toContain(`gateway-configure: ${gw} peers in AS 64512 with 10.1.5.10 10.1.5.11 10.1.8.10 10.1.8.11`);
+    expect(configured.stderr).toContain(
+      `gateway-configure: ${gw}'s FRR holds: router bgp 64512; neighbor 10.1.5.10 remote-as 64512; neighbor 10.1.5.11 remote-as 64512; neighbor 10.1.8.10 remote-as 64512; neighbor 10.1.8.11 remote-as 64512`,
+    );
     expect(host.lines()).toEqual(gatewayLines(gw));
     expect(host.world().containers[gw].vyos!.filter((l) => l.startsWith("set protocols bgp"))).toEqual([
       ...["10.1.5.10", "10.1.5.11", "10.1.8.10", "10.1.8.11"].flatMap((n) => [
@@ -554,7 +556,7 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(host.create(quick(steps.gatewayConfigureStep(bgp, gatewayId(run.result!)))).status).toBe(0);
     const back = host.create(quick(steps.gatewayConfigureStep(spec, gatewayId(run.result!))));
     expect(back.status).toBe(0);
-    expect(back.stderr).toContain(`gateway-configure: ${gw} runs no BGP`);
+    expect(back.stderr).toContain(`gateway-configure: ${gw}'s FRR holds: no BGP`);
     expect(host.world().containers[gw].vyos!.some((l) => l.startsWith("set protocols bgp"))).toBe(false);
   });
 
@@ -581,7 +583,7 @@ describe("kind backend scripts against the stand-ins", () => {
     const lost = host.create({ ...step, environment: { ...step.environment, VYOS_SCRIPT: "configure\nexit\n" } });
     expect(lost.status).toBe(1);
     expect(lost.stderr).toContain("the gateway's BGP as the pool's modes need it: not reached within 2s");
-    expect(lost.stderr).toContain("the gateway lacks: router bgp 64512 neighbor 10.1.5.10 remote-as 64512");
+    expect(lost.stderr).toContain("the gateway lacks: router bgp 64512 neighbor 10.1.5.10 remote-as 64512 neighbor 10.1.5.11 remote-as 64512");
     // and the script it copied in is gone
     expect(host.world().containers["clab-calico-ipip-gw0"].files).toEqual({});
   });
