@@ -36,14 +36,14 @@ need() {
 
 # words ARG...: a command line as readable text (for messages, never evaluated).
 words() {
-  local w out=""
+  local w out=()
   for w in "$@"; do
     case $w in
-      "" | *[[:space:]\'\"\\\$\`\;\&\|\<\>\(\)\*\?]*) out+=" '${w//\'/\'\\\'\'}'" ;;
-      *) out+=" $w" ;;
+      "" | *[[:space:]\'\"\\\$\`\;\&\|\<\>\(\)\*\?]*) out+=("${w@Q}") ;;
+      *) out+=("$w") ;;
     esac
   done
-  printf '%s' "${out# }"
+  printf '%s' "${out[*]}"
 }
 
 # seen: what the last `try` printed (stderr, then stdout), or "(no output)".
