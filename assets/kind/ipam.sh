@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
 # Prints what Calico's IPAM gave each node, once every node has it, as JSON:
 # {"<node>": {"blocks": ["<cidr>", ...], "vtep": "<address>" | null}, ...}: its confirmed
-# block affinities (pending ones route nothing) and its VXLAN tunnel address (its Calico
-# Node's spec.ipv4VXLANTunnelAddr). With NEED_VTEPS=yes it also waits for every VTEP:
-# calico-node allocates them only once the pool has VXLAN on. The program renders the
-# expected routes from this (components/kind/routes.ts).
-# Env: LAB_KUBECONFIG; KIND_NODES (space-separated); BLOCK_AFFINITY_RESOURCE;
-#      CALICO_NODE_RESOURCE; NEED_VTEPS (yes | no); WAIT_SECONDS, LAB_POLL_SECONDS;
-#      POOL_MODES (logged; a switch changes it, so IPAM is read again)
+# block affinities and its Calico Node's spec.ipv4VXLANTunnelAddr, which calico-node
+# allocates only while the pool has VXLAN on (NEED_VTEPS=yes waits for them too).
+# Env: LAB_KUBECONFIG; KIND_NODES; BLOCK_AFFINITY_RESOURCE; CALICO_NODE_RESOURCE; NEED_VTEPS
+#      (yes | no); WAIT_SECONDS, LAB_POLL_SECONDS; POOL_MODES (logged; a switch re-reads)
 set -eu
 . "$(dirname "$0")/lib.sh"
 need LAB_KUBECONFIG KIND_NODES BLOCK_AFFINITY_RESOURCE CALICO_NODE_RESOURCE NEED_VTEPS WAIT_SECONDS LAB_POLL_SECONDS POOL_MODES
