@@ -20,10 +20,7 @@ trap _lab_exit EXIT
 say() { printf '%s: %s\n' "$LAB_STEP" "$*" >&2; }
 
 # die TEXT: say TEXT and stop the script.
-die() {
-  say "$*"
-  exit 1
-}
+die() { say "$*"; exit 1; }
 
 # need VAR...: stop, naming every one of them that is not set.
 need() {
@@ -111,16 +108,10 @@ pod_table() {
 }
 
 # check_work_dir: LAB_WORK_DIR is an absolute folder of its own (the destroys empty it).
-check_work_dir() {
-  case $LAB_WORK_DIR in
-    /*/*) ;;
-    *) die "LAB_WORK_DIR must be an absolute folder below another, not '$LAB_WORK_DIR'" ;;
-  esac
-}
+check_work_dir() { [[ $LAB_WORK_DIR == /*/* ]] || die "LAB_WORK_DIR must be an absolute folder below another, not '$LAB_WORK_DIR'"; }
 
-# record_build ID FILE: the identity the program gave this step, written to FILE in
-# LAB_WORK_DIR, where the program reads it back to tell a whole lab from a lost one
-# (components/kind/labPresence.ts).
+# record_build ID FILE: the identity the program gave this step, into LAB_WORK_DIR/FILE,
+# where the program reads it back to tell a whole lab from a lost one (labPresence.ts).
 record_build() {
   check_work_dir
   mkdir -p "$LAB_WORK_DIR"
