@@ -28,10 +28,9 @@ while read -r pod node; do
 done <<<"$table"
 
 say "reading BIRD's sessions on ${nodes[*]} (pool modes: $POOL_MODES)"
-json=""
 for node in "${nodes[@]}"; do
   [ -n "${pod_on[$node]+x}" ] || die "no $CALICO_DAEMONSET pod on $node (kubectl printed: ${table:-nothing})"
   protocols=$(output kubectl exec -n "$CALICO_NAMESPACE" "${pod_on[$node]}" -c "$CALICO_CONTAINER" -- birdcl -s "$BIRD_SOCKET" show protocols)
-  json+="${json:+,}$(json_string "$node"):$(json_lines "$protocols")"
+  node_lines "$node" <<<"$protocols" >>"$_lab_tmp/sessions"
 done
-printf '{%s}\n' "$json"
+jq -cs add "$_lab_tmp/sessions"

@@ -17,7 +17,8 @@ need LAB_KUBECONFIG IPPOOL_RESOURCE IPPOOL_NAME IPIP_MODE VXLAN_MODE WAIT_SECOND
 use_kubeconfig
 
 until_ok "$WAIT_SECONDS" "the IPPool $IPPOOL_NAME that calico-node creates" kubectl get "$IPPOOL_RESOURCE" "$IPPOOL_NAME" -o name
-run kubectl patch "$IPPOOL_RESOURCE" "$IPPOOL_NAME" --type merge -p "{\"spec\":{\"ipipMode\":\"$IPIP_MODE\",\"vxlanMode\":\"$VXLAN_MODE\"}}"
+patch=$(jq -nc --arg ipip "$IPIP_MODE" --arg vxlan "$VXLAN_MODE" '{spec: {ipipMode: $ipip, vxlanMode: $vxlan}}')
+run kubectl patch "$IPPOOL_RESOURCE" "$IPPOOL_NAME" --type merge -p "$patch"
 modes=$(output kubectl get "$IPPOOL_RESOURCE" "$IPPOOL_NAME" -o 'jsonpath={.spec.ipipMode} {.spec.vxlanMode}')
 [ "$modes" = "$IPIP_MODE $VXLAN_MODE" ] || die "after the patch $IPPOOL_NAME has ipipMode and vxlanMode '$modes', not '$IPIP_MODE $VXLAN_MODE'"
 printf '%s\n' "$modes"

@@ -9,12 +9,7 @@ set -eu
 need KIND_CLUSTER_NAME KIND_NODE_IMAGE LAB_WORK_DIR KIND_BUILD_ID KIND_BUILD_FILE
 
 clusters=$(output kind get clusters)
-exists=no
-while IFS= read -r name; do
-  [ "$name" != "$KIND_CLUSTER_NAME" ] || exists=yes
-done <<<"$clusters"
-
-if [ "$exists" = yes ]; then
+if grep -qxF -- "$KIND_CLUSTER_NAME" <<<"$clusters"; then
   say "cluster $KIND_CLUSTER_NAME exists; not creating it again"
 else
   # Without a CNI `--wait` only times out, so it is not used. kind hands proxy variables

@@ -20,10 +20,7 @@ trap _lab_exit EXIT
 say() { printf '%s: %s\n' "$LAB_STEP" "$*" >&2; }
 
 # die TEXT: say TEXT and stop the script.
-die() {
-  say "$*"
-  exit 1
-}
+die() { say "$*"; exit 1; }
 
 # need VAR...: stop, naming every one of them that is not set.
 need() {
@@ -36,14 +33,14 @@ need() {
 
 # words ARG...: a command line as readable text (for messages, never evaluated).
 words() {
-  local w out=""
+  local w out=()
   for w in "$@"; do
     case $w in
-      "" | *[[:space:]\'\"\\\$\`\;\&\|\<\>\(\)\*\?]*) out+=" '${w//\'/\'\\\'\'}'" ;;
-      *) out+=" $w" ;;
+      "" | *[[:space:]\'\"\\\$\`\;\&\|\<\>\(\)\*\?]*) out+=("${w@Q}") ;;
+      *) out+=("$w") ;;
     esac
   done
-  printf '%s' "${out# }"
+  printf '%s' "${out[*]}"
 }
 
 # seen: what the last `try` printed (stderr, then stdout), or "(no output)".
@@ -95,29 +92,13 @@ use_kubeconfig() {
   export KUBECONFIG="$_lab_tmp/kubeconfig"
 }
 
-# json_string TEXT: TEXT as a JSON string.
-json_string() {
-  local s=$1
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\t'/\\t}
-  s=${s//$'\r'/}
-  s=${s//$'\n'/\\n}
-  printf '"%s"' "$s"
-}
+# node_lines NODE: stdin's non-blank lines, trimmed, as the JSON object {"NODE": [line, ...]}.
+node_lines() { jq -Rnc --arg node "$1" '{($node): [inputs | gsub("^\\s+|\\s+$"; "") | select(. != "")]}'; }
 
-# json_lines TEXT: the non-blank lines of TEXT, trimmed, as a JSON array of strings.
-json_lines() {
-  local line out="" sep=""
-  while IFS= read -r line; do
-    line=${line#"${line%%[![:space:]]*}"}
-    line=${line%"${line##*[![:space:]]}"}
-    [ -n "$line" ] || continue
-    out+="$sep$(json_string "$line")"
-    sep=","
-  done <<<"$1"
-  printf '[%s]' "$out"
-}
+# json_string TEXT, json_lines TEXT: TEXT as a JSON string; its non-blank lines, trimmed,
+# as a JSON array. Only capture.sh still uses them, until it writes its result with jq.
+json_string() { jq -n --arg s "$1" '$s'; }
+json_lines() { node_lines x <<<"$1" | jq -c '.x'; }
 
 # pod_table: the workload's pods, one per line: name, IP, node, phase (kubectl's `<none>` when unset).
 pod_table() {
@@ -127,16 +108,10 @@ pod_table() {
 }
 
 # check_work_dir: LAB_WORK_DIR is an absolute folder of its own (the destroys empty it).
-check_work_dir() {
-  case $LAB_WORK_DIR in
-    /*/*) ;;
-    *) die "LAB_WORK_DIR must be an absolute folder below another, not '$LAB_WORK_DIR'" ;;
-  esac
-}
+check_work_dir() { [[ $LAB_WORK_DIR == /*/* ]] || die "LAB_WORK_DIR must be an absolute folder below another, not '$LAB_WORK_DIR'"; }
 
-# record_build ID FILE: the identity the program gave this step, written to FILE in
-# LAB_WORK_DIR, where the program reads it back to tell a whole lab from a lost one
-# (components/kind/health.ts).
+# record_build ID FILE: the identity the program gave this step, into LAB_WORK_DIR/FILE,
+# where the program reads it back to tell a whole lab from a lost one (labPresence.ts).
 record_build() {
   check_work_dir
   mkdir -p "$LAB_WORK_DIR"

@@ -7,9 +7,4 @@ need LAB_KUBECONFIG WORKLOAD_NAMESPACE WORKLOAD_SELECTOR
 use_kubeconfig
 
 table=$(output pod_table)
-json=""
-while read -r name ip node _phase; do
-  [ -n "$name" ] || continue
-  json+="${json:+,}{\"name\":$(json_string "$name"),\"ip\":$(json_string "$ip"),\"node\":$(json_string "$node")}"
-done <<<"$table"
-printf '[%s]\n' "$json"
+jq -Rnc '[inputs | [splits("\\s+")] | select(.[0] != "") | {name: .[0], ip: .[1], node: .[2]}]' <<<"$table"

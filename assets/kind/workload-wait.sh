@@ -10,19 +10,12 @@ read -r -a nodes <<<"$KIND_NODES"
 
 # one_per_node: succeeds when each node runs exactly one Running pod with an IP; prints what it saw.
 one_per_node() {
-  local table node count line wrong=()
-  table=$(pod_table)
-  printf '%s\n' "$table"
-  for node in "${nodes[@]}"; do
-    count=0
-    while read -r -a line; do
-      [ ${#line[@]} -ge 4 ] || continue
-      if [ "${line[2]}" = "$node" ] && [ "${line[3]}" = Running ] && [ "${line[1]}" != "<none>" ]; then count=$((count + 1)); fi
-    done <<<"$table"
-    [ "$count" -eq 1 ] || wrong+=("$node runs $count")
-  done
-  [ ${#wrong[@]} -eq 0 ] || {
-    printf 'expected one Running pod per node: %s\n' "$(IFS=,; printf '%s' "${wrong[*]}")"
+  local table wrong
+  table=$(pod_table) && printf '%s\n' "$table" || return 1
+  wrong=$(jq -Rnr --arg nodes "$KIND_NODES" '[inputs | [splits("\\s+")] | select(.[3] == "Running" and .[1] != "<none>") | .[2]] as $running
+    | [$nodes | splits(" +") | select(. != "") as $n | [$running[] | select(. == $n)] | length | select(. != 1) | "\($n) runs \(.)"] | join(",")' <<<"$table") || return 1
+  [ -z "$wrong" ] || {
+    printf 'expected one Running pod per node: %s\n' "$wrong"
     return 1
   }
 }

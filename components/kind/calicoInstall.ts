@@ -17,7 +17,7 @@ export interface CalicoInstallArgs {
    * autodetects eth0 and CrossSubnet never encapsulates (calico #2542).
    */
   after: pulumi.Input<pulumi.Resource>[];
-  /** The cluster's identity (health.ts): a new cluster gets a new provider, and with it every object again. */
+  /** The cluster's identity (labPresence.ts): a new cluster gets a new provider, and with it every object again. */
   clusterId: string;
 }
 

@@ -11,7 +11,7 @@ export interface ContainerlabTopologyArgs {
   spec: LabSpec;
   /** Folder for the topology file, the gateway's boot config and containerlab's lab folder. */
   workDir: string;
-  /** The lab's identity (health.ts): a new one redeploys it. */
+  /** The lab's identity (labPresence.ts): a new one redeploys it. */
   buildId: string;
   /** Changes that must redeploy the lab, e.g. the kind cluster's id (sidecars join its nodes' namespaces). */
   redeployOn?: pulumi.Input<unknown>[];

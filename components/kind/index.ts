@@ -9,7 +9,7 @@ import { LabSpec } from "../../lab/spec";
 import { KindLab } from "./kindLab";
 
 export { KindLab } from "./kindLab";
-export * from "./health";
+export * from "./labPresence";
 export type { KindLabArgs } from "./kindLab";
 export { Preflight } from "./preflight";
 export { Images, hostImages } from "./images";

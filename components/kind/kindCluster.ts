@@ -9,7 +9,7 @@ export interface KindClusterArgs {
   spec: LabSpec;
   /** The lab's work folder, where kind-create.sh records the cluster's identity. */
   workDir: string;
-  /** The cluster's identity (health.ts): a new one re-creates the cluster. */
+  /** The cluster's identity (labPresence.ts): a new one re-creates the cluster. */
   buildId: string;
 }
 

@@ -6,7 +6,7 @@ import { parseBirdProtocols } from "./bgp";
 import { CalicoInstall } from "./calicoInstall";
 import { ContainerlabTopology } from "./containerlabTopology";
 import { Gateway } from "./gateway";
-import { KindHostView, kindLabHealth, LOCAL_KIND_HOST } from "./health";
+import { KindHostView, kindLabPresence, LOCAL_KIND_HOST } from "./labPresence";
 import { warnNotWhole } from "../health";
 import { HostBridges } from "./hostBridges";
 import { Images } from "./images";
@@ -20,7 +20,7 @@ export interface KindLabArgs {
   spec: LabSpec;
   /** Folder for containerlab's files; default `<repo>/.cache/kind/<lab name>` (git-ignored). */
   workDir?: string;
-  /** Where the lab's health is read (health.ts); default this host and its docker. */
+  /** Where the lab is looked for (labPresence.ts); default this host and its docker. */
   host?: KindHostView;
 }
 
@@ -48,7 +48,7 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
   public readonly ready: pulumi.Resource[];
   public readonly controlPlane: ControlPlane = "calico";
   public readonly nodeStates: pulumi.Output<NodeState[]>;
-  /** The containerlab lab's identity this update wants (health.ts). */
+  /** The containerlab lab's identity this update wants (labPresence.ts). */
   public readonly topologyId: string;
   private readonly spec: LabSpec;
 
@@ -60,35 +60,35 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
     // A lab lost since the last up (reboot, `kind delete`, a removed container) gets new
     // identities, which re-create what is gone and what follows; a whole lab keeps its own.
     // Only a real update asks docker: a preview uses the recorded identities.
-    const health = kindLabHealth(spec, workDir, args.host ?? LOCAL_KIND_HOST, !pulumi.runtime.isDryRun());
-    if (health.unknown !== undefined) {
-      void pulumi.log.warn(`cannot tell whether lab ${spec.name} still exists on this host (docker: ${health.unknown}): this update keeps it as the stack has it`);
+    const presence = kindLabPresence(spec, workDir, args.host ?? LOCAL_KIND_HOST, !pulumi.runtime.isDryRun());
+    if (presence.unknown !== undefined) {
+      void pulumi.log.warn(`cannot tell whether lab ${spec.name} still exists on this host (docker: ${presence.unknown}): this update keeps it as the stack has it`);
     }
-    warnNotWhole(spec.name, health.problems);
-    this.topologyId = health.topology;
+    warnNotWhole(spec.name, presence.problems);
+    this.topologyId = presence.topology;
     this.preflight = new Preflight(`${name}-preflight`, { spec }, { parent: this });
     const checked = { parent: this, dependsOn: [this.preflight.check] };
     this.images = new Images(`${name}-images`, { spec }, checked);
-    this.bridges = new HostBridges(`${name}-bridges`, { spec, topologyId: health.topology }, checked);
+    this.bridges = new HostBridges(`${name}-bridges`, { spec, topologyId: presence.topology }, checked);
     this.cluster = new KindCluster(
       `${name}-kind`,
-      { spec, workDir, buildId: health.cluster },
+      { spec, workDir, buildId: presence.cluster },
       { parent: this, dependsOn: [this.preflight.check, this.images.kindNode] },
     );
     this.topology = new ContainerlabTopology(
       `${name}-clab`,
-      { spec, workDir, buildId: health.topology, redeployOn: [this.cluster.cluster.id] },
+      { spec, workDir, buildId: presence.topology, redeployOn: [this.cluster.cluster.id] },
       { parent: this, dependsOn: [...this.bridges.bridges, this.cluster.cluster, this.images.gateway, this.images.sidecar] },
     );
     this.gateway = new Gateway(`${name}-gateway`, { spec, containerId: this.topology.gatewayId }, { parent: this, dependsOn: [this.topology.lab] });
     this.calico = new CalicoInstall(
       `${name}-calico`,
-      { spec, kubeconfig: this.cluster.kubeconfig, after: [this.topology.lab], clusterId: health.cluster },
+      { spec, kubeconfig: this.cluster.kubeconfig, after: [this.topology.lab], clusterId: presence.cluster },
       { parent: this, dependsOn: [this.preflight.check] },
     );
     this.workload = new Workload(
       `${name}-workload`,
-      { spec, kubeconfig: this.cluster.kubeconfig, provider: this.calico.provider, after: [...this.calico.configured, this.gateway.configure, this.cluster.untainted], topologyId: health.topology },
+      { spec, kubeconfig: this.cluster.kubeconfig, provider: this.calico.provider, after: [...this.calico.configured, this.gateway.configure, this.cluster.untainted], topologyId: presence.topology },
       { parent: this },
     );
     this.dataplane = pulumi.output<Dataplane>("calico");

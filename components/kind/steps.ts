@@ -6,14 +6,14 @@
  * `V`: an Output in the program, plain text in the tests.
  */
 import * as path from "path";
-import { expectedDataplane, normalizeRouteLine, renderRoute } from "../../lab/dataplane";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
+import { lastJsonLine, lastJsonObject } from "../scriptOutput";
 import { calicoBackend } from "./calicoManifest";
 import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topologyFile } from "./containerlab";
 import { renderKindConfig } from "./kindConfig";
-import { renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
-import { gatewayPeersWithNodes } from "../../lab/expect";
-import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./health";
+import { frrBgpLines, renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
+import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./labPresence";
+import { CALICO_ROUTE_FILTER, needsVteps } from "./routes";
 import { CALICO, containerlabContainer, encodeProbes, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
 
 /** The kind backend's scripts. */
@@ -69,7 +69,7 @@ export function bridgeSteps(spec: LabSpec): ScriptStep<never>[] {
 
 /**
  * Creates the cluster from the rendered config on stdin; prints the kubeconfig. Records
- * `buildId` in the work folder, where the program reads it back (health.ts).
+ * `buildId` in the work folder, where the program reads it back (labPresence.ts).
  */
 export function kindClusterStep(spec: LabSpec, workDir: string, buildId: string): ScriptStep<never> {
   return {
@@ -89,7 +89,7 @@ export function kindClusterStep(spec: LabSpec, workDir: string, buildId: string)
 
 /**
  * `step` re-run (its inputs changed) whenever the containerlab lab gets a new identity:
- * what it creates or reads back lives on that lab (health.ts). The script ignores the value.
+ * what it creates or reads back lives on that lab (labPresence.ts). The script ignores the value.
  */
 export function onTopology<V>(step: ScriptStep<V>, topologyId: string): ScriptStep<V> {
   return { ...step, environment: { ...step.environment, LAB_TOPOLOGY_ID: topologyId } };
@@ -111,7 +111,7 @@ export function nodeAddresses(spec: LabSpec): string {
 /**
  * Deploys the topology; prints the gateway container's id (a new one means a freshly
  * booted gateway). Records `buildId` in the work folder, where the program reads it back
- * (health.ts); the destroy keeps the cluster's record there.
+ * (labPresence.ts); the destroy keeps the cluster's record there.
  */
 export function containerlabStep(spec: LabSpec, workDir: string, buildId: string): ScriptStep<never> {
   return {
@@ -137,7 +137,7 @@ export function containerlabStep(spec: LabSpec, workDir: string, buildId: string
 
 /**
  * Makes the running gateway's BGP what the pool's modes need (gateway-configure.sh runs
- * vyosReconfigureScript in it, then reads FRR's running config back). It re-runs when the
+ * vyosReconfigureScript in it, then waits until FRR's running config holds frrBgpLines). It re-runs when the
  * modes change, and, through GATEWAY_CONTAINER_ID, whenever containerlab booted a new
  * gateway container (which boots with the config of the deploy that created it).
  */
@@ -149,8 +149,7 @@ export function gatewayConfigureStep<V>(spec: LabSpec, containerId: V): ScriptSt
       GATEWAY_CONTAINER: spec.router.container,
       GATEWAY_CONTAINER_ID: containerId,
       VYOS_SCRIPT: vyosReconfigureScript(spec),
-      BGP_AS: String(CALICO.asNumber),
-      BGP_NEIGHBORS: gatewayPeersWithNodes(spec) ? spec.nodes.map((n) => n.ip).join(" ") : "",
+      FRR_BGP_LINES: frrBgpLines(spec).join("\n"),
       WAIT_SECONDS: String(WAITS.gatewaySeconds),
       LAB_POLL_SECONDS: poll,
     },
@@ -213,40 +212,39 @@ export function podsStep<V>(kubeconfig: V): ScriptStep<V> {
 }
 
 /**
- * Each node's pool routes as the model has them (lab/dataplane.ts: BIRD's and Felix's,
- * without BIRD when calico_backend is vxlan), normalized as routes.sh normalizes what the
- * node shows: one line per route, `<node> <route>`. Calico's IPAM, not the model, picks
- * each node's block on a cluster, so blocks and the addresses in them are named by their
- * node: `block:<node>` for its block, `tunnel:<node>` for its VTEP; routes.sh names the
- * real ones the same way from the cluster's block affinities. The pod routes are left
- * out: where the scheduler put which pod is not the model's to say.
+ * Reads what Calico's IPAM gave each node (its blocks; its VTEP when the pool routes via
+ * VXLAN, which calico-node allocates after a switch), once every node has it: the
+ * program renders the expected routes from that (routes.ts). Re-read after every switch.
  */
-export function routeExpectations(spec: LabSpec): string {
-  const names = new Map<string, string>();
-  for (const n of spec.nodes) {
-    names.set(n.block, `block:${n.name}`);
-    names.set(n.tunnelIp, `tunnel:${n.name}`);
-  }
-  const bird = calicoBackend(spec) === "bird";
-  return expectedDataplane(spec, spec, { bird })
-    .flatMap((dp) =>
-      dp.routes
-        .filter((r) => r.kind !== "pod")
-        .map((r) => `${dp.node} ${normalizeRouteLine(renderRoute(r)).split(" ").map((w) => names.get(w) ?? w).join(" ")}`),
-    )
-    .join("\n");
+export function ipamStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
+  return {
+    name: "ipam",
+    create: asset("ipam.sh"),
+    environment: {
+      LAB_KUBECONFIG: kubeconfig,
+      KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
+      BLOCK_AFFINITY_RESOURCE: CALICO.blockAffinityResource,
+      CALICO_NODE_RESOURCE: CALICO.calicoNodeResource,
+      NEED_VTEPS: needsVteps(spec) ? "yes" : "no",
+      POOL_MODES: `${spec.ipipMode} ${spec.vxlanMode}`,
+      WAIT_SECONDS: String(WAITS.calicoReadySeconds),
+      LAB_POLL_SECONDS: poll,
+    },
+  };
 }
 
-/** Waits until every node's pool routes are the model's, then prints each node's routing table (JSON by node). */
-export function routesStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
+/**
+ * Waits until every node's Calico routes are `expected` (routes.ts `expectedRoutes`, as
+ * JSON {node: [route, ...]}), then prints each node's routing table (JSON by node).
+ */
+export function routesStep<V>(spec: LabSpec, expected: V): ScriptStep<V> {
   return {
     name: "routes",
     create: asset("routes.sh"),
     environment: {
-      LAB_KUBECONFIG: kubeconfig,
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
-      ROUTE_EXPECTATIONS: routeExpectations(spec),
-      BLOCK_AFFINITY_RESOURCE: CALICO.blockAffinityResource,
+      ROUTE_EXPECTATIONS: expected,
+      ROUTE_FILTER: CALICO_ROUTE_FILTER,
       WAIT_SECONDS: String(WAITS.calicoReadySeconds),
       LAB_POLL_SECONDS: poll,
     },
@@ -289,16 +287,11 @@ export function captureEnvironment<V>(spec: LabSpec, client: NodeSpec, kubeconfi
 
 /** Parses pods.sh's output. */
 export function parsePods(stdout: string): { name: string; ip: string; node: string }[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stdout.trim());
-  } catch {
-    throw new Error(`pods.sh did not print JSON: ${JSON.stringify(stdout.slice(0, 200))}`);
-  }
+  const { value, line } = lastJsonLine(stdout, "pods.sh");
   const ok = (p: unknown): p is { name: string; ip: string; node: string } =>
     typeof p === "object" && p !== null && ["name", "ip", "node"].every((k) => typeof (p as Record<string, unknown>)[k] === "string");
-  if (!Array.isArray(parsed) || !parsed.every(ok)) throw new Error(`pods.sh printed something other than [{name, ip, node}]: ${stdout.slice(0, 200)}`);
-  return parsed.map((p) => ({ name: p.name, ip: p.ip, node: p.node }));
+  if (!Array.isArray(value) || !value.every(ok)) throw new Error(`pods.sh printed something other than [{name, ip, node}]: ${line.slice(0, 200)}`);
+  return value.map((p) => ({ name: p.name, ip: p.ip, node: p.node }));
 }
 
 /** Parses ippool-patch.sh's output: the modes the pool has after the patch. */
@@ -318,19 +311,11 @@ export function parseRoutes(stdout: string): Record<string, string[]> {
   return parseLinesByNode(stdout, "routes.sh");
 }
 
-/** `{node: [line, ...]}` as a script printed it. */
+/** `{node: [line, ...]}` as a script printed it on its last line. */
 function parseLinesByNode(stdout: string, script: string): Record<string, string[]> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stdout.trim());
-  } catch {
-    throw new Error(`${script} did not print JSON: ${JSON.stringify(stdout.slice(0, 200))}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error(`${script} printed something other than {node: [line, ...]}: ${stdout.slice(0, 200)}`);
-  const out: Record<string, string[]> = {};
-  for (const [node, lines] of Object.entries(parsed)) {
+  const { value } = lastJsonObject(stdout, script);
+  for (const [node, lines] of Object.entries(value)) {
     if (!Array.isArray(lines) || !lines.every((l) => typeof l === "string")) throw new Error(`${script}: the lines of ${node} are not a list of strings`);
-    out[node] = lines;
   }
-  return out;
+  return value as Record<string, string[]>;
 }

@@ -57,6 +57,12 @@ export const PREFLIGHT_PROBES: readonly PreflightProbe[] = [
     missing: `ip (iproute2) is not installed: it creates the segment bridges on the host; install iproute2`,
     failing: "ip is installed but `ip -V` failed",
   },
+  {
+    tool: "jq",
+    probe: ["jq", "--version"],
+    missing: "jq is not installed: the scripts read the cluster's JSON and print theirs with it; install jq (`apt-get install jq`)",
+    failing: "jq is installed but `jq --version` failed",
+  },
 ];
 
 /** Needed only when calico.manifest is an http(s) URL. */
@@ -126,8 +132,10 @@ export const CALICO = {
   /** The pool calico-node creates from CALICO_IPV4POOL_* on first start (#1976, #2740: later env changes do nothing). */
   ippoolResource: "ippools.crd.projectcalico.org",
   ippool: "default-ipv4-ippool",
-  /** Which node holds which block: Calico's IPAM decides, and routes.sh reads it from here. */
+  /** Which node holds which block: Calico's IPAM decides, and ipam.sh reads it from here. */
   blockAffinityResource: "blockaffinities.crd.projectcalico.org",
+  /** Calico's Node objects: `spec.ipv4VXLANTunnelAddr` is the node's VTEP, which ipam.sh reads. */
+  calicoNodeResource: "nodes.crd.projectcalico.org",
   /** IPIP adds a 20-byte outer header: tunl0's MTU is the underlay's minus 20. */
   ipipOverhead: 20,
   /** VXLAN adds outer IPv4, UDP, VXLAN and inner Ethernet headers: vxlan.calico's MTU is the underlay's minus 50. */

@@ -142,6 +142,17 @@ function singleQuote(value: string): string {
 }
 
 /**
+ * The lines FRR's running config (`vtysh -c 'show running-config'`) holds once the
+ * gateway's BGP is what the modes need: `router bgp <AS>` and every node a neighbour in
+ * it in mode Never; none otherwise, where FRR runs no BGP at all.
+ */
+export function frrBgpLines(spec: LabSpec): string[] {
+  if (!gatewayPeersWithNodes(spec)) return [];
+  const as = CALICO.asNumber;
+  return [`router bgp ${as}`, ...spec.nodes.map((n) => ` neighbor ${n.ip} remote-as ${as}`)];
+}
+
+/**
  * The configuration-mode commands that make a running gateway's mode-dependent part what
  * the spec's modes need (VyOS's command scripting: run by vbash after sourcing
  * script-template): drop BGP if it is there, set it again in mode Never, commit only a

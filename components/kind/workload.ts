@@ -3,7 +3,8 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import { LabOutputs, LabSpec } from "../../lab/spec";
 import { scriptCommand } from "./command";
-import { bgpSessionsStep, onTopology, parseBgpSessions, parsePods, parseRoutes, podsStep, routesStep, workloadWaitStep } from "./steps";
+import { expectedRoutes, parseIpam, routeDrift } from "./routes";
+import { bgpSessionsStep, ipamStep, onTopology, parseBgpSessions, parsePods, parseRoutes, podsStep, routesStep, workloadWaitStep } from "./steps";
 import { workloadStatefulSet } from "./workloadManifest";
 
 export interface WorkloadArgs {
@@ -15,15 +16,16 @@ export interface WorkloadArgs {
   provider: k8s.Provider;
   /** What the pods need first: Calico's IPPool in its modes, the gateway peered, the untainted control plane. */
   after: pulumi.Input<pulumi.Resource>[];
-  /** The containerlab lab's identity (health.ts): a redeployed lab is read back again. */
+  /** The containerlab lab's identity (labPresence.ts): a redeployed lab is read back again. */
   topologyId: string;
 }
 
 /**
  * The seed's StatefulSet `pod` (one nettool pod per node), a wait until each node runs
- * its pod, then what the lab really is: the pods (name, IP, node), every node's routes,
- * read once its pool routes are the model's (re-read whenever a mode changes), and every
- * node's BGP sessions as calico-node's BIRD reports them.
+ * its pod, then what the lab really is: the pods (name, IP, node), the blocks and VTEPs
+ * Calico's IPAM gave the nodes, every node's routes, read once its pool routes are the
+ * model's for those (re-read whenever a mode changes), and every node's BGP sessions as
+ * calico-node's BIRD reports them.
  */
 export class Workload extends pulumi.ComponentResource {
   public readonly statefulSet: k8s.apps.v1.StatefulSet;
@@ -33,6 +35,10 @@ export class Workload extends pulumi.ComponentResource {
   public readonly podsRead: command.local.Command;
   /** The pods as the cluster placed them. */
   public readonly pods: pulumi.Output<LabOutputs["pods"]>;
+  /** Reads the blocks and VTEPs Calico's IPAM gave the nodes. */
+  public readonly ipamRead: command.local.Command;
+  /** Each node's pool routes as the model has them, for those blocks and VTEPs. */
+  public readonly expectedRoutes: pulumi.Output<Record<string, string[]>>;
   /** Waits for the routes of the mode, then reads every node's routing table. */
   public readonly routesRead: command.local.Command;
   /** Each node's routing table (`ip route`), by node name. */
@@ -54,8 +60,17 @@ export class Workload extends pulumi.ComponentResource {
     this.ready = scriptCommand(`${name}-ready`, workloadWaitStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.statefulSet] });
     this.podsRead = scriptCommand(`${name}-pods`, onTopology(podsStep(args.kubeconfig), args.topologyId), { parent: this, dependsOn: [this.ready] }, { quietStdout: true });
     this.pods = this.podsRead.stdout.apply(parsePods);
-    this.routesRead = scriptCommand(`${name}-routes`, onTopology(routesStep(spec, args.kubeconfig), args.topologyId), { parent: this, dependsOn: [this.ready, ...args.after] }, { quietStdout: true });
-    this.routes = this.routesRead.stdout.apply(parseRoutes);
+    const read = { parent: this, dependsOn: [this.ready, ...args.after] };
+    this.ipamRead = scriptCommand(`${name}-ipam`, onTopology(ipamStep(spec, args.kubeconfig), args.topologyId), read, { quietStdout: true });
+    this.expectedRoutes = this.ipamRead.stdout.apply((out) => expectedRoutes(spec, parseIpam(out)));
+    const expected = this.expectedRoutes.apply((routes) => JSON.stringify(routes));
+    this.routesRead = scriptCommand(`${name}-routes`, onTopology(routesStep(spec, expected), args.topologyId), read, { quietStdout: true });
+    this.routes = pulumi.all([this.expectedRoutes, this.routesRead.stdout]).apply(([want, out]) => {
+      const tables = parseRoutes(out);
+      const drift = routeDrift(want, tables);
+      if (drift.length > 0) throw new Error(`the routes Calico installed differ from the model (lab/dataplane.ts):\n  ${drift.join("\n  ")}`);
+      return tables;
+    });
     this.bgpRead = scriptCommand(`${name}-bgp`, onTopology(bgpSessionsStep(spec, args.kubeconfig), args.topologyId), { parent: this, dependsOn: [this.routesRead] }, { quietStdout: true });
     this.bgpProtocols = this.bgpRead.stdout.apply(parseBgpSessions);
     this.registerOutputs({ pods: this.pods, routes: this.routes, bgpProtocols: this.bgpProtocols });

@@ -10,7 +10,7 @@ import * as path from "path";
 import { buildLabSpec } from "../../lab/config";
 import { ipipOnly } from "../../lab/expect";
 import { PoolModes } from "../../lab/spec";
-import { expectGolden } from "../kind/testing";
+import { expectGolden } from "../../tests/golden";
 import { gatewayBirdConfig, meshPassive, nodeBirdConfig, nodePeers } from "./bird";
 import { gatewayPeersWithNodes } from "../../lab/expect";
 

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import { describeWithFixture } from "../fixtures";
 import { calicoBackend, calicoNodeEnv, calicoObjects, Container, EnvVar, K8sObject, parseManifest, patchCalicoManifest, setEnv, withCalicoVersion } from "../../components/kind/calicoManifest";
-import { bgpSpec, crossSubnetSpec, ipipSpec, threeSubnetSpec, vxlanCrossSubnetSpec, vxlanSpec } from "../../components/kind/testing";
+import { bgpSpec, crossSubnetSpec, ipipSpec, threeSubnetSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
 
 /** Every leaf path where `a` and `b` differ, with the value in `b` ("<absent>" when gone). */
 function diff(a: unknown, b: unknown, at = ""): Record<string, unknown> {

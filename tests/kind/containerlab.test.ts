@@ -6,7 +6,7 @@ import { buildLabSpec } from "../../lab/config";
 import { LabSpec } from "../../lab/spec";
 import { describeWithFixture } from "../fixtures";
 import { bootConfigFile, ClabTopology, containerlabTopology, renderContainerlabTopology, sidecarExec, VYOS_BOOT_PATH } from "../../components/kind/containerlab";
-import { crossSubnetSpec, expectGolden, ipipSpec, TEST_CWD, threeSubnetSpec } from "../../components/kind/testing";
+import { crossSubnetSpec, expectGolden, ipipSpec, TEST_CWD, threeSubnetSpec } from "./testing";
 
 /** What containerlab reads: the YAML text parsed back. */
 function rendered(spec: LabSpec): ClabTopology {

@@ -11,11 +11,11 @@ import { bashScript } from "../../lab/shell";
 import { fixture } from "../fixtures";
 import { renderKindConfig } from "../../components/kind/kindConfig";
 import { kindBackend } from "../../components/kind/index";
-import { DockerContainer, KindHostView } from "../../components/kind/health";
+import { DockerContainer, KindHostView } from "../../components/kind/labPresence";
 import { KindLab } from "../../components/kind/kindLab";
 import { asset } from "../../components/kind/steps";
 import { containerlabContainer } from "../../components/kind/tools";
-import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanSpec } from "../../components/kind/testing";
+import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanSpec } from "./testing";
 import { renderVyosBlock, vyosBaseConfig } from "../../components/kind/vyos";
 
 interface Recorded {
@@ -50,8 +50,17 @@ const TINY_MANIFEST = [
   "",
 ].join("\n");
 
-/** What each script prints, by script name. */
-function stdoutOf(script: string, spec: LabSpec, manifest: string): string {
+/**
+ * What Calico's IPAM gives the nodes under the mocks: each node the block the model plans
+ * for the next one, so the expected routes can only be right if they come from ipam.sh.
+ */
+function rotatedIpam(spec: LabSpec): Record<string, { blocks: string[]; vtep: string | null }> {
+  const n = spec.nodes.length;
+  return Object.fromEntries(spec.nodes.map((node, i) => [node.name, { blocks: [spec.nodes[(i + 1) % n].block], vtep: spec.nodes[(i + 1) % n].tunnelIp }]));
+}
+
+/** What each script prints, by script name; routes.sh shows the routes it was told to expect. */
+function stdoutOf(script: string, spec: LabSpec, manifest: string, environment: Record<string, string>): string {
   switch (script) {
     case "kind-create.sh":
       return KUBECONFIG;
@@ -63,8 +72,12 @@ function stdoutOf(script: string, spec: LabSpec, manifest: string): string {
       return `${spec.ipipMode} ${spec.vxlanMode}\n`;
     case "pods.sh":
       return JSON.stringify(spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name })));
-    case "routes.sh":
-      return JSON.stringify(Object.fromEntries(spec.nodes.map((n) => [n.name, [`default via ${n.gateway} dev net0`, `blackhole ${n.block} proto bird`]])));
+    case "ipam.sh":
+      return JSON.stringify(rotatedIpam(spec));
+    case "routes.sh": {
+      const expected = JSON.parse(environment.ROUTE_EXPECTATIONS) as Record<string, string[]>;
+      return JSON.stringify(Object.fromEntries(spec.nodes.map((n) => [n.name, [`default via ${n.gateway} dev net0`, ...expected[n.name]]])));
+    }
     case "bgp-sessions.sh":
       // the mesh, as birdcl prints it
       return JSON.stringify(
@@ -125,7 +138,7 @@ async function build(spec: LabSpec, manifest = TINY_MANIFEST, host: KindHostView
         const script = scriptOf(rec.inputs);
         await new Promise((r) => setTimeout(r, script === "kind-create.sh" || script === "clab-deploy.sh" ? 60 : 10));
         rec.finished = clock++;
-        const state = args.type === "command:local:Command" ? { ...args.inputs, stdout: stdoutOf(script, spec, manifest), stderr: "" } : args.inputs;
+        const state = args.type === "command:local:Command" ? { ...args.inputs, stdout: stdoutOf(script, spec, manifest, plain(args.inputs.environment ?? {}) as Record<string, string>), stderr: "" } : args.inputs;
         return { id: `${args.name}-id`, state };
       },
       call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
@@ -208,6 +221,7 @@ describe("kind components under mocks", () => {
         "kubernetes:apps/v1:StatefulSet calico-ipip-workload-statefulset",
         "command:local:Command calico-ipip-workload-ready",
         "command:local:Command calico-ipip-workload-pods",
+        "command:local:Command calico-ipip-workload-ipam",
         "command:local:Command calico-ipip-workload-routes",
         "command:local:Command calico-ipip-workload-bgp",
       ].sort(),
@@ -231,7 +245,7 @@ describe("kind components under mocks", () => {
     for (const r of [lab.calico.provider, lab.calico.manifest, lab.calico.objects, lab.calico.ready, lab.calico.ippool]) {
       await expectParent(r, "calico-ipip-lab:kind:CalicoInstall");
     }
-    for (const r of [lab.workload.statefulSet, lab.workload.ready, lab.workload.podsRead, lab.workload.routesRead, lab.workload.bgpRead]) {
+    for (const r of [lab.workload.statefulSet, lab.workload.ready, lab.workload.podsRead, lab.workload.ipamRead, lab.workload.routesRead, lab.workload.bgpRead]) {
       await expectParent(r, "calico-ipip-lab:kind:Workload");
     }
   });
@@ -260,7 +274,8 @@ describe("kind components under mocks", () => {
     after(at("calico-ipip-workload-statefulset"), "calico-ipip-calico-ippool", "calico-ipip-kind-untaint", "calico-ipip-gateway-configure");
     after(at("calico-ipip-workload-ready"), "calico-ipip-workload-statefulset");
     after(at("calico-ipip-workload-pods"), "calico-ipip-workload-ready");
-    after(at("calico-ipip-workload-routes"), "calico-ipip-workload-ready", "calico-ipip-calico-ippool", "calico-ipip-gateway-configure");
+    after(at("calico-ipip-workload-ipam"), "calico-ipip-workload-ready", "calico-ipip-calico-ippool", "calico-ipip-gateway-configure");
+    after(at("calico-ipip-workload-routes"), "calico-ipip-workload-ipam");
     after(at("calico-ipip-workload-bgp"), "calico-ipip-workload-routes");
   });
 
@@ -313,7 +328,7 @@ describe("kind components under mocks", () => {
 
   test("the gateway: its boot config, and a reconfigure that follows the containerlab deploy's container", async () => {
     const configure = command(recorded, "gateway-configure.sh");
-    expect(env(configure)).toMatchObject({ GATEWAY_CONTAINER: "clab-calico-ipip-gw0", GATEWAY_CONTAINER_ID: GATEWAY_ID, BGP_AS: "64512", BGP_NEIGHBORS: "" });
+    expect(env(configure)).toMatchObject({ GATEWAY_CONTAINER: "clab-calico-ipip-gw0", GATEWAY_CONTAINER_ID: GATEWAY_ID, FRR_BGP_LINES: "" });
     expect(env(configure).VYOS_SCRIPT).toContain("delete protocols bgp");
     expect(await promiseOf(lab.topology.gatewayId)).toBe(GATEWAY_ID);
     expect(lab.gateway.bootConfig).toBe(env(command(recorded, "clab-deploy.sh")).GATEWAY_BOOT_CONFIG);
@@ -348,15 +363,21 @@ describe("kind components under mocks", () => {
     expect(Object.keys(await promiseOf(lab.routes))).toEqual(spec.nodes.map((n) => n.name));
     expect(await promiseOf(lab.dataplane)).toBe("calico");
     expect(lab.ready).toEqual([lab.workload.podsRead, lab.workload.routesRead]);
-    const routes = command(recorded, "routes.sh");
-    expect(env(routes).LAB_KUBECONFIG).toBe(KUBECONFIG);
-    expect(env(routes).ROUTE_EXPECTATIONS.split("\n")).toContain("calico-ipip-control-plane block:calico-ipip-worker2 via 10.1.8.10 dev tunl0 proto bird onlink");
+    expect(env(command(recorded, "ipam.sh"))).toMatchObject({ LAB_KUBECONFIG: KUBECONFIG, NEED_VTEPS: "no", POOL_MODES: "Always Never" });
+    // the routes expected for the blocks IPAM gave (worker2 holds worker3's planned block), not the model's plan
+    const expected = JSON.parse(env(command(recorded, "routes.sh")).ROUTE_EXPECTATIONS) as Record<string, string[]>;
+    expect(expected["calico-ipip-control-plane"]).toEqual([
+      "blackhole 10.244.0.64/26 proto bird",
+      "10.244.0.128/26 via 10.1.5.11 dev tunl0 proto bird onlink",
+      "10.244.0.192/26 via 10.1.8.10 dev tunl0 proto bird onlink",
+      "10.244.0.0/26 via 10.1.8.11 dev tunl0 proto bird onlink",
+    ]);
   });
 
   test("nodeStates: each node's pool routes and BGP sessions as read back from the nodes", async () => {
     const states = await promiseOf(lab.nodeStates);
     expect(states.map((s) => s.name)).toEqual(spec.nodes.map((n) => n.name));
-    expect(states[0].routes).toEqual(["blackhole 10.244.0.0/26 proto bird"]);
+    expect(states[0].routes).toEqual(["blackhole 10.244.0.64/26 proto bird", "10.244.0.128/26 via 10.1.5.11 dev tunl0 proto bird onlink", "10.244.0.192/26 via 10.1.8.10 dev tunl0 proto bird onlink", "10.244.0.0/26 via 10.1.8.11 dev tunl0 proto bird onlink"]);
     expect(states[0].bgpPeers).toEqual(["10.1.5.11", "10.1.8.10", "10.1.8.11"].map((peer) => ({ peer, state: "Established" })));
     expect(env(command(recorded, "bgp-sessions.sh"))).toMatchObject({ CALICO_BACKEND: "bird", BIRD_SOCKET: "/var/run/calico/bird.ctl", POOL_MODES: "Always Never" });
   });
@@ -401,7 +422,7 @@ describe("the pool's modes under mocks", () => {
     const a = byName(always.recorded);
     const b = byName(cross.recorded);
     const changed = [...a.keys()].filter((n) => JSON.stringify(a.get(n)!.inputs) !== JSON.stringify(b.get(n)!.inputs));
-    expect(changed.sort()).toEqual(["lab-calico-ippool", "lab-workload-bgp", "lab-workload-routes"]);
+    expect(changed.sort()).toEqual(["lab-calico-ippool", "lab-workload-bgp", "lab-workload-ipam", "lab-workload-routes"]);
     for (const n of a.keys()) expect([n, a.get(n)!.inputs.triggers]).toEqual([n, b.get(n)!.inputs.triggers]);
     expect(ippool(always.recorded).inputs.update).toBeUndefined();
   });
@@ -412,7 +433,7 @@ describe("the pool's modes under mocks", () => {
     const vxlan = await build(vxlanSpec({ labName: "lab" }));
     // mode Never: the gateway peers with every node, every node with the gateway
     const configure = command(never.recorded, "gateway-configure.sh");
-    expect(env(configure).BGP_NEIGHBORS).toBe("10.1.5.10 10.1.5.11 10.1.8.10 10.1.8.11");
+    expect(env(configure).FRR_BGP_LINES.split("\n")).toEqual(["router bgp 64512", ...["10.1.5.10", "10.1.5.11", "10.1.8.10", "10.1.8.11"].map((n) => ` neighbor ${n} remote-as 64512`)]);
     expect(env(configure).VYOS_SCRIPT).toContain("set protocols bgp neighbor 10.1.8.11 remote-as '64512'");
     const peers = never.recorded.filter((r) => r.type === "kubernetes:crd.projectcalico.org/v1:BGPPeer");
     expect(peers.map((p) => [p.name, (p.inputs.spec as { peerIP: string }).peerIP])).toEqual([
@@ -457,7 +478,7 @@ describe("the pool's modes under mocks", () => {
   });
 });
 
-describe("a lab lost under a live stack (health.ts)", () => {
+describe("a lab lost under a live stack (labPresence.ts)", () => {
   const spec = ipipSpec({ labName: "lab" });
   const byName = (r: Recorded[]): Map<string, Recorded> => new Map(commands(r).map((c) => [c.name, c]));
   /** The Commands whose inputs differ from the whole lab's (re-run), and those whose triggers do (replaced). */
@@ -482,7 +503,7 @@ describe("a lab lost under a live stack (health.ts)", () => {
     const warn = jest.spyOn(pulumi.log, "warn");
     const r = await against(wholeHost(spec, (c) => (c.name === "lab-worker" ? { ...c, state: "exited" } : c)));
     expect(r.replaced).toEqual(["lab-clab-lab", "lab-kind-cluster"]);
-    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-kind-cluster", "lab-workload-bgp", "lab-workload-pods", "lab-workload-routes"]);
+    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-kind-cluster", "lab-workload-bgp", "lab-workload-ipam", "lab-workload-pods", "lab-workload-routes"]);
     expect(r.provider).toMatch(/^kind-.+-[0-9a-f]{6}$/);
     expect(r.lab.capture(spec.scenarios[0], spec.nodes[0], spec.nodes[1]).environment.LAB_TOPOLOGY_ID).toBe(r.lab.topologyId);
     expect(r.lab.topologyId).not.toBe("clab-1");
@@ -493,7 +514,7 @@ describe("a lab lost under a live stack (health.ts)", () => {
     const host = wholeHost(spec);
     const r = await against({ ...host, containers: (lab) => (host.containers(lab) as DockerContainer[]).filter((c) => c.name !== "clab-lab-server2") });
     expect(r.replaced).toEqual(["lab-clab-lab"]);
-    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-workload-bgp", "lab-workload-pods", "lab-workload-routes"]);
+    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-workload-bgp", "lab-workload-ipam", "lab-workload-pods", "lab-workload-routes"]);
     expect(r.provider).toBe("kind-1");
     expect(r.lab.topologyId).not.toBe("clab-1");
   });
@@ -515,7 +536,7 @@ describe("kindBackend", () => {
       {
         newResource: (args: pulumi.runtime.MockResourceArgs) => ({
           id: `${args.name}-id`,
-          state: args.type === "command:local:Command" ? { ...args.inputs, stdout: stdoutOf(scriptOf(plain(args.inputs) as Record<string, unknown>), spec, TINY_MANIFEST) } : args.inputs,
+          state: args.type === "command:local:Command" ? { ...args.inputs, stdout: stdoutOf(scriptOf(plain(args.inputs) as Record<string, unknown>), spec, TINY_MANIFEST, plain(args.inputs.environment ?? {}) as Record<string, string>) } : args.inputs,
         }),
         call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
       },

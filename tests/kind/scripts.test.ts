@@ -10,12 +10,13 @@ import { CaptureScriptResult } from "../../components/backend";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import { RunResult, RunnableStep, StandinHost } from "../standins/harness";
 import * as steps from "../../components/kind/steps";
-import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "../../components/kind/health";
+import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "../../components/kind/labPresence";
 import { calicoBgpPeers, parseBirdProtocols } from "../../components/kind/bgp";
 import { renderKindConfig } from "../../components/kind/kindConfig";
-import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanCrossSubnetSpec, vxlanSpec } from "../../components/kind/testing";
+import { ClusterIpam, expectedRoutes, parseIpam } from "../../components/kind/routes";
+import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
 
-/** The identities the program would give the cluster and the containerlab lab (health.ts). */
+/** The identities the program would give the cluster and the containerlab lab (labPresence.ts). */
 const KIND_ID = "kind-test-1";
 const CLAB_ID = "clab-test-1";
 
@@ -25,6 +26,16 @@ function quick(step: steps.ScriptStep<string>): RunnableStep {
   if ("WAIT_SECONDS" in env) env.WAIT_SECONDS = "2";
   if ("LAB_POLL_SECONDS" in env) env.LAB_POLL_SECONDS = "0.05";
   return { ...step, environment: env };
+}
+
+/** The routes step as the program gives it: the expected routes rendered for what IPAM gave the nodes. */
+function routesFor(spec: LabSpec, ipam: ClusterIpam): steps.ScriptStep<string> {
+  return steps.routesStep(spec, JSON.stringify(expectedRoutes(spec, ipam)));
+}
+
+/** What ipam.sh would read from the seed lab's cluster: the model's blocks, and its VTEPs. */
+function modelIpam(spec: LabSpec): ClusterIpam {
+  return Object.fromEntries(spec.nodes.map((n) => [n.name, { blocks: [n.block], vtep: n.tunnelIp }]));
 }
 
 interface Up {
@@ -68,7 +79,8 @@ function up(host: StandinHost, spec: LabSpec, workDir: string, opts: { fail?: st
   host.applyCalico(spec.name, opts.initialModes ?? spec, 0, bgpPeersOf(spec));
   if (!go(steps.calicoWaitStep(spec, out.kubeconfig)) || !go(steps.ippoolStep(spec, out.kubeconfig))) return out;
   host.applyWorkload(spec);
-  if (!go(steps.workloadWaitStep(spec, out.kubeconfig)) || !go(steps.podsStep(out.kubeconfig)) || !go(steps.routesStep(spec, out.kubeconfig))) return out;
+  if (!go(steps.workloadWaitStep(spec, out.kubeconfig)) || !go(steps.podsStep(out.kubeconfig)) || !go(steps.ipamStep(spec, out.kubeconfig))) return out;
+  if (!go(routesFor(spec, parseIpam(out.result!.stdout)))) return out;
   out.routes = out.result;
   if (!go(steps.bgpSessionsStep(spec, out.kubeconfig))) return out;
   return out;
@@ -164,9 +176,8 @@ function seedUpLines(workDir: string): string[] {
     "kubectl rollout status statefulset/pod -n default --timeout=2s",
     `kubectl get pods -n default -l app=nginx -o ${POD_COLUMNS} --no-headers --sort-by=.metadata.name`,
     `kubectl get pods -n default -l app=nginx -o ${POD_COLUMNS} --no-headers --sort-by=.metadata.name`,
-    // pool routes as the model has them (blocks named by the cluster's affinities), then each node's table
-    AFFINITIES,
-    ...SEED_NODES.map((n) => `docker exec ${n} ip route`),
+    // what Calico's IPAM gave the nodes, then the pool routes as the model has them for that
+    ...IPAM,
     ...SEED_NODES.map((n) => `docker exec ${n} ip route`),
     // BIRD's sessions on every node
     CALICO_PODS,
@@ -174,7 +185,7 @@ function seedUpLines(workDir: string): string[] {
   ];
 }
 
-const AFFINITIES = "kubectl get blockaffinities.crd.projectcalico.org -o custom-columns=NODE:.spec.node,CIDR:.spec.cidr,STATE:.spec.state --no-headers";
+const IPAM = ["kubectl get blockaffinities.crd.projectcalico.org -o json", "kubectl get nodes.crd.projectcalico.org -o json"];
 const CALICO_PODS = "kubectl get pods -n kube-system -l k8s-app=calico-node -o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName --no-headers";
 const GATEWAY_SCRIPT = "/tmp/calico-ipip-lab-gateway.vbash";
 
@@ -435,9 +446,11 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(host.lines()).toEqual(["kind get clusters", "kind get kubeconfig --name calico-ipip", "kubectl taint nodes calico-ipip-control-plane node-role.kubernetes.io/control-plane:NoSchedule-"]);
   });
 
-  /** A routes step with room for the stand-ins' stale reads. */
+  /** IPAM read, then a routes step with room for the stand-ins' stale reads. */
   function routesAfterChange(target: LabSpec, kc: string): RunResult {
-    const step = quick(steps.routesStep(target, kc));
+    const ipam = host.create(quick(steps.ipamStep(target, kc)));
+    expect(ipam.status).toBe(0);
+    const step = quick(routesFor(target, parseIpam(ipam.stdout)));
     return host.create({ ...step, environment: { ...step.environment, WAIT_SECONDS: "10" } });
   }
 
@@ -515,7 +528,9 @@ describe("kind backend scripts against the stand-ins", () => {
     host.clearLog();
     const configured = host.create(quick(steps.gatewayConfigureStep(bgp, gatewayId(run.result!))));
     expect(configured.status).toBe(0);
-    expect(configured.stderr).toContain(`gateway-configure: ${gw} peers in AS 64512 with 10.1.5.10 10.1.5.11 10.1.8.10 10.1.8.11`);
+    expect(configured.stderr).toContain(
+      `gateway-configure: ${gw}'s FRR holds: router bgp 64512; neighbor 10.1.5.10 remote-as 64512; neighbor 10.1.5.11 remote-as 64512; neighbor 10.1.8.10 remote-as 64512; neighbor 10.1.8.11 remote-as 64512`,
+    );
     expect(host.lines()).toEqual(gatewayLines(gw));
     expect(host.world().containers[gw].vyos!.filter((l) => l.startsWith("set protocols bgp"))).toEqual([
       ...["10.1.5.10", "10.1.5.11", "10.1.8.10", "10.1.8.11"].flatMap((n) => [
@@ -541,7 +556,7 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(host.create(quick(steps.gatewayConfigureStep(bgp, gatewayId(run.result!)))).status).toBe(0);
     const back = host.create(quick(steps.gatewayConfigureStep(spec, gatewayId(run.result!))));
     expect(back.status).toBe(0);
-    expect(back.stderr).toContain(`gateway-configure: ${gw} runs no BGP`);
+    expect(back.stderr).toContain(`gateway-configure: ${gw}'s FRR holds: no BGP`);
     expect(host.world().containers[gw].vyos!.some((l) => l.startsWith("set protocols bgp"))).toBe(false);
   });
 
@@ -568,32 +583,47 @@ describe("kind backend scripts against the stand-ins", () => {
     const lost = host.create({ ...step, environment: { ...step.environment, VYOS_SCRIPT: "configure\nexit\n" } });
     expect(lost.status).toBe(1);
     expect(lost.stderr).toContain("the gateway's BGP as the pool's modes need it: not reached within 2s");
-    expect(lost.stderr).toContain("the gateway lacks: router bgp 64512 neighbor 10.1.5.10 remote-as 64512");
+    expect(lost.stderr).toContain("the gateway lacks: router bgp 64512 neighbor 10.1.5.10 remote-as 64512 neighbor 10.1.5.11 remote-as 64512");
     // and the script it copied in is gone
     expect(host.world().containers["clab-calico-ipip-gw0"].files).toEqual({});
   });
 
-  test("Calico's IPAM, not the model, picks the blocks: routes are compared through the block affinities", () => {
+  test("Calico's IPAM, not the model, picks the blocks: ipam.sh reads them, and the routes are expected for those", () => {
     // the cluster gave each node another block than the model planned
     const real = ["10.244.7.0/26", "10.244.3.64/26", "10.244.9.128/26", "10.244.1.192/26"];
     host.update((w) => (w.clusters["calico-ipip"].blocks = Object.fromEntries(SEED_NODES.map((n, i) => [n, real[i]]))));
-    const r = host.create(quick(steps.routesStep(spec, kubeconfig)));
+    const ipam = host.create(quick(steps.ipamStep(spec, kubeconfig)));
+    expect(ipam.status).toBe(0);
+    // no VXLAN: no VTEP allocated, and none awaited
+    expect(parseIpam(ipam.stdout)).toEqual(Object.fromEntries(SEED_NODES.map((n, i) => [n, { blocks: [real[i]], vtep: null }])));
+    const r = host.create(quick(routesFor(spec, parseIpam(ipam.stdout))));
     expect(r.status).toBe(0);
     expect(steps.parseRoutes(r.stdout)["calico-ipip-control-plane"]).toContain("10.244.3.64/26 via 10.1.5.11 dev tunl0 proto bird onlink");
   });
 
+  test("ipam.sh waits for a block on every node, and for the VTEPs when the pool routes via VXLAN", () => {
+    host.update((w) => delete w.clusters["calico-ipip"].blocks["calico-ipip-worker3"]);
+    const r = host.create(quick(steps.ipamStep(spec, kubeconfig)));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("ipam: a block on every node: not reached within 2s: `complete` failed (exit 1):");
+    expect(r.stderr).toContain('"calico-ipip-worker3":{"blocks":[],"vtep":null}');
+    // VXLAN expected while the pool still has IPIP: calico-node allocated no VTEP
+    const v = host.create(quick(steps.ipamStep(same(vxlanSpec), kubeconfig)));
+    expect(v.status).toBe(1);
+    expect(v.stderr).toContain("ipam: a block and a VXLAN tunnel address on every node: not reached within 2s");
+  });
+
   test("routes that never match the model fail, listing both sides", () => {
     // CrossSubnet expected, but the pool still says Always (the env-only mode change of #1976)
-    const r = host.create(quick(steps.routesStep(same(crossSubnetSpec), kubeconfig)));
+    const r = host.create(quick(routesFor(same(crossSubnetSpec), modelIpam(spec))));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("routes: every node's pool routes as the model has them: not reached within 2s: `as_expected` failed (exit 1)");
-    expect(r.stderr).toContain("calico-ipip-control-plane: the model has, the node lacks: block:calico-ipip-worker via 10.1.5.11 dev net0 proto bird");
-    expect(r.stderr).toContain("calico-ipip-control-plane: the node has, the model lacks: block:calico-ipip-worker via 10.1.5.11 dev tunl0 proto bird onlink");
-    expect(r.stderr).toContain("block affinities: calico-ipip-control-plane=10.244.0.0/26; calico-ipip-worker2=10.244.0.128/26");
+    expect(r.stderr).toContain("calico-ipip-control-plane: expected, the node lacks: 10.244.0.64/26 via 10.1.5.11 dev net0 proto bird\n");
+    expect(r.stderr).toContain("calico-ipip-control-plane: the node has, not expected: 10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink\n");
     // and VXLAN expected where BIRD still programs IPIP: every block differs, BIRD's blackhole too
-    const v = host.create(quick(steps.routesStep(same(vxlanSpec), kubeconfig)));
+    const v = host.create(quick(routesFor(same(vxlanSpec), modelIpam(spec))));
     expect(v.stderr).toContain(
-      "calico-ipip-worker3: the model has, the node lacks: blackhole block:calico-ipip-worker3 proto 80; block:calico-ipip-control-plane via tunnel:calico-ipip-control-plane dev vxlan.calico proto 80 onlink;",
+      "calico-ipip-worker3: expected, the node lacks: 10.244.0.0/26 via 10.244.0.0 dev vxlan.calico proto 80 onlink; 10.244.0.128/26 via 10.244.0.128 dev vxlan.calico proto 80 onlink; 10.244.0.64/26 via 10.244.0.64 dev vxlan.calico proto 80 onlink; blackhole 10.244.0.192/26 proto 80\n",
     );
   });
 
@@ -690,7 +720,7 @@ describe("preflight", () => {
     try {
       const local = host.create(steps.preflightStep(ipipSpec({ calico: { manifest: "/srv/calico.yaml" } })));
       expect(local.status).toBe(0);
-      expect(local.stderr).toBe("preflight: found docker kind containerlab kubectl ip\n");
+      expect(local.stderr).toBe("preflight: found docker kind containerlab kubectl ip jq\n");
       const remote = host.create(steps.preflightStep(spec));
       expect(remote.status).toBe(1);
       expect(remote.stderr).toContain("curl is not installed: calico.manifest is a URL");

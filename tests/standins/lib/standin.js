@@ -720,7 +720,17 @@ function kubectl(w, argv) {
   if (verb === "get" && rest[0] === "blockaffinities.crd.projectcalico.org") {
     if (!cluster.calico) throw new Exit(1, 'error: the server doesn\'t have a resource type "blockaffinities"\n');
     const objects = Object.entries(cluster.blocks).map(([node, cidr]) => ({ spec: { node, cidr, state: "confirmed", deleted: "false" } }));
-    return customColumns(objects, argv);
+    return jsonList(objects, argv);
+  }
+  if (verb === "get" && rest[0] === "nodes.crd.projectcalico.org") {
+    if (!cluster.calico) throw new Exit(1, 'error: the server doesn\'t have a resource type "nodes"\n');
+    // calico-node allocates a VTEP, the first address of the node's block, while the pool has VXLAN on.
+    const vxlan = cluster.ippool !== null && cluster.ippool.vxlanMode !== "Never";
+    const objects = cluster.nodes.map((name) => {
+      const block = cluster.blocks[name];
+      return { metadata: { name }, spec: vxlan && block ? { ipv4VXLANTunnelAddr: block.split("/")[0] } : {} };
+    });
+    return jsonList(objects, argv);
   }
   if (verb === "get" && rest[0] === "pods") return getPods(cluster, argv);
   if (verb === "exec") return podExec(w, cluster, argv);
@@ -761,6 +771,15 @@ function getPods(cluster, argv) {
   if (!argv.includes("--no-headers")) rows.unshift(columns.map(([h]) => h));
   if (rows.length === 0) return { stdout: "", stderr: `No resources found in ${ns} namespace.\n` };
   return rows.map((r) => r.join("   ")).join("\n") + "\n";
+}
+
+/**
+ * Objects as `kubectl get -o json` prints them: a List of the items.
+ * @param {any[]} objects @param {string[]} argv
+ */
+function jsonList(objects, argv) {
+  if (flag(argv, "-o") !== "json") throw unsupported("kubectl", argv);
+  return JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }, null, 4) + "\n";
 }
 
 /**

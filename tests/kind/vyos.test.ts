@@ -1,4 +1,4 @@
-import { renderVyosBlock, renderVyosBootConfig, SEED_VYOS_PASSWORD, vyosBaseConfig, vyosConfig, vyosReconfigureScript, vyosSetCommands } from "./vyos";
+import { renderVyosBlock, renderVyosBootConfig, SEED_VYOS_PASSWORD, vyosBaseConfig, vyosConfig, vyosReconfigureScript, vyosSetCommands, frrBgpLines } from "../../components/kind/vyos";
 import { bgpSpec, crossSubnetSpec, expectGolden, ipipSpec, threeSubnetSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
 
 /** The seed's gw0-boot.cfg, flattened as the write-up prints it (whitespace collapsed). */
@@ -31,6 +31,11 @@ describe("VyOS boot config", () => {
     for (const n of spec.nodes) {
       expect(text).toContain(`        neighbor ${n.ip} {\n            address-family {\n                ipv4-unicast {\n                }\n            }\n            remote-as "64512"\n        }\n`);
     }
+  });
+
+  test("what FRR shows for that BGP: the AS and every node a neighbour in mode Never, nothing otherwise", () => {
+    expect(frrBgpLines(bgpSpec())).toEqual(["router bgp 64512", " neighbor 10.1.5.10 remote-as 64512", " neighbor 10.1.5.11 remote-as 64512", " neighbor 10.1.8.10 remote-as 64512", " neighbor 10.1.8.11 remote-as 64512"]);
+    expect([ipipSpec(), vxlanSpec(), crossSubnetSpec()].map(frrBgpLines)).toEqual([[], [], []]);
   });
 
   test("the live reconfigure sets exactly what the boot config holds, and removes it in other modes (golden)", () => {

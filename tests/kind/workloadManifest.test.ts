@@ -1,5 +1,5 @@
 import * as yaml from "js-yaml";
-import { workloadStatefulSet } from "./workloadManifest";
+import { workloadStatefulSet } from "../../components/kind/workloadManifest";
 import { expectGolden, ipipSpec, threeSubnetSpec } from "./testing";
 
 /** The seed's StatefulSet, as its write-up gives it. */

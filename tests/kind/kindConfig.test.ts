@@ -1,6 +1,6 @@
 import * as yaml from "js-yaml";
-import { kindClusterConfig, nodeIpPatch, renderKindConfig } from "./kindConfig";
-import { kindNodeImageProblem } from "./tools";
+import { kindClusterConfig, nodeIpPatch, renderKindConfig } from "../../components/kind/kindConfig";
+import { kindNodeImageProblem } from "../../components/kind/tools";
 import { crossSubnetSpec, expectGolden, ipipSpec, threeSubnetSpec } from "./testing";
 
 describe("kind cluster config", () => {

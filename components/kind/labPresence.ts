@@ -2,7 +2,7 @@
  * Whether a kind lab the stack state says exists still exists on this host, read at
  * program time. Command resources have no read, so `pulumi refresh` cannot see a cluster
  * or a containerlab lab lost to a reboot or a hand-run `kind delete` / `docker rm`; the
- * next `up` must (the kind twin of components/netns/health.ts).
+ * next `up` must (the kind twin of the netns backend's check).
  *
  * kind-create.sh and clab-deploy.sh write the identity the program gave them into the
  * lab's work folder. The program passes the identity it wants to the step and also uses
@@ -30,7 +30,7 @@ export interface DockerContainer {
   state: string;
 }
 
-/** What the health check reads from the host; tests pass their own. */
+/** What the presence check reads from the host; tests pass their own. */
 export interface KindHostView {
   read(file: string): string | null;
   /** Every container whose name holds `lab`, or why docker could not say. */
@@ -39,7 +39,7 @@ export interface KindHostView {
   hasLink(name: string): boolean;
 }
 
-export interface KindLabHealth {
+export interface KindLabPresence {
   /** The identity KindCluster should carry: the running cluster's, or a new one to re-create it. */
   cluster: string;
   /** The identity ContainerlabTopology (and what reads the lab back) should carry. */
@@ -94,12 +94,12 @@ function notRunning(expected: string[], listed: Map<string, string>): string[] {
 }
 
 /**
- * The lab's health: the kind node containers (the cluster), the containerlab containers
- * and the segment bridges they hang on (the topology). `check` is false in a preview: the
+ * Whether the lab is still on the host: the kind node containers (the cluster), the
+ * containerlab containers and the segment bridges they hang on (the topology). `check` is false in a preview: the
  * recorded identities are used as they are and docker is not asked. A lab never built (no
  * identity recorded) is simply new: fresh identities, no docker call, no problems.
  */
-export function kindLabHealth(spec: LabSpec, workDir: string, host: KindHostView, check: boolean): KindLabHealth {
+export function kindLabPresence(spec: LabSpec, workDir: string, host: KindHostView, check: boolean): KindLabPresence {
   const builtCluster = host.read(path.join(workDir, CLUSTER_BUILD_FILE));
   const builtTopology = host.read(path.join(workDir, TOPOLOGY_BUILD_FILE));
   const kept = { cluster: builtCluster ?? newIdentity("kind"), topology: builtTopology ?? newIdentity("clab"), problems: [] };

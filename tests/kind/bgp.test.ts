@@ -1,5 +1,5 @@
 import * as yaml from "js-yaml";
-import { calicoBgpPeers, parseBirdProtocols } from "./bgp";
+import { calicoBgpPeers, parseBirdProtocols } from "../../components/kind/bgp";
 import { bgpSpec, crossSubnetSpec, expectGolden, ipipSpec, vxlanSpec } from "./testing";
 
 /** birdcl's answer on a seed node in mode Never: the mesh, the gateway, one session still coming up. */

@@ -1,32 +1,18 @@
 /**
- * Test helpers for the kind backend: lab specs to render, and golden files.
- *
- * Golden files for the renderers' tests: `expectGolden("x.yaml", text)` compares `text`
- * with components/kind/testdata/x.yaml exactly. To regenerate after an intended change:
- *
- *     UPDATE_GOLDEN=1 npx jest tests/kind components/kind
- *
- * then review the diff (`git diff components/kind/testdata`) before committing it.
+ * Fixtures of the kind backend's tests: the lab specs they render, and their golden files
+ * (tests/kind/testdata; regenerate with `UPDATE_GOLDEN=1 npx jest tests/kind` and review
+ * `git diff tests/kind/testdata`).
  */
-import * as fs from "fs";
 import * as path from "path";
 import { buildLabSpec, RawLabConfig } from "../../lab/config";
 import { LabSpec } from "../../lab/spec";
+import { expectGolden as expectGoldenIn } from "../golden";
 
 export const TESTDATA = path.join(__dirname, "testdata");
 
-/** Compare with a golden file in `dir` (the kind backend's testdata by default; other backends pass theirs). */
-export function expectGolden(name: string, actual: string, dir: string = TESTDATA): void {
-  const file = path.join(dir, name);
-  if (process.env.UPDATE_GOLDEN === "1") {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, actual);
-    return;
-  }
-  if (!fs.existsSync(file)) {
-    throw new Error(`golden file ${file} is missing; create it with UPDATE_GOLDEN=1 npx jest <its test> and review it`);
-  }
-  expect(actual).toEqual(fs.readFileSync(file, "utf8"));
+/** Compare with a golden file of the kind backend's (tests/kind/testdata). */
+export function expectGolden(name: string, actual: string): void {
+  expectGoldenIn(name, actual, TESTDATA);
 }
 
 /** A fixed cwd, so nothing rendered depends on where the repository is checked out. */
