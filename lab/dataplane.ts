@@ -230,8 +230,18 @@ export function poolRoutes(lines: readonly string[], podSubnet: string): string[
     });
 }
 
-/** A route line programmed by BIRD or Felix. */
-const CALICO_PROTO_RE = / proto (bird|80)\b/;
+/**
+ * The lines of `ip route` that are Calico's: those BIRD (`proto bird`) or Felix
+ * (`proto 80`) programmed. A regular expression JavaScript and jq's `test` read alike
+ * (assets/kind/routes.sh selects with it).
+ */
+export const CALICO_ROUTE_FILTER = ` proto (${BIRD_PROTO}|${FELIX_PROTO})( |$)`;
+const CALICO_PROTO_RE = new RegExp(CALICO_ROUTE_FILTER);
+
+/** The lines of a table that BIRD or Felix programmed. */
+export function calicoRouteLines(table: readonly string[]): string[] {
+  return table.filter((l) => CALICO_PROTO_RE.test(l));
+}
 
 /** What differs between the expected routes and the lines a node's table shows. */
 export interface RouteDiff {

@@ -5,11 +5,9 @@
  * (lab/dataplane.ts) with those addresses, exact and in `ip route` form; routes.sh waits
  * until the nodes show exactly those and prints the tables; `routeDrift` judges them.
  */
-import { BIRD_PROTO, expectedDataplane, FELIX_PROTO, renderRoute } from "../../lab/dataplane";
-import { poolEncapsulation } from "../../lab/expect";
+import { calicoRouteLines, expectedDataplane, renderRoute } from "../../lab/dataplane";
 import { LabSpec } from "../../lab/spec";
 import { lastJsonObject } from "../scriptOutput";
-import { calicoBackend } from "./calicoManifest";
 
 /** What Calico's IPAM gave one node: its confirmed blocks and its VXLAN tunnel address (null while it has none). */
 export interface NodeIpam {
@@ -19,23 +17,6 @@ export interface NodeIpam {
 
 /** By node name. */
 export type ClusterIpam = Record<string, NodeIpam>;
-
-/**
- * The lines of `ip route` that are Calico's: those BIRD (`proto bird`) or Felix
- * (`proto 80`) programmed. A regular expression both JavaScript and jq's `test` read
- * alike; routes.sh selects with it, `calicoRouteLines` here.
- */
-export const CALICO_ROUTE_FILTER = ` proto (${BIRD_PROTO}|${FELIX_PROTO})( |$)`;
-
-export function calicoRouteLines(table: readonly string[]): string[] {
-  const filter = new RegExp(CALICO_ROUTE_FILTER);
-  return table.filter((l) => filter.test(l));
-}
-
-/** Whether the pool's routes go via the nodes' VXLAN tunnel addresses (ipam.sh then waits for them). */
-export function needsVteps(spec: LabSpec): boolean {
-  return poolEncapsulation(spec).encapsulation === "vxlan";
-}
 
 /** Parses ipam.sh's output. */
 export function parseIpam(stdout: string): ClusterIpam {
@@ -57,7 +38,7 @@ export function parseIpam(stdout: string): ClusterIpam {
  * scheduler put which pod is not the model's to say.
  */
 export function expectedRoutes(spec: LabSpec, ipam: ClusterIpam): Record<string, string[]> {
-  const vxlan = needsVteps(spec);
+  const vxlan = spec.pool.encapsulation === "vxlan";
   const nodes = spec.nodes.map((n) => {
     const got = ipam[n.name];
     if (got === undefined || got.blocks.length !== 1) {
@@ -67,8 +48,7 @@ export function expectedRoutes(spec: LabSpec, ipam: ClusterIpam): Record<string,
     return { ...n, block: got.blocks[0], tunnelIp: got.vtep ?? n.tunnelIp };
   });
   const real = { ...spec, nodes };
-  const bird = calicoBackend(spec) === "bird";
-  return Object.fromEntries(expectedDataplane(real, real, { bird }).map((dp) => [dp.node, dp.routes.filter((r) => r.kind !== "pod").map(renderRoute)]));
+  return Object.fromEntries(expectedDataplane(real, real, { bird: spec.pool.bird }).map((dp) => [dp.node, dp.routes.filter((r) => r.kind !== "pod").map(renderRoute)]));
 }
 
 /**

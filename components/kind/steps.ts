@@ -13,7 +13,7 @@ import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topol
 import { renderKindConfig } from "./kindConfig";
 import { frrBgpLines, renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
 import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./labPresence";
-import { CALICO_ROUTE_FILTER, needsVteps } from "./routes";
+import { CALICO_ROUTE_FILTER } from "../../lab/dataplane";
 import { CALICO, containerlabContainer, encodeProbes, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
 
 /** The kind backend's scripts. */
@@ -225,7 +225,7 @@ export function ipamStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       BLOCK_AFFINITY_RESOURCE: CALICO.blockAffinityResource,
       CALICO_NODE_RESOURCE: CALICO.calicoNodeResource,
-      NEED_VTEPS: needsVteps(spec) ? "yes" : "no",
+      NEED_VTEPS: spec.pool.encapsulation === "vxlan" ? "yes" : "no",
       POOL_MODES: `${spec.ipipMode} ${spec.vxlanMode}`,
       WAIT_SECONDS: String(WAITS.calicoReadySeconds),
       LAB_POLL_SECONDS: poll,
