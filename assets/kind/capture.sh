@@ -91,6 +91,6 @@ server_route=$(output docker exec "$SERVER_NODE" ip route get "$client_ip")
 client_route=${client_route%%$'\n'*}
 server_route=${server_route%%$'\n'*}
 
-printf '{"pcap":%s,"client":{"pod":%s,"ip":%s},"server":{"pod":%s,"ip":%s},"routes":{"client":%s,"server":%s}}\n' \
-  "$(json_string "$CAPTURE_PCAP")" "$(json_string "$client_pod")" "$(json_string "$client_ip")" \
+printf '{"client":{"pod":%s,"ip":%s},"server":{"pod":%s,"ip":%s},"routes":{"client":%s,"server":%s}}\n' \
+  "$(json_string "$client_pod")" "$(json_string "$client_ip")" \
   "$(json_string "$server_pod")" "$(json_string "$server_ip")" "$(json_lines "$client_route")" "$(json_lines "$server_route")"

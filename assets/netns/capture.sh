@@ -18,8 +18,8 @@
 #   SERVER_POD, SERVER_POD_NS, SERVER_POD_IP  the server pod
 #   CAPTURE_PINGS        echo requests to send (default 4)
 #   NETNS_HTTP_CLIENT    auto (curl when installed, else python3; default) | curl | python
-# Last stdout line is JSON: {"pcap", "client": {"pod", "ip"}, "server": {"pod", "ip"},
-#   "routes": {"client": [...], "server": [...]}, "packets", "ping", "http"}.
+# Last stdout line is JSON, what it observed: {"routes": {"client": [...], "server": [...]},
+#   "packets", "ping", "http"} (the pods and the pcap's path are the program's own).
 # Fails, saying what it ran and what it saw, when traffic does not pass.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -160,7 +160,5 @@ route_lines() {
 CLIENT_ROUTES=$(route_lines "$CLIENT_NODE_NS" "$SERVER_POD_IP")
 SERVER_ROUTES=$(route_lines "$SERVER_NODE_NS" "$CLIENT_POD_IP")
 echo "netns-lab: captured ${PACKETS:-?} packets on $IFACE of $CLIENT_NODE_NS for $WHAT (ping ${PING_STAT:-?}, HTTP $HTTP_CODE)" >&2
-printf '{"pcap":%s,"client":{"pod":%s,"ip":%s},"server":{"pod":%s,"ip":%s},"routes":{"client":[%s],"server":[%s]},"packets":%s,"ping":%s,"http":%s}\n' \
-  "$(json_str "$CAPTURE_PCAP")" "$(json_str "$CLIENT_POD")" "$(json_str "$CLIENT_POD_IP")" \
-  "$(json_str "$SERVER_POD")" "$(json_str "$SERVER_POD_IP")" "${CLIENT_ROUTES%,}" "${SERVER_ROUTES%,}" \
-  "${PACKETS:-0}" "$(json_str "${PING_STAT:-}")" "$HTTP_CODE"
+printf '{"routes":{"client":[%s],"server":[%s]},"packets":%s,"ping":%s,"http":%s}\n' \
+  "${CLIENT_ROUTES%,}" "${SERVER_ROUTES%,}" "${PACKETS:-0}" "$(json_str "${PING_STAT:-}")" "$HTTP_CODE"
