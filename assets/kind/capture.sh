@@ -3,7 +3,7 @@
 # tcpdump listens on the client node's net0 — from the node's sidecar, which shares its
 # network namespace — while the client pod pings and fetches from the server pod; the
 # pcap is copied to CAPTURE_PCAP and the last stdout line is the result JSON.
-# Env (common): CAPTURE_PCAP, CAPTURE_OWNER, CAPTURE_MAX_PACKETS, CAPTURE_TIMEOUT,
+# Env (common): CAPTURE_PCAP, CAPTURE_FOLDERS, CAPTURE_MARKER(_TEXT), CAPTURE_MAX_PACKETS, CAPTURE_TIMEOUT,
 #      CAPTURE_INTERFACE, CLIENT_NODE, SERVER_NODE
 # Env (kind):   LAB_KUBECONFIG, CLIENT_SIDECAR, WORKLOAD_NAMESPACE, WORKLOAD_SELECTOR,
 #      PING_COUNT, CURL_SECONDS, TCPDUMP_START_SECONDS, LAB_POLL_SECONDS
@@ -14,7 +14,7 @@ need CAPTURE_PCAP CAPTURE_MAX_PACKETS CAPTURE_TIMEOUT CAPTURE_INTERFACE CLIENT_N
 use_kubeconfig
 # The pcap's folder, first: made and marked as this stack's when missing (../capture/folder.sh).
 . "$(dirname "$0")/../capture/folder.sh"
-capture_folder_make "$(dirname "$CAPTURE_PCAP")" "${CAPTURE_OWNER-}" || exit 1
+capture_folder_make "$(dirname -- "$CAPTURE_PCAP")" || exit 1
 
 # pod_on NODE: "name ip" of the workload's Running pod on NODE.
 pod_on() {

@@ -7,7 +7,7 @@
 #
 # Environment:
 #   CAPTURE_PCAP         absolute path of the pcap to write (replaced)
-#   CAPTURE_OWNER        the stack, named in the marker of a pcap folder made here
+#   CAPTURE_FOLDERS, CAPTURE_MARKER, CAPTURE_MARKER_TEXT  the pcaps' folder (../capture/folder.sh)
 #   CAPTURE_MAX_PACKETS  tcpdump -c bound
 #   CAPTURE_TIMEOUT      seconds tcpdump may run at most
 #   CAPTURE_INTERFACE    interface in the client node (net0)
@@ -76,7 +76,7 @@ exec 9>&-
 
 # The pcap's folder: made and marked as this stack's when missing (../capture/folder.sh).
 . "$HERE/../capture/folder.sh"
-capture_folder_make "$(dirname -- "$CAPTURE_PCAP")" "${CAPTURE_OWNER-}" || exit 1
+capture_folder_make "$(dirname -- "$CAPTURE_PCAP")" || exit 1
 
 # tcpdump, bounded by -c and timeout; `ip netns exec` and `timeout` exec in place, so $!
 # is timeout's PID, and timeout passes the SIGINT it gets on to tcpdump.

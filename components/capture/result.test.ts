@@ -4,8 +4,9 @@ import * as path from "path";
 import { analyzeFile } from "../../analysis";
 import { ETHERTYPE, ethernet, frame, icmpEcho, ipv4, pcapFile, udp, vxlanPayload } from "../../analysis/pcapWriter";
 import { buildLabSpec } from "../../lab/config";
+import { markerText } from "../../lab/captureDir";
 import { CaptureResult } from "../../lab/spec";
-import { captureEnvironment, captureResult, labFingerprint, overallVerdict, parseCaptureOutput, pcapPath, routeLines } from "./result";
+import { captureEnvironment, captureFolderEnvironment, captureResult, labFingerprint, overallVerdict, parseCaptureOutput, pcapPath, routeLines } from "./result";
 
 const spec = buildLabSpec({ ipipMode: "CrossSubnet", backend: "netns" }, { stack: "crosssubnet", cwd: "/lab" });
 const [n1, n2, n3] = spec.nodes;
@@ -38,7 +39,10 @@ describe("capture environment", () => {
     const env = captureEnvironment(spec, crossSubnet, n1, n3, { CLIENT_SIDECAR: "clab-calico-crosssubnet-server1" });
     expect(env).toEqual({
       CAPTURE_PCAP: "/lab/captures/crosssubnet/cross-subnet.pcap",
-      CAPTURE_OWNER: "crosssubnet",
+      // Nothing exists on the pure test's host: the lab makes every folder down to the pcaps'.
+      CAPTURE_FOLDERS: "/lab\n/lab/captures\n/lab/captures/crosssubnet",
+      CAPTURE_MARKER: "/lab/captures/crosssubnet/.calico-ipip-lab",
+      CAPTURE_MARKER_TEXT: markerText("crosssubnet", ["/lab", "/lab/captures", "/lab/captures/crosssubnet"]),
       CAPTURE_INTERFACE: "net0",
       CAPTURE_MAX_PACKETS: "200",
       CAPTURE_TIMEOUT: "10",
@@ -52,6 +56,10 @@ describe("capture environment", () => {
       CLIENT_SIDECAR: "clab-calico-crosssubnet-server1",
     });
     expect(pcapPath(spec, sameSubnet)).toBe("/lab/captures/crosssubnet/same-subnet.pcap");
+  });
+
+  it("hands a folder the user has to the script as nothing to make, mark or remove", () => {
+    expect(captureFolderEnvironment("ipip", { dir: "/home/me/pcaps", made: [] })).toEqual({ CAPTURE_FOLDERS: "", CAPTURE_MARKER: "", CAPTURE_MARKER_TEXT: "" });
   });
 
   it("changes its fingerprint when the lab's shape changes, not when only the mode does", () => {

@@ -2,6 +2,7 @@
 import * as crypto from "crypto";
 import * as path from "path";
 import { CaptureEndpoint, CaptureInvocation, CaptureScriptResult } from "../backend";
+import { CAPTURE_MARKER, CaptureFolder, markerText } from "../../lab/captureDir";
 import { VXLAN_PORT } from "../../lab/dataplane";
 import { expectedEncapsulation } from "../../lab/expect";
 import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
@@ -32,8 +33,7 @@ export function labFingerprint(spec: LabSpec): string {
 export function captureEnvironment<V>(spec: LabSpec, scenario: ScenarioSpec, client: NodeSpec, server: NodeSpec, targets: Record<string, V>): Record<string, string | V> {
   return {
     CAPTURE_PCAP: pcapPath(spec, scenario),
-    // Names the stack in the marker of a folder the script makes for the pcap (assets/capture/folder.sh).
-    CAPTURE_OWNER: spec.stack,
+    ...captureFolderEnvironment(spec.stack, spec.capture),
     CAPTURE_MAX_PACKETS: String(spec.capture.maxPackets),
     CAPTURE_TIMEOUT: String(spec.capture.timeoutSeconds),
     CAPTURE_INTERFACE,
@@ -45,6 +45,21 @@ export function captureEnvironment<V>(spec: LabSpec, scenario: ScenarioSpec, cli
     LAB_VXLAN_MODE: spec.vxlanMode,
     LAB_FINGERPRINT: labFingerprint(spec),
     ...targets,
+  };
+}
+
+/**
+ * What assets/capture/folder.sh acts on: the folders the lab makes for the pcaps, one a
+ * line (none: the folder is the user's), the marker file in the last and its text. The
+ * same on every up, whether the folders are still to be made or an earlier up made them,
+ * so a capture re-runs only when its lab changes.
+ */
+export function captureFolderEnvironment(stack: string, folder: CaptureFolder): Record<string, string> {
+  const made = folder.made.length > 0;
+  return {
+    CAPTURE_FOLDERS: folder.made.join("\n"),
+    CAPTURE_MARKER: made ? path.join(folder.dir, CAPTURE_MARKER) : "",
+    CAPTURE_MARKER_TEXT: made ? markerText(stack, folder.made) : "",
   };
 }
 

@@ -8,6 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { CaptureScriptResult } from "../../components/backend";
 import { captureEnvironment } from "../../components/capture/result";
+import { captureFolder } from "../../lab/captureDir";
+import { HOST_PATHS } from "../../lab/hostPaths";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import { RunResult, RunnableStep, StandinHost } from "../standins/harness";
 import * as steps from "../../components/kind/steps";
@@ -86,7 +88,7 @@ function down(host: StandinHost, spec: LabSpec, workDir: string, fail?: string):
  * pcap named `<client>-<server>.pcap` in a folder of the stand-in host.
  */
 function captureEnv(host: StandinHost, spec: LabSpec, client: NodeSpec, server: NodeSpec, kubeconfig: string): Record<string, string> {
-  const here = { ...spec, capture: { ...spec.capture, dir: path.join(host.root, "captures"), timeoutSeconds: 5 } };
+  const here = { ...spec, capture: { ...spec.capture, ...captureFolder(path.join(host.root, "captures"), spec.stack, "/", HOST_PATHS), timeoutSeconds: 5 } };
   const scenario = { name: `${client.index}-${server.index}`, client: client.index, server: server.index };
   return { ...captureEnvironment(here, scenario, client, server, steps.kindCaptureTargets(spec, client, kubeconfig)), LAB_POLL_SECONDS: "0.05", TCPDUMP_START_SECONDS: "1" };
 }
