@@ -18,7 +18,7 @@ export const STANDIN_TOOLS = ["docker", "kind", "containerlab", "kubectl", "ip",
 export type StandinTool = (typeof STANDIN_TOOLS)[number];
 
 /** Host utilities the scripts (and the stand-ins' `#!/usr/bin/env node`) need. */
-const HOST_UTILITIES = ["bash", "sh", "env", "cat", "mkdir", "mktemp", "rm", "basename", "dirname", "sleep", "grep", "head", "tail", "sort", "mv", "rmdir", "find", "flock"];
+const HOST_UTILITIES = ["bash", "sh", "env", "cat", "mkdir", "mktemp", "rm", "basename", "dirname", "sleep", "grep", "head", "tail", "sort", "mv", "rmdir", "find", "flock", "jq"];
 
 export interface Call {
   cmd: string;
