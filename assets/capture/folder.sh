@@ -10,10 +10,7 @@
 # folder above the outermost, so runs at once do not race. The functions say why on
 # stderr and return 1 when they fail; they never exit.
 
-_folder_fail() {
-  echo "capture folder: $*" >&2
-  return 1
-}
+_folder_fail() { echo "capture folder: $*" >&2; return 1; }
 
 # FOLDERS from CAPTURE_FOLDERS, for the pcaps' folder DIR: absolute, normalised paths, DIR
 # last with the marker in it (nothing else is ever made or removed).
@@ -31,17 +28,14 @@ _folders() {
 # Whether the marker holds exactly the text the program gave: the folders are this lab's.
 _folder_marked() { [ -f "$CAPTURE_MARKER" ] && [ "$(<"$CAPTURE_MARKER")" = "$(printf '%s' "$CAPTURE_MARKER_TEXT")" ]; }
 
-# _folder_locked COMMAND...: COMMAND while holding a lock on the folder above the outermost.
-_folder_locked() {
-  local above fd rc
+# _folder_locked COMMAND...: COMMAND while holding a lock on the folder above the
+# outermost, in a subshell (its exit closes the lock).
+_folder_locked() (
   above=$(dirname -- "${FOLDERS[0]}")
-  { exec {fd}<"$above"; } 2>/dev/null || { _folder_fail "cannot open $above to lock it"; return 1; }
-  flock -w 10 "$fd" || { exec {fd}<&-; _folder_fail "could not lock $above within 10 s"; return 1; }
+  { exec 8<"$above"; } 2>/dev/null || _folder_fail "cannot open $above to lock it" || exit
+  flock -w 10 8 || _folder_fail "could not lock $above within 10 s" || exit
   "$@"
-  rc=$?
-  exec {fd}<&-
-  return "$rc"
-}
+)
 
 # Remove TMP, the temporary of a run killed before its rename: folders and a marker only.
 _folder_clear() {

@@ -4,7 +4,6 @@
 # http://<server pod>/ from it; then the route lookups both nodes make towards the other
 # pod. The server pod's HTTP server (podserver.py) is started here if it is not running
 # yet, detached and with a pid file, and stays until down.sh.
-#
 # Environment: captureEnvironment's (components/capture/result.ts) and netnsCaptureTargets'
 # (components/netns/capture.ts), and optionally CAPTURE_PINGS (echo requests, default 4)
 # and NETNS_HTTP_CLIENT (auto: curl when installed, else python3 | curl | python).
@@ -18,13 +17,8 @@ is_pcap() { [[ $1 == /* && $1 =~ ^[A-Za-z0-9_./@:+-]+$ ]]; }
 is_seconds() { is_uint "$1" && ((10#$1 >= 1 && 10#$1 <= 3600)); }
 is_pings() { is_uint "$1" && ((10#$1 >= 1 && 10#$1 <= 100)); }
 : "${CAPTURE_INTERFACE:=net0}" "${CAPTURE_PINGS:=4}" "${NETNS_HTTP_CLIENT:=auto}"
-need CAPTURE_PCAP is_pcap
-need CAPTURE_MAX_PACKETS is_uint
-need CAPTURE_TIMEOUT is_seconds
-need CAPTURE_INTERFACE is_ifname
-need CAPTURE_PINGS is_pings
-for v in CLIENT_NODE_NS SERVER_NODE_NS CLIENT_POD_NS SERVER_POD_NS; do need "$v" is_lab_ns; done
-for v in CLIENT_POD_IP SERVER_POD_IP; do need "$v" is_ipv4; done
+for v in CAPTURE_PCAP:is_pcap CAPTURE_MAX_PACKETS:is_uint CAPTURE_TIMEOUT:is_seconds CAPTURE_INTERFACE:is_ifname CAPTURE_PINGS:is_pings \
+  {CLIENT,SERVER}_{NODE,POD}_NS:is_lab_ns {CLIENT,SERVER}_POD_IP:is_ipv4; do need "${v%:*}" "${v#*:}"; done
 for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS" "$CLIENT_POD_NS" "$SERVER_POD_NS"; do
   [ -e "$NETNS_DIR/$ns" ] || die "namespace $ns does not exist: is lab $NETNS_LAB up?"
 done
@@ -91,12 +85,10 @@ path_report() {
   sleep 0.2
   for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS"; do
     printf 'tunl0 of %s: %s; ' "$ns" "$(ip -n "$ns" -s -o link show tunl0 2>&1 | tr -s ' ' | cut -c1-400)"
-  done
-  printf 'route on %s: %s; ' "$CLIENT_NODE_NS" "$(ip -n "$CLIENT_NODE_NS" route get "$SERVER_POD_IP" 2>&1 | head -n 1)"
-  printf 'route on %s: %s; ' "$SERVER_NODE_NS" "$(ip -n "$SERVER_NODE_NS" route get "$CLIENT_POD_IP" 2>&1 | head -n 1)"
-  for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS"; do
     [ ! -e "$RUN/$ns.tunl0.log" ] || printf 'tunl0 helper of %s: %s; ' "$ns" "$(tail -n 4 "$RUN/$ns.tunl0.log" | tr '\n' ' ')"
   done
+  printf 'route on %s: %s; ' "$CLIENT_NODE_NS" "$(ip -n "$CLIENT_NODE_NS" route get "$SERVER_POD_IP" 2>&1 | head -n 1)" \
+    "$SERVER_NODE_NS" "$(ip -n "$SERVER_NODE_NS" route get "$CLIENT_POD_IP" 2>&1 | head -n 1)"
 }
 
 # Traffic: ping, then one HTTP GET (curl when present, else podserver.py get).
@@ -104,20 +96,15 @@ PING=(ip netns exec "$CLIENT_POD_NS" ping -n -c "$CAPTURE_PINGS" -i 0.2 -W 2 "$S
 PING_OUT=$("${PING[@]}" 2>&1) || die "ping failed for $WHAT; ran: ${PING[*]}; saw: $(tail -n 4 <<<"$PING_OUT" | tr '\n' ' '); $(path_report)"
 PING_STAT=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2\/\1/p' <<<"$PING_OUT")
 URL="http://$SERVER_POD_IP/"
+[ "$NETNS_HTTP_CLIENT" != auto ] || { command -v curl >/dev/null 2>&1 && NETNS_HTTP_CLIENT=curl || NETNS_HTTP_CLIENT=python; }
+# curl prints the status code last, podserver.py get first.
 case $NETNS_HTTP_CLIENT in
-  auto) if command -v curl >/dev/null 2>&1; then NETNS_HTTP_CLIENT=curl; else NETNS_HTTP_CLIENT=python; fi ;;
-  curl | python) ;;
+  curl) HTTP=(ip netns exec "$CLIENT_POD_NS" curl -sS -m 5 -w '\n%{http_code}' "$URL") ;;
+  python) HTTP=("$PYTHON" -B "$HERE/podserver.py" get --netns "$CLIENT_POD_NS" --url "$URL") ;;
   *) die "NETNS_HTTP_CLIENT=$NETNS_HTTP_CLIENT must be auto, curl or python" ;;
 esac
-if [ "$NETNS_HTTP_CLIENT" = curl ]; then
-  HTTP=(ip netns exec "$CLIENT_POD_NS" curl -sS -m 5 -w '\n%{http_code}' "$URL")
-  HTTP_OUT=$("${HTTP[@]}" 2>&1) || true
-  HTTP_CODE=$(tail -n 1 <<<"$HTTP_OUT")
-else
-  HTTP=("$PYTHON" -B "$HERE/podserver.py" get --netns "$CLIENT_POD_NS" --url "$URL")
-  HTTP_OUT=$("${HTTP[@]}" 2>&1) || true
-  HTTP_CODE=$(head -n 1 <<<"$HTTP_OUT" | cut -d' ' -f1)
-fi
+HTTP_OUT=$("${HTTP[@]}" 2>&1) || true
+if [ "$NETNS_HTTP_CLIENT" = curl ]; then HTTP_CODE=$(tail -n 1 <<<"$HTTP_OUT"); else HTTP_CODE=$(head -n 1 <<<"$HTTP_OUT" | cut -d' ' -f1); fi
 if [ "$HTTP_CODE" != 200 ] || ! grep -qF "$SERVER_POD $SERVER_POD_IP" <<<"$HTTP_OUT"; then
   die "HTTP GET failed for $WHAT; ran: ${HTTP[*]}; saw: $(tr '\n' ' ' <<<"$HTTP_OUT"); $(path_report)"
 fi
