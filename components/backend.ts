@@ -5,27 +5,34 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../lab/spec";
 
-/** How a backend runs one capture: a script under assets/ and its environment. */
+/** A pod at one end of a capture. */
+export interface CaptureEndpoint {
+  pod: string;
+  ip: string;
+}
+
+/** How a backend runs one capture: a script under assets/ and the backend's own targets. */
 export interface CaptureInvocation {
   /** Absolute path of the script the capture Command runs with `bash`. */
   script: string;
   /**
-   * Its environment. Common keys every backend's capture script receives (set by the
-   * capture component): CAPTURE_PCAP, CAPTURE_OWNER, CAPTURE_MAX_PACKETS, CAPTURE_TIMEOUT,
-   * CAPTURE_INTERFACE, CLIENT_NODE, SERVER_NODE, LAB_IPIP_MODE; the backend adds its own.
-   * A missing pcap folder is made with assets/capture/folder.sh, which marks it as the lab's.
+   * The backend's targets: where the script finds the nodes, pods and tools (namespaces on
+   * netns, the sidecar and kubeconfig on kind). `captureEnvironment` (components/capture)
+   * adds the keys every backend's script receives.
    */
   environment: Record<string, pulumi.Input<string>>;
+  /** The two pods, when the program knows them (netns); without, the script reports them (kind). */
+  pods?: { client: CaptureEndpoint; server: CaptureEndpoint };
 }
 
 /**
- * What a capture script prints as the last line of its stdout (JSON). Pods are reported
- * by the script because on kind only the cluster knows which pod landed on which node.
+ * What a capture script observed, printed as the last line of its stdout (JSON). Pods are
+ * reported only where the program cannot know them: on kind only the cluster knows which
+ * pod landed on which node.
  */
 export interface CaptureScriptResult {
-  pcap: string;
-  client: { pod: string; ip: string };
-  server: { pod: string; ip: string };
+  client?: CaptureEndpoint;
+  server?: CaptureEndpoint;
   /** Route lookups on the client node towards the server pod and back (`ip route get`). */
   routes: { client: string[]; server: string[] };
 }

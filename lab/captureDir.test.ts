@@ -3,7 +3,7 @@
  * and which folder the pcaps go into. The host is a table here, never the real one.
  */
 import { buildLabSpec, LabConfigError, LabContext, RawLabConfig } from "./config";
-import { captureFolder, HostPaths, markerOwner, PathState, SYSTEM_FOLDERS, systemFolderOf } from "./captureDir";
+import { captureFolder, HostPaths, labMarker, markerText, PathState, SYSTEM_FOLDERS, systemFolderOf } from "./captureDir";
 
 /** A host holding the given folders and files, with the given symlinks (link → target). */
 function host(entries: Record<string, PathState>, links: Record<string, string> = {}): HostPaths {
@@ -109,43 +109,58 @@ describe("validation refuses a capture.dir in a system folder, naming the key, t
   });
 });
 
-describe("the folder the pcaps go into", () => {
-  it("is captures/<stack> under the working directory by default", () => {
-    expect(captureFolder(undefined, "ipip", "/work/lab", host({ "/work/lab/captures/ipip": { kind: "folder", owner: undefined } }))).toBe("/work/lab/captures/ipip");
+/** A folder on the table host: the user's (no marker), or one the lab made for `owner`. */
+function folder(owner?: string, made: string[] = []): PathState {
+  return { kind: "folder", marker: owner === undefined ? undefined : markerText(owner, made) };
+}
+
+describe("the folder the pcaps go into, and what of it the lab makes", () => {
+  it("is captures/<stack> under the working directory by default, made with captures/ when missing", () => {
+    expect(captureFolder(undefined, "ipip", "/work/lab", host({ "/work/lab": folder() }))).toEqual({
+      dir: "/work/lab/captures/ipip",
+      made: ["/work/lab/captures", "/work/lab/captures/ipip"],
+    });
+    expect(captureFolder(undefined, "ipip", "/work/lab", host({ "/work/lab/captures/ipip": folder() }))).toEqual({ dir: "/work/lab/captures/ipip", made: [] });
   });
 
-  it("is the given folder itself when it does not exist yet: the lab makes it, so it is the lab's", () => {
-    expect(captureFolder("/tmp/new", "ipip", "/work/lab", host({}))).toBe("/tmp/new");
-    expect(captureFolder("out", "ipip", "/work/lab", host({}))).toBe("/work/lab/out");
+  it("is the given folder itself when it does not exist yet: the lab makes it and the missing folders above, so they are the lab's", () => {
+    expect(captureFolder("/tmp/new", "ipip", "/work/lab", host({ "/tmp": folder() }))).toEqual({ dir: "/tmp/new", made: ["/tmp/new"] });
+    expect(captureFolder("out/a", "ipip", "/work/lab", host({ "/work/lab": folder() }))).toEqual({ dir: "/work/lab/out/a", made: ["/work/lab/out", "/work/lab/out/a"] });
   });
 
-  it("is the given folder itself when its marker names this stack (an earlier up made it)", () => {
-    expect(captureFolder("/tmp/new", "ipip", "/work/lab", host({ "/tmp/new": { kind: "folder", owner: "ipip" } }))).toBe("/tmp/new");
+  it("is the given folder itself when its marker names this stack (an earlier up made it), with the folders the marker lists", () => {
+    const made = ["/tmp/a", "/tmp/a/new"];
+    expect(captureFolder("/tmp/a/new", "ipip", "/work/lab", host({ "/tmp/a": folder(), "/tmp/a/new": folder("ipip", made) }))).toEqual({ dir: "/tmp/a/new", made });
   });
 
   it("is a subfolder named after the stack when the given folder is the user's, empty or not, or another stack's", () => {
     for (const owner of [undefined, "crosssubnet"]) {
-      expect(captureFolder("/tmp/mine", "ipip", "/work/lab", host({ "/tmp/mine": { kind: "folder", owner } }))).toBe("/tmp/mine/ipip");
+      expect(captureFolder("/tmp/mine", "ipip", "/work/lab", host({ "/tmp/mine": folder(owner, ["/tmp/mine"]) }))).toEqual({ dir: "/tmp/mine/ipip", made: ["/tmp/mine/ipip"] });
     }
+    expect(captureFolder("/tmp/mine", "ipip", "/work/lab", host({ "/tmp/mine": folder(), "/tmp/mine/ipip": folder() }))).toEqual({ dir: "/tmp/mine/ipip", made: [] });
   });
 
   it("reaches the LabSpec through the context's host", () => {
-    const existing = { ...ctx, host: host({ "/tmp/mine": { kind: "folder", owner: undefined } }) };
-    expect(buildLabSpec({ capture: { dir: "/tmp/mine" } }, existing).capture.dir).toBe("/tmp/mine/ipip");
+    const existing = { ...ctx, host: host({ "/tmp/mine": folder() }) };
+    expect(buildLabSpec({ capture: { dir: "/tmp/mine" } }, existing).capture).toMatchObject({ dir: "/tmp/mine/ipip", made: ["/tmp/mine/ipip"] });
     expect(buildLabSpec({ capture: { dir: "/tmp/mine" } }, ctx).capture.dir).toBe("/tmp/mine");
     expect(buildLabSpec({}, ctx).capture.dir).toBe("/work/lab/captures/ipip");
   });
 });
 
-describe("markerOwner", () => {
-  const text = "# Made by calico-ipip-lab\nowner ipip\ncreated /tmp/a\ncreated /tmp/a/caps\n";
+describe("the capture marker", () => {
+  const made = ["/tmp/a", "/tmp/a/caps"];
+  const text = markerText("ipip", made);
 
-  it("names the owner when the marker's last created folder is the folder it is in", () => {
-    expect(markerOwner(text, "/tmp/a/caps")).toBe("ipip");
+  it("names the owner and every folder the lab made, one a line, the marked folder last", () => {
+    expect(text.split("\n").filter((l) => !l.startsWith("#"))).toEqual(["owner ipip", "created /tmp/a", "created /tmp/a/caps", ""]);
+    expect(labMarker(text, "/tmp/a/caps")).toEqual({ owner: "ipip", made });
   });
 
-  it("names none for a marker copied elsewhere, or without an owner", () => {
-    expect(markerOwner(text, "/tmp/copy")).toBeUndefined();
-    expect(markerOwner("created /tmp/a/caps\n", "/tmp/a/caps")).toBeUndefined();
+  it("names none for a marker copied elsewhere, without an owner, or listing a folder that is not above the marked one", () => {
+    expect(labMarker(text, "/tmp/copy")).toBeUndefined();
+    expect(labMarker("created /tmp/a/caps\n", "/tmp/a/caps")).toBeUndefined();
+    expect(labMarker("owner ipip\ncreated /home\ncreated /tmp/a/caps\n", "/tmp/a/caps")).toBeUndefined();
+    expect(labMarker(undefined, "/tmp/a/caps")).toBeUndefined();
   });
 });

@@ -1,15 +1,16 @@
 /**
- * The capture folder: which folder a stack's pcaps go into, and which folders a config
- * may never name. Destroy deletes pcaps and, once empty, the folder the lab made for
- * them (assets/capture/folder.sh marks it), so the lab must never write into a system
- * folder nor take over a folder the user already had. Pure: what the host holds comes
- * in through `HostPaths` (lab/hostPaths.ts asks the real one).
+ * The capture folder: which folder a stack's pcaps go into, which folders the lab makes
+ * for them, the marker that says so, and which folders a config may never name. Destroy
+ * deletes pcaps and, once empty, the folders the lab made for them, so the lab must never
+ * write into a system folder nor take over a folder the user already had. The program
+ * decides all of it here; assets/capture/folder.sh only acts. Pure: what the host holds
+ * comes in through `HostPaths` (lab/hostPaths.ts asks the real one).
  */
 import * as path from "path";
 
 /** The netns backend's run folders live here: the one part of /run a capture may use. */
 export const LAB_RUN_ROOT = "/run/calico-ipip-lab";
-/** The file that marks a folder as made by the lab (written by assets/capture/folder.sh). */
+/** The file that marks a folder as made by the lab (its text: `markerText`). */
 export const CAPTURE_MARKER = ".calico-ipip-lab";
 /** Where pcaps go when the config names no folder: `<cwd>/captures/<stack>`. */
 export const DEFAULT_CAPTURE_PARENT = "captures";
@@ -21,8 +22,8 @@ export const DEFAULT_CAPTURE_PARENT = "captures";
  */
 export const SYSTEM_FOLDERS = ["/", "/etc", "/usr", "/bin", "/sbin", "/lib*", "/proc", "/sys", "/dev", "/boot", "/run"] as const;
 
-/** What is at a path on the host. A folder's owner is the stack its capture marker names. */
-export type PathState = { kind: "missing" } | { kind: "file" } | { kind: "folder"; owner: string | undefined };
+/** What is at a path on the host; a folder with the text of its capture marker, if it has one. */
+export type PathState = { kind: "missing" } | { kind: "file" } | { kind: "folder"; marker: string | undefined };
 
 /** The questions about the host that the capture folder depends on. */
 export interface HostPaths {
@@ -69,31 +70,72 @@ export function captureDirProblem(dir: string, cwd: string, host: HostPaths): st
   return undefined;
 }
 
+/** Where a stack's pcaps go, and what of it the lab makes (and so destroy may remove). */
+export interface CaptureFolder {
+  /** The folder the pcaps go into. */
+  dir: string;
+  /**
+   * The folders the lab makes for the pcaps and marks as the stack's, outermost first and
+   * `dir` last; destroy removes them once they hold nothing else. Empty: `dir` is the
+   * user's folder, used as it is and never removed.
+   */
+  made: string[];
+}
+
 /**
  * The folder this stack's pcaps go into. Without capture.dir: `<cwd>/captures/<stack>`.
  * With one: that folder itself when it does not exist yet (the lab makes it, so it is
  * the lab's) or when its marker names this stack (made by an earlier up); otherwise,
  * since the folder is the user's, `<dir>/<stack>`, a subfolder the lab makes.
  */
-export function captureFolder(dir: string | undefined, stack: string, cwd: string, host: HostPaths): string {
-  if (dir === undefined) return path.resolve(cwd, DEFAULT_CAPTURE_PARENT, stack);
+export function captureFolder(dir: string | undefined, stack: string, cwd: string, host: HostPaths): CaptureFolder {
+  if (dir === undefined) return folderAt(path.resolve(cwd, DEFAULT_CAPTURE_PARENT, stack), stack, host);
   const given = path.resolve(cwd, dir);
   const state = host.probe(given);
-  const lab = state.kind === "missing" || (state.kind === "folder" && state.owner === stack);
-  return lab ? given : path.join(given, stack);
+  const lab = state.kind === "missing" || (state.kind === "folder" && labMarker(state.marker, given)?.owner === stack);
+  return folderAt(lab ? given : path.join(given, stack), stack, host);
 }
 
 /**
- * The owner a capture marker's text names, if it is the marker of folder `dir`: its last
- * `created` line is the folder it marks, so a marker copied along with a folder to
- * somewhere else does not make the copy the lab's.
+ * `abs` as a pcap folder: a missing one is made with the missing folders above it; one
+ * the lab made for this stack keeps the list its marker holds (so a later up gives the
+ * capture the same inputs); any other is the user's.
  */
-export function markerOwner(text: string, dir: string): string | undefined {
-  let owner: string | undefined;
-  let marks: string | undefined;
-  for (const line of text.split("\n")) {
-    if (line.startsWith("owner ")) owner = line.slice("owner ".length);
-    else if (line.startsWith("created ")) marks = line.slice("created ".length);
+function folderAt(abs: string, stack: string, host: HostPaths): CaptureFolder {
+  const state = host.probe(abs);
+  if (state.kind === "folder") {
+    const marker = labMarker(state.marker, abs);
+    return { dir: abs, made: marker?.owner === stack ? marker.made : [] };
   }
-  return owner !== undefined && owner !== "" && marks === dir ? owner : undefined;
+  const made = [abs];
+  for (let up = path.dirname(abs); up !== path.dirname(up) && host.probe(up).kind === "missing"; up = path.dirname(up)) made.unshift(up);
+  return { dir: abs, made };
+}
+
+/** The marker of the folders `made` (the last holds it): the stack that owns them and the folders themselves. */
+export function markerText(stack: string, made: string[]): string {
+  return [
+    `# Made by calico-ipip-lab for the pcaps of stack ${stack}. Destroy removes this folder once it`,
+    "# holds nothing but this file, then the folders listed before it, as far as they are empty.",
+    `owner ${stack}`,
+    ...made.map((d) => `created ${d}`),
+    "",
+  ].join("\n");
+}
+
+/**
+ * The owner and folders a capture marker's text names, if it is the marker of folder
+ * `dir`: its last `created` line is `dir` (a marker copied along with a folder to
+ * somewhere else does not make the copy the lab's) and each folder lies inside the one
+ * before (the text is anyone's to edit: only folders above `dir` may be listed).
+ */
+export function labMarker(text: string | undefined, dir: string): { owner: string; made: string[] } | undefined {
+  let owner: string | undefined;
+  const made: string[] = [];
+  for (const line of (text ?? "").split("\n")) {
+    if (line.startsWith("owner ")) owner = line.slice("owner ".length);
+    else if (line.startsWith("created ")) made.push(line.slice("created ".length));
+  }
+  const nested = made.every((d, i) => i === 0 || d.startsWith(`${made[i - 1]}/`));
+  return owner !== undefined && owner !== "" && made[made.length - 1] === dir && nested ? { owner, made } : undefined;
 }

@@ -153,7 +153,7 @@ export function buildLabSpec(raw: RawLabConfig, ctx: LabContext): LabSpec {
     capture: {
       maxPackets: cfg.capture.maxPackets ?? DEFAULT_CAPTURE.maxPackets,
       timeoutSeconds: cfg.capture.timeoutSeconds ?? DEFAULT_CAPTURE.timeoutSeconds,
-      dir: captureFolder(raw.capture?.dir, ctx.stack, ctx.cwd, ctx.host ?? EMPTY_HOST),
+      ...captureFolder(raw.capture?.dir, ctx.stack, ctx.cwd, ctx.host ?? EMPTY_HOST),
     },
   };
 }

@@ -31,8 +31,8 @@ describe("HOST_PATHS", () => {
   it("tells a missing path, a file, a folder and a folder the lab marked apart", () => {
     expect(HOST_PATHS.probe(path.join(root, "none"))).toEqual({ kind: "missing" });
     expect(HOST_PATHS.probe(path.join(root, "file"))).toEqual({ kind: "file" });
-    expect(HOST_PATHS.probe(path.join(root, "mine"))).toEqual({ kind: "folder", owner: undefined });
-    expect(HOST_PATHS.probe(made)).toEqual({ kind: "folder", owner: "ipip" });
+    expect(HOST_PATHS.probe(path.join(root, "mine"))).toEqual({ kind: "folder", marker: undefined });
+    expect(HOST_PATHS.probe(made)).toEqual({ kind: "folder", marker: `owner ipip\ncreated ${made}\n` });
   });
 
   it("lets validation refuse a symlink into /etc and put pcaps under the user's own folder", () => {
@@ -40,6 +40,6 @@ describe("HOST_PATHS", () => {
     expect(() => buildLabSpec({ capture: { dir: "to-etc/pcaps" } }, ctx)).toThrow(LabConfigError);
     expect(() => buildLabSpec({ capture: { dir: "to-etc/pcaps" } }, ctx)).toThrow(/it resolves to \/etc\/pcaps, which is in the system folder \/etc/);
     expect(buildLabSpec({ capture: { dir: "mine" } }, ctx).capture.dir).toBe(path.join(root, "mine", "ipip"));
-    expect(buildLabSpec({ capture: { dir: "made" } }, ctx).capture.dir).toBe(path.join(root, "made"));
+    expect(buildLabSpec({ capture: { dir: "made" } }, ctx).capture).toMatchObject({ dir: made, made: [made] });
   });
 });

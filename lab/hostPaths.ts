@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CAPTURE_MARKER, HostPaths, markerOwner, PathState } from "./captureDir";
+import { CAPTURE_MARKER, HostPaths, PathState } from "./captureDir";
 
 export const HOST_PATHS: HostPaths = {
   realpath(abs: string): string {
@@ -34,6 +34,6 @@ export const HOST_PATHS: HostPaths = {
     } catch {
       // no marker: a folder the lab did not make
     }
-    return { kind: "folder", owner: marker === undefined ? undefined : markerOwner(marker, abs) };
+    return { kind: "folder", marker };
   },
 };

@@ -167,6 +167,8 @@ export interface CaptureSpec {
   timeoutSeconds: number;
   /** Absolute folder where this stack's pcaps are written. */
   dir: string;
+  /** The folders the lab makes for them, outermost first, `dir` last; empty when `dir` is the user's (lab/captureDir.ts). */
+  made: string[];
 }
 
 export interface LabSpec {

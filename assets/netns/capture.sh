@@ -4,79 +4,56 @@
 # http://<server pod>/ from it; then the route lookups both nodes make towards the other
 # pod. The server pod's HTTP server (podserver.py) is started here if it is not running
 # yet, detached and with a pid file, and stays until down.sh.
-#
-# Environment:
-#   CAPTURE_PCAP         absolute path of the pcap to write (replaced)
-#   CAPTURE_OWNER        the stack, named in the marker of a pcap folder made here
-#   CAPTURE_MAX_PACKETS  tcpdump -c bound
-#   CAPTURE_TIMEOUT      seconds tcpdump may run at most
-#   CAPTURE_INTERFACE    interface in the client node (net0)
-#   CLIENT_NODE, SERVER_NODE, LAB_IPIP_MODE   reported in messages
-#   NETNS_LAB, NETNS_RUN_DIR                  the lab (lib.sh)
-#   CLIENT_NODE_NS, SERVER_NODE_NS            the nodes' namespaces
-#   CLIENT_POD, CLIENT_POD_NS, CLIENT_POD_IP  the client pod
-#   SERVER_POD, SERVER_POD_NS, SERVER_POD_IP  the server pod
-#   CAPTURE_PINGS        echo requests to send (default 4)
-#   NETNS_HTTP_CLIENT    auto (curl when installed, else python3; default) | curl | python
-# Last stdout line is JSON: {"pcap", "client": {"pod", "ip"}, "server": {"pod", "ip"},
-#   "routes": {"client": [...], "server": [...]}, "packets", "ping", "http"}.
+# Environment: captureEnvironment's (components/capture/result.ts) and netnsCaptureTargets'
+# (components/netns/capture.ts), and optionally CAPTURE_PINGS (echo requests, default 4)
+# and NETNS_HTTP_CLIENT (auto: curl when installed, else python3 | curl | python).
+# Last stdout line is JSON, what it observed: {"routes": {"client": [...], "server": [...]},
+# "packets", "ping", "http"} (the pods and the pcap's path are the program's own).
 # Fails, saying what it ran and what it saw, when traffic does not pass.
 set -eu
 . "$(dirname "$0")/lib.sh"
 load_lab
 is_pcap() { [[ $1 == /* && $1 =~ ^[A-Za-z0-9_./@:+-]+$ ]]; }
-is_pod() { [[ $1 =~ ^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$ ]]; }
 is_seconds() { is_uint "$1" && ((10#$1 >= 1 && 10#$1 <= 3600)); }
-need CAPTURE_PCAP is_pcap
-need CAPTURE_MAX_PACKETS is_uint
-need CAPTURE_TIMEOUT is_seconds
-IFACE=${CAPTURE_INTERFACE:-net0}
-is_ifname "$IFACE" || die "CAPTURE_INTERFACE=$IFACE is not an interface name"
-PINGS=${CAPTURE_PINGS:-4}
-is_uint "$PINGS" && ((PINGS >= 1 && PINGS <= 100)) || die "CAPTURE_PINGS=$PINGS must be 1-100"
-for v in CLIENT_NODE_NS SERVER_NODE_NS CLIENT_POD_NS SERVER_POD_NS; do need "$v" is_lab_ns; done
-for v in CLIENT_POD SERVER_POD; do need "$v" is_pod; done
-for v in CLIENT_POD_IP SERVER_POD_IP; do need "$v" is_ipv4; done
+is_pings() { is_uint "$1" && ((10#$1 >= 1 && 10#$1 <= 100)); }
+: "${CAPTURE_INTERFACE:=net0}" "${CAPTURE_PINGS:=4}" "${NETNS_HTTP_CLIENT:=auto}"
+for v in CAPTURE_PCAP:is_pcap CAPTURE_MAX_PACKETS:is_uint CAPTURE_TIMEOUT:is_seconds CAPTURE_INTERFACE:is_ifname CAPTURE_PINGS:is_pings \
+  {CLIENT,SERVER}_{NODE,POD}_NS:is_lab_ns {CLIENT,SERVER}_POD_IP:is_ipv4; do need "${v%:*}" "${v#*:}"; done
 for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS" "$CLIENT_POD_NS" "$SERVER_POD_NS"; do
   [ -e "$NETNS_DIR/$ns" ] || die "namespace $ns does not exist: is lab $NETNS_LAB up?"
 done
 [ -d "$RUN" ] || die "run dir $RUN does not exist: is lab $NETNS_LAB up?"
-WHAT="${CLIENT_POD} (${CLIENT_POD_IP}, node ${CLIENT_NODE:-$CLIENT_NODE_NS}) -> ${SERVER_POD} (${SERVER_POD_IP}, node ${SERVER_NODE:-$SERVER_NODE_NS}), mode ${LAB_IPIP_MODE:-?}"
+WHAT="$CLIENT_POD ($CLIENT_POD_IP, node ${CLIENT_NODE:-$CLIENT_NODE_NS}) -> $SERVER_POD ($SERVER_POD_IP, node ${SERVER_NODE:-$SERVER_NODE_NS}), mode ${LAB_IPIP_MODE:-?}"
 
 # The server pod's HTTP server: reuse a running one, else start it detached (own
-# session, stdin /dev/null, output to a log), its PID recorded at spawn.
-SERVER_PID_FILE="$RUN/$SERVER_POD_NS.http.pid"
-SERVER_READY="$RUN/$SERVER_POD_NS.http.ready"
-server_alive() {
-  local pid=""
-  { read -r pid <"$SERVER_PID_FILE"; } 2>/dev/null || return 1
-  is_digits "$pid" && alive "$pid" && cmdline_has "$pid" "$SERVER_PID_FILE"
-}
-# Captures may run in parallel (one per scenario): the lock makes check-and-start atomic.
-exec 9>"$RUN/$SERVER_POD_NS.http.lock"
-flock -w 10 9 || die "could not lock $RUN/$SERVER_POD_NS.http.lock in 10 s"
-if ! server_alive || [ ! -e "$SERVER_READY" ]; then
+# session, stdin /dev/null, output to a log), its PID recorded at spawn. Captures may run
+# at once (one per scenario): the lock makes check-and-start atomic.
+SERVER=$RUN/$SERVER_POD_NS.http
+exec 9>"$SERVER.lock"
+flock -w 10 9 || die "could not lock $SERVER.lock in 10 s"
+pid=""
+{ read -r pid <"$SERVER.pid"; } 2>/dev/null || true
+if ! { is_digits "$pid" && alive "$pid" && cmdline_has "$pid" "$SERVER.pid" && [ -e "$SERVER.ready" ]; }; then
   STOPPING=()
-  [ ! -e "$SERVER_PID_FILE" ] || stop_pid_file "$SERVER_PID_FILE"
+  stop_pid_file "$SERVER.pid"
   [ "${#STOPPING[@]}" -eq 0 ] || wait_stopped 2
-  rm -f -- "$SERVER_PID_FILE" "$SERVER_READY"
+  rm -f -- "$SERVER.pid" "$SERVER.ready"
   setsid "$PYTHON" -B "$HERE/podserver.py" serve --netns "$SERVER_POD_NS" --ip "$SERVER_POD_IP" --port 80 --name "$SERVER_POD" \
-    --pid-file "$SERVER_PID_FILE" --ready-file "$SERVER_READY" </dev/null >>"$RUN/$SERVER_POD_NS.http.log" 2>&1 9>&- &
-  SERVER_PID=$!
-  echo "$SERVER_PID" >"$SERVER_PID_FILE"
+    --pid-file "$SERVER.pid" --ready-file "$SERVER.ready" </dev/null >>"$SERVER.log" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$SERVER.pid"
   deadline=$(($(now_us) + 5000000))
-  until [ -e "$SERVER_READY" ]; do
+  until [ -e "$SERVER.ready" ]; do
     # Only alive: until it has exec'd python its command line is still this script's.
-    alive "$SERVER_PID" || die "the HTTP server of $SERVER_POD exited: $(tail -n 5 "$RUN/$SERVER_POD_NS.http.log" 2>/dev/null)"
-    (($(now_us) < deadline)) || die "the HTTP server of $SERVER_POD was not ready in 5 s: $(tail -n 5 "$RUN/$SERVER_POD_NS.http.log" 2>/dev/null)"
+    alive "$pid" || die "the HTTP server of $SERVER_POD exited: $(tail -n 5 "$SERVER.log" 2>/dev/null)"
+    (($(now_us) < deadline)) || die "the HTTP server of $SERVER_POD was not ready in 5 s: $(tail -n 5 "$SERVER.log" 2>/dev/null)"
     sleep 0.02
   done
 fi
 exec 9>&-
 
-# The pcap's folder: made and marked as this stack's when missing (../capture/folder.sh).
 . "$HERE/../capture/folder.sh"
-capture_folder_make "$(dirname -- "$CAPTURE_PCAP")" "${CAPTURE_OWNER-}" || exit 1
+capture_folder_make "$(dirname -- "$CAPTURE_PCAP")" || exit 1
 
 # tcpdump, bounded by -c and timeout; `ip netns exec` and `timeout` exec in place, so $!
 # is timeout's PID, and timeout passes the SIGINT it gets on to tcpdump.
@@ -89,63 +66,47 @@ stop_tcpdump() {
   wait "$TCPDUMP_PID" 2>/dev/null || true
   TCPDUMP_PID=""
 }
-cleanup() {
-  stop_tcpdump
-  rm -f -- "$ERR"
-}
-trap cleanup EXIT
-ip netns exec "$CLIENT_NODE_NS" timeout "$CAPTURE_TIMEOUT" tcpdump -Z root -i "$IFACE" -nn -U --immediate-mode \
+trap 'stop_tcpdump; rm -f -- "$ERR"' EXIT
+ip netns exec "$CLIENT_NODE_NS" timeout "$CAPTURE_TIMEOUT" tcpdump -Z root -i "$CAPTURE_INTERFACE" -nn -U --immediate-mode \
   -c "$CAPTURE_MAX_PACKETS" -w "$CAPTURE_PCAP" 2>"$ERR" </dev/null &
 TCPDUMP_PID=$!
 deadline=$(($(now_us) + 5000000))
 until grep -q "listening on" "$ERR" 2>/dev/null; do
-  if ! kill -0 "$TCPDUMP_PID" 2>/dev/null; then
-    TCPDUMP_PID=""
-    die "tcpdump on $IFACE in $CLIENT_NODE_NS exited before capturing: $(cat "$ERR")"
-  fi
-  (($(now_us) < deadline)) || die "tcpdump on $IFACE in $CLIENT_NODE_NS did not start capturing in 5 s: $(cat "$ERR")"
+  kill -0 "$TCPDUMP_PID" 2>/dev/null || { TCPDUMP_PID=""; die "tcpdump on $CAPTURE_INTERFACE in $CLIENT_NODE_NS exited before capturing: $(cat "$ERR")"; }
+  (($(now_us) < deadline)) || die "tcpdump on $CAPTURE_INTERFACE in $CLIENT_NODE_NS did not start capturing in 5 s: $(cat "$ERR")"
   sleep 0.02
 done
 
-# Traffic: ping, then one HTTP GET (curl when present, else podserver.py get).
-PING_CMD="ip netns exec $CLIENT_POD_NS ping -n -c $PINGS -i 0.2 -W 2 $SERVER_POD_IP"
 # What the nodes say about the path, for a failure message.
 path_report() {
   local ns
   STOPPING=()
-  for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS"; do [ ! -e "$RUN/$ns.tunl0.pid" ] || stop_pid_file "$RUN/$ns.tunl0.pid" USR1; done
+  for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS"; do stop_pid_file "$RUN/$ns.tunl0.pid" USR1; done
   sleep 0.2
   for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS"; do
     printf 'tunl0 of %s: %s; ' "$ns" "$(ip -n "$ns" -s -o link show tunl0 2>&1 | tr -s ' ' | cut -c1-400)"
-  done
-  printf 'route on %s: %s; ' "$CLIENT_NODE_NS" "$(ip -n "$CLIENT_NODE_NS" route get "$SERVER_POD_IP" 2>&1 | head -n 1)"
-  printf 'route on %s: %s; ' "$SERVER_NODE_NS" "$(ip -n "$SERVER_NODE_NS" route get "$CLIENT_POD_IP" 2>&1 | head -n 1)"
-  for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS"; do
     [ ! -e "$RUN/$ns.tunl0.log" ] || printf 'tunl0 helper of %s: %s; ' "$ns" "$(tail -n 4 "$RUN/$ns.tunl0.log" | tr '\n' ' ')"
   done
+  printf 'route on %s: %s; ' "$CLIENT_NODE_NS" "$(ip -n "$CLIENT_NODE_NS" route get "$SERVER_POD_IP" 2>&1 | head -n 1)" \
+    "$SERVER_NODE_NS" "$(ip -n "$SERVER_NODE_NS" route get "$CLIENT_POD_IP" 2>&1 | head -n 1)"
 }
-if ! PING_OUT=$($PING_CMD 2>&1); then
-  die "ping failed for $WHAT; ran: $PING_CMD; saw: $(printf '%s' "$PING_OUT" | tail -n 4 | tr '\n' ' '); $(path_report)"
-fi
-PING_STAT=$(printf '%s\n' "$PING_OUT" | sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2\/\1/p')
+
+# Traffic: ping, then one HTTP GET (curl when present, else podserver.py get).
+PING=(ip netns exec "$CLIENT_POD_NS" ping -n -c "$CAPTURE_PINGS" -i 0.2 -W 2 "$SERVER_POD_IP")
+PING_OUT=$("${PING[@]}" 2>&1) || die "ping failed for $WHAT; ran: ${PING[*]}; saw: $(tail -n 4 <<<"$PING_OUT" | tr '\n' ' '); $(path_report)"
+PING_STAT=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2\/\1/p' <<<"$PING_OUT")
 URL="http://$SERVER_POD_IP/"
-HTTP_CLIENT=${NETNS_HTTP_CLIENT:-auto}
-case $HTTP_CLIENT in
-  auto) if command -v curl >/dev/null 2>&1; then HTTP_CLIENT=curl; else HTTP_CLIENT=python; fi ;;
-  curl | python) ;;
-  *) die "NETNS_HTTP_CLIENT=$HTTP_CLIENT must be auto, curl or python" ;;
+[ "$NETNS_HTTP_CLIENT" != auto ] || { command -v curl >/dev/null 2>&1 && NETNS_HTTP_CLIENT=curl || NETNS_HTTP_CLIENT=python; }
+# curl prints the status code last, podserver.py get first.
+case $NETNS_HTTP_CLIENT in
+  curl) HTTP=(ip netns exec "$CLIENT_POD_NS" curl -sS -m 5 -w '\n%{http_code}' "$URL") ;;
+  python) HTTP=("$PYTHON" -B "$HERE/podserver.py" get --netns "$CLIENT_POD_NS" --url "$URL") ;;
+  *) die "NETNS_HTTP_CLIENT=$NETNS_HTTP_CLIENT must be auto, curl or python" ;;
 esac
-if [ "$HTTP_CLIENT" = curl ]; then
-  HTTP_CMD="ip netns exec $CLIENT_POD_NS curl -sS -m 5 -w \\n%{http_code} $URL"
-  HTTP_OUT=$(ip netns exec "$CLIENT_POD_NS" curl -sS -m 5 -w '\n%{http_code}' "$URL" 2>&1) || true
-  HTTP_CODE=$(printf '%s\n' "$HTTP_OUT" | tail -n 1)
-else
-  HTTP_CMD="$PYTHON -B $HERE/podserver.py get --netns $CLIENT_POD_NS --url $URL"
-  HTTP_OUT=$("$PYTHON" -B "$HERE/podserver.py" get --netns "$CLIENT_POD_NS" --url "$URL" 2>&1) || true
-  HTTP_CODE=$(printf '%s\n' "$HTTP_OUT" | head -n 1 | cut -d' ' -f1)
-fi
+HTTP_OUT=$("${HTTP[@]}" 2>&1) || true
+if [ "$NETNS_HTTP_CLIENT" = curl ]; then HTTP_CODE=$(tail -n 1 <<<"$HTTP_OUT"); else HTTP_CODE=$(head -n 1 <<<"$HTTP_OUT" | cut -d' ' -f1); fi
 if [ "$HTTP_CODE" != 200 ] || ! grep -qF "$SERVER_POD $SERVER_POD_IP" <<<"$HTTP_OUT"; then
-  die "HTTP GET failed for $WHAT; ran: $HTTP_CMD; saw: $(printf '%s' "$HTTP_OUT" | tr '\n' ' '); $(path_report)"
+  die "HTTP GET failed for $WHAT; ran: ${HTTP[*]}; saw: $(tr '\n' ' ' <<<"$HTTP_OUT"); $(path_report)"
 fi
 
 # Let the last ACKs reach the wire, then stop tcpdump by its PID.
@@ -153,14 +114,8 @@ sleep 0.2
 stop_tcpdump
 PACKETS=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured.*/\1/p' "$ERR")
 [ -s "$CAPTURE_PCAP" ] || die "tcpdump wrote no pcap at $CAPTURE_PCAP: $(cat "$ERR")"
-
-route_lines() {
-  ip -n "$1" route get "$2" 2>&1 | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | grep -v '^$' | while IFS= read -r l; do printf '%s,' "$(json_str "$l")"; done
-}
-CLIENT_ROUTES=$(route_lines "$CLIENT_NODE_NS" "$SERVER_POD_IP")
-SERVER_ROUTES=$(route_lines "$SERVER_NODE_NS" "$CLIENT_POD_IP")
-echo "netns-lab: captured ${PACKETS:-?} packets on $IFACE of $CLIENT_NODE_NS for $WHAT (ping ${PING_STAT:-?}, HTTP $HTTP_CODE)" >&2
-printf '{"pcap":%s,"client":{"pod":%s,"ip":%s},"server":{"pod":%s,"ip":%s},"routes":{"client":[%s],"server":[%s]},"packets":%s,"ping":%s,"http":%s}\n' \
-  "$(json_str "$CAPTURE_PCAP")" "$(json_str "$CLIENT_POD")" "$(json_str "$CLIENT_POD_IP")" \
-  "$(json_str "$SERVER_POD")" "$(json_str "$SERVER_POD_IP")" "${CLIENT_ROUTES%,}" "${SERVER_ROUTES%,}" \
-  "${PACKETS:-0}" "$(json_str "${PING_STAT:-}")" "$HTTP_CODE"
+echo "netns-lab: captured ${PACKETS:-?} packets on $CAPTURE_INTERFACE of $CLIENT_NODE_NS for $WHAT (ping ${PING_STAT:-?}, HTTP $HTTP_CODE)" >&2
+# `ip route get` as printed; the program drops its blank and "cache" lines.
+jq -nc --arg client "$(ip -n "$CLIENT_NODE_NS" route get "$SERVER_POD_IP" 2>&1)" --arg server "$(ip -n "$SERVER_NODE_NS" route get "$CLIENT_POD_IP" 2>&1)" \
+  --argjson packets "${PACKETS:-0}" --arg ping "${PING_STAT:-}" --argjson http "$HTTP_CODE" \
+  '{routes: {client: ($client | split("\n")), server: ($server | split("\n"))}, packets: $packets, ping: $ping, http: $http}'

@@ -5,7 +5,7 @@ import { CaptureInvocation } from "../backend";
 import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
 import { bashScript } from "../../lab/shell";
 import { analyzeFile } from "../../analysis";
-import { captureEnvironment, captureResult, parseCaptureOutput } from "./result";
+import { captureEnvironment, captureResult, parseCaptureOutput, pcapPath } from "./result";
 
 export * from "./result";
 
@@ -45,14 +45,14 @@ export class CaptureRun extends pulumi.ComponentResource {
       {
         create: bashScript(invocation.script),
         delete: bashScript(REMOVE_SCRIPT),
-        environment: { ...captureEnvironment(spec, scenario, client, server), ...invocation.environment },
+        environment: captureEnvironment(spec, scenario, client, server, invocation.environment),
       },
       { parent: this, dependsOn: args.after },
     );
     this.result = this.tcpdump.stdout.apply(async (stdout) => {
-      const reported = parseCaptureOutput(stdout);
-      const analysis = await analyzeFile(reported.pcap);
-      return captureResult(spec, scenario, client, server, reported, analysis);
+      const observed = parseCaptureOutput(stdout, invocation.pods);
+      const analysis = await analyzeFile(pcapPath(spec, scenario));
+      return captureResult(spec, scenario, client, server, observed, analysis);
     });
     this.registerOutputs({ result: this.result });
   }

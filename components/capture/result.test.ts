@@ -4,8 +4,9 @@ import * as path from "path";
 import { analyzeFile } from "../../analysis";
 import { ETHERTYPE, ethernet, frame, icmpEcho, ipv4, pcapFile, udp, vxlanPayload } from "../../tests/pcap/pcapWriter";
 import { buildLabSpec } from "../../lab/config";
+import { markerText } from "../../lab/captureDir";
 import { CaptureResult } from "../../lab/spec";
-import { captureEnvironment, captureResult, labFingerprint, overallVerdict, parseCaptureOutput, pcapPath, routeLines } from "./result";
+import { captureEnvironment, captureFolderEnvironment, captureResult, labFingerprint, overallVerdict, parseCaptureOutput, pcapPath, routeLines } from "./result";
 
 const spec = buildLabSpec({ ipipMode: "CrossSubnet", backend: "netns" }, { stack: "crosssubnet", cwd: "/lab" });
 const [n1, n2, n3] = spec.nodes;
@@ -25,9 +26,8 @@ function writePcap(name: string, server: typeof n2, wrapped: boolean, count = 3)
   return file;
 }
 
-function scriptOutput(pcap: string, server: typeof n2): string {
+function scriptOutput(server: typeof n2): string {
   return `tcpdump: listening on net0\n${JSON.stringify({
-    pcap,
     client: { pod: n1.pod.name, ip: n1.pod.ip },
     server: { pod: server.pod.name, ip: server.pod.ip },
     routes: { client: [`${server.pod.ip} via ${server.ip} dev tunl0 src ${n1.tunnelIp} uid 0 `, "    cache "], server: [] },
@@ -36,18 +36,30 @@ function scriptOutput(pcap: string, server: typeof n2): string {
 
 describe("capture environment", () => {
   it("names the pcap after the scenario under the stack's capture folder and carries the mode", () => {
-    const env = captureEnvironment(spec, crossSubnet, n1, n3);
-    expect(env).toMatchObject({
+    const env = captureEnvironment(spec, crossSubnet, n1, n3, { CLIENT_SIDECAR: "clab-calico-crosssubnet-server1" });
+    expect(env).toEqual({
       CAPTURE_PCAP: "/lab/captures/crosssubnet/cross-subnet.pcap",
-      CAPTURE_OWNER: "crosssubnet",
+      // Nothing exists on the pure test's host: the lab makes every folder down to the pcaps'.
+      CAPTURE_FOLDERS: "/lab\n/lab/captures\n/lab/captures/crosssubnet",
+      CAPTURE_MARKER: "/lab/captures/crosssubnet/.calico-ipip-lab",
+      CAPTURE_MARKER_TEXT: markerText("crosssubnet", ["/lab", "/lab/captures", "/lab/captures/crosssubnet"]),
       CAPTURE_INTERFACE: "net0",
       CAPTURE_MAX_PACKETS: "200",
       CAPTURE_TIMEOUT: "10",
       CLIENT_NODE: n1.name,
       SERVER_NODE: n3.name,
+      CAPTURE_SCENARIO: "cross-subnet",
+      LAB_NAME: "calico-crosssubnet",
       LAB_IPIP_MODE: "CrossSubnet",
+      LAB_VXLAN_MODE: "Never",
+      LAB_FINGERPRINT: labFingerprint(spec),
+      CLIENT_SIDECAR: "clab-calico-crosssubnet-server1",
     });
     expect(pcapPath(spec, sameSubnet)).toBe("/lab/captures/crosssubnet/same-subnet.pcap");
+  });
+
+  it("hands a folder the user has to the script as nothing to make, mark or remove", () => {
+    expect(captureFolderEnvironment("ipip", { dir: "/home/me/pcaps", made: [] })).toEqual({ CAPTURE_FOLDERS: "", CAPTURE_MARKER: "", CAPTURE_MARKER_TEXT: "" });
   });
 
   it("changes its fingerprint when the lab's shape changes, not when only the mode does", () => {
@@ -60,8 +72,7 @@ describe("capture environment", () => {
 
 describe("parseCaptureOutput", () => {
   it("takes the last line as the result and drops the 'cache' lines of ip route get", () => {
-    const r = parseCaptureOutput(scriptOutput("/p.pcap", n2));
-    expect(r.pcap).toBe("/p.pcap");
+    const r = parseCaptureOutput(scriptOutput(n2));
     expect(r.server).toEqual({ pod: "pod-1", ip: n2.pod.ip });
     expect(r.routes.client).toEqual([`${n2.pod.ip} via ${n2.ip} dev tunl0 src ${n1.tunnelIp} uid 0`]);
     expect(routeLines(undefined)).toEqual([]);
@@ -69,14 +80,21 @@ describe("parseCaptureOutput", () => {
 
   it("says what it saw when the script's last line is not the result", () => {
     expect(() => parseCaptureOutput("ping: connect: Network is unreachable")).toThrow(/last line is not JSON: "ping: connect: Network is unreachable"/);
-    expect(() => parseCaptureOutput('{"pcap": "/x"}')).toThrow(/lacks pcap, client \{pod, ip\} or server \{pod, ip\}/);
+    expect(() => parseCaptureOutput('{"pcap": "/x"}')).toThrow(/lacks client \{pod, ip\} or server \{pod, ip\}/);
+  });
+
+  it("takes the pods the program knows over none reported (netns), and the script's where it knows none (kind)", () => {
+    const known = { client: { pod: n1.pod.name, ip: n1.pod.ip }, server: { pod: n3.pod.name, ip: n3.pod.ip } };
+    const routesOnly = JSON.stringify({ routes: { client: ["a"], server: ["b"] } });
+    expect(parseCaptureOutput(routesOnly, known)).toEqual({ ...known, routes: { client: ["a"], server: ["b"] } });
+    expect(() => parseCaptureOutput(routesOnly)).toThrow(/lacks client/);
   });
 });
 
 describe("captureResult", () => {
   async function judge(server: typeof n2, scenario: typeof sameSubnet, wrapped: boolean, count = 3): Promise<CaptureResult> {
     const pcap = writePcap(`${scenario.name}-${wrapped}-${count}.pcap`, server, wrapped, count);
-    return captureResult(spec, scenario, n1, server, parseCaptureOutput(scriptOutput(pcap, server)), await analyzeFile(pcap));
+    return captureResult(spec, scenario, n1, server, parseCaptureOutput(scriptOutput(server)), await analyzeFile(pcap));
   }
 
   it("passes CrossSubnet's plain same-subnet path and its wrapped cross-subnet path", async () => {
@@ -84,6 +102,8 @@ describe("captureResult", () => {
     expect(same).toMatchObject({ scenario: "same-subnet", expected: "none", observed: "none", outer: null, pass: true, reason: "", packets: 3 });
     expect(same.client).toEqual({ pod: "pod-0", ip: n1.pod.ip, node: n1.name, nodeIp: n1.ip });
     expect(same.point).toEqual({ node: n1.name, interface: "net0" });
+    // The program's own path, not one a script echoed.
+    expect(same.pcap).toBe(pcapPath(spec, sameSubnet));
     const cross = await judge(n3, crossSubnet, true);
     expect(cross).toMatchObject({ expected: "ipip", observed: "ipip", outer: { src: n1.ip, dst: n3.ip, protocol: 4 }, pass: true });
   });
@@ -107,7 +127,7 @@ describe("captureResult", () => {
     };
     const pcap = path.join(tmp, "vxlan.pcap");
     fs.writeFileSync(pcap, pcapFile({ linkType: 1 }, [wrap(c1.ip, 4789), wrap(c1.ip, 4789), wrap(c1.ip, 8472), wrap("10.1.5.99", 4789)]));
-    const r = captureResult(vxlan, vxlan.scenarios[1], c1, c3, parseCaptureOutput(scriptOutput(pcap, c3)), await analyzeFile(pcap));
+    const r = captureResult(vxlan, vxlan.scenarios[1], c1, c3, parseCaptureOutput(scriptOutput(c3)), await analyzeFile(pcap));
     expect(r).toMatchObject({ expected: "vxlan", observed: "vxlan", pass: true, reason: "" });
     expect(r.outer).toEqual({ src: c1.ip, dst: c3.ip, protocol: 17, srcPort: 40001, dstPort: 4789, vni: 4096 });
     expect(r.ignored).toEqual([
@@ -121,7 +141,7 @@ describe("captureResult", () => {
   it("fails a damaged pcap with the offset where reading stopped", async () => {
     const pcap = writePcap("cut.pcap", n3, true);
     fs.truncateSync(pcap, fs.statSync(pcap).size - 5);
-    const r = captureResult(spec, crossSubnet, n1, n3, parseCaptureOutput(scriptOutput(pcap, n3)), await analyzeFile(pcap));
+    const r = captureResult(spec, crossSubnet, n1, n3, parseCaptureOutput(scriptOutput(n3)), await analyzeFile(pcap));
     expect(r.pass).toBe(false);
     expect(r.reason).toMatch(/the pcap is damaged at byte \d+/);
   });

@@ -1,7 +1,8 @@
 /** Pure parts of a capture run: its environment, its script's output, its verdict. */
 import * as crypto from "crypto";
 import * as path from "path";
-import { CaptureScriptResult } from "../backend";
+import { CaptureEndpoint, CaptureInvocation, CaptureScriptResult } from "../backend";
+import { CAPTURE_MARKER, CaptureFolder, markerText } from "../../lab/captureDir";
 import { VXLAN_PORT } from "../../lab/dataplane";
 import { expectedEncapsulation } from "../../lab/expect";
 import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
@@ -24,12 +25,15 @@ export function labFingerprint(spec: LabSpec): string {
   return crypto.createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 16);
 }
 
-/** The environment every backend's capture script receives (components/backend.ts). */
-export function captureEnvironment(spec: LabSpec, scenario: ScenarioSpec, client: NodeSpec, server: NodeSpec): Record<string, string> {
+/**
+ * A capture's whole environment: the keys every backend's script receives, then the
+ * backend's own targets (`CaptureInvocation.environment`). Every value is an input of the
+ * Command, so a change to any of them re-runs the capture.
+ */
+export function captureEnvironment<V>(spec: LabSpec, scenario: ScenarioSpec, client: NodeSpec, server: NodeSpec, targets: Record<string, V>): Record<string, string | V> {
   return {
     CAPTURE_PCAP: pcapPath(spec, scenario),
-    // Names the stack in the marker of a folder the script makes for the pcap (assets/capture/folder.sh).
-    CAPTURE_OWNER: spec.stack,
+    ...captureFolderEnvironment(spec.stack, spec.capture),
     CAPTURE_MAX_PACKETS: String(spec.capture.maxPackets),
     CAPTURE_TIMEOUT: String(spec.capture.timeoutSeconds),
     CAPTURE_INTERFACE,
@@ -40,20 +44,49 @@ export function captureEnvironment(spec: LabSpec, scenario: ScenarioSpec, client
     LAB_IPIP_MODE: spec.ipipMode,
     LAB_VXLAN_MODE: spec.vxlanMode,
     LAB_FINGERPRINT: labFingerprint(spec),
+    ...targets,
   };
 }
 
-/** The JSON result a capture script prints as its last line of stdout. */
-export function parseCaptureOutput(stdout: string): CaptureScriptResult {
+/**
+ * What assets/capture/folder.sh acts on: the folders the lab makes for the pcaps, one a
+ * line (none: the folder is the user's), the marker file in the last and its text. The
+ * same on every up, whether the folders are still to be made or an earlier up made them,
+ * so a capture re-runs only when its lab changes.
+ */
+export function captureFolderEnvironment(stack: string, folder: CaptureFolder): Record<string, string> {
+  const made = folder.made.length > 0;
+  return {
+    CAPTURE_FOLDERS: folder.made.join("\n"),
+    CAPTURE_MARKER: made ? path.join(folder.dir, CAPTURE_MARKER) : "",
+    CAPTURE_MARKER_TEXT: made ? markerText(stack, folder.made) : "",
+  };
+}
+
+/** What a capture observed: the two pods (the program's where it knows them) and the routes. */
+export interface CaptureObservation {
+  client: CaptureEndpoint;
+  server: CaptureEndpoint;
+  routes: { client: string[]; server: string[] };
+}
+
+/**
+ * The JSON result a capture script prints as its last line of stdout, with the pods the
+ * program knows (`known`) or, without them, the pods the script found.
+ */
+export function parseCaptureOutput(stdout: string, known?: CaptureInvocation["pods"]): CaptureObservation {
   const { value: parsed, line: last } = lastJsonObject(stdout, "the capture script");
   const r = parsed as Partial<CaptureScriptResult>;
-  const endpointOk = (e: unknown): boolean =>
-    typeof e === "object" && e !== null && typeof (e as { pod?: unknown }).pod === "string" && typeof (e as { ip?: unknown }).ip === "string";
-  if (typeof r.pcap !== "string" || !endpointOk(r.client) || !endpointOk(r.server)) {
-    throw new Error(`the capture script's result lacks pcap, client {pod, ip} or server {pod, ip}: ${last.slice(0, 200)}`);
+  const endpoint = (e: unknown): CaptureEndpoint | undefined =>
+    typeof e === "object" && e !== null && typeof (e as { pod?: unknown }).pod === "string" && typeof (e as { ip?: unknown }).ip === "string"
+      ? { pod: (e as CaptureEndpoint).pod, ip: (e as CaptureEndpoint).ip }
+      : undefined;
+  const pods = known ?? { client: endpoint(r.client), server: endpoint(r.server) };
+  if (pods.client === undefined || pods.server === undefined) {
+    throw new Error(`the capture script's result lacks client {pod, ip} or server {pod, ip}: ${last.slice(0, 200)}`);
   }
   const routes = r.routes ?? { client: [], server: [] };
-  return { pcap: r.pcap, client: r.client!, server: r.server!, routes: { client: routeLines(routes.client), server: routeLines(routes.server) } };
+  return { client: pods.client, server: pods.server, routes: { client: routeLines(routes.client), server: routeLines(routes.server) } };
 }
 
 /** `ip route get` lines without the "cache" continuation line and blank lines it prints. */
@@ -67,7 +100,7 @@ export function captureResult(
   scenario: ScenarioSpec,
   client: NodeSpec,
   server: NodeSpec,
-  run: CaptureScriptResult,
+  run: CaptureObservation,
   analysis: FileAnalysis,
 ): CaptureResult {
   const expected = expectedEncapsulation(spec, client, server);
@@ -78,7 +111,7 @@ export function captureResult(
     client: { pod: run.client.pod, ip: run.client.ip, node: client.name, nodeIp: client.ip },
     server: { pod: run.server.pod, ip: run.server.ip, node: server.name, nodeIp: server.ip },
     point: { node: client.name, interface: CAPTURE_INTERFACE },
-    pcap: run.pcap,
+    pcap: pcapPath(spec, scenario),
     packets: analysis.packets,
     expected,
     observed: judged.observed,

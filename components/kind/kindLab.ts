@@ -12,7 +12,7 @@ import { HostBridges } from "./hostBridges";
 import { Images } from "./images";
 import { KindCluster } from "./kindCluster";
 import { Preflight } from "./preflight";
-import { asset, captureEnvironment, defaultWorkDir } from "./steps";
+import { asset, defaultWorkDir, kindCaptureTargets } from "./steps";
 import { Workload } from "./workload";
 
 export interface KindLabArgs {
@@ -109,6 +109,6 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
   /** tcpdump in the client node's sidecar (it shares the node's net0), traffic from the client pod. */
   capture(_scenario: ScenarioSpec, client: NodeSpec, _server: NodeSpec): CaptureInvocation {
     // A redeployed (or re-created) lab re-runs every capture.
-    return { script: asset("capture.sh"), environment: { ...captureEnvironment(this.spec, client, this.cluster.kubeconfig), LAB_TOPOLOGY_ID: this.topologyId } };
+    return { script: asset("capture.sh"), environment: { ...kindCaptureTargets(this.spec, client, this.cluster.kubeconfig), LAB_TOPOLOGY_ID: this.topologyId } };
   }
 }

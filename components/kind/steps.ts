@@ -273,8 +273,8 @@ export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> 
   };
 }
 
-/** The kind backend's part of a capture's environment (the common keys come from the capture component). */
-export function captureEnvironment<V>(spec: LabSpec, client: NodeSpec, kubeconfig: V): Record<string, string | V> {
+/** capture.sh's targets on kind: the cluster, the client's sidecar and the traffic's bounds (captureEnvironment adds the rest). */
+export function kindCaptureTargets<V>(spec: LabSpec, client: NodeSpec, kubeconfig: V): Record<string, string | V> {
   return {
     ...workloadEnvironment(kubeconfig),
     CLIENT_SIDECAR: containerlabContainer(spec.name, client.sidecar),

@@ -28,7 +28,7 @@ import {
   topologyEnvironment,
   Tunl0Choice,
 } from "./plan";
-import { captureEnvironment } from "./capture";
+import { netnsCapturePods, netnsCaptureTargets } from "./capture";
 
 export * from "./plan";
 export * from "./bird";
@@ -138,7 +138,8 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     return {
       script: NETNS_SCRIPTS.capture,
       // A rebuilt lab or a repaired control plane re-runs every capture.
-      environment: { ...captureEnvironment(this.spec, client, server, { runDir: this.runDir }), NETNS_BUILT_AT: this.builtAt, NETNS_GENERATION: this.generation },
+      environment: { ...netnsCaptureTargets(this.spec, client, server, { runDir: this.runDir }), NETNS_BUILT_AT: this.builtAt, NETNS_GENERATION: this.generation },
+      pods: netnsCapturePods(client, server),
     };
   }
 }

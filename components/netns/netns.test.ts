@@ -113,7 +113,6 @@ suite("netns backend scripts on this host", () => {
   async function captureAndJudge(l: DirectLab, client: NodeSpec, server: NodeSpec, modes: PoolModes, extra: Record<string, string> = {}) {
     const pcap = path.join(pcaps, `${l.spec.name}-${modes.ipipMode}-${modes.vxlanMode}-${client.index}-${server.index}.pcap`);
     const result = await l.capture(client, server, pcap, modes, extra);
-    expect(result.pcap).toBe(pcap);
     expect(result.ping).toMatch(/^(\d+)\/\1$/);
     expect(result.http).toBe(200);
     return { result, seen: observed(readPcap(pcap), client, server) };

@@ -18,7 +18,7 @@ import {
   topologyDigest,
   topologyEnvironment,
 } from "./plan";
-import { captureEnvironment } from "./capture";
+import { netnsCaptureTargets } from "./capture";
 import { ipipOnly } from "../../lab/expect";
 import { nodeBirdConfig } from "./bird";
 
@@ -153,7 +153,7 @@ describe("control plane plan", () => {
 describe("capture environment and outputs", () => {
   it("names the namespaces and pods of both ends", () => {
     const [n1, , n3] = seed.nodes;
-    expect(captureEnvironment(seed, n1, n3)).toEqual({
+    expect(netnsCaptureTargets(seed, n1, n3)).toEqual({
       NETNS_LAB: "calico-ipip",
       NETNS_RUN_DIR: "/run/calico-ipip-lab/calico-ipip",
       CLIENT_NODE_NS: "calico-ipip-n1",

@@ -6,7 +6,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CaptureScriptResult } from "../../components/backend";
+import { captureEnvironment, parseCaptureOutput } from "../../components/capture/result";
+import { captureFolder } from "../../lab/captureDir";
+import { HOST_PATHS } from "../../lab/hostPaths";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import { RunResult, RunnableStep, StandinHost } from "../standins/harness";
 import * as steps from "../../components/kind/steps";
@@ -92,21 +94,14 @@ function down(host: StandinHost, spec: LabSpec, workDir: string, fail?: string):
   return deletable.map((s) => ({ step: s.name, result: host.destroy(quick(s), { fail }) }));
 }
 
-/** The environment a capture Command gets: the common keys (components/backend.ts) plus the backend's. */
+/**
+ * The environment a capture Command gets (captureEnvironment with the kind targets), its
+ * pcap named `<client>-<server>.pcap` in a folder of the stand-in host.
+ */
 function captureEnv(host: StandinHost, spec: LabSpec, client: NodeSpec, server: NodeSpec, kubeconfig: string): Record<string, string> {
-  return {
-    CAPTURE_PCAP: path.join(host.root, "captures", `${client.index}-${server.index}.pcap`),
-    CAPTURE_OWNER: spec.stack,
-    CAPTURE_MAX_PACKETS: String(spec.capture.maxPackets),
-    CAPTURE_TIMEOUT: "5",
-    CAPTURE_INTERFACE: "net0",
-    CLIENT_NODE: client.name,
-    SERVER_NODE: server.name,
-    LAB_IPIP_MODE: spec.ipipMode,
-    ...steps.captureEnvironment(spec, client, kubeconfig),
-    LAB_POLL_SECONDS: "0.05",
-    TCPDUMP_START_SECONDS: "1",
-  };
+  const here = { ...spec, capture: { ...spec.capture, ...captureFolder(path.join(host.root, "captures"), spec.stack, "/", HOST_PATHS), timeoutSeconds: 5 } };
+  const scenario = { name: `${client.index}-${server.index}`, client: client.index, server: server.index };
+  return { ...captureEnvironment(here, scenario, client, server, steps.kindCaptureTargets(spec, client, kubeconfig)), LAB_POLL_SECONDS: "0.05", TCPDUMP_START_SECONDS: "1" };
 }
 
 function capture(host: StandinHost, spec: LabSpec, client: number, server: number, kubeconfig: string, fail?: string): RunResult {
@@ -279,9 +274,9 @@ describe("kind backend scripts against the stand-ins", () => {
       "docker exec calico-ipip-control-plane ip route get 10.244.0.129",
       "docker exec calico-ipip-worker2 ip route get 10.244.0.1",
     ]);
-    const result = JSON.parse(lastLine(c.stdout)) as CaptureScriptResult;
-    expect(result).toEqual({
-      pcap: `${host.root}/captures/1-3.pcap`,
+    // What the script observed only: the pcap's path is the program's.
+    expect(Object.keys(JSON.parse(lastLine(c.stdout)))).toEqual(["client", "server", "routes"]);
+    expect(parseCaptureOutput(c.stdout)).toEqual({
       client: { pod: "pod-0", ip: "10.244.0.1" },
       server: { pod: "pod-2", ip: "10.244.0.129" },
       routes: {
@@ -289,7 +284,7 @@ describe("kind backend scripts against the stand-ins", () => {
         server: ["10.244.0.1 via 10.1.5.10 dev tunl0 src 10.244.0.128 uid 0"],
       },
     });
-    expect(fs.readFileSync(result.pcap).subarray(0, 4).toString("hex")).toBe("d4c3b2a1");
+    expect(fs.readFileSync(`${host.root}/captures/1-3.pcap`).subarray(0, 4).toString("hex")).toBe("d4c3b2a1");
     expect(host.world().containers[side].files).toEqual({});
 
     // destroy, in reverse
@@ -472,7 +467,7 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(table["calico-ipip-control-plane"]).toContain("10.244.0.64/26 via 10.1.5.11 dev net0 proto bird");
     expect(table["calico-ipip-control-plane"]).toContain("10.244.0.128/26 via 10.1.8.10 dev tunl0 proto bird onlink");
     const c = capture(host, cross, 1, 2, run.kubeconfig);
-    expect((JSON.parse(lastLine(c.stdout)) as CaptureScriptResult).routes.client).toEqual(["10.244.0.65 via 10.1.5.11 dev net0 src 10.1.5.10 uid 0"]);
+    expect(parseCaptureOutput(c.stdout).routes.client).toEqual(["10.244.0.65 via 10.1.5.11 dev net0 src 10.1.5.10 uid 0"]);
   });
 
   test("IPIP → VXLAN live: both modes patched at once, calico-node without BIRD, Felix's routes via the VTEPs", () => {
@@ -502,7 +497,7 @@ describe("kind backend scripts against the stand-ins", () => {
     const bgp = host.create(quick(steps.bgpSessionsStep(vxlan, run.kubeconfig)));
     expect([bgp.status, bgp.stdout, host.lines()]).toEqual([0, "{}\n", []]);
     const c = capture(host, vxlan, 1, 3, run.kubeconfig);
-    expect((JSON.parse(lastLine(c.stdout)) as CaptureScriptResult).routes.client).toEqual(["10.244.0.129 via 10.244.0.128 dev vxlan.calico src 10.244.0.0 uid 0"]);
+    expect(parseCaptureOutput(c.stdout).routes.client).toEqual(["10.244.0.129 via 10.244.0.128 dev vxlan.calico src 10.244.0.0 uid 0"]);
   });
 
   test("VXLAN CrossSubnet from scratch: plain within a subnet (Felix, onlink), VXLAN across", () => {
@@ -671,7 +666,7 @@ describe("kind backend scripts against the stand-ins", () => {
     const quiet = capture(host, spec, 1, 3, run.kubeconfig, "^kubectl exec .* -- curl ");
     expect(quiet.status).toBe(0);
     expect(quiet.stderr).toContain("capture: warning: `kubectl exec -n default pod-0 -- curl -s -o /dev/null -w %{http_code} -m 3 http://10.244.0.129/` failed (exit 1)");
-    expect((JSON.parse(lastLine(quiet.stdout)) as CaptureScriptResult).server.pod).toBe("pod-2");
+    expect(parseCaptureOutput(quiet.stdout).server.pod).toBe("pod-2");
   });
 
   test("capture: no running pod on a node is an error naming the node", () => {
