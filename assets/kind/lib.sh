@@ -95,11 +95,6 @@ use_kubeconfig() {
 # node_lines NODE: stdin's non-blank lines, trimmed, as the JSON object {"NODE": [line, ...]}.
 node_lines() { jq -Rnc --arg node "$1" '{($node): [inputs | gsub("^\\s+|\\s+$"; "") | select(. != "")]}'; }
 
-# json_string TEXT, json_lines TEXT: TEXT as a JSON string; its non-blank lines, trimmed,
-# as a JSON array. Only capture.sh still uses them, until it writes its result with jq.
-json_string() { jq -n --arg s "$1" '$s'; }
-json_lines() { node_lines x <<<"$1" | jq -c '.x'; }
-
 # pod_table: the workload's pods, one per line: name, IP, node, phase (kubectl's `<none>` when unset).
 pod_table() {
   kubectl get pods -n "$WORKLOAD_NAMESPACE" -l "$WORKLOAD_SELECTOR" \

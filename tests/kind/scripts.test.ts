@@ -4,6 +4,7 @@
  * components run (steps.ts), in the order their dependencies impose; between them the
  * test does what Pulumi's Kubernetes resources do (apply Calico, apply the StatefulSet).
  */
+import { expectedEncapsulation } from "../../lab/expect";
 import * as fs from "fs";
 import * as path from "path";
 import { captureEnvironment, parseCaptureOutput } from "../../components/capture/result";
@@ -100,7 +101,7 @@ function down(host: StandinHost, spec: LabSpec, workDir: string, fail?: string):
  */
 function captureEnv(host: StandinHost, spec: LabSpec, client: NodeSpec, server: NodeSpec, kubeconfig: string): Record<string, string> {
   const here = { ...spec, capture: { ...spec.capture, ...captureFolder(path.join(host.root, "captures"), spec.stack, "/", HOST_PATHS), timeoutSeconds: 5 } };
-  const scenario = { name: `${client.index}-${server.index}`, client: client.index, server: server.index };
+  const scenario = { name: `${client.index}-${server.index}`, client: client.index, server: server.index, expected: expectedEncapsulation(spec, client, server) };
   return { ...captureEnvironment(here, scenario, client, server, steps.kindCaptureTargets(spec, client, kubeconfig)), LAB_POLL_SECONDS: "0.05", TCPDUMP_START_SECONDS: "1" };
 }
 
