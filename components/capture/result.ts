@@ -21,7 +21,7 @@ export function pcapPath(spec: LabSpec, scenario: ScenarioSpec): string {
  * whenever the lab it measured changes (a Command re-runs create when its inputs change).
  */
 export function labFingerprint(spec: LabSpec): string {
-  const shape = { mtu: spec.mtu, podSubnet: spec.podSubnet, blockSize: spec.blockSize, subnets: spec.subnets, images: spec.images, calico: spec.calico };
+  const shape = { mtu: spec.mtu, podSubnet: spec.podSubnet, blockSize: spec.blockSize, subnets: spec.subnets.map((s) => ({ ...s, nodes: s.nodes.map(({ routes: _modeDependent, ...node }) => node) })), images: spec.images, calico: spec.calico };
   return crypto.createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 16);
 }
 
