@@ -36,7 +36,7 @@ import { CliResult, PulumiStack } from "../toolchain/stack";
 import { labNamespaces } from "../leftovers/leftovers";
 import { buildLabSpec } from "../lab/config";
 import { DirectLab, runScript } from "../components/netns/direct";
-import { NETNS_SCRIPTS } from "../components/netns/plan";
+import { NETNS_SCRIPTS } from "../components/netns/names";
 
 /** The engine's log level that stamps passes, the program's run and provider calls. */
 const ENGINE_LOG = ["--logtostderr", "-v=7"];

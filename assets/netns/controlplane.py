@@ -17,7 +17,7 @@ A unit that is not `manage`d (the gateway in the nodes' plan) is only read: its 
 and sessions are part of what the wait waits for, while its own step runs its BIRD.
 
 Usage: controlplane.py apply PLAN_FILE RUN_DIR
-  PLAN_FILE: JSON written by components/netns/plan.ts `controlPlanePlan` (see `Plan` there).
+  PLAN_FILE: JSON written by components/netns/controlPlane.ts `controlPlanePlan` (see `Plan` there).
   Progress on stderr; the last stdout line is JSON
     {"nodes": [{"name", "ns", "bgpPeers": [{"peer", "state"}], "routes": [...]}],
      "gateway": {"ns", "bgpPeers", "routes"} | null, "seconds"}

@@ -7,7 +7,7 @@
 # switches the mode in place, as confd and Felix do; a BIRD that died is started again.
 #
 # Environment: NETNS_LAB, NETNS_RUN_DIR (lib.sh), LAB_IPIP_MODE and LAB_VXLAN_MODE
-#   (reported only), and NETNS_CONTROL_PLAN: the plan as JSON (components/netns/plan.ts
+#   (reported only), and NETNS_CONTROL_PLAN: the plan as JSON (components/netns/controlPlane.ts
 #   `controlPlanePlan`), or "-" to read it from stdin.
 # Last stdout line is JSON: every node's (and the gateway's) BGP sessions and pool routes.
 set -eu

@@ -1,6 +1,7 @@
 /** The netns backend's part of a capture: where capture.sh finds the two pods and nodes. */
 import { LabSpec, NodeSpec } from "../../lab/spec";
-import { nodeNamespace, podNamespace, runDir, TopologyOptions } from "./plan";
+import { nodeNamespace, podNamespace, runDir } from "./names";
+import { TopologyOptions } from "./topology";
 
 /** capture.sh's own environment (the capture component adds CAPTURE_*, CLIENT_NODE, ...). */
 export function captureEnvironment(spec: LabSpec, client: NodeSpec, server: NodeSpec, options: Pick<TopologyOptions, "runDir"> = {}): Record<string, string> {

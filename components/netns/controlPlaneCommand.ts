@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { bashScript } from "../../lab/shell";
 import { LabSpec, PoolModes } from "../../lab/spec";
-import { controlPlaneInvocation, ControlPlanePlan, NETNS_SCRIPTS } from "./plan";
+import { controlPlaneInvocation, ControlPlanePlan } from "./controlPlane";
+import { NETNS_SCRIPTS } from "./names";
 
 export interface ControlPlaneCommandArgs {
   spec: LabSpec;

@@ -9,22 +9,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { CaptureScriptResult } from "../backend";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
-import {
-  NETNS_SCRIPTS,
-  netnsNames,
-  allNamespaces,
-  parseUpOutput,
-  controlPlaneInvocation,
-  controlPlanePlan,
-  ControlPlanePlan,
-  ControlPlaneResult,
-  gatewayPlan,
-  parseControlPlaneOutput,
-  runDir,
-  topologyEnvironment,
-  TopologyOptions,
-  UpResult,
-} from "./plan";
+import { allNamespaces, NETNS_SCRIPTS, netnsNames, runDir } from "./names";
+import { parseUpOutput, topologyEnvironment, TopologyOptions, UpResult } from "./topology";
+import { controlPlaneInvocation, controlPlanePlan, ControlPlanePlan, ControlPlaneResult, gatewayPlan, parseControlPlaneOutput } from "./controlPlane";
 import { captureEnvironment } from "./capture";
 import { lastJsonLine } from "../scriptOutput";
 

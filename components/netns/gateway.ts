@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { LabSpec, PoolModes } from "../../lab/spec";
 import { controlPlaneCommand } from "./controlPlaneCommand";
-import { gatewayPlan, netnsNames } from "./plan";
+import { gatewayPlan } from "./controlPlane";
+import { netnsNames } from "./names";
 
 export interface NetnsGatewayArgs {
   /** The validated lab. */

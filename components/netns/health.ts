@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { LabSpec } from "../../lab/spec";
 import { gatewayPeersWithNodes } from "../../lab/expect";
-import { allNamespaces, netnsNames, nodeNamespace } from "./plan";
+import { allNamespaces, netnsNames, nodeNamespace } from "./names";
 import { newIdentity, readRecord } from "../health";
 
 /** Where `ip netns` keeps its namespaces. */

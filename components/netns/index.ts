@@ -14,23 +14,14 @@ import { NetnsGateway } from "./gateway";
 import { HostView, labHealth } from "./health";
 import { warnNotWhole } from "../health";
 import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, PoolModes, ScenarioSpec } from "../../lab/spec";
-import {
-  labPods,
-  NETNS_SCRIPTS,
-  netnsNames,
-  NetnsNames,
-  parseUpOutput,
-  controlPlanePlan,
-  driftProblems,
-  parseControlPlaneOutput,
-  runDir,
-  topologyDigest,
-  topologyEnvironment,
-  Tunl0Choice,
-} from "./plan";
+import { labPods, NETNS_SCRIPTS, netnsNames, NetnsNames, runDir } from "./names";
+import { parseUpOutput, topologyDigest, topologyEnvironment, Tunl0Choice } from "./topology";
+import { controlPlanePlan, driftProblems, parseControlPlaneOutput } from "./controlPlane";
 import { captureEnvironment } from "./capture";
 
-export * from "./plan";
+export * from "./names";
+export * from "./topology";
+export * from "./controlPlane";
 export * from "./bird";
 export { NetnsGateway } from "./gateway";
 export * from "./health";

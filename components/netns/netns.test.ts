@@ -14,7 +14,8 @@ import { expectedEncapsulation, ipipOnly } from "../../lab/expect";
 import { NodeSpec, PoolModes } from "../../lab/spec";
 import { gatewayPeersWithNodes } from "../../lab/expect";
 import { DirectLab, processesMentioning, runScript } from "./direct";
-import { ControlPlaneResult, controlPlanePlan, driftProblems, NETNS_SCRIPTS, nodeNamespace, podNamespace } from "./plan";
+import { ControlPlaneResult, controlPlanePlan, driftProblems } from "./controlPlane";
+import { NETNS_SCRIPTS, nodeNamespace, podNamespace } from "./names";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const suite = isRoot ? describe : describe.skip;

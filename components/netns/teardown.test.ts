@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { buildLabSpec } from "../../lab/config";
 import { DirectLab, runScript, ScriptRun } from "./direct";
-import { NETNS_SCRIPTS } from "./plan";
+import { NETNS_SCRIPTS } from "./names";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const suite = isRoot ? describe : describe.skip;

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { buildLabSpec } from "../../lab/config";
 import { DirectLab } from "../../components/netns/direct";
-import { nodeNamespace } from "../../components/netns/plan";
+import { nodeNamespace } from "../../components/netns/names";
 import { LabSpec } from "../../lab/spec";
 import { CliResult } from "../../toolchain/stack";
 import { ALWAYS, changes, checkLab, commandsThatRan, destroyAndRemove, e2eSuite, errorLines, expectOk, SEED_ALWAYS, step, TestLab } from "./support";

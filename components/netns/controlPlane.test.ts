@@ -1,26 +1,8 @@
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
 import { buildLabSpec } from "../../lab/config";
 import { expectedDataplane, renderRoute } from "../../lab/dataplane";
-import {
-  ENV_PLAN_LIMIT,
-  labPods,
-  NETNS_ASSETS,
-  NETNS_SCRIPTS,
-  netnsNames,
-  parseUpOutput,
-  controlPlaneInvocation,
-  controlPlanePlan,
-  convergenceTimeout,
-  driftProblems,
-  gatewayPlan,
-  topologyDigest,
-  topologyEnvironment,
-} from "./plan";
-import { captureEnvironment } from "./capture";
 import { ipipOnly } from "../../lab/expect";
 import { nodeBirdConfig } from "./bird";
+import { ENV_PLAN_LIMIT, controlPlaneInvocation, controlPlanePlan, convergenceTimeout, driftProblems, gatewayPlan } from "./controlPlane";
 
 const ctx = { stack: "ipip", cwd: "/work/lab" };
 const seed = buildLabSpec({ backend: "netns" }, ctx);
@@ -34,47 +16,6 @@ function bigLab(nodes: number) {
   }));
   return buildLabSpec({ backend: "netns", labName: "big", topology: { subnets } }, ctx);
 }
-
-describe("netns names", () => {
-  it("derives every namespace from the lab name", () => {
-    expect(netnsNames(seed)).toEqual({
-      underlay: "calico-ipip-ul",
-      router: "calico-ipip-gw0",
-      nodes: ["calico-ipip-n1", "calico-ipip-n2", "calico-ipip-n3", "calico-ipip-n4"],
-      pods: ["calico-ipip-p1", "calico-ipip-p2", "calico-ipip-p3", "calico-ipip-p4"],
-    });
-  });
-
-  it("refuses a router name that would clash with the lab's own namespaces, naming the key", () => {
-    const clash = buildLabSpec({ backend: "netns", topology: { router: { name: "n2" }, subnets: seed.subnets.map((s) => ({ cidr: s.cidr, gateway: s.gateway, nodes: s.nodes.map((n) => n.ip) })) } }, ctx);
-    expect(() => netnsNames(clash)).toThrow(/topology.router.name: "n2" is not valid on the netns backend/);
-  });
-});
-
-describe("topologyEnvironment", () => {
-  const env = topologyEnvironment(seed);
-
-  it("tables the segments and the nodes for up.sh", () => {
-    expect(env.NETNS_SUBNETS).toBe("br-ipip0 eth1 10.1.5.1 24\nbr-ipip1 eth2 10.1.8.1 24");
-    expect(env.NETNS_NODES.split("\n")[2]).toBe(
-      "calico-ipip-n3 br-ipip1 br-ipip1-net1 10.1.8.10 24 10.1.8.1 calico-ipip-p3 10.244.0.129 califbd243bfedd",
-    );
-    expect(env.NETNS_RUN_DIR).toBe("/run/calico-ipip-lab/calico-ipip");
-    expect(env.NETNS_MTU).toBe("1500");
-  });
-
-  it("holds no IPIP mode: switching the mode leaves the topology (and its digest) unchanged", () => {
-    const cross = buildLabSpec({ backend: "netns", ipipMode: "CrossSubnet" }, ctx);
-    expect(topologyEnvironment(cross)).toEqual(env);
-    expect(topologyDigest(topologyEnvironment(cross))).toBe(topologyDigest(env));
-    expect(JSON.stringify(env)).not.toMatch(/Always|CrossSubnet/);
-  });
-
-  it("changes its digest when the topology changes", () => {
-    const other = buildLabSpec({ backend: "netns", mtu: 9000 }, ctx);
-    expect(topologyDigest(topologyEnvironment(other))).not.toBe(topologyDigest(env));
-  });
-});
 
 describe("control plane plan", () => {
   it("gives every node its BIRD config, its peers, Felix's share and the model's routes", () => {
@@ -147,47 +88,5 @@ describe("control plane plan", () => {
   it("gives large meshes more time to converge", () => {
     expect(convergenceTimeout(4)).toBe(21);
     expect(convergenceTimeout(64)).toBe(121);
-  });
-});
-
-describe("capture environment and outputs", () => {
-  it("names the namespaces and pods of both ends", () => {
-    const [n1, , n3] = seed.nodes;
-    expect(captureEnvironment(seed, n1, n3)).toEqual({
-      NETNS_LAB: "calico-ipip",
-      NETNS_RUN_DIR: "/run/calico-ipip-lab/calico-ipip",
-      CLIENT_NODE_NS: "calico-ipip-n1",
-      SERVER_NODE_NS: "calico-ipip-n3",
-      CLIENT_POD: "pod-0",
-      CLIENT_POD_NS: "calico-ipip-p1",
-      CLIENT_POD_IP: "10.244.0.1",
-      SERVER_POD: "pod-2",
-      SERVER_POD_NS: "calico-ipip-p3",
-      SERVER_POD_IP: "10.244.0.129",
-    });
-    expect(labPods(seed)[1]).toEqual({ name: "pod-1", ip: "10.244.0.65", node: "calico-ipip-worker" });
-  });
-
-  it("reads up.sh's JSON line and rejects anything else", () => {
-    const line = '{"lab":"x","dataplane":"userspace-ipip","runDir":"/run/calico-ipip-lab/x","namespaces":10,"nodes":4,"seconds":0.8,"createdAt":"t"}';
-    expect(parseUpOutput(`progress\n${line}\n`).dataplane).toBe("userspace-ipip");
-    expect(() => parseUpOutput("oops")).toThrow(/not JSON/);
-    expect(() => parseUpOutput('{"dataplane":"calico"}')).toThrow(/kernel-ipip or userspace-ipip/);
-  });
-});
-
-describe("assets", () => {
-  it("every script parses (bash -n)", () => {
-    for (const script of [...Object.values(NETNS_SCRIPTS), path.join(NETNS_ASSETS, "lib.sh")]) {
-      const r = spawnSync("bash", ["-n", script], { encoding: "utf8" });
-      expect({ script, status: r.status, stderr: r.stderr }).toEqual({ script, status: 0, stderr: "" });
-    }
-  });
-
-  it("the python helpers' unit tests pass", () => {
-    const r = spawnSync("python3", ["-B", "-m", "unittest", "discover", "-s", NETNS_ASSETS, "-p", "test_*.py"], { encoding: "utf8", cwd: NETNS_ASSETS });
-    expect({ status: r.status, out: r.stderr.split("\n").slice(-4).join("\n") }).toMatchObject({ status: 0 });
-    expect(r.stderr).toMatch(/Ran \d+ tests/);
-    expect(fs.existsSync(path.join(NETNS_ASSETS, "__pycache__"))).toBe(false);
   });
 });
