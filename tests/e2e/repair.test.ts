@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { buildLabSpec } from "../../lab/config";
-import { DirectLab } from "../../components/netns/direct";
+import { DirectLab } from "../netns/direct";
 import { nodeNamespace } from "../../components/netns/names";
 import { LabSpec } from "../../lab/spec";
 import { CliResult } from "../../toolchain/stack";

@@ -10,11 +10,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { buildLabSpec } from "../../lab/config";
 import { DirectLab, runScript, ScriptRun } from "./direct";
-import { NETNS_SCRIPTS } from "./names";
+import { NETNS_SCRIPTS } from "../../components/netns/names";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const suite = isRoot ? describe : describe.skip;
-if (!isRoot) console.warn("components/netns/teardown.test.ts needs root (network namespaces): skipped");
+if (!isRoot) console.warn("tests/netns/teardown.test.ts needs root (network namespaces): skipped");
 
 const NETNS_DIR = "/var/run/netns";
 const tag = `t${process.pid}`;

@@ -7,13 +7,13 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { CaptureScriptResult } from "../backend";
+import { CaptureScriptResult } from "../../components/backend";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
-import { allNamespaces, NETNS_SCRIPTS, netnsNames, runDir } from "./names";
-import { parseUpOutput, topologyEnvironment, TopologyOptions, UpResult } from "./topology";
-import { controlPlaneInvocation, controlPlanePlan, ControlPlanePlan, ControlPlaneResult, gatewayPlan, parseControlPlaneOutput } from "./controlPlane";
-import { captureEnvironment } from "./capture";
-import { lastJsonLine } from "../scriptOutput";
+import { allNamespaces, NETNS_SCRIPTS, netnsNames, runDir } from "../../components/netns/names";
+import { parseUpOutput, topologyEnvironment, TopologyOptions, UpResult } from "../../components/netns/topology";
+import { controlPlaneInvocation, controlPlanePlan, ControlPlanePlan, ControlPlaneResult, gatewayPlan, parseControlPlaneOutput } from "../../components/netns/controlPlane";
+import { captureEnvironment } from "../../components/netns/capture";
+import { lastJsonLine } from "../../components/scriptOutput";
 
 export interface ScriptRun {
   code: number | null;

@@ -1,6 +1,6 @@
 """Unit tests of the pure parts of the netns lab's Python helpers (no namespaces, no root).
 
-Run: python3 -m unittest discover -s assets/netns -p 'test_*.py'  (jest runs it too).
+Run: python3 -B -m unittest discover -s tests/netns -p 'test_*.py'  (tests/netns/helpers.test.ts runs it too).
 """
 import json
 import os
@@ -10,7 +10,9 @@ import struct
 import sys
 import unittest
 
-sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
+sys.dont_write_bytecode = True  # keep assets/ and tests/ free of __pycache__
+# The helpers under test are assets, not packages: import them from their folder.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "assets", "netns"))
 import controlplane as cp  # noqa: E402
 import labns  # noqa: E402
 import tunl0_helper as h

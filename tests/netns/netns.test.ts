@@ -14,12 +14,12 @@ import { expectedEncapsulation, ipipOnly } from "../../lab/expect";
 import { NodeSpec, PoolModes } from "../../lab/spec";
 import { gatewayPeersWithNodes } from "../../lab/expect";
 import { DirectLab, processesMentioning, runScript } from "./direct";
-import { ControlPlaneResult, controlPlanePlan, driftProblems } from "./controlPlane";
-import { NETNS_SCRIPTS, nodeNamespace, podNamespace } from "./names";
+import { ControlPlaneResult, controlPlanePlan, driftProblems } from "../../components/netns/controlPlane";
+import { NETNS_SCRIPTS, nodeNamespace, podNamespace } from "../../components/netns/names";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const suite = isRoot ? describe : describe.skip;
-if (!isRoot) console.warn("components/netns/netns.test.ts needs root (network namespaces): skipped");
+if (!isRoot) console.warn("tests/netns/netns.test.ts needs root (network namespaces): skipped");
 
 const tag = `t${process.pid}`;
 const ctx = { stack: "test", cwd: process.cwd() };
