@@ -19,7 +19,7 @@ export interface ControlPlaneCommandArgs {
   runDir: string;
   /** When up.sh built the lab. */
   builtAt: pulumi.Input<string>;
-  /** The control plane's identity (components/netns/health.ts). */
+  /** The control plane's identity (components/netns/survival.ts). */
   generation: string;
 }
 

@@ -19,7 +19,7 @@ export interface NetnsGatewayArgs {
   runDir: string;
   /** The lab's build time: a rebuilt topology re-runs the gateway's set-up. */
   builtAt: pulumi.Input<string>;
-  /** The control plane's identity (components/netns/health.ts): a new one re-runs the set-up. */
+  /** The control plane's identity (components/netns/survival.ts): a new one re-runs the set-up. */
   generation: string;
 }
 

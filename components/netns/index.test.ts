@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildLabSpec } from "../../lab/config";
 import { IpipMode } from "../../lab/spec";
 import { ControlPlanePlan } from "./controlPlane";
-import { HostView } from "./health";
+import { HostView } from "./survival";
 import { bashScript } from "../../lab/shell";
 import { controlPlanePlan, gatewayPlan, NetnsLab, netnsBackend, NETNS_SCRIPTS, topologyDigest, topologyEnvironment } from "./index";
 import { ipipOnly } from "../../lab/expect";

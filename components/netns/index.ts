@@ -11,7 +11,7 @@ import { BackendFactory, CaptureInvocation, LabBackend } from "../backend";
 import { bashScript } from "../../lab/shell";
 import { controlPlaneCommand } from "./controlPlaneCommand";
 import { NetnsGateway } from "./gateway";
-import { HostView, labHealth } from "./health";
+import { HostView, labSurvival } from "./survival";
 import { warnNotWhole } from "../health";
 import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, PoolModes, ScenarioSpec } from "../../lab/spec";
 import { labPods, NETNS_SCRIPTS, netnsNames, NetnsNames, runDir } from "./names";
@@ -24,7 +24,7 @@ export * from "./topology";
 export * from "./controlPlane";
 export * from "./bird";
 export { NetnsGateway } from "./gateway";
-export * from "./health";
+export * from "./survival";
 
 export interface NetnsLabArgs {
   /** The validated lab (lab/config.ts `buildLabSpec`). */
@@ -38,7 +38,7 @@ export interface NetnsLabArgs {
   runDir?: string;
   /** tunl0: `auto` (kernel ipip when its module is loaded, else userspace; default) or `userspace`. */
   tunl0?: Tunl0Choice;
-  /** Where the lab's health is read (components/netns/health.ts); default this host. */
+  /** Where the lab's survival is read (components/netns/survival.ts); default this host. */
   host?: HostView;
 }
 
@@ -68,7 +68,7 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
   public readonly nodeStates: pulumi.Output<NodeState[]>;
   public readonly namespaces: NetnsNames;
   public readonly runDir: string;
-  /** The control plane's identity this update wants (components/netns/health.ts). */
+  /** The control plane's identity this update wants (components/netns/survival.ts). */
   public readonly generation: string;
   private readonly spec: LabSpec;
 
@@ -81,19 +81,19 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
 
     // A lab lost since the last up (reboot, deleted namespace, stopped daemon) gets new
     // identities below, which re-create what is gone; a whole lab keeps its own.
-    const health = labHealth(spec, this.runDir, args.host);
-    warnNotWhole(spec.name, health.problems);
-    this.generation = health.generation;
+    const survival = labSurvival(spec, this.runDir, args.host);
+    warnNotWhole(spec.name, survival.problems);
+    this.generation = survival.generation;
     const env = topologyEnvironment(spec, { runDir: this.runDir, tunl0: args.tunl0 });
     this.topology = new command.local.Command(
       `${name}-topology`,
       {
         create: bashScript(NETNS_SCRIPTS.up),
         delete: bashScript(NETNS_SCRIPTS.down),
-        environment: { ...env, NETNS_BUILD_ID: health.buildId },
+        environment: { ...env, NETNS_BUILD_ID: survival.buildId },
         // Any topology change replaces the lab (down.sh with the old inputs, then up.sh), and
         // so does a lab that is no longer whole.
-        triggers: [topologyDigest(env), health.buildId],
+        triggers: [topologyDigest(env), survival.buildId],
       },
       { parent: this, deleteBeforeReplace: true },
     );
@@ -105,13 +105,13 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     // The gateway's BGP first: the nodes' step then waits for its sessions and table too.
     this.gateway = new NetnsGateway(
       `${name}-gateway`,
-      { spec, modes, runDir: this.runDir, builtAt: this.builtAt, generation: health.generation },
+      { spec, modes, runDir: this.runDir, builtAt: this.builtAt, generation: survival.generation },
       { parent: this, dependsOn: [this.topology] },
     );
     const plan = controlPlanePlan(spec, modes);
     this.calico = controlPlaneCommand(
       `${name}-controlplane`,
-      { spec, plan, modes, runDir: this.runDir, builtAt: this.builtAt, generation: health.generation },
+      { spec, plan, modes, runDir: this.runDir, builtAt: this.builtAt, generation: survival.generation },
       { parent: this, dependsOn: [this.topology, this.gateway.bgp] },
     );
     this.pods = pulumi.output(labPods(spec));
