@@ -337,7 +337,8 @@ def apply(plan, run_dir):
     for node in nodes:
         felix_enable_vxlan(node)
     done = ", ".join("%d %s" % (n, a) for a, n in sorted(actions.items())) or "none run"
-    log("%d nodes programmed; BIRD: %s; %.3f s" % (len(nodes), done, time.monotonic() - start))
+    modes = plan["modes"]
+    log("IPIP %s / VXLAN %s: %d nodes programmed; BIRD: %s; %.3f s" % (modes["ipipMode"], modes["vxlanMode"], len(nodes), done, time.monotonic() - start))
 
     if not plan["wait"]:
         return {"nodes": [], "gateway": None, "seconds": round(time.monotonic() - start, 3)}

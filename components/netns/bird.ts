@@ -4,9 +4,20 @@
  * v3.23 to v3.28 alike), in BIRD 2 syntax (DESIGN.md section 4). Pure: golden-tested,
  * then written and loaded by assets/netns/dataplane.sh.
  */
-import { gatewayPeersWithNodes, poolEncapsulation } from "../../lab/expect";
+import { gatewayPeersWithNodes, PoolEncapsulation, poolEncapsulation } from "../../lab/expect";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import { CALICO_AS, TUNNEL_DEVICE } from "../../lab/dataplane";
+
+/** What BIRD's configs read of the pool's modes, derived once per plan (bgpModes). */
+export interface BgpModes {
+  pool: PoolEncapsulation;
+  /** The gateway peers with every node (lab/expect.ts `gatewayPeersWithNodes`). */
+  gatewayPeers: boolean;
+}
+
+export function bgpModes(modes: PoolModes): BgpModes {
+  return { pool: poolEncapsulation(modes), gatewayPeers: gatewayPeersWithNodes(modes) };
+}
 
 /** A BIRD protocol name for a peer address, as confd names mesh peers: `Mesh_10_1_5_11`. */
 export function peerProtocolName(prefix: "Mesh" | "Node" | "Global", ip: string): string {
@@ -29,8 +40,7 @@ export function meshPassive(local: string, peer: string): boolean {
  * network; VXLAN → those learned by BGP rejected (Felix programs them); none → accepted
  * as learned.
  */
-function kernelFilter(spec: LabSpec, node: NodeSpec, modes: PoolModes): string {
-  const pool = poolEncapsulation(modes);
+function kernelFilter(spec: LabSpec, node: NodeSpec, { pool }: BgpModes): string {
   // Order matters: with onlink set first, `gw` keeps tunl0 instead of looking the next
   // hop up among the neighbours (which would pick net0, or refuse one in another subnet).
   const tunnel = [
@@ -68,15 +78,15 @@ function kernelFilter(spec: LabSpec, node: NodeSpec, modes: PoolModes): string {
 }
 
 /** The BGP sessions of a node: the mesh (every other node) and, in mode Never, the gateway. */
-export function nodePeers(spec: LabSpec, node: NodeSpec, modes: PoolModes): { name: string; ip: string; passive: boolean }[] {
+export function nodePeers(spec: LabSpec, node: NodeSpec, modes: BgpModes): { name: string; ip: string; passive: boolean }[] {
   const mesh = spec.nodes
     .filter((n) => n.index !== node.index)
     .map((n) => ({ name: peerProtocolName("Mesh", n.ip), ip: n.ip, passive: meshPassive(node.ip, n.ip) }));
-  return gatewayPeersWithNodes(modes) ? [...mesh, { name: peerProtocolName("Global", node.gateway), ip: node.gateway, passive: false }] : mesh;
+  return modes.gatewayPeers ? [...mesh, { name: peerProtocolName("Global", node.gateway), ip: node.gateway, passive: false }] : mesh;
 }
 
 /** One node's BIRD config for `modes`. */
-export function nodeBirdConfig(spec: LabSpec, node: NodeSpec, modes: PoolModes): string {
+export function nodeBirdConfig(spec: LabSpec, node: NodeSpec, modes: BgpModes): string {
   const peers = nodePeers(spec, node, modes).map((p) =>
     [
       `protocol bgp ${p.name} from bgp_template {`,
@@ -158,8 +168,8 @@ export function nodeBirdConfig(spec: LabSpec, node: NodeSpec, modes: PoolModes):
  * their blocks into its kernel table and announcing nothing. Null in the other modes,
  * where the gateway runs no BGP.
  */
-export function gatewayBirdConfig(spec: LabSpec, modes: PoolModes): string | null {
-  if (!gatewayPeersWithNodes(modes)) return null;
+export function gatewayBirdConfig(spec: LabSpec, modes: BgpModes): string | null {
+  if (!modes.gatewayPeers) return null;
   const peers = spec.nodes.map((n) =>
     [
       `protocol bgp ${peerProtocolName("Node", n.ip)} {`,

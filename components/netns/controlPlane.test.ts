@@ -1,7 +1,7 @@
 import { buildLabSpec } from "../../lab/config";
 import { expectedDataplane, renderRoute } from "../../lab/dataplane";
 import { ipipOnly } from "../../lab/expect";
-import { nodeBirdConfig } from "./bird";
+import { bgpModes, nodeBirdConfig } from "./bird";
 import { ENV_PLAN_LIMIT, controlPlaneInvocation, controlPlanePlan, convergenceTimeout, driftProblems, gatewayPlan } from "./controlPlane";
 
 const ctx = { stack: "ipip", cwd: "/work/lab" };
@@ -28,7 +28,7 @@ describe("control plane plan", () => {
       ["calico-ipip-n4", "n4", true],
     ]);
     expect(plan.nodes[0].routes).toEqual(expectedDataplane(seed, ipipOnly("CrossSubnet"))[0].routes.map(renderRoute));
-    expect(plan.nodes[0].bird).toBe(nodeBirdConfig(seed, seed.nodes[0], ipipOnly("CrossSubnet")));
+    expect(plan.nodes[0].bird).toBe(nodeBirdConfig(seed, seed.nodes[0], bgpModes(ipipOnly("CrossSubnet"))));
     expect(plan.nodes[0].peers.map((p) => p.ip)).toEqual(["10.1.5.11", "10.1.8.10", "10.1.8.11"]);
     expect(plan.nodes[0].felix).toMatchObject({ tunl0: { address: "10.244.0.0", mtu: 1480 }, vxlan: null, routes: [], podMtu: 1480, cali: "calic220f2ba281", podNs: "calico-ipip-p1" });
     // The gateway is read, not run, by the nodes' step; it has no routes outside mode Never.
@@ -58,12 +58,13 @@ describe("control plane plan", () => {
 
   it("rides in the environment for small labs and on stdin past the environment's limits", () => {
     const plan = controlPlanePlan(seed, ipipOnly("Always"));
-    const small = controlPlaneInvocation(seed, plan, ipipOnly("Always"));
+    const small = controlPlaneInvocation(seed, plan);
     expect(small.stdin).toBeUndefined();
     expect(small.environment.NETNS_CONTROL_PLAN).toBe(JSON.stringify(plan));
-    expect(small.environment).toMatchObject({ LAB_IPIP_MODE: "Always", LAB_VXLAN_MODE: "Never" });
+    expect(plan.modes).toEqual({ ipipMode: "Always", vxlanMode: "Never" });
+    expect(Object.keys(small.environment).sort()).toEqual(["NETNS_CONTROL_PLAN", "NETNS_LAB", "NETNS_RUN_DIR"]);
     const big = bigLab(64);
-    const inv = controlPlaneInvocation(big, controlPlanePlan(big, ipipOnly("Always")), ipipOnly("Always"));
+    const inv = controlPlaneInvocation(big, controlPlanePlan(big, ipipOnly("Always")));
     expect(Buffer.byteLength(inv.stdin ?? "")).toBeGreaterThan(ENV_PLAN_LIMIT);
     expect(inv.environment.NETNS_CONTROL_PLAN).toBe("-");
   });

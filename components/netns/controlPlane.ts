@@ -20,10 +20,10 @@ import {
   VxlanPeer,
   vxlanPeers,
 } from "../../lab/dataplane";
-import { poolEncapsulation } from "../../lab/expect";
+import { PoolEncapsulation, poolModes } from "../../lab/expect";
 import { LabSpec, NodeSpec, NodeState, PoolModes } from "../../lab/spec";
 import { lastJsonObject } from "../scriptOutput";
-import { gatewayBirdConfig, nodeBirdConfig, nodePeers, peerProtocolName } from "./bird";
+import { BgpModes, bgpModes, gatewayBirdConfig, nodeBirdConfig, nodePeers, peerProtocolName } from "./bird";
 import { netnsNames, nodeNamespace, podNamespace, runDir } from "./names";
 import { TopologyOptions } from "./topology";
 
@@ -67,6 +67,8 @@ export interface BirdUnitPlan {
 /** controlplane.py's input (its `plan`): see assets/netns/controlplane.py. */
 export interface ControlPlanePlan {
   lab: string;
+  /** The modes this plan realises (controlplane.sh reports them). */
+  modes: PoolModes;
   podSubnet: string;
   timeoutSeconds: number;
   /** Wait until every unit's table and sessions are as expected (else only configure). */
@@ -84,8 +86,7 @@ export function convergenceTimeout(nodes: number): number {
   return 20 + Math.ceil((nodes * (nodes - 1)) / 2 / 20);
 }
 
-function felixPlan(spec: LabSpec, node: NodeSpec, modes: PoolModes, routes: CalicoRoute[]): FelixPlan {
-  const { encapsulation } = poolEncapsulation(modes);
+function felixPlan(spec: LabSpec, node: NodeSpec, { encapsulation }: PoolEncapsulation, pods: number, routes: CalicoRoute[]): FelixPlan {
   return {
     tunl0: encapsulation === "ipip" ? { address: node.tunnelIp, mtu: spec.mtu - IPIP_OVERHEAD } : null,
     vxlan:
@@ -102,7 +103,7 @@ function felixPlan(spec: LabSpec, node: NodeSpec, modes: PoolModes, routes: Cali
           }
         : null,
     routes: routes.filter((r) => r.kind === "block" && r.proto === FELIX_PROTO).map(renderRoute),
-    podMtu: podMtu(spec.mtu, modes),
+    podMtu: pods,
     cali: nodeCaliName(node),
     podNs: podNamespace(spec, node),
   };
@@ -115,8 +116,11 @@ function felixPlan(spec: LabSpec, node: NodeSpec, modes: PoolModes, routes: Cali
  */
 export function controlPlanePlan(spec: LabSpec, modes: PoolModes = spec): ControlPlanePlan {
   const expected = expectedDataplane(spec, modes);
+  const bgp = bgpModes(modes);
+  const pods = podMtu(spec.mtu, modes);
   return {
     lab: spec.name,
+    modes: poolModes(modes),
     podSubnet: spec.podSubnet,
     timeoutSeconds: convergenceTimeout(spec.nodes.length),
     wait: true,
@@ -124,18 +128,18 @@ export function controlPlanePlan(spec: LabSpec, modes: PoolModes = spec): Contro
       name: node.name,
       ns: nodeNamespace(spec, node),
       key: `n${node.index}`,
-      bird: nodeBirdConfig(spec, node, modes),
-      peers: nodePeers(spec, node, modes).map((p) => ({ name: p.name, ip: p.ip })),
+      bird: nodeBirdConfig(spec, node, bgp),
+      peers: nodePeers(spec, node, bgp).map((p) => ({ name: p.name, ip: p.ip })),
       routes: expected[i].routes.map(renderRoute),
-      felix: felixPlan(spec, node, modes, expected[i].routes),
+      felix: felixPlan(spec, node, bgp.pool, pods, expected[i].routes),
       manage: true,
     })),
-    gateway: { ...gatewayUnit(spec, modes), manage: false },
+    gateway: { ...gatewayUnit(spec, modes, bgp), manage: false },
   };
 }
 
-function gatewayUnit(spec: LabSpec, modes: PoolModes): Omit<BirdUnitPlan, "manage"> {
-  const config = gatewayBirdConfig(spec, modes);
+function gatewayUnit(spec: LabSpec, modes: PoolModes, bgp: BgpModes): Omit<BirdUnitPlan, "manage"> {
+  const config = gatewayBirdConfig(spec, bgp);
   return {
     name: spec.router.name,
     ns: netnsNames(spec).router,
@@ -153,11 +157,12 @@ function gatewayUnit(spec: LabSpec, modes: PoolModes): Omit<BirdUnitPlan, "manag
 export function gatewayPlan(spec: LabSpec, modes: PoolModes = spec): ControlPlanePlan {
   return {
     lab: spec.name,
+    modes: poolModes(modes),
     podSubnet: spec.podSubnet,
     timeoutSeconds: convergenceTimeout(spec.nodes.length),
     wait: false,
     nodes: [],
-    gateway: { ...gatewayUnit(spec, modes), manage: true },
+    gateway: { ...gatewayUnit(spec, modes, bgpModes(modes)), manage: true },
   };
 }
 
@@ -165,11 +170,10 @@ export function gatewayPlan(spec: LabSpec, modes: PoolModes = spec): ControlPlan
 export function controlPlaneInvocation(
   spec: LabSpec,
   plan: ControlPlanePlan,
-  modes: PoolModes = spec,
   options: Pick<TopologyOptions, "runDir"> = {},
 ): { environment: Record<string, string>; stdin?: string } {
   const text = JSON.stringify(plan);
-  const base = { NETNS_LAB: spec.name, NETNS_RUN_DIR: options.runDir ?? runDir(spec), LAB_IPIP_MODE: modes.ipipMode, LAB_VXLAN_MODE: modes.vxlanMode };
+  const base = { NETNS_LAB: spec.name, NETNS_RUN_DIR: options.runDir ?? runDir(spec) };
   return Buffer.byteLength(text) <= ENV_PLAN_LIMIT
     ? { environment: { ...base, NETNS_CONTROL_PLAN: text } }
     : { environment: { ...base, NETNS_CONTROL_PLAN: "-" }, stdin: text };

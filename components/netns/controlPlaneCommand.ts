@@ -7,14 +7,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { bashScript } from "../../lab/shell";
-import { LabSpec, PoolModes } from "../../lab/spec";
+import { LabSpec } from "../../lab/spec";
 import { controlPlaneInvocation, ControlPlanePlan } from "./controlPlane";
 import { NETNS_SCRIPTS } from "./names";
 
 export interface ControlPlaneCommandArgs {
   spec: LabSpec;
   plan: ControlPlanePlan;
-  modes: PoolModes;
   /** The lab's run folder (BIRD's files go to `<runDir>/bird`). */
   runDir: string;
   /** When up.sh built the lab. */
@@ -24,7 +23,7 @@ export interface ControlPlaneCommandArgs {
 }
 
 export function controlPlaneCommand(name: string, args: ControlPlaneCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-  const inv = controlPlaneInvocation(args.spec, args.plan, args.modes, { runDir: args.runDir });
+  const inv = controlPlaneInvocation(args.spec, args.plan, { runDir: args.runDir });
   return new command.local.Command(
     name,
     {

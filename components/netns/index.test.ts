@@ -103,8 +103,6 @@ describe("NetnsLab under mocks", () => {
       expect(inputs.create).toBe(bashScript(NETNS_SCRIPTS.controlPlane));
       expect(inputs.update).toBe(bashScript(NETNS_SCRIPTS.controlPlane));
       expect(inputs.environment).toMatchObject({
-        LAB_IPIP_MODE: "Always",
-        LAB_VXLAN_MODE: "Never",
         NETNS_CONTROL_PLAN: JSON.stringify(plan),
         NETNS_BUILT_AT: "2026-01-01T00:00:00Z",
         NETNS_GENERATION: "g1",
@@ -134,10 +132,12 @@ describe("NetnsLab under mocks", () => {
     for (const name of ["calico-ipip-controlplane", "calico-ipip-gateway-bgp"]) {
       const a = byName(always.recorded, name).inputs.environment as Record<string, string>;
       const c = byName(cross.recorded, name).inputs.environment as Record<string, string>;
-      // The gateway runs no BGP in either mode: only the mode's name differs in its inputs.
-      const expected = name.endsWith("-controlplane") ? ["LAB_IPIP_MODE", "NETNS_CONTROL_PLAN"] : ["LAB_IPIP_MODE"];
-      expect(Object.keys(a).filter((k) => a[k] !== c[k]).sort()).toEqual(expected);
+      expect(Object.keys(a).filter((k) => a[k] !== c[k])).toEqual(["NETNS_CONTROL_PLAN"]);
     }
+    // The gateway runs no BGP in either mode: only the modes its plan names differ.
+    const plans = [always, cross].map((b) => JSON.parse((byName(b.recorded, "calico-ipip-gateway-bgp").inputs.environment as Record<string, string>).NETNS_CONTROL_PLAN) as ControlPlanePlan);
+    expect(plans.map((p) => p.modes.ipipMode)).toEqual(["Always", "CrossSubnet"]);
+    expect({ ...plans[0], modes: null }).toEqual({ ...plans[1], modes: null });
   });
 
   it("reports every node's sessions and pool routes as read back, after the drift check", async () => {

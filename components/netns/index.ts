@@ -13,7 +13,7 @@ import { controlPlaneCommand } from "./controlPlaneCommand";
 import { NetnsGateway } from "./gateway";
 import { HostView, labSurvival } from "./survival";
 import { warnNotWhole } from "../health";
-import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, PoolModes, ScenarioSpec } from "../../lab/spec";
+import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../../lab/spec";
 import { labPods, NETNS_SCRIPTS, netnsNames, NetnsNames, runDir } from "./names";
 import { parseUpOutput, topologyDigest, topologyEnvironment, Tunl0Choice } from "./topology";
 import { controlPlanePlan, driftProblems, parseControlPlaneOutput } from "./controlPlane";
@@ -29,8 +29,6 @@ export * from "./survival";
 export interface NetnsLabArgs {
   /** The validated lab (lab/config.ts `buildLabSpec`). */
   spec: LabSpec;
-  /** The pool modes whose routes are programmed; default the spec's. */
-  modes?: PoolModes;
   /**
    * Folder for the helpers' pid files and logs and the generated batch files; default
    * `/run/calico-ipip-lab/<lab>`. Its last part must be the lab name (destroy removes it).
@@ -101,17 +99,16 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     this.dataplane = up.dataplane;
     this.builtAt = up.createdAt;
 
-    const modes = args.modes ?? spec;
     // The gateway's BGP first: the nodes' step then waits for its sessions and table too.
     this.gateway = new NetnsGateway(
       `${name}-gateway`,
-      { spec, modes, runDir: this.runDir, builtAt: this.builtAt, generation: survival.generation },
+      { spec, runDir: this.runDir, builtAt: this.builtAt, generation: survival.generation },
       { parent: this, dependsOn: [this.topology] },
     );
-    const plan = controlPlanePlan(spec, modes);
+    const plan = controlPlanePlan(spec);
     this.calico = controlPlaneCommand(
       `${name}-controlplane`,
-      { spec, plan, modes, runDir: this.runDir, builtAt: this.builtAt, generation: survival.generation },
+      { spec, plan, runDir: this.runDir, builtAt: this.builtAt, generation: survival.generation },
       { parent: this, dependsOn: [this.topology, this.gateway.bgp] },
     );
     this.pods = pulumi.output(labPods(spec));

@@ -86,12 +86,12 @@ export class DirectLab {
 
   /** controlplane.sh for the nodes in `modes` (or for a given plan, e.g. a deliberately wrong one). */
   async controlPlane(modes: PoolModes, plan: ControlPlanePlan = controlPlanePlan(this.spec, modes)): Promise<ControlPlaneResult & { wall: number }> {
-    return this.runControlPlane(modes, plan);
+    return this.runControlPlane(plan);
   }
 
   /** controlplane.sh for the gateway in `modes`. */
   async gateway(modes: PoolModes): Promise<ControlPlaneResult & { wall: number }> {
-    return this.runControlPlane(modes, gatewayPlan(this.spec, modes));
+    return this.runControlPlane(gatewayPlan(this.spec, modes));
   }
 
   /** The gateway, then the nodes (which wait for both), as the component orders them. */
@@ -101,8 +101,8 @@ export class DirectLab {
     return { ...nodes, wall: nodes.wall + gateway.wall };
   }
 
-  private async runControlPlane(modes: PoolModes, plan: ControlPlanePlan): Promise<ControlPlaneResult & { wall: number }> {
-    const inv = controlPlaneInvocation(this.spec, plan, modes, { runDir: this.runDir });
+  private async runControlPlane(plan: ControlPlanePlan): Promise<ControlPlaneResult & { wall: number }> {
+    const inv = controlPlaneInvocation(this.spec, plan, { runDir: this.runDir });
     const run = await runScript(NETNS_SCRIPTS.controlPlane, inv.environment, { stdin: inv.stdin });
     if (run.code !== 0) throw new Error(`controlplane.sh exited ${run.code ?? run.signal}: ${run.stderr.trim().slice(-4000)}`);
     return { ...parseControlPlaneOutput(run.stdout), wall: run.seconds };
