@@ -4,7 +4,7 @@ import { IpipMode } from "../../lab/spec";
 import { ControlPlanePlan } from "./controlPlane";
 import { HostView } from "./survival";
 import { bashScript } from "../../lab/shell";
-import { controlPlanePlan, gatewayPlan, NetnsLab, netnsBackend, NETNS_SCRIPTS, topologyDigest, topologyEnvironment } from "./index";
+import { controlPlanePlan, gatewayPlan, NetnsLab, netnsBackend, NETNS_SCRIPTS, topologyDigest, topologyInvocation } from "./index";
 import { ipipOnly } from "../../lab/expect";
 
 interface Recorded {
@@ -93,8 +93,10 @@ describe("NetnsLab under mocks", () => {
     const topology = byName(recorded, "calico-ipip-topology").inputs;
     expect(topology.create).toBe(bashScript(NETNS_SCRIPTS.up));
     expect(topology.delete).toBe(bashScript(NETNS_SCRIPTS.down));
-    expect(topology.environment).toEqual({ ...topologyEnvironment(spec), NETNS_BUILD_ID: "b1" });
-    expect(topology.triggers).toEqual([topologyDigest(topologyEnvironment(spec)), "b1"]);
+    const inv = topologyInvocation(spec);
+    expect(topology.environment).toEqual({ ...inv.environment, NETNS_BUILD_ID: "b1" });
+    expect(topology.stdin).toBe(inv.stdin);
+    expect(topology.triggers).toEqual([topologyDigest(inv), "b1"]);
     for (const [name, plan] of [
       ["calico-ipip-controlplane", controlPlanePlan(spec, ipipOnly("Always"))],
       ["calico-ipip-gateway-bgp", gatewayPlan(spec, ipipOnly("Always"))],

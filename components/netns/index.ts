@@ -15,7 +15,7 @@ import { HostView, labSurvival } from "./survival";
 import { warnNotWhole } from "../health";
 import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../../lab/spec";
 import { labPods, NETNS_SCRIPTS, netnsNames, NetnsNames, runDir } from "./names";
-import { parseUpOutput, topologyDigest, topologyEnvironment, Tunl0Choice } from "./topology";
+import { parseUpOutput, topologyDigest, topologyInvocation, Tunl0Choice } from "./topology";
 import { controlPlanePlan, driftProblems, parseControlPlaneOutput } from "./controlPlane";
 import { captureEnvironment } from "./capture";
 
@@ -82,16 +82,17 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     const survival = labSurvival(spec, this.runDir, args.host);
     warnNotWhole(spec.name, survival.problems);
     this.generation = survival.generation;
-    const env = topologyEnvironment(spec, { runDir: this.runDir, tunl0: args.tunl0 });
+    const inv = topologyInvocation(spec, { runDir: this.runDir, tunl0: args.tunl0 });
     this.topology = new command.local.Command(
       `${name}-topology`,
       {
         create: bashScript(NETNS_SCRIPTS.up),
         delete: bashScript(NETNS_SCRIPTS.down),
-        environment: { ...env, NETNS_BUILD_ID: survival.buildId },
+        environment: { ...inv.environment, NETNS_BUILD_ID: survival.buildId },
+        stdin: inv.stdin,
         // Any topology change replaces the lab (down.sh with the old inputs, then up.sh), and
         // so does a lab that is no longer whole.
-        triggers: [topologyDigest(env), survival.buildId],
+        triggers: [topologyDigest(inv), survival.buildId],
       },
       { parent: this, deleteBeforeReplace: true },
     );

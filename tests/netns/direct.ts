@@ -10,7 +10,7 @@ import * as path from "path";
 import { CaptureScriptResult } from "../../components/backend";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
 import { allNamespaces, NETNS_SCRIPTS, netnsNames, runDir } from "../../components/netns/names";
-import { parseUpOutput, topologyEnvironment, TopologyOptions, UpResult } from "../../components/netns/topology";
+import { parseUpOutput, TopologyInvocation, topologyInvocation, TopologyOptions, UpResult } from "../../components/netns/topology";
 import { controlPlaneInvocation, controlPlanePlan, ControlPlanePlan, ControlPlaneResult, gatewayPlan, parseControlPlaneOutput } from "../../components/netns/controlPlane";
 import { captureEnvironment } from "../../components/netns/capture";
 import { lastJsonLine } from "../../components/scriptOutput";
@@ -62,6 +62,8 @@ export interface CaptureRunResult extends CaptureScriptResult {
 
 /** A lab driven through its scripts: up, routes, capture, down. */
 export class DirectLab {
+  /** up.sh's environment and stdin; down.sh needs only the environment (`topologyEnv`). */
+  readonly topology: TopologyInvocation;
   readonly topologyEnv: Record<string, string>;
   readonly runDir: string;
 
@@ -70,7 +72,8 @@ export class DirectLab {
     options: TopologyOptions = {},
   ) {
     this.runDir = options.runDir ?? runDir(spec);
-    this.topologyEnv = topologyEnvironment(spec, { ...options, runDir: this.runDir });
+    this.topology = topologyInvocation(spec, { ...options, runDir: this.runDir });
+    this.topologyEnv = this.topology.environment;
   }
 
   /** Every namespace of the lab. */
@@ -79,7 +82,7 @@ export class DirectLab {
   }
 
   async up(): Promise<UpResult & { wall: number }> {
-    const run = await runScript(NETNS_SCRIPTS.up, this.topologyEnv);
+    const run = await runScript(NETNS_SCRIPTS.up, this.topologyEnv, { stdin: this.topology.stdin });
     if (run.code !== 0) throw new Error(`up.sh exited ${run.code ?? run.signal}: ${run.stderr.trim().slice(-3000)}`);
     return { ...parseUpOutput(run.stdout), wall: run.seconds };
   }

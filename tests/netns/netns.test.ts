@@ -302,7 +302,8 @@ suite("netns backend scripts on this host", () => {
   it("up converges after a run killed midway, and removes what it built when it fails", async () => {
     const again = lab("kill");
     labs.push(again);
-    const child = spawn("bash", [NETNS_SCRIPTS.up], { env: { ...process.env, ...again.topologyEnv }, stdio: "ignore" });
+    const child = spawn("bash", [NETNS_SCRIPTS.up], { env: { ...process.env, ...again.topologyEnv }, stdio: ["pipe", "ignore", "ignore"] });
+    child.stdin.end(again.topology.stdin);
     const probe = path.join(again.runDir, `${nodeNamespace(again.spec, again.spec.nodes[0])}.tunl0.log`);
     const deadline = Date.now() + 10000;
     while (!fs.existsSync(probe) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
@@ -319,11 +320,10 @@ suite("netns backend scripts on this host", () => {
 
     const broken = lab("fail");
     labs.push(broken);
-    // A gateway outside the node's subnet: `route add default via` fails in phase 4.
-    const lines = broken.topologyEnv.NETNS_NODES.split("\n");
-    lines[3] = lines[3].replace(" 10.1.8.1 ", " 10.9.9.9 ");
-    const env = { ...broken.topologyEnv, NETNS_NODES: lines.join("\n") };
-    const failed = await runScript(NETNS_SCRIPTS.up, env);
+    // A gateway outside node 4's subnet: its `route add default via` fails in phase 4.
+    const stdin = broken.topology.stdin.replace(/(=\S+-n4\n(?:.*\n)*?route add default via )10\.1\.8\.1 /, "$110.9.9.9 ");
+    expect(stdin).not.toBe(broken.topology.stdin);
+    const failed = await runScript(NETNS_SCRIPTS.up, broken.topologyEnv, { stdin });
     expect(failed.code).not.toBe(0);
     expect(failed.stderr).toMatch(/removing what it built/);
     expect(broken.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { buildLabSpec } from "../../lab/config";
 import { DirectLab, runScript, ScriptRun } from "./direct";
-import { NETNS_SCRIPTS } from "../../components/netns/names";
+import { NETNS_SCRIPTS, netnsNames, nodeNamespace, podNamespace } from "../../components/netns/names";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const suite = isRoot ? describe : describe.skip;
@@ -34,7 +34,7 @@ function errorLines(run: ScriptRun): string[] {
 }
 
 async function upOk(l: DirectLab): Promise<ScriptRun> {
-  const run = await runScript(NETNS_SCRIPTS.up, l.topologyEnv);
+  const run = await runScript(NETNS_SCRIPTS.up, l.topologyEnv, { stdin: l.topology.stdin });
   if (run.code !== 0) throw new Error(`up.sh of ${l.spec.name} exited ${run.code ?? run.signal}: ${run.stderr.slice(-2000)}`);
   return run;
 }
@@ -63,7 +63,8 @@ suite("netns teardown tells the truth", () => {
 
   it("after an up killed midway (its whole process group, as an engine stops its commands) and run again, down prints no line with Error", async () => {
     const l = lab("killed");
-    const child = spawn("bash", [NETNS_SCRIPTS.up], { env: { ...process.env, ...l.topologyEnv }, stdio: ["ignore", "ignore", "pipe"], detached: true });
+    const child = spawn("bash", [NETNS_SCRIPTS.up], { env: { ...process.env, ...l.topologyEnv }, stdio: ["pipe", "ignore", "pipe"], detached: true });
+    child.stdin.end(l.topology.stdin);
     let said = "";
     child.stderr.on("data", (d: Buffer) => (said += d.toString()));
     const closed = new Promise((r) => child.once("close", r));
@@ -104,6 +105,18 @@ suite("netns teardown tells the truth", () => {
       expect({ code: down.code, errors: errorLines(down) }).toEqual({ code: 0, errors: [] });
       expect(x.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
     }
+  });
+
+  it("a lab whose state holds the environment of before NETNS_NAMESPACES (its tables) is still removed, quietly", async () => {
+    const l = lab("legacy");
+    await upOk(l);
+    const names = netnsNames(l.spec);
+    // The old NETNS_NODES lines: nodeNs bridge port ip prefix gateway podNs podIp cali.
+    const nodes = l.spec.nodes.map((n) => `${nodeNamespace(l.spec, n)} br x ${n.ip} ${n.prefixLength} ${n.gateway} ${podNamespace(l.spec, n)} ${n.pod.ip} cali`);
+    const legacy = { NETNS_LAB: l.spec.name, NETNS_RUN_DIR: l.runDir, NETNS_UNDERLAY: names.underlay, NETNS_ROUTER: names.router, NETNS_NODES: nodes.join("\n") };
+    const down = await runScript(NETNS_SCRIPTS.down, legacy);
+    expect({ code: down.code, errors: errorLines(down), out: down.stdout }).toEqual({ code: 0, errors: [], out: `{"lab":"${l.spec.name}","removedNamespaces":10,"seconds":${JSON.parse(down.stdout).seconds}}\n` });
+    expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
   });
 
   it("two downs at once both succeed quietly: a namespace the other one removed first is no error", async () => {
