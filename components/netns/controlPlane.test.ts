@@ -1,5 +1,5 @@
 import { buildLabSpec } from "../../lab/config";
-import { expectedDataplane, renderRoute } from "../../lab/dataplane";
+import { expectedDataplane, renderRoute, vxlanMac } from "../../lab/dataplane";
 import { ipipOnly } from "../../lab/expect";
 import { bgpModes, nodeBirdConfig } from "./bird";
 import { ENV_PLAN_LIMIT, controlPlaneInvocation, controlPlanePlan, convergenceTimeout, driftProblems, gatewayPlan } from "./controlPlane";
@@ -30,22 +30,45 @@ describe("control plane plan", () => {
     expect(plan.nodes[0].routes).toEqual(expectedDataplane(seed, ipipOnly("CrossSubnet"))[0].routes.map(renderRoute));
     expect(plan.nodes[0].bird).toBe(nodeBirdConfig(seed, seed.nodes[0], bgpModes(ipipOnly("CrossSubnet"))));
     expect(plan.nodes[0].peers.map((p) => p.ip)).toEqual(["10.1.5.11", "10.1.8.10", "10.1.8.11"]);
-    expect(plan.nodes[0].felix).toMatchObject({ tunl0: { address: "10.244.0.0", mtu: 1480 }, vxlan: null, routes: [], podMtu: 1480, cali: "calic220f2ba281", podNs: "calico-ipip-p1" });
+    expect(plan.nodes[0].felix).toMatchObject({ vxlan: [], routes: [], pod: ["link set eth0 mtu 1480"], podNs: "calico-ipip-p1" });
+    expect(plan.nodes[0].felix.node).toContain("address replace 10.244.0.0/32 dev tunl0");
     // The gateway is read, not run, by the nodes' step; it has no routes outside mode Never.
     expect(plan.gateway).toMatchObject({ ns: "calico-ipip-gw0", bird: null, routes: [], manage: false });
   });
 
   it("VXLAN: Felix's device, VTEP peers and routes; IPIP off; pods at 1450", () => {
     const felix = controlPlanePlan(seed, { ipipMode: "Never", vxlanMode: "Always" }).nodes[0].felix;
-    expect(felix.tunl0).toBeNull();
-    expect(felix.vxlan).toMatchObject({ address: "10.244.0.0", mtu: 1450, vni: 4096, port: 4789, local: "10.1.5.10", parent: "net0" });
-    expect(felix.vxlan?.peers.map((p) => p.vtep)).toEqual(["10.244.0.64", "10.244.0.128", "10.244.0.192"]);
+    // Nothing of IPIP: tunl0 without its address and down; the proto-80 routes are kept.
+    expect(felix.node).toEqual(["address flush dev tunl0", "link set tunl0 down", "link set calic220f2ba281 mtu 1450"]);
+    expect(felix.pod).toEqual(["link set eth0 mtu 1450"]);
+    expect(felix.vxlan).toEqual([
+      `link add vxlan.calico address ${vxlanMac(seed.nodes[0].name)} mtu 1450 type vxlan id 4096 local 10.1.5.10 dev net0 dstport 4789 nolearning`,
+      "address add 10.244.0.0/32 dev vxlan.calico",
+      "link set vxlan.calico up",
+      ...felix.vxlan.slice(3, 6),
+    ]);
+    expect(felix.vxlan.slice(3).map((l) => l.split(" ")[2])).toEqual(["10.244.0.64", "10.244.0.128", "10.244.0.192"]);
+    expect(felix.vxlan[3]).toMatch(/^neigh replace 10\.244\.0\.64 lladdr 66(:[0-9a-f]{2}){5} dev vxlan.calico nud permanent$/);
+    expect(felix.fdb.map((l) => l.replace(/^fdb replace \S+/, "fdb replace MAC"))).toEqual(
+      ["10.1.5.11", "10.1.8.10", "10.1.8.11"].map((ip) => `fdb replace MAC dev vxlan.calico dst ${ip} self permanent`),
+    );
     expect(felix.routes).toEqual([
       "10.244.0.64/26 via 10.244.0.64 dev vxlan.calico proto 80 onlink",
       "10.244.0.128/26 via 10.244.0.128 dev vxlan.calico proto 80 onlink",
       "10.244.0.192/26 via 10.244.0.192 dev vxlan.calico proto 80 onlink",
     ]);
-    expect(felix.podMtu).toBe(1450);
+  });
+
+  it("IPIP: tunl0 addressed and up, Felix's routes flushed, no vxlan.calico", () => {
+    const felix = controlPlanePlan(seed, ipipOnly("Always")).nodes[0].felix;
+    expect(felix.node).toEqual(["route flush proto 80", "link set tunl0 mtu 1480 up", "address replace 10.244.0.0/32 dev tunl0", "link set calic220f2ba281 mtu 1480"]);
+    expect([felix.vxlan, felix.fdb, felix.routes]).toEqual([[], [], []]);
+    expect(controlPlanePlan(seed, ipipOnly("Never")).nodes[0].felix.node).toEqual([
+      "route flush proto 80",
+      "address flush dev tunl0",
+      "link set tunl0 down",
+      "link set calic220f2ba281 mtu 1500",
+    ]);
   });
 
   it("the gateway's own step runs BIRD only in mode Never, without waiting", () => {

@@ -12,12 +12,13 @@ import {
   nodeCaliName,
   podMtu,
   renderRoute,
+  TUNNEL_DEVICE,
   UNDERLAY_NIC,
+  VXLAN_DEVICE,
   VXLAN_OVERHEAD,
   VXLAN_PORT,
   VXLAN_VNI,
   vxlanMac,
-  VxlanPeer,
   vxlanPeers,
 } from "../../lab/dataplane";
 import { PoolEncapsulation, poolModes } from "../../lab/expect";
@@ -35,17 +36,48 @@ import { TopologyOptions } from "./topology";
  */
 export const ENV_PLAN_LIMIT = 64 * 1024;
 
-/** Felix's share on one node for the modes (controlplane.py programs it). */
+/**
+ * Felix's share on one node for the modes, as the `ip -batch` lines controlplane.py runs:
+ * first what the previous modes left removed and tunl0 and the pods' MTU set (before
+ * BIRD reloads), then, with VXLAN, vxlan.calico made anew with its neighbours, FDB
+ * entries and routes (controlplane.py deletes an existing vxlan.calico before either).
+ */
 export interface FelixPlan {
-  /** tunl0's address and MTU when IPIP is on, else null (address flushed, link down). */
-  tunl0: { address: string; mtu: number } | null;
-  /** vxlan.calico when VXLAN is on, else null (the device and all it carries removed). */
-  vxlan: { address: string; mac: string; mtu: number; vni: number; port: number; local: string; parent: string; peers: VxlanPeer[] } | null;
-  /** The routes Felix owns (VXLAN modes), in `ip route` syntax. */
-  routes: string[];
-  podMtu: number;
-  cali: string;
+  /** In the node's namespace, before BIRD. */
+  node: string[];
+  /** In the pod's namespace (`podNs`): eth0's MTU. */
+  pod: string[];
   podNs: string;
+  /** vxlan.calico and its neighbours; empty when VXLAN is off (the device is then removed). */
+  vxlan: string[];
+  /** vxlan.calico's FDB entries (`bridge -batch`). */
+  fdb: string[];
+  /** The routes Felix owns (VXLAN modes), in `ip route` syntax; re-applied when they drift. */
+  routes: string[];
+}
+
+function felixPlan(spec: LabSpec, node: NodeSpec, { encapsulation }: PoolEncapsulation, pods: number, routes: CalicoRoute[]): FelixPlan {
+  const tunnel =
+    encapsulation === "ipip"
+      ? [`link set ${TUNNEL_DEVICE} mtu ${spec.mtu - IPIP_OVERHEAD} up`, `address replace ${node.tunnelIp}/32 dev ${TUNNEL_DEVICE}`]
+      : [`address flush dev ${TUNNEL_DEVICE}`, `link set ${TUNNEL_DEVICE} down`];
+  const peers = encapsulation === "vxlan" ? vxlanPeers(node, spec.nodes) : [];
+  return {
+    node: [...(encapsulation === "vxlan" ? [] : [`route flush proto ${FELIX_PROTO}`]), ...tunnel, `link set ${nodeCaliName(node)} mtu ${pods}`],
+    pod: [`link set eth0 mtu ${pods}`],
+    podNs: podNamespace(spec, node),
+    vxlan:
+      encapsulation === "vxlan"
+        ? [
+            `link add ${VXLAN_DEVICE} address ${vxlanMac(node.name)} mtu ${spec.mtu - VXLAN_OVERHEAD} type vxlan id ${VXLAN_VNI} local ${node.ip} dev ${UNDERLAY_NIC} dstport ${VXLAN_PORT} nolearning`,
+            `address add ${node.tunnelIp}/32 dev ${VXLAN_DEVICE}`,
+            `link set ${VXLAN_DEVICE} up`,
+            ...peers.map((p) => `neigh replace ${p.vtep} lladdr ${p.mac} dev ${VXLAN_DEVICE} nud permanent`),
+          ]
+        : [],
+    fdb: peers.map((p) => `fdb replace ${p.mac} dev ${VXLAN_DEVICE} dst ${p.nodeIp} self permanent`),
+    routes: routes.filter((r) => r.kind === "block" && r.proto === FELIX_PROTO).map(renderRoute),
+  };
 }
 
 /** One BIRD of the lab: its namespace, its file key (short: unix socket paths are bounded) and config. */
@@ -84,29 +116,6 @@ export interface ControlPlanePlan {
  */
 export function convergenceTimeout(nodes: number): number {
   return 20 + Math.ceil((nodes * (nodes - 1)) / 2 / 20);
-}
-
-function felixPlan(spec: LabSpec, node: NodeSpec, { encapsulation }: PoolEncapsulation, pods: number, routes: CalicoRoute[]): FelixPlan {
-  return {
-    tunl0: encapsulation === "ipip" ? { address: node.tunnelIp, mtu: spec.mtu - IPIP_OVERHEAD } : null,
-    vxlan:
-      encapsulation === "vxlan"
-        ? {
-            address: node.tunnelIp,
-            mac: vxlanMac(node.name),
-            mtu: spec.mtu - VXLAN_OVERHEAD,
-            vni: VXLAN_VNI,
-            port: VXLAN_PORT,
-            local: node.ip,
-            parent: UNDERLAY_NIC,
-            peers: vxlanPeers(node, spec.nodes),
-          }
-        : null,
-    routes: routes.filter((r) => r.kind === "block" && r.proto === FELIX_PROTO).map(renderRoute),
-    podMtu: pods,
-    cali: nodeCaliName(node),
-    podNs: podNamespace(spec, node),
-  };
 }
 
 /**
