@@ -122,14 +122,23 @@ class Daemon:
         if len(self.ctl.encode()) > 107:
             raise RuntimeError("BIRD's control socket path %s is longer than a unix socket allows (107 bytes): use a shorter run dir" % self.ctl)
 
-    def running(self):
+    def pid(self):
+        """The recorded PID while it still runs this BIRD (its pid file among its arguments), else None."""
         try:
             with open(self.pid_file) as f:
                 pid = int(f.read().strip())
             with open("/proc/%d/cmdline" % pid, "rb") as f:
-                return self.pid_file.encode() in f.read().split(b"\0")
+                return pid if self.pid_file.encode() in f.read().split(b"\0") else None
         except (OSError, ValueError):
-            return False
+            return None
+
+    def running(self):
+        return self.pid() is not None
+
+    def remove_stale(self):
+        for stale in (self.ctl, self.pid_file):
+            if os.path.exists(stale):
+                os.unlink(stale)
 
     def write_config(self):
         tmp = "%s.%d.tmp" % (self.conf, os.getpid())
@@ -145,9 +154,7 @@ class Daemon:
         if self.running():
             bird_command(self.ctl, "configure")
             return "reloaded"
-        for stale in (self.ctl, self.pid_file):
-            if os.path.exists(stale):
-                os.unlink(stale)
+        self.remove_stale()
         with open(self.log, "ab") as out:
             proc = subprocess.Popen(
                 ["ip", "netns", "exec", self.ns, "bird", "-f", "-c", self.conf, "-s", self.ctl, "-P", self.pid_file],
@@ -159,17 +166,14 @@ class Daemon:
         return "started"
 
     def stop(self):
-        if not self.running():
+        pid = self.pid()
+        if pid is None:
             return False
-        with open(self.pid_file) as f:
-            pid = int(f.read().strip())
         os.kill(pid, 15)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and os.path.exists("/proc/%d" % pid):
             time.sleep(0.02)
-        for stale in (self.ctl, self.pid_file):
-            if os.path.exists(stale):
-                os.unlink(stale)
+        self.remove_stale()
         return True
 
     def log_tail(self, lines=15):
@@ -180,11 +184,9 @@ class Daemon:
             return "(no log)"
 
     def sessions(self):
-        if not os.path.exists(self.ctl):
-            return [{"peer": ip, "state": "Down"} for ip in self.peer_of.values()]
         try:
             return parse_protocols(bird_command(self.ctl, "show protocols"), self.peer_of)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError):  # no socket yet, or BIRD gone: every session is down
             return [{"peer": ip, "state": "Down"} for ip in self.peer_of.values()]
 
 
@@ -231,23 +233,16 @@ def apply(plan, run_dir):
     lab = plan["lab"]
     pool = plan["podSubnet"]
     units = []
-    for node in plan["nodes"]:
-        if not node["ns"].startswith(lab + "-"):
-            raise RuntimeError("namespace %s is not lab %s's" % (node["ns"], lab))
-        daemon = Daemon(run_dir, node["ns"], node["key"], node["bird"], node["peers"])
-        units.append({"name": node["name"], "ns": node["ns"], "routes": node["routes"], "daemon": daemon, "node": node, "manage": True})
-    gw = plan.get("gateway")
-    if gw is not None:
-        if not gw["ns"].startswith(lab + "-"):
-            raise RuntimeError("namespace %s is not lab %s's" % (gw["ns"], lab))
-        daemon = Daemon(run_dir, gw["ns"], gw["key"], gw["bird"] or "", gw["peers"])
-        if gw["bird"] is None:
-            if gw["manage"] and daemon.stop():
-                log("%s: BIRD stopped (the modes need no BGP on the gateway)" % gw["ns"])
+    for unit in plan["nodes"] + ([plan["gateway"]] if plan.get("gateway") else []):
+        if not unit["ns"].startswith(lab + "-"):
+            raise RuntimeError("namespace %s is not lab %s's" % (unit["ns"], lab))
+        daemon = Daemon(run_dir, unit["ns"], unit["key"], unit["bird"] or "", unit["peers"])
+        if unit["bird"] is None:  # the gateway, when the modes need no BGP there
+            if unit["manage"] and daemon.stop():
+                log("%s: BIRD stopped (the modes need no BGP on the gateway)" % unit["ns"])
             daemon = None
-        units.append({"name": gw["name"], "ns": gw["ns"], "routes": gw["routes"], "daemon": daemon, "node": None, "manage": gw["manage"]})
-
-    nodes = [u["node"] for u in units if u["node"] is not None]
+        units.append(dict(unit, daemon=daemon))
+    nodes = plan["nodes"]
     for node in nodes:
         felix = node["felix"]
         if not felix["vxlan"]:
@@ -297,15 +292,9 @@ def apply(plan, run_dir):
     if generation:
         with open(os.path.join(run_dir, "bird", "generation"), "w") as f:
             f.write(generation + "\n")
-    result = {"nodes": [], "gateway": None, "seconds": seconds}
-    for u in units:
-        routes, sessions, _ = state[u["ns"]]
-        entry = {"name": u["name"], "ns": u["ns"], "bgpPeers": sessions, "routes": routes}
-        if u["node"] is None:
-            result["gateway"] = entry
-        else:
-            result["nodes"].append(entry)
-    return result
+    seen = {u["ns"]: {"name": u["name"], "ns": u["ns"], "bgpPeers": state[u["ns"]][1], "routes": state[u["ns"]][0]} for u in units}
+    gateway = plan.get("gateway")
+    return {"nodes": [seen[n["ns"]] for n in nodes], "gateway": seen[gateway["ns"]] if gateway else None, "seconds": seconds}
 
 
 def main(argv):
