@@ -2,7 +2,7 @@
  * BIRD 2 configs for the netns lab's control plane, rendered from the LabSpec the way
  * Calico's confd renders BIRD's (templates bird.cfg, bird_ipam.cfg and bird_aggr.cfg,
  * v3.23 to v3.28 alike), in BIRD 2 syntax (DESIGN.md section 4). Pure: golden-tested,
- * then written and loaded by assets/netns/dataplane.sh.
+ * then written and loaded by assets/netns/controlplane.py.
  */
 import { gatewayPeersWithNodes, PoolEncapsulation, poolEncapsulation } from "../../lab/expect";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";

@@ -39,6 +39,13 @@ async function upOk(l: DirectLab): Promise<ScriptRun> {
   return run;
 }
 
+/** down.sh succeeds, prints no line with "Error" and leaves nothing of the lab. */
+async function expectQuietDown(l: DirectLab): Promise<void> {
+  const down = await runScript(NETNS_SCRIPTS.down, l.topologyEnv);
+  expect({ lab: l.spec.name, code: down.code, errors: errorLines(down) }).toEqual({ lab: l.spec.name, code: 0, errors: [] });
+  expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+}
+
 /** True when `file` is a namespace mount, not a plain file left by an interrupted `ip netns add`. */
 function isNamespace(file: string): boolean {
   return execFileSync("stat", ["-f", "-c", "%T", file], { encoding: "utf8" }).trim() === "nsfs";
@@ -56,9 +63,7 @@ suite("netns teardown tells the truth", () => {
   it("a normal up and down print no line with Error", async () => {
     const l = lab("plain");
     expect(errorLines(await upOk(l))).toEqual([]);
-    const down = await runScript(NETNS_SCRIPTS.down, l.topologyEnv);
-    expect({ code: down.code, errors: errorLines(down) }).toEqual({ code: 0, errors: [] });
-    expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+    await expectQuietDown(l);
   });
 
   it("after an up killed midway (its whole process group, as an engine stops its commands) and run again, down prints no line with Error", async () => {
@@ -78,9 +83,7 @@ suite("netns teardown tells the truth", () => {
     expect(killedMidway).toBe(true);
 
     expect(errorLines(await upOk(l))).toEqual([]);
-    const down = await runScript(NETNS_SCRIPTS.down, l.topologyEnv);
-    expect({ code: down.code, errors: errorLines(down) }).toEqual({ code: 0, errors: [] });
-    expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+    await expectQuietDown(l);
   });
 
   it("an entry `ip netns add` left as a plain file (killed before its bind mount) is what makes ip print 'Peer netns reference is invalid'; the next up removes it and down stays quiet", async () => {
@@ -101,9 +104,7 @@ suite("netns teardown tells the truth", () => {
     expect(show()).toBe("");
     expect(errorLines(up)).toEqual([]);
     for (const x of [l, witness]) {
-      const down = await runScript(NETNS_SCRIPTS.down, x.topologyEnv);
-      expect({ code: down.code, errors: errorLines(down) }).toEqual({ code: 0, errors: [] });
-      expect(x.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+      await expectQuietDown(x);
     }
   });
 
@@ -142,8 +143,6 @@ suite("netns teardown tells the truth", () => {
     expect(l.leftovers()).toMatchObject({ namespaces: [`${l.spec.name}-n2`], runDir: true });
 
     execFileSync("ip", ["netns", "del", path.basename(busy)]);
-    const down = await runScript(NETNS_SCRIPTS.down, l.topologyEnv);
-    expect({ code: down.code, errors: errorLines(down) }).toEqual({ code: 0, errors: [] });
-    expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+    await expectQuietDown(l);
   });
 });
