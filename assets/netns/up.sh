@@ -81,6 +81,10 @@ awk -v dir="$RUN/batch" '/^=/ { if (substr($0, 2) !~ /^[a-z0-9.-]+$/) exit 1; if
   f != "" { print > f }' || die "stdin: a section name is not of [a-z0-9.-]"
 for f in "$RUN/batch"/*; do [ ! -e "$f" ] || [ -n "${KNOWN[${f##*/}]-}" ] || die "stdin: section ${f##*/} is not a namespace of lab $NETNS_LAB"; done
 [ -s "$RUN/batch/links" ] || die "stdin holds no =links section: expected the topology (components/netns/topology.ts)"
+# The namespaces the links and sysctls reach into are this lab's too.
+while read -r ns; do
+  [ -n "${KNOWN[$ns]-}" ] || die "stdin: $ns (a link's netns or a sysctl's namespace) is not a namespace of lab $NETNS_LAB"
+done < <({ grep -o 'netns [^ ]*' "$RUN/batch/links" | cut -d' ' -f2; cut -d' ' -f1 "$RUN/batch/sysctl"; } | sort -u)
 
 # 1. Namespaces, in one ip process.
 for ns in "${ALL_NS[@]}"; do echo "netns add $ns"; done >"$RUN/batch/namespaces"

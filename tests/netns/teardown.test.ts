@@ -120,6 +120,19 @@ suite("netns teardown tells the truth", () => {
     expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
   });
 
+  it("up refuses a topology that reaches into a namespace not of its lab, before building anything", async () => {
+    const l = lab("foreign");
+    for (const [what, stdin] of [
+      ["a sysctl", l.topology.stdin.replace("=sysctl\n", "=sysctl\nsomeone-else net.ipv4.ip_forward 1\n")],
+      ["a link", l.topology.stdin.replace(/netns \S+-gw0 /, "netns someone-else ")],
+      ["a batch", `${l.topology.stdin}=someone-else\nlink set lo up\n`],
+    ]) {
+      const run = await runScript(NETNS_SCRIPTS.up, l.topologyEnv, { stdin });
+      expect({ what, code: run.code, said: /someone-else.* is not a namespace of lab/.test(run.stderr) }).toEqual({ what, code: 1, said: true });
+      expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+    }
+  });
+
   it("two downs at once both succeed quietly: a namespace the other one removed first is no error", async () => {
     const l = lab("twice");
     await upOk(l);
