@@ -35,8 +35,8 @@ import { REPO_DIR, toolchainDir, TOOLCHAIN_DIR_ENV } from "../toolchain";
 import { CliResult, PulumiStack } from "../toolchain/stack";
 import { labNamespaces } from "../leftovers/leftovers";
 import { buildLabSpec } from "../lab/config";
-import { DirectLab, runScript } from "../components/netns/direct";
-import { NETNS_SCRIPTS } from "../components/netns/plan";
+import { DirectLab, runScript } from "../tests/netns/direct";
+import { NETNS_SCRIPTS } from "../components/netns/names";
 
 /** The engine's log level that stamps passes, the program's run and provider calls. */
 const ENGINE_LOG = ["--logtostderr", "-v=7"];

@@ -8,8 +8,8 @@
  */
 import { buildLabSpec } from "../lab/config";
 import { RawSubnet } from "../lab/config";
-import { DirectLab, runScript } from "../components/netns/direct";
-import { NETNS_SCRIPTS } from "../components/netns/plan";
+import { DirectLab, runScript } from "../tests/netns/direct";
+import { NETNS_SCRIPTS } from "../components/netns/names";
 import { describeModes, ipipOnly } from "../lab/expect";
 import { PoolModes } from "../lab/spec";
 

@@ -13,6 +13,7 @@ import {
   VxlanMode,
   LabSpec,
   NodeSpec,
+  PoolModes,
   ScenarioSpec,
   SubnetSpec,
 } from "./spec";
@@ -28,7 +29,7 @@ import {
   SEED_TOPOLOGY,
 } from "./defaults";
 import { nodeRoutes, poolFacts } from "./dataplane";
-import { expectedEncapsulation } from "./expect";
+import { expectedEncapsulation, poolModes } from "./expect";
 import { addToIp, nthSubnet, parseCidr, smallestSupernet } from "./net";
 import { validateConfig } from "./validate";
 import { captureFolder, EMPTY_HOST } from "./captureDir";
@@ -119,24 +120,15 @@ export function buildLabSpec(raw: RawLabConfig, ctx: LabContext): LabSpec {
     subnets.push({ cidr: s.cidr, gateway: s.gateway, bridge, routerInterface: `eth${si + 1}`, nodes: subnetNodes });
   });
 
-  // The mode facts, each node's routes and each path's encapsulation: derived here, once.
   const modes = { ipipMode: cfg.ipipMode as IpipMode, vxlanMode: cfg.vxlanMode as VxlanMode };
-  const pool = poolFacts(modes, cfg.backend as BackendName, cfg.mtu);
-  for (const node of nodes) node.routes = nodeRoutes(modes, node, nodes, { bird: pool.bird });
-  const nodeAt = (index: number): NodeSpec => nodes[index - 1];
-  const scenarios: ScenarioSpec[] = cfg.scenarios.map((s) => ({
-    name: s.name,
-    client: s.client,
-    server: s.server,
-    expected: expectedEncapsulation(modes, nodeAt(s.client), nodeAt(s.server)),
-  }));
+  // Filled in by withModes below, the one place the facts that follow from the modes are derived.
+  const scenarios: ScenarioSpec[] = cfg.scenarios.map((s) => ({ name: s.name, client: s.client, server: s.server, expected: "none" }));
   const routerName = cfg.topology.router?.name ?? "gw0";
-  return {
+  return withModes({
     name: labName,
     stack: ctx.stack,
     backend: cfg.backend as BackendName,
     ...modes,
-    pool,
     podSubnet: cfg.podSubnet,
     blockSize: cfg.blockSize,
     mtu: cfg.mtu,
@@ -155,6 +147,28 @@ export function buildLabSpec(raw: RawLabConfig, ctx: LabContext): LabSpec {
       timeoutSeconds: cfg.capture.timeoutSeconds ?? DEFAULT_CAPTURE.timeoutSeconds,
       ...captureFolder(raw.capture?.dir, ctx.stack, ctx.cwd, ctx.host ?? EMPTY_HOST),
     },
+  }, modes);
+}
+
+/**
+ * The spec in `modes`: the facts that follow from the pool's modes (what they turn on,
+ * each node's routes, each path's encapsulation) derived anew. The one place they are
+ * derived: buildLabSpec ends here, and a live mode switch (tests, bench) starts here.
+ */
+export function withModes(spec: Omit<LabSpec, "pool">, modes: PoolModes): LabSpec {
+  const m = poolModes(modes);
+  const pool = poolFacts(m, spec.backend, spec.mtu);
+  const nodes = spec.nodes.map((n) => ({ ...n }));
+  for (const node of nodes) node.routes = nodeRoutes(m, node, nodes, { bird: pool.bird });
+  const byIndex = new Map(nodes.map((n) => [n.index, n]));
+  const node = (index: number): NodeSpec => byIndex.get(index) as NodeSpec;
+  return {
+    ...spec,
+    ...m,
+    pool,
+    nodes,
+    subnets: spec.subnets.map((s) => ({ ...s, nodes: s.nodes.map((n) => node(n.index)) })),
+    scenarios: spec.scenarios.map((s) => ({ ...s, expected: expectedEncapsulation(m, node(s.client), node(s.server)) })),
   };
 }
 

@@ -119,8 +119,8 @@ export function expectedDataplane(spec: LabSpec, modes: PoolModes = spec, option
  * The gateway's pool routes: in mode Never it peers with every node (iBGP) and installs
  * each block via its node on that node's segment; otherwise it learns none.
  */
-export function gatewayRoutes(spec: LabSpec, modes: PoolModes): string[] {
-  if (poolEncapsulation(modes).encapsulation !== "none") return [];
+export function gatewayRoutes(spec: LabSpec): string[] {
+  if (!spec.pool.gatewayPeers) return [];
   return spec.subnets.flatMap((s) => s.nodes.map((n) => `${n.block} via ${n.ip} dev ${s.routerInterface} proto ${BIRD_PROTO}`));
 }
 

@@ -38,16 +38,6 @@ export function poolModes(of: PoolModes): PoolModes {
   return { ipipMode: of.ipipMode, vxlanMode: of.vxlanMode };
 }
 
-/**
- * Whether the gateway peers with the nodes by BGP: only when the pool encapsulates
- * nothing. Then the cross-subnet hop through it carries pod addresses, and Calico's docs
- * have the router peer in the nodes' AS with the node-to-node mesh left on (eBGP with the
- * mesh loops, calico #3810). With IPIP or VXLAN it only ever sees node addresses.
- */
-export function gatewayPeersWithNodes(modes: PoolModes): boolean {
-  return poolEncapsulation(modes).encapsulation === "none";
-}
-
 /** Pool modes with VXLAN off: the IPIP stacks' modes. */
 export function ipipOnly(ipipMode: IpipMode): PoolModes {
   return { ipipMode, vxlanMode: "Never" };

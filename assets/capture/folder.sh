@@ -45,10 +45,14 @@ _folder_clear() {
 }
 
 _folder_build() {
-  local top=${FOLDERS[0]} tmp
+  local i=0 top tmp
+  # Folders above the pcaps' one that appeared since the program decided (the common
+  # parent another stack's capture made a moment ago, or the user's) are used as they are.
+  while ((i < ${#FOLDERS[@]} - 1)) && [ -d "${FOLDERS[$i]}" ] && [ ! -L "${FOLDERS[$i]}" ]; do i=$((i + 1)); done
+  top=${FOLDERS[$i]}
   if [ -e "$top" ] || [ -L "$top" ]; then
-    # Made by an earlier run (or a capture beside this one); anything else appeared after
-    # the program decided to make it, and is not the lab's to fill or to remove.
+    # The pcaps' folder made by an earlier run (or a capture beside this one); anything else
+    # appeared after the program decided to make it, and is not the lab's to fill or remove.
     _folder_marked || _folder_fail "$top appeared after the program chose to make it, so it is not the lab's: run up again to choose anew"
     return
   fi

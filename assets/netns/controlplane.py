@@ -1,30 +1,23 @@
 #!/usr/bin/env python3
 """The netns lab's control plane driver: Felix's share of the data plane, BIRD's lifecycle,
-and the wait until the kernel tables hold what the pool's modes need.
+and the wait until the kernel tables hold what the plan says.
 
 Calico splits the work: BIRD (one per node, a BGP full mesh) decides the IPIP and plain
-routes through its kernel filter; Felix programs tunl0's address, the VXLAN device with
-its neighbour and FDB entries and the VXLAN routes, and the pods' MTU. This driver does
-Felix's part from the plan, writes each BIRD's config and starts the daemon, or asks a
-running one to reload it (`configure`, as confd does), then polls until every node's pool
-routes equal the expected ones (lab/dataplane.ts, the independent model) and every BGP
-session is Established. It never writes a route BIRD owns.
-
-Why Python: it reads a JSON plan, talks to BIRD's control sockets directly (one `birdc`
-process per node and poll would dominate a 64-node lab) and compares tables as JSON.
-
-A unit that is not `manage`d (the gateway in the nodes' plan) is only read: its routes
-and sessions are part of what the wait waits for, while its own step runs its BIRD.
+routes through its kernel filter; Felix programs tunl0, vxlan.calico and its routes and
+the pods' MTU. This driver runs Felix's `ip` batches as the plan renders them, writes each
+BIRD's config and starts the daemon or has a running one reload it (`configure`, as confd
+does), then polls until every unit's pool routes are the plan's and every BGP session is
+Established. It never writes a route BIRD owns. A unit that is not `manage`d (the gateway
+in the nodes' plan) is only read. Python: it talks to BIRD's control sockets directly (a
+`birdc` per node and poll would dominate a 64-node lab).
 
 Usage: controlplane.py apply PLAN_FILE RUN_DIR
-  PLAN_FILE: JSON written by components/netns/plan.ts `controlPlanePlan` (see `Plan` there).
+  PLAN_FILE: components/netns/controlPlane.ts `controlPlanePlan` as JSON.
   Progress on stderr; the last stdout line is JSON
     {"nodes": [{"name", "ns", "bgpPeers": [{"peer", "state"}], "routes": [...]}],
      "gateway": {"ns", "bgpPeers", "routes"} | null, "seconds"}
-  Exit 1 when the tables never converge, listing each node's sessions and pool routes
-  beside what the model expects.
+  Exit 1 when the tables never converge, listing what each unit lacks and has extra.
 """
-import ipaddress
 import json
 import os
 import socket
@@ -35,11 +28,7 @@ import time
 sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
 
 VXLAN_DEVICE = "vxlan.calico"
-TUNNEL_DEVICE = "tunl0"
-FELIX_PROTO = "80"
 POLL_SECONDS = 0.25
-# Protocols whose routes print without `proto`: what Felix's pod routes and up.sh's carry.
-PLAIN_PROTOCOLS = ("boot", "kernel", "static", "unspec")
 
 
 def log(msg):
@@ -60,40 +49,12 @@ def link_exists(ns, dev):
     return subprocess.run(["ip", "-n", ns, "link", "show", "dev", dev], capture_output=True).returncode == 0
 
 
-def route_line(r):
-    """A route of `ip -j route show` in the form lab/dataplane.ts renders (renderRoute)."""
-    proto = r.get("protocol", "")
-    if r.get("type") == "blackhole":
-        return "blackhole %s proto %s" % (r["dst"], proto)
-    words = [r["dst"]]
-    if "gateway" in r:
-        words += ["via", r["gateway"]]
-    if "dev" in r:
-        words += ["dev", r["dev"]]
-    if proto and proto not in PLAIN_PROTOCOLS:
-        words += ["proto", proto]
-    if r.get("scope") == "link":
-        words += ["scope", "link"]
-    if "onlink" in r.get("flags", []):
-        words.append("onlink")
-    return " ".join(words)
-
-
 def pool_routes(ns, pool):
-    """The lines of `ns`'s main table whose destination lies in the pool."""
-    out = subprocess.run(["ip", "-j", "-n", ns, "route", "show"], capture_output=True, text=True)
+    """`ns`'s main-table routes inside the pool, as `ip route show` prints them."""
+    out = subprocess.run(["ip", "-n", ns, "route", "show", "root", pool], capture_output=True, text=True)
     if out.returncode != 0:
-        raise RuntimeError("ip -n %s route show failed: %s" % (ns, out.stderr.strip()))
-    lines = []
-    for r in json.loads(out.stdout or "[]"):
-        dst = r.get("dst", "")
-        address = dst.split("/")[0]
-        try:
-            if ipaddress.ip_address(address) in pool:
-                lines.append(route_line(r))
-        except ValueError:
-            continue  # "default" and the like
-    return lines
+        raise RuntimeError("ip -n %s route show root %s failed: %s" % (ns, pool, out.stderr.strip()))
+    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
 
 
 def bird_command(ctl, command, timeout=5.0):
@@ -161,14 +122,23 @@ class Daemon:
         if len(self.ctl.encode()) > 107:
             raise RuntimeError("BIRD's control socket path %s is longer than a unix socket allows (107 bytes): use a shorter run dir" % self.ctl)
 
-    def running(self):
+    def pid(self):
+        """The recorded PID while it still runs this BIRD (its pid file among its arguments), else None."""
         try:
             with open(self.pid_file) as f:
                 pid = int(f.read().strip())
             with open("/proc/%d/cmdline" % pid, "rb") as f:
-                return self.pid_file.encode() in f.read().split(b"\0")
+                return pid if self.pid_file.encode() in f.read().split(b"\0") else None
         except (OSError, ValueError):
-            return False
+            return None
+
+    def running(self):
+        return self.pid() is not None
+
+    def remove_stale(self):
+        for stale in (self.ctl, self.pid_file):
+            if os.path.exists(stale):
+                os.unlink(stale)
 
     def write_config(self):
         tmp = "%s.%d.tmp" % (self.conf, os.getpid())
@@ -184,9 +154,7 @@ class Daemon:
         if self.running():
             bird_command(self.ctl, "configure")
             return "reloaded"
-        for stale in (self.ctl, self.pid_file):
-            if os.path.exists(stale):
-                os.unlink(stale)
+        self.remove_stale()
         with open(self.log, "ab") as out:
             proc = subprocess.Popen(
                 ["ip", "netns", "exec", self.ns, "bird", "-f", "-c", self.conf, "-s", self.ctl, "-P", self.pid_file],
@@ -198,17 +166,14 @@ class Daemon:
         return "started"
 
     def stop(self):
-        if not self.running():
+        pid = self.pid()
+        if pid is None:
             return False
-        with open(self.pid_file) as f:
-            pid = int(f.read().strip())
         os.kill(pid, 15)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and os.path.exists("/proc/%d" % pid):
             time.sleep(0.02)
-        for stale in (self.ctl, self.pid_file):
-            if os.path.exists(stale):
-                os.unlink(stale)
+        self.remove_stale()
         return True
 
     def log_tail(self, lines=15):
@@ -219,54 +184,15 @@ class Daemon:
             return "(no log)"
 
     def sessions(self):
-        if not os.path.exists(self.ctl):
-            return [{"peer": ip, "state": "Down"} for ip in self.peer_of.values()]
         try:
             return parse_protocols(bird_command(self.ctl, "show protocols"), self.peer_of)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError):  # no socket yet, or BIRD gone: every session is down
             return [{"peer": ip, "state": "Down"} for ip in self.peer_of.values()]
 
 
-def felix_disable(node):
-    """Remove what the modes no longer enable: the old mode's devices, entries and routes."""
-    ns, felix = node["ns"], node["felix"]
-    if felix["vxlan"] is None and link_exists(ns, VXLAN_DEVICE):
+def drop_vxlan(ns):
+    if link_exists(ns, VXLAN_DEVICE):
         ip_batch(ns, ["link del %s" % VXLAN_DEVICE])  # its neighbours, FDB entries and routes go with it
-    batch = ["route flush proto %s" % FELIX_PROTO] if felix["vxlan"] is None else []
-    if felix["tunl0"] is None:
-        batch += ["address flush dev %s" % TUNNEL_DEVICE, "link set %s down" % TUNNEL_DEVICE]
-    ip_batch(ns, batch)
-
-
-def felix_enable_ipip(node):
-    t = node["felix"]["tunl0"]
-    if t is not None:
-        ip_batch(node["ns"], ["link set %s mtu %d up" % (TUNNEL_DEVICE, t["mtu"]), "address replace %s/32 dev %s" % (t["address"], TUNNEL_DEVICE)])
-
-
-def felix_pod_mtu(node):
-    felix = node["felix"]
-    ip_batch(node["ns"], ["link set %s mtu %d" % (felix["cali"], felix["podMtu"])])
-    ip_batch(felix["podNs"], ["link set eth0 mtu %d" % felix["podMtu"]])
-
-
-def felix_enable_vxlan(node):
-    """vxlan.calico as Felix makes it, re-created so a re-run converges from any state."""
-    v = node["felix"]["vxlan"]
-    if v is None:
-        return
-    ns = node["ns"]
-    batch = ["link del %s" % VXLAN_DEVICE] if link_exists(ns, VXLAN_DEVICE) else []
-    batch += [
-        "link add %s address %s mtu %d type vxlan id %d local %s dev %s dstport %d nolearning"
-        % (VXLAN_DEVICE, v["mac"], v["mtu"], v["vni"], v["local"], v["parent"], v["port"]),
-        "address add %s/32 dev %s" % (v["address"], VXLAN_DEVICE),
-        "link set %s up" % VXLAN_DEVICE,
-    ]
-    batch += ["neigh replace %s lladdr %s dev %s nud permanent" % (p["vtep"], p["mac"], VXLAN_DEVICE) for p in v["peers"]]
-    ip_batch(ns, batch)
-    ip_batch(ns, ["fdb replace %s dev %s dst %s self permanent" % (p["mac"], VXLAN_DEVICE, p["nodeIp"]) for p in v["peers"]], tool="bridge")
-    felix_routes(node)
 
 
 def felix_routes(node):
@@ -305,39 +231,39 @@ def apply(plan, run_dir):
     start = time.monotonic()
     os.makedirs(os.path.join(run_dir, "bird"), exist_ok=True)
     lab = plan["lab"]
-    pool = ipaddress.ip_network(plan["podSubnet"])
+    pool = plan["podSubnet"]
     units = []
-    for node in plan["nodes"]:
-        if not node["ns"].startswith(lab + "-"):
-            raise RuntimeError("namespace %s is not lab %s's" % (node["ns"], lab))
-        daemon = Daemon(run_dir, node["ns"], node["key"], node["bird"], node["peers"])
-        units.append({"name": node["name"], "ns": node["ns"], "routes": node["routes"], "daemon": daemon, "node": node, "manage": True})
-    gw = plan.get("gateway")
-    if gw is not None:
-        if not gw["ns"].startswith(lab + "-"):
-            raise RuntimeError("namespace %s is not lab %s's" % (gw["ns"], lab))
-        daemon = Daemon(run_dir, gw["ns"], gw["key"], gw["bird"] or "", gw["peers"])
-        if gw["bird"] is None:
-            if gw["manage"] and daemon.stop():
-                log("%s: BIRD stopped (the modes need no BGP on the gateway)" % gw["ns"])
+    for unit in plan["nodes"] + ([plan["gateway"]] if plan.get("gateway") else []):
+        if not unit["ns"].startswith(lab + "-"):
+            raise RuntimeError("namespace %s is not lab %s's" % (unit["ns"], lab))
+        daemon = Daemon(run_dir, unit["ns"], unit["key"], unit["bird"] or "", unit["peers"])
+        if unit["bird"] is None:  # the gateway, when the modes need no BGP there
+            if unit["manage"] and daemon.stop():
+                log("%s: BIRD stopped (the modes need no BGP on the gateway)" % unit["ns"])
             daemon = None
-        units.append({"name": gw["name"], "ns": gw["ns"], "routes": gw["routes"], "daemon": daemon, "node": None, "manage": gw["manage"]})
-
-    nodes = [u["node"] for u in units if u["node"] is not None]
+        units.append(dict(unit, daemon=daemon))
+    nodes = plan["nodes"]
     for node in nodes:
-        felix_disable(node)
-        felix_enable_ipip(node)
-        felix_pod_mtu(node)
+        felix = node["felix"]
+        if not felix["vxlan"]:
+            drop_vxlan(node["ns"])
+        ip_batch(node["ns"], felix["node"])
+        ip_batch(felix["podNs"], felix["pod"])
     actions = {}
     for u in units:
         if u["daemon"] is not None and u["manage"]:
             u["daemon"].write_config()
             action = u["daemon"].start_or_reload()
             actions[action] = actions.get(action, 0) + 1
-    for node in nodes:
-        felix_enable_vxlan(node)
+    # vxlan.calico made anew, as Felix makes it, so a re-run converges from any state.
+    for node in (n for n in nodes if n["felix"]["vxlan"]):
+        drop_vxlan(node["ns"])
+        ip_batch(node["ns"], node["felix"]["vxlan"])
+        ip_batch(node["ns"], node["felix"]["fdb"], tool="bridge")
+        felix_routes(node)
     done = ", ".join("%d %s" % (n, a) for a, n in sorted(actions.items())) or "none run"
-    log("%d nodes programmed; BIRD: %s; %.3f s" % (len(nodes), done, time.monotonic() - start))
+    modes = plan["modes"]
+    log("IPIP %s / VXLAN %s: %d nodes programmed; BIRD: %s; %.3f s" % (modes["ipipMode"], modes["vxlanMode"], len(nodes), done, time.monotonic() - start))
 
     if not plan["wait"]:
         return {"nodes": [], "gateway": None, "seconds": round(time.monotonic() - start, 3)}
@@ -366,15 +292,9 @@ def apply(plan, run_dir):
     if generation:
         with open(os.path.join(run_dir, "bird", "generation"), "w") as f:
             f.write(generation + "\n")
-    result = {"nodes": [], "gateway": None, "seconds": seconds}
-    for u in units:
-        routes, sessions, _ = state[u["ns"]]
-        entry = {"name": u["name"], "ns": u["ns"], "bgpPeers": sessions, "routes": routes}
-        if u["node"] is None:
-            result["gateway"] = entry
-        else:
-            result["nodes"].append(entry)
-    return result
+    seen = {u["ns"]: {"name": u["name"], "ns": u["ns"], "bgpPeers": state[u["ns"]][1], "routes": state[u["ns"]][0]} for u in units}
+    gateway = plan.get("gateway")
+    return {"nodes": [seen[n["ns"]] for n in nodes], "gateway": seen[gateway["ns"]] if gateway else None, "seconds": seconds}
 
 
 def main(argv):

@@ -2,33 +2,27 @@
 # Brings a netns lab's control plane to the pool's modes: Felix's share of the data plane
 # (tunl0's address, vxlan.calico with its neighbour and FDB entries and routes, the pods'
 # MTU), each node's BIRD started or reloaded with the mode's config, and a bounded wait
-# until every node's pool routes equal the model's and every BGP session is Established
+# until every node's pool routes equal the plan's and every BGP session is Established
 # (controlplane.py does the work). Re-runnable: running it with another mode's plan
 # switches the mode in place, as confd and Felix do; a BIRD that died is started again.
 #
-# Environment: NETNS_LAB, NETNS_RUN_DIR (lib.sh), LAB_IPIP_MODE and LAB_VXLAN_MODE
-#   (reported only), and NETNS_CONTROL_PLAN: the plan as JSON (components/netns/plan.ts
+# Environment: NETNS_LAB, NETNS_RUN_DIR (lib.sh), NETNS_GENERATION (optional identity),
+#   and NETNS_CONTROL_PLAN: the plan as JSON (components/netns/controlPlane.ts
 #   `controlPlanePlan`), or "-" to read it from stdin.
 # Last stdout line is JSON: every node's (and the gateway's) BGP sessions and pool routes.
 set -eu
 . "$(dirname "$0")/lib.sh"
-START=$(now_us)
 load_lab
-for mode in "${LAB_IPIP_MODE:-unknown}" "${LAB_VXLAN_MODE:-unknown}"; do
-  [[ $mode =~ ^[A-Za-z]{1,20}$ ]] || die "mode '$mode' is not a mode name"
-done
 command -v bird >/dev/null || die "bird (BIRD 2) is not installed: apt-get install bird2"
 [ -d "$RUN" ] || die "the lab's run dir $RUN does not exist: is the lab up?"
+[ -z "${NETNS_GENERATION-}" ] || [[ $NETNS_GENERATION =~ ^[a-z0-9-]{1,64}$ ]] || die "NETNS_GENERATION=$NETNS_GENERATION is not an identity (a-z, 0-9, -)"
 mkdir -p -- "$RUN/bird"
 # A plan file of this run's own: the gateway's step and the nodes' may run side by side.
 PLAN_FILE=$(mktemp -- "$RUN/bird/plan.XXXXXX")
 trap 'rm -f -- "$PLAN_FILE"' EXIT
 if [ "${NETNS_CONTROL_PLAN-}" = - ]; then cat >"$PLAN_FILE"; else printf '%s' "${NETNS_CONTROL_PLAN-}" >"$PLAN_FILE"; fi
 [ -s "$PLAN_FILE" ] || die "NETNS_CONTROL_PLAN is empty: expected the plan as JSON (or - for stdin)"
-
-[ -z "${NETNS_GENERATION-}" ] || [[ $NETNS_GENERATION =~ ^[a-z0-9-]{1,64}$ ]] || die "NETNS_GENERATION=$NETNS_GENERATION is not an identity (a-z, 0-9, -)"
 RESULT=$("$PYTHON" -B "$HERE/controlplane.py" apply "$PLAN_FILE" "$RUN")
 # The userspace tunl0 helpers reload their route maps now rather than on their next miss.
 for f in "$RUN"/*.tunl0.pid; do [ ! -e "$f" ] || stop_pid_file "$f" HUP; done
-echo "netns-lab: $NETNS_LAB control plane for IPIP $LAB_IPIP_MODE / VXLAN $LAB_VXLAN_MODE: $(elapsed "$START") s" >&2
 printf '%s\n' "$RESULT"

@@ -9,7 +9,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 START=$(now_us)
-load_topology
+load_namespaces
 lab_down
 echo "netns-lab: $NETNS_LAB down: $REMOVED_NS namespaces removed, $(elapsed "$START") s" >&2
-printf '{"lab":%s,"removedNamespaces":%d,"seconds":%s}\n' "$(json_str "$NETNS_LAB")" "$REMOVED_NS" "$(elapsed "$START")"
+jq -cn --arg lab "$NETNS_LAB" --argjson removedNamespaces "$REMOVED_NS" --argjson seconds "$(elapsed "$START")" '{$lab, $removedNamespaces, $seconds}'

@@ -1,19 +1,17 @@
 # Shared by the netns lab's scripts (sourced, not run): environment checks, the lab's
-# tables, and the one teardown every script relies on. Nothing here touches the host's
-# own network namespace: every `ip` call names a lab namespace (`ip -n NS`), and every
-# name is checked to belong to this lab (it starts with "$NETNS_LAB-") before use.
+# namespaces, and the one teardown every script relies on. Nothing here touches the
+# host's own network namespace: every `ip` call names a lab namespace (`ip -n NS`), and
+# every name is checked to belong to this lab (it starts with "$NETNS_LAB-") before use.
 #
-# Environment (set by components/netns, or by hand / by tests):
-#   NETNS_LAB       lab name: 1-40 of [a-z0-9-]; every namespace is "<lab>-<something>"
-#   NETNS_RUN_DIR   absolute folder for pid files, logs and batch files; its last part
-#                   must be the lab name (default /run/calico-ipip-lab/<lab>)
-#   NETNS_UNDERLAY  namespace holding the segment bridges
-#   NETNS_ROUTER    namespace of the gateway router
-#   NETNS_MTU       underlay MTU (tunl0 and the pods' veths get MTU - 20)
-#   NETNS_TUNL0     auto (kernel ipip when the module is loaded, else userspace) | userspace
-#   NETNS_SUBNETS   one line per segment:  bridge routerInterface gatewayIp prefixLength
-#   NETNS_NODES     one line per node:     nodeNs bridge bridgePort nodeIp prefixLength
-#                                          gateway podNs podIp cali
+# Environment (components/netns/topology.ts `topologyInvocation`, or by hand / by tests):
+#   NETNS_LAB          lab name: 1-40 of [a-z0-9-]; every namespace is "<lab>-<something>"
+#   NETNS_RUN_DIR      absolute folder for pid files, logs and batch files; its last part
+#                      must be the lab name (default /run/calico-ipip-lab/<lab>)
+#   NETNS_NAMESPACES   the lab's namespaces, one a line
+#   NETNS_UNDERLAY     the one holding the segment bridges (up.sh creates the links there)
+#   NETNS_TUNL0_NODES  up.sh: one line per node, "namespace underlayAddress"
+#   NETNS_TUNL0_MTU    up.sh: tunl0's MTU
+#   NETNS_TUNL0        up.sh: auto (kernel ipip when the module is loaded, else userspace) | userspace
 
 NETNS_DIR=/var/run/netns
 # The C locale: predictable tool output to parse, and fast pattern matching.
@@ -56,7 +54,6 @@ is_ipv4() {
     is_digits "$o" && ((${#o} <= 3 && 10#$o <= 255)) || return 1
   done
 }
-is_prefix() { is_digits "$1" && ((${#1} <= 2 && 10#$1 <= 32)); }
 is_ifname() { [[ -n $1 && ${#1} -le 15 && $1 != *[!A-Za-z0-9_.-]* && $1 != [_.-]* ]]; }
 is_uint() { is_digits "$1" && ((${#1} <= 9)); }
 # A namespace of this lab: "<lab>-" then lowercase letters, digits, '.', '-'.
@@ -76,35 +73,24 @@ load_lab() {
   [ "$(basename -- "$RUN")" = "$NETNS_LAB" ] || die "NETNS_RUN_DIR=$RUN must end in the lab name $NETNS_LAB (down removes it)"
 }
 
-# The topology tables → arrays SUB_* (per segment) and NODE_*/POD_* (per node).
-load_topology() {
+# The lab's namespaces → ALL_NS, each checked to be this lab's.
+load_namespaces() {
   load_lab
-  need NETNS_UNDERLAY is_lab_ns
-  need NETNS_ROUTER is_lab_ns
-  UL=$NETNS_UNDERLAY
-  ROUTER=$NETNS_ROUTER
-  SUB_BRIDGE=() SUB_IF=() SUB_GW=() SUB_PREFIX=()
-  NODE_NS=() NODE_BRIDGE=() NODE_PORT=() NODE_IP=() NODE_PREFIX=() NODE_GW=() POD_NS=() POD_IP=() CALI=()
-  local line f
-  while read -r line; do
-    [ -n "$line" ] || continue
-    read -r -a f <<<"$line"
-    [ "${#f[@]}" -eq 4 ] && is_ifname "${f[0]}" && is_ifname "${f[1]}" && is_ipv4 "${f[2]}" && is_prefix "${f[3]}" ||
-      die "NETNS_SUBNETS line '$line' is not 'bridge routerInterface gatewayIp prefixLength'"
-    SUB_BRIDGE+=("${f[0]}") SUB_IF+=("${f[1]}") SUB_GW+=("${f[2]}") SUB_PREFIX+=("${f[3]}")
-  done <<<"${NETNS_SUBNETS-}"
-  while read -r line; do
-    [ -n "$line" ] || continue
-    read -r -a f <<<"$line"
-    [ "${#f[@]}" -eq 9 ] && is_lab_ns "${f[0]}" && is_ifname "${f[1]}" && is_ifname "${f[2]}" && is_ipv4 "${f[3]}" &&
-      is_prefix "${f[4]}" && is_ipv4 "${f[5]}" && is_lab_ns "${f[6]}" && is_ipv4 "${f[7]}" && is_ifname "${f[8]}" ||
-      die "NETNS_NODES line '$line' is not 'nodeNs bridge bridgePort nodeIp prefixLength gateway podNs podIp cali'"
-    NODE_NS+=("${f[0]}") NODE_BRIDGE+=("${f[1]}") NODE_PORT+=("${f[2]}") NODE_IP+=("${f[3]}") NODE_PREFIX+=("${f[4]}")
-    NODE_GW+=("${f[5]}") POD_NS+=("${f[6]}") POD_IP+=("${f[7]}") CALI+=("${f[8]}")
-  done <<<"${NETNS_NODES-}"
-  [ "${#SUB_BRIDGE[@]}" -gt 0 ] || die "NETNS_SUBNETS lists no segment"
-  [ "${#NODE_NS[@]}" -gt 0 ] || die "NETNS_NODES lists no node"
-  ALL_NS=("$UL" "$ROUTER" "${NODE_NS[@]}" "${POD_NS[@]}")
+  local ns
+  ALL_NS=()
+  if [ -z "${NETNS_NAMESPACES-}" ] && [ -n "${NETNS_NODES-}" ]; then
+    # A lab built before NETNS_NAMESPACES: its state still holds the old tables
+    # (NETNS_NODES lines "nodeNs bridge port ip prefix gateway podNs podIp cali").
+    local node pod _
+    NETNS_NAMESPACES=$(printf '%s\n%s\n' "${NETNS_UNDERLAY-}" "${NETNS_ROUTER-}"
+      while read -r node _ _ _ _ _ pod _; do printf '%s\n%s\n' "$node" "$pod"; done <<<"$NETNS_NODES")
+  fi
+  while read -r ns; do
+    [ -n "$ns" ] || continue
+    is_lab_ns "$ns" || die "NETNS_NAMESPACES: '$ns' is not a namespace of lab $NETNS_LAB"
+    ALL_NS+=("$ns")
+  done <<<"${NETNS_NAMESPACES-}"
+  [ "${#ALL_NS[@]}" -gt 0 ] || die "NETNS_NAMESPACES lists no namespace"
 }
 
 # True when PID is alive and not a zombie (an unreaped child of a dead parent counts as gone).
@@ -205,7 +191,7 @@ lab_down() {
   if [ "$(basename -- "$(dirname -- "$RUN")")" = calico-ipip-lab ]; then rmdir -- "$(dirname -- "$RUN")" 2>/dev/null || true; fi
 }
 
-# JSON string (the values printed here are validated names and addresses; escape anyway).
+# JSON string, for capture.sh (up.sh and down.sh write their JSON with jq).
 json_str() {
   local s=${1//\\/\\\\}
   s=${s//\"/\\\"}

@@ -132,20 +132,33 @@ describe("capture folder: the program decides, the script acts, for real", () =>
     expect(fs.readdirSync(path.join(root, "a"))).toEqual(["keep.txt"]);
   });
 
-  it("does not take over a folder that appeared after the program chose to make it, nor remove it", () => {
-    // The program decided while nothing was there; then the user made the folder, or one above it.
+  it("does not take over the pcaps' folder if it appeared after the program chose to make it, nor remove it", () => {
+    // The program decided while nothing was there; then the user made the folder.
     const f = plan(path.join(root, "a", "caps"));
     fs.mkdirSync(f.dir, { recursive: true });
-    const said = { code: 1, stderr: `capture folder: ${path.join(root, "a")} appeared after the program chose to make it, so it is not the lab's: run up again to choose anew\n` };
+    const said = { code: 1, stderr: `capture folder: ${f.dir} appeared after the program chose to make it, so it is not the lab's: run up again to choose anew\n` };
     expect(make(f)).toEqual(said);
     expect(fs.readdirSync(f.dir)).toEqual([]);
-    fs.rmdirSync(f.dir);
-    expect(make(f)).toEqual(said);
-    expect(fs.readdirSync(path.join(root, "a"))).toEqual([]);
     expect(remove(f, path.join(f.dir, "x.pcap"))).toEqual(ok);
-    expect(fs.readdirSync(root)).toEqual(["a"]);
+    expect(fs.readdirSync(path.join(root, "a"))).toEqual(["caps"]);
     // The next up decides anew: the folder is the user's now, so the pcaps go into a subfolder.
-    expect(plan(path.join(root, "a"))).toEqual({ dir: path.join(root, "a", "ipip"), made: [path.join(root, "a", "ipip")] });
+    expect(plan(f.dir)).toEqual({ dir: path.join(f.dir, "ipip"), made: [path.join(f.dir, "ipip")] });
+  });
+
+  it("uses a folder above the pcaps' one that appeared meanwhile as it is: two stacks making their common parent at once", () => {
+    // Both stacks decided while nothing was there (captures/<stack> under one parent); ipip's capture ran first.
+    const ipip = plan(path.join(root, "captures", "ipip"), "ipip");
+    const cross = plan(path.join(root, "captures", "crosssubnet"), "crosssubnet");
+    expect(cross.made).toEqual([path.join(root, "captures"), cross.dir]);
+    expect(make(ipip, "ipip")).toEqual(ok);
+    expect(make(cross, "crosssubnet")).toEqual(ok);
+    expect(marker(cross.dir)).toBe(markerText("crosssubnet", cross.made));
+    expect(fs.readdirSync(path.join(root, "captures")).sort()).toEqual(["crosssubnet", "ipip"]);
+    // Each destroy removes its own folder; the common parent goes with the last.
+    expect(remove(ipip, pcap(ipip.dir, "x.pcap"), "ipip")).toEqual(ok);
+    expect(fs.readdirSync(path.join(root, "captures"))).toEqual(["crosssubnet"]);
+    expect(remove(cross, pcap(cross.dir, "x.pcap"), "crosssubnet")).toEqual(ok);
+    expect(fs.readdirSync(root)).toEqual([]);
   });
 
   it("runs again after a make killed before its rename: the temporary it left goes, the folder is made and marked", () => {

@@ -4,7 +4,6 @@ import * as path from "path";
 import { CaptureEndpoint, CaptureInvocation, CaptureScriptResult } from "../backend";
 import { CAPTURE_MARKER, CaptureFolder, markerText } from "../../lab/captureDir";
 import { VXLAN_PORT } from "../../lab/dataplane";
-import { expectedEncapsulation } from "../../lab/expect";
 import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
 import { FileAnalysis, judgeScenario } from "../../analysis";
 import { lastJsonObject } from "../scriptOutput";
@@ -103,7 +102,7 @@ export function captureResult(
   run: CaptureObservation,
   analysis: FileAnalysis,
 ): CaptureResult {
-  const expected = expectedEncapsulation(spec, client, server);
+  const expected = scenario.expected;
   const judged = judgeScenario(analysis, run.client.ip, run.server.ip, expected, { nodes: spec.nodes.map((n) => n.ip), vxlanPort: VXLAN_PORT });
   const damaged = analysis.error === undefined ? "" : `the pcap is damaged at byte ${analysis.error.offset}: ${analysis.error.message}`;
   return {

@@ -5,7 +5,6 @@
  * the nodes' AS (vyos.ts) and each node peers with it through a Calico BGPPeer, the
  * node-to-node mesh left on (DESIGN.md section 4). Pure: rendered objects and a parser.
  */
-import { gatewayPeersWithNodes } from "../../lab/expect";
 import { BgpPeer, LabSpec } from "../../lab/spec";
 import { K8sObject } from "./calicoManifest";
 import { CALICO } from "./tools";
@@ -16,7 +15,7 @@ import { CALICO } from "./tools";
  * address on each segment; `spec.node` needs no node labels.
  */
 export function calicoBgpPeers(spec: LabSpec): K8sObject[] {
-  if (!gatewayPeersWithNodes(spec)) return [];
+  if (!spec.pool.gatewayPeers) return [];
   return spec.nodes.map((n) => ({
     apiVersion: "crd.projectcalico.org/v1",
     kind: "BGPPeer",

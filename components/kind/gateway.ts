@@ -4,7 +4,6 @@ import { LabSpec } from "../../lab/spec";
 import { childOptions, scriptCommand } from "./command";
 import { gatewayConfigureStep } from "./steps";
 import { renderVyosBootConfig } from "./vyos";
-import { gatewayPeersWithNodes } from "../../lab/expect";
 
 export interface GatewayArgs {
   /** The validated lab: the router's name and container, the segments, the pool's modes. */
@@ -40,7 +39,7 @@ export class Gateway extends pulumi.ComponentResource {
     const { spec } = args;
     this.container = spec.router.container;
     this.bootConfig = renderVyosBootConfig(spec);
-    this.bgp = gatewayPeersWithNodes(spec);
+    this.bgp = spec.pool.gatewayPeers;
     this.configure = scriptCommand(`${name}-configure`, gatewayConfigureStep(spec, args.containerId), childOptions(this, opts));
     this.registerOutputs({ container: this.container, bgp: this.bgp });
   }

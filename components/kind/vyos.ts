@@ -7,7 +7,6 @@
  * tree renders both the boot config and the `set` commands that reconfigure a running
  * gateway, so the two cannot disagree.
  */
-import { gatewayPeersWithNodes } from "../../lab/expect";
 import { LabSpec } from "../../lab/spec";
 import { parseCidr } from "../../lab/net";
 import { CALICO } from "./tools";
@@ -41,7 +40,7 @@ export function vyosBgp(spec: LabSpec): VyosBlock {
 /** The gateway's whole config for the spec's modes: the base, plus BGP in mode Never. */
 export function vyosConfig(spec: LabSpec): VyosBlock {
   const base = vyosBaseConfig(spec);
-  if (!gatewayPeersWithNodes(spec)) return base;
+  if (!spec.pool.gatewayPeers) return base;
   // config.boot keeps top-level nodes in alphabetical order, as VyOS saves them.
   const after = base.findIndex(([key]) => key > "protocols");
   const at = after < 0 ? base.length : after;
@@ -147,7 +146,7 @@ function singleQuote(value: string): string {
  * it in mode Never; none otherwise, where FRR runs no BGP at all.
  */
 export function frrBgpLines(spec: LabSpec): string[] {
-  if (!gatewayPeersWithNodes(spec)) return [];
+  if (!spec.pool.gatewayPeers) return [];
   const as = CALICO.asNumber;
   return [`router bgp ${as}`, ...spec.nodes.map((n) => ` neighbor ${n.ip} remote-as ${as}`)];
 }
@@ -159,7 +158,7 @@ export function frrBgpLines(spec: LabSpec): string[] {
  * real change (VyOS's commit refuses an empty one). Re-running it changes nothing.
  */
 export function vyosReconfigureScript(spec: LabSpec): string {
-  const bgp = gatewayPeersWithNodes(spec) ? vyosSetCommands(vyosBgp(spec), MODE_DEPENDENT_PATH) : [];
+  const bgp = spec.pool.gatewayPeers ? vyosSetCommands(vyosBgp(spec), MODE_DEPENDENT_PATH) : [];
   return [
     "source /opt/vyatta/etc/functions/script-template",
     "configure",

@@ -7,12 +7,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildLabSpec } from "../../lab/config";
+import { buildLabSpec, withModes } from "../../lab/config";
 import { ipipOnly } from "../../lab/expect";
 import { PoolModes } from "../../lab/spec";
 import { expectGolden } from "../../tests/golden";
 import { gatewayBirdConfig, meshPassive, nodeBirdConfig, nodePeers } from "./bird";
-import { gatewayPeersWithNodes } from "../../lab/expect";
 
 const TESTDATA = path.join(__dirname, "testdata");
 const seed = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/srv/calico-ipip-lab" });
@@ -22,11 +21,13 @@ const MODES: [string, PoolModes][] = [
   ["never", ipipOnly("Never")],
   ["vxlan", { ipipMode: "Never", vxlanMode: "Always" }],
 ];
+/** The seed lab in `modes`. */
+const seedIn = (modes: PoolModes) => withModes(seed, modes);
 const HAVE_BIRD = spawnSync("bird", ["--version"]).status === 0;
 
 describe("node BIRD configs", () => {
   test.each(MODES)("golden: node 1 of the seed lab in %s", (name, modes) => {
-    expectGolden(`bird.n1.${name}.conf`, nodeBirdConfig(seed, seed.nodes[0], modes), TESTDATA);
+    expectGolden(`bird.n1.${name}.conf`, nodeBirdConfig(seedIn(modes), seed.nodes[0]), TESTDATA);
   });
 
   test("Calico's passive side: the node whose peer's address sorts after its own waits", () => {
@@ -41,24 +42,24 @@ describe("node BIRD configs", () => {
 
   test("the mesh is every other node; mode Never adds the gateway of the node's segment", () => {
     const n3 = seed.nodes[2];
-    expect(nodePeers(seed, n3, ipipOnly("Always")).map((p) => p.name)).toEqual(["Mesh_10_1_5_10", "Mesh_10_1_5_11", "Mesh_10_1_8_11"]);
-    expect(nodePeers(seed, n3, ipipOnly("Never")).map((p) => [p.name, p.ip])).toContainEqual(["Global_10_1_8_1", "10.1.8.1"]);
-    expect(gatewayPeersWithNodes(ipipOnly("CrossSubnet"))).toBe(false);
-    expect(gatewayPeersWithNodes({ ipipMode: "Never", vxlanMode: "CrossSubnet" })).toBe(false);
+    expect(nodePeers(seedIn(ipipOnly("Always")), n3).map((p) => p.name)).toEqual(["Mesh_10_1_5_10", "Mesh_10_1_5_11", "Mesh_10_1_8_11"]);
+    expect(nodePeers(seedIn(ipipOnly("Never")), n3).map((p) => [p.name, p.ip])).toContainEqual(["Global_10_1_8_1", "10.1.8.1"]);
+    expect(seedIn(ipipOnly("CrossSubnet")).pool.gatewayPeers).toBe(false);
+    expect(seedIn({ ipipMode: "Never", vxlanMode: "CrossSubnet" }).pool.gatewayPeers).toBe(false);
   });
 
   test("CrossSubnet tests the BGP next hop against the node's own network", () => {
-    expect(nodeBirdConfig(seed, seed.nodes[2], ipipOnly("CrossSubnet"))).toContain("if source = RTS_BGP && !(bgp_next_hop ~ 10.1.8.0/24) then {");
+    expect(nodeBirdConfig(seedIn(ipipOnly("CrossSubnet")), seed.nodes[2])).toContain("if source = RTS_BGP && !(bgp_next_hop ~ 10.1.8.0/24) then {");
   });
 });
 
 describe("gateway BIRD config", () => {
   test("golden in mode Never: an iBGP peer of every node, from its address on that node's segment", () => {
-    expectGolden("bird.gateway.never.conf", gatewayBirdConfig(seed, ipipOnly("Never")) ?? "", TESTDATA);
+    expectGolden("bird.gateway.never.conf", gatewayBirdConfig(seedIn(ipipOnly("Never"))) ?? "", TESTDATA);
   });
 
   test("none in the modes that encapsulate", () => {
-    for (const [, modes] of MODES.filter(([n]) => n !== "never")) expect(gatewayBirdConfig(seed, modes)).toBeNull();
+    for (const [, modes] of MODES.filter(([n]) => n !== "never")) expect(gatewayBirdConfig(seedIn(modes))).toBeNull();
   });
 });
 
@@ -67,8 +68,8 @@ describe("gateway BIRD config", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test.each(MODES)("%s: every node and the gateway", (name, modes) => {
-    const configs = seed.nodes.map((n) => nodeBirdConfig(seed, n, modes));
-    const gateway = gatewayBirdConfig(seed, modes);
+    const configs = seed.nodes.map((n) => nodeBirdConfig(seedIn(modes), n));
+    const gateway = gatewayBirdConfig(seedIn(modes));
     if (gateway !== null) configs.push(gateway);
     configs.forEach((text, i) => {
       const file = path.join(dir, `${name}-${i}.conf`);

@@ -2,10 +2,9 @@
  * BIRD 2 configs for the netns lab's control plane, rendered from the LabSpec the way
  * Calico's confd renders BIRD's (templates bird.cfg, bird_ipam.cfg and bird_aggr.cfg,
  * v3.23 to v3.28 alike), in BIRD 2 syntax (DESIGN.md section 4). Pure: golden-tested,
- * then written and loaded by assets/netns/dataplane.sh.
+ * then written and loaded by assets/netns/controlplane.py.
  */
-import { gatewayPeersWithNodes, poolEncapsulation } from "../../lab/expect";
-import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
+import { LabSpec, NodeSpec } from "../../lab/spec";
 import { CALICO_AS, TUNNEL_DEVICE } from "../../lab/dataplane";
 
 /** A BIRD protocol name for a peer address, as confd names mesh peers: `Mesh_10_1_5_11`. */
@@ -29,8 +28,8 @@ export function meshPassive(local: string, peer: string): boolean {
  * network; VXLAN → those learned by BGP rejected (Felix programs them); none → accepted
  * as learned.
  */
-function kernelFilter(spec: LabSpec, node: NodeSpec, modes: PoolModes): string {
-  const pool = poolEncapsulation(modes);
+function kernelFilter(spec: LabSpec, node: NodeSpec): string {
+  const { pool } = spec;
   // Order matters: with onlink set first, `gw` keeps tunl0 instead of looking the next
   // hop up among the neighbours (which would pick net0, or refuse one in another subnet).
   const tunnel = [
@@ -68,16 +67,16 @@ function kernelFilter(spec: LabSpec, node: NodeSpec, modes: PoolModes): string {
 }
 
 /** The BGP sessions of a node: the mesh (every other node) and, in mode Never, the gateway. */
-export function nodePeers(spec: LabSpec, node: NodeSpec, modes: PoolModes): { name: string; ip: string; passive: boolean }[] {
+export function nodePeers(spec: LabSpec, node: NodeSpec): { name: string; ip: string; passive: boolean }[] {
   const mesh = spec.nodes
     .filter((n) => n.index !== node.index)
     .map((n) => ({ name: peerProtocolName("Mesh", n.ip), ip: n.ip, passive: meshPassive(node.ip, n.ip) }));
-  return gatewayPeersWithNodes(modes) ? [...mesh, { name: peerProtocolName("Global", node.gateway), ip: node.gateway, passive: false }] : mesh;
+  return spec.pool.gatewayPeers ? [...mesh, { name: peerProtocolName("Global", node.gateway), ip: node.gateway, passive: false }] : mesh;
 }
 
-/** One node's BIRD config for `modes`. */
-export function nodeBirdConfig(spec: LabSpec, node: NodeSpec, modes: PoolModes): string {
-  const peers = nodePeers(spec, node, modes).map((p) =>
+/** One node's BIRD config in the spec's modes. */
+export function nodeBirdConfig(spec: LabSpec, node: NodeSpec): string {
+  const peers = nodePeers(spec, node).map((p) =>
     [
       `protocol bgp ${p.name} from bgp_template {`,
       `  neighbor ${p.ip} as ${CALICO_AS};`,
@@ -110,7 +109,7 @@ export function nodeBirdConfig(spec: LabSpec, node: NodeSpec, modes: PoolModes):
     "  reject;",
     "}",
     "",
-    kernelFilter(spec, node, modes),
+    kernelFilter(spec, node),
     "",
     "protocol kernel {",
     "  ipv4 {",
@@ -158,8 +157,8 @@ export function nodeBirdConfig(spec: LabSpec, node: NodeSpec, modes: PoolModes):
  * their blocks into its kernel table and announcing nothing. Null in the other modes,
  * where the gateway runs no BGP.
  */
-export function gatewayBirdConfig(spec: LabSpec, modes: PoolModes): string | null {
-  if (!gatewayPeersWithNodes(modes)) return null;
+export function gatewayBirdConfig(spec: LabSpec): string | null {
+  if (!spec.pool.gatewayPeers) return null;
   const peers = spec.nodes.map((n) =>
     [
       `protocol bgp ${peerProtocolName("Node", n.ip)} {`,

@@ -1,7 +1,8 @@
 /** The netns backend's part of a capture: where capture.sh finds the two pods and nodes. */
 import { LabSpec, NodeSpec } from "../../lab/spec";
 import { CaptureInvocation } from "../backend";
-import { nodeNamespace, podNamespace, runDir, TopologyOptions } from "./plan";
+import { nodeNamespace, podNamespace, runDir } from "./names";
+import { TopologyOptions } from "./topology";
 
 /** capture.sh's targets: the namespaces, names and addresses of both ends (captureEnvironment adds the rest). */
 export function netnsCaptureTargets(spec: LabSpec, client: NodeSpec, server: NodeSpec, options: Pick<TopologyOptions, "runDir"> = {}): Record<string, string> {

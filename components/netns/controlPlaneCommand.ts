@@ -7,23 +7,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { bashScript } from "../../lab/shell";
-import { LabSpec, PoolModes } from "../../lab/spec";
-import { controlPlaneInvocation, ControlPlanePlan, NETNS_SCRIPTS } from "./plan";
+import { LabSpec } from "../../lab/spec";
+import { controlPlaneInvocation, ControlPlanePlan } from "./controlPlane";
+import { NETNS_SCRIPTS } from "./names";
 
 export interface ControlPlaneCommandArgs {
   spec: LabSpec;
   plan: ControlPlanePlan;
-  modes: PoolModes;
   /** The lab's run folder (BIRD's files go to `<runDir>/bird`). */
   runDir: string;
   /** When up.sh built the lab. */
   builtAt: pulumi.Input<string>;
-  /** The control plane's identity (components/netns/health.ts). */
+  /** The control plane's identity (components/netns/survival.ts). */
   generation: string;
 }
 
 export function controlPlaneCommand(name: string, args: ControlPlaneCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-  const inv = controlPlaneInvocation(args.spec, args.plan, args.modes, { runDir: args.runDir });
+  const inv = controlPlaneInvocation(args.spec, args.plan, { runDir: args.runDir });
   return new command.local.Command(
     name,
     {

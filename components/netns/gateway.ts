@@ -5,20 +5,19 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { LabSpec, PoolModes } from "../../lab/spec";
+import { LabSpec } from "../../lab/spec";
 import { controlPlaneCommand } from "./controlPlaneCommand";
-import { gatewayPlan, netnsNames } from "./plan";
+import { gatewayPlan } from "./controlPlane";
+import { netnsNames } from "./names";
 
 export interface NetnsGatewayArgs {
   /** The validated lab. */
   spec: LabSpec;
-  /** The pool modes the gateway serves; default the spec's. */
-  modes?: PoolModes;
   /** The lab's run folder (BIRD's files go to `<runDir>/bird`). */
   runDir: string;
   /** The lab's build time: a rebuilt topology re-runs the gateway's set-up. */
   builtAt: pulumi.Input<string>;
-  /** The control plane's identity (components/netns/health.ts): a new one re-runs the set-up. */
+  /** The control plane's identity (components/netns/survival.ts): a new one re-runs the set-up. */
   generation: string;
 }
 
@@ -30,10 +29,9 @@ export class NetnsGateway extends pulumi.ComponentResource {
 
   constructor(name: string, args: NetnsGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("calico-ipip-lab:netns:Gateway", name, {}, opts);
-    const modes = args.modes ?? args.spec;
     this.namespace = netnsNames(args.spec).router;
     const { spec, runDir, builtAt, generation } = args;
-    this.bgp = controlPlaneCommand(`${name}-bgp`, { spec, plan: gatewayPlan(spec, modes), modes, runDir, builtAt, generation }, { parent: this });
+    this.bgp = controlPlaneCommand(`${name}-bgp`, { spec, plan: gatewayPlan(spec), runDir, builtAt, generation }, { parent: this });
     this.registerOutputs({ namespace: this.namespace });
   }
 }

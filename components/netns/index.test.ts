@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildLabSpec } from "../../lab/config";
 import { IpipMode } from "../../lab/spec";
-import { ControlPlanePlan } from "./plan";
-import { HostView } from "./health";
+import { ControlPlanePlan } from "./controlPlane";
+import { HostView } from "./survival";
 import { bashScript } from "../../lab/shell";
-import { controlPlanePlan, gatewayPlan, NetnsLab, netnsBackend, NETNS_SCRIPTS, topologyDigest, topologyEnvironment } from "./index";
+import { controlPlanePlan, gatewayPlan, NetnsLab, netnsBackend, NETNS_SCRIPTS, topologyDigest, topologyInvocation } from "./index";
 import { ipipOnly } from "../../lab/expect";
 
 interface Recorded {
@@ -93,8 +93,10 @@ describe("NetnsLab under mocks", () => {
     const topology = byName(recorded, "calico-ipip-topology").inputs;
     expect(topology.create).toBe(bashScript(NETNS_SCRIPTS.up));
     expect(topology.delete).toBe(bashScript(NETNS_SCRIPTS.down));
-    expect(topology.environment).toEqual({ ...topologyEnvironment(spec), NETNS_BUILD_ID: "b1" });
-    expect(topology.triggers).toEqual([topologyDigest(topologyEnvironment(spec)), "b1"]);
+    const inv = topologyInvocation(spec);
+    expect(topology.environment).toEqual({ ...inv.environment, NETNS_BUILD_ID: "b1" });
+    expect(topology.stdin).toBe(inv.stdin);
+    expect(topology.triggers).toEqual([topologyDigest(inv), "b1"]);
     for (const [name, plan] of [
       ["calico-ipip-controlplane", controlPlanePlan(spec, ipipOnly("Always"))],
       ["calico-ipip-gateway-bgp", gatewayPlan(spec, ipipOnly("Always"))],
@@ -103,8 +105,6 @@ describe("NetnsLab under mocks", () => {
       expect(inputs.create).toBe(bashScript(NETNS_SCRIPTS.controlPlane));
       expect(inputs.update).toBe(bashScript(NETNS_SCRIPTS.controlPlane));
       expect(inputs.environment).toMatchObject({
-        LAB_IPIP_MODE: "Always",
-        LAB_VXLAN_MODE: "Never",
         NETNS_CONTROL_PLAN: JSON.stringify(plan),
         NETNS_BUILT_AT: "2026-01-01T00:00:00Z",
         NETNS_GENERATION: "g1",
@@ -134,10 +134,12 @@ describe("NetnsLab under mocks", () => {
     for (const name of ["calico-ipip-controlplane", "calico-ipip-gateway-bgp"]) {
       const a = byName(always.recorded, name).inputs.environment as Record<string, string>;
       const c = byName(cross.recorded, name).inputs.environment as Record<string, string>;
-      // The gateway runs no BGP in either mode: only the mode's name differs in its inputs.
-      const expected = name.endsWith("-controlplane") ? ["LAB_IPIP_MODE", "NETNS_CONTROL_PLAN"] : ["LAB_IPIP_MODE"];
-      expect(Object.keys(a).filter((k) => a[k] !== c[k]).sort()).toEqual(expected);
+      expect(Object.keys(a).filter((k) => a[k] !== c[k])).toEqual(["NETNS_CONTROL_PLAN"]);
     }
+    // The gateway runs no BGP in either mode: only the modes its plan names differ.
+    const plans = [always, cross].map((b) => JSON.parse((byName(b.recorded, "calico-ipip-gateway-bgp").inputs.environment as Record<string, string>).NETNS_CONTROL_PLAN) as ControlPlanePlan);
+    expect(plans.map((p) => p.modes.ipipMode)).toEqual(["Always", "CrossSubnet"]);
+    expect({ ...plans[0], modes: null }).toEqual({ ...plans[1], modes: null });
   });
 
   it("reports every node's sessions and pool routes as read back, after the drift check", async () => {

@@ -11,35 +11,24 @@ import { BackendFactory, CaptureInvocation, LabBackend } from "../backend";
 import { bashScript } from "../../lab/shell";
 import { controlPlaneCommand } from "./controlPlaneCommand";
 import { NetnsGateway } from "./gateway";
-import { HostView, labHealth } from "./health";
+import { HostView, labSurvival } from "./survival";
 import { warnNotWhole } from "../health";
-import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, PoolModes, ScenarioSpec } from "../../lab/spec";
-import {
-  labPods,
-  NETNS_SCRIPTS,
-  netnsNames,
-  NetnsNames,
-  parseUpOutput,
-  controlPlanePlan,
-  driftProblems,
-  parseControlPlaneOutput,
-  runDir,
-  topologyDigest,
-  topologyEnvironment,
-  Tunl0Choice,
-} from "./plan";
+import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../../lab/spec";
+import { labPods, NETNS_SCRIPTS, netnsNames, NetnsNames, runDir } from "./names";
+import { parseUpOutput, topologyDigest, topologyInvocation, Tunl0Choice } from "./topology";
+import { controlPlanePlan, driftProblems, parseControlPlaneOutput } from "./controlPlane";
 import { netnsCapturePods, netnsCaptureTargets } from "./capture";
 
-export * from "./plan";
+export * from "./names";
+export * from "./topology";
+export * from "./controlPlane";
 export * from "./bird";
 export { NetnsGateway } from "./gateway";
-export * from "./health";
+export * from "./survival";
 
 export interface NetnsLabArgs {
   /** The validated lab (lab/config.ts `buildLabSpec`). */
   spec: LabSpec;
-  /** The pool modes whose routes are programmed; default the spec's. */
-  modes?: PoolModes;
   /**
    * Folder for the helpers' pid files and logs and the generated batch files; default
    * `/run/calico-ipip-lab/<lab>`. Its last part must be the lab name (destroy removes it).
@@ -47,7 +36,7 @@ export interface NetnsLabArgs {
   runDir?: string;
   /** tunl0: `auto` (kernel ipip when its module is loaded, else userspace; default) or `userspace`. */
   tunl0?: Tunl0Choice;
-  /** Where the lab's health is read (components/netns/health.ts); default this host. */
+  /** Where the lab's survival is read (components/netns/survival.ts); default this host. */
   host?: HostView;
 }
 
@@ -77,7 +66,7 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
   public readonly nodeStates: pulumi.Output<NodeState[]>;
   public readonly namespaces: NetnsNames;
   public readonly runDir: string;
-  /** The control plane's identity this update wants (components/netns/health.ts). */
+  /** The control plane's identity this update wants (components/netns/survival.ts). */
   public readonly generation: string;
   private readonly spec: LabSpec;
 
@@ -90,19 +79,20 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
 
     // A lab lost since the last up (reboot, deleted namespace, stopped daemon) gets new
     // identities below, which re-create what is gone; a whole lab keeps its own.
-    const health = labHealth(spec, this.runDir, args.host);
-    warnNotWhole(spec.name, health.problems);
-    this.generation = health.generation;
-    const env = topologyEnvironment(spec, { runDir: this.runDir, tunl0: args.tunl0 });
+    const survival = labSurvival(spec, this.runDir, args.host);
+    warnNotWhole(spec.name, survival.problems);
+    this.generation = survival.generation;
+    const inv = topologyInvocation(spec, { runDir: this.runDir, tunl0: args.tunl0 });
     this.topology = new command.local.Command(
       `${name}-topology`,
       {
         create: bashScript(NETNS_SCRIPTS.up),
         delete: bashScript(NETNS_SCRIPTS.down),
-        environment: { ...env, NETNS_BUILD_ID: health.buildId },
+        environment: { ...inv.environment, NETNS_BUILD_ID: survival.buildId },
+        stdin: inv.stdin,
         // Any topology change replaces the lab (down.sh with the old inputs, then up.sh), and
         // so does a lab that is no longer whole.
-        triggers: [topologyDigest(env), health.buildId],
+        triggers: [topologyDigest(inv), survival.buildId],
       },
       { parent: this, deleteBeforeReplace: true },
     );
@@ -110,17 +100,16 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     this.dataplane = up.dataplane;
     this.builtAt = up.createdAt;
 
-    const modes = args.modes ?? spec;
     // The gateway's BGP first: the nodes' step then waits for its sessions and table too.
     this.gateway = new NetnsGateway(
       `${name}-gateway`,
-      { spec, modes, runDir: this.runDir, builtAt: this.builtAt, generation: health.generation },
+      { spec, runDir: this.runDir, builtAt: this.builtAt, generation: survival.generation },
       { parent: this, dependsOn: [this.topology] },
     );
-    const plan = controlPlanePlan(spec, modes);
+    const plan = controlPlanePlan(spec);
     this.calico = controlPlaneCommand(
       `${name}-controlplane`,
-      { spec, plan, modes, runDir: this.runDir, builtAt: this.builtAt, generation: health.generation },
+      { spec, plan, runDir: this.runDir, builtAt: this.builtAt, generation: survival.generation },
       { parent: this, dependsOn: [this.topology, this.gateway.bgp] },
     );
     this.pods = pulumi.output(labPods(spec));

@@ -14,7 +14,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ALWAYS, changes, checkLab, commandSteps, commandsThatRan, CROSS, destroyAndRemove, e2eSuite, SEED_ALWAYS, SEED_CROSS, step, TestLab, VXLAN } from "./support";
-import { NETNS_DIR } from "../../components/netns/health";
+import { NETNS_DIR } from "../../components/netns/survival";
 
 jest.setTimeout(300_000);
 
@@ -93,7 +93,7 @@ e2eSuite("a real command failing in the middle of an up", () => {
       expect({ changes: changes(run), controlplane: op.get(controlplane) }).toMatchObject({ controlplane: "create" });
       for (const c of [`${lab.name}-same-subnet-tcpdump`, `${lab.name}-cross-subnet-tcpdump`]) expect({ c, op: op.get(c) }).toEqual({ c, op: "create" });
       // What completed did not run again: the topology is the same build. The gateway's
-      // step is re-run in place because the health check (components/netns/health.ts)
+      // step is re-run in place because the survival check (components/netns/survival.ts)
       // gives the control plane a new identity when the nodes' BIRDs are not running.
       for (const done of before) {
         const allowed = done === gatewayBgp ? ["same", "update"] : ["same"];

@@ -18,7 +18,7 @@ import { toolchainDir } from "../../toolchain";
 import { CliResult, describeFailure, PulumiStack, StackOptions, Step } from "../../toolchain/stack";
 import { Json, LabFootprint, labLeftovers, netnsStackConfig, REPO_DIR, segmentsOf } from "../../leftovers/lab";
 import { describeLeftovers, labNamespaceInodes, labNamespaces, removeLeftovers } from "../../leftovers/leftovers";
-import { RUN_ROOT } from "../../components/netns/plan";
+import { RUN_ROOT } from "../../components/netns/names";
 import { expectedEncapsulation } from "../../lab/expect";
 import { CaptureResult, Encapsulation, LabOutputs, PoolModes } from "../../lab/spec";
 

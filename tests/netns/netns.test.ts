@@ -8,17 +8,17 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildLabSpec, RawLabConfig } from "../../lab/config";
+import { buildLabSpec, RawLabConfig, withModes } from "../../lab/config";
 import { diffRoutes, expectedDataplane, gatewayRoutes, vxlanMac } from "../../lab/dataplane";
 import { expectedEncapsulation, ipipOnly } from "../../lab/expect";
 import { NodeSpec, PoolModes } from "../../lab/spec";
-import { gatewayPeersWithNodes } from "../../lab/expect";
 import { DirectLab, processesMentioning, runScript } from "./direct";
-import { ControlPlaneResult, controlPlanePlan, driftProblems, NETNS_SCRIPTS, nodeNamespace, podNamespace } from "./plan";
+import { ControlPlaneResult, controlPlanePlan, driftProblems } from "../../components/netns/controlPlane";
+import { NETNS_SCRIPTS, nodeNamespace, podNamespace } from "../../components/netns/names";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const suite = isRoot ? describe : describe.skip;
-if (!isRoot) console.warn("components/netns/netns.test.ts needs root (network namespaces): skipped");
+if (!isRoot) console.warn("tests/netns/netns.test.ts needs root (network namespaces): skipped");
 
 const tag = `t${process.pid}`;
 const ctx = { stack: "test", cwd: process.cwd() };
@@ -125,7 +125,7 @@ suite("netns backend scripts on this host", () => {
       expect({ ns, ...diffRoutes(dp.routes, routesOf(ns)) }).toEqual({ ns, missing: [], unexpected: [] });
     }
     expect(driftProblems(controlPlanePlan(l.spec, modes), result)).toEqual([]);
-    const sessions = l.spec.nodes.length - 1 + (gatewayPeersWithNodes(modes) ? 1 : 0);
+    const sessions = l.spec.nodes.length - 1 + (withModes(l.spec, modes).pool.gatewayPeers ? 1 : 0);
     for (const n of result.nodes) {
       expect(n.bgpPeers).toHaveLength(sessions);
       expect(n.bgpPeers.every((p) => p.state === "Established")).toBe(true);
@@ -196,7 +196,7 @@ suite("netns backend scripts on this host", () => {
     const modes = ipipOnly("Never");
     const result = await seed.converge(modes);
     expectConverged(seed, modes, result);
-    expect(result.gateway?.routes.sort()).toEqual(gatewayRoutes(seed.spec, modes).sort());
+    expect(result.gateway?.routes.sort()).toEqual(gatewayRoutes(withModes(seed.spec, modes)).sort());
     expect(result.gateway?.bgpPeers.map((p) => p.state)).toEqual(["Established", "Established", "Established", "Established"]);
     const [n1, n2, n3] = seed.spec.nodes;
     expect((await captureAndJudge(seed, n1, n2, modes)).seen.verdict).toBe("none");
@@ -300,7 +300,8 @@ suite("netns backend scripts on this host", () => {
   it("up converges after a run killed midway, and removes what it built when it fails", async () => {
     const again = lab("kill");
     labs.push(again);
-    const child = spawn("bash", [NETNS_SCRIPTS.up], { env: { ...process.env, ...again.topologyEnv }, stdio: "ignore" });
+    const child = spawn("bash", [NETNS_SCRIPTS.up], { env: { ...process.env, ...again.topologyEnv }, stdio: ["pipe", "ignore", "ignore"] });
+    child.stdin.end(again.topology.stdin);
     const probe = path.join(again.runDir, `${nodeNamespace(again.spec, again.spec.nodes[0])}.tunl0.log`);
     const deadline = Date.now() + 10000;
     while (!fs.existsSync(probe) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
@@ -317,11 +318,10 @@ suite("netns backend scripts on this host", () => {
 
     const broken = lab("fail");
     labs.push(broken);
-    // A gateway outside the node's subnet: `route add default via` fails in phase 4.
-    const lines = broken.topologyEnv.NETNS_NODES.split("\n");
-    lines[3] = lines[3].replace(" 10.1.8.1 ", " 10.9.9.9 ");
-    const env = { ...broken.topologyEnv, NETNS_NODES: lines.join("\n") };
-    const failed = await runScript(NETNS_SCRIPTS.up, env);
+    // A gateway outside node 4's subnet: its `route add default via` fails in phase 4.
+    const stdin = broken.topology.stdin.replace(/(=\S+-n4\n(?:.*\n)*?route add default via )10\.1\.8\.1 /, "$110.9.9.9 ");
+    expect(stdin).not.toBe(broken.topology.stdin);
+    const failed = await runScript(NETNS_SCRIPTS.up, broken.topologyEnv, { stdin });
     expect(failed.code).not.toBe(0);
     expect(failed.stderr).toMatch(/removing what it built/);
     expect(broken.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });

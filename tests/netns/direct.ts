@@ -7,26 +7,16 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { CaptureScriptResult } from "../backend";
+import { CaptureScriptResult } from "../../components/backend";
 import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
-import {
-  NETNS_SCRIPTS,
-  netnsNames,
-  allNamespaces,
-  parseUpOutput,
-  controlPlaneInvocation,
-  controlPlanePlan,
-  ControlPlanePlan,
-  ControlPlaneResult,
-  gatewayPlan,
-  parseControlPlaneOutput,
-  runDir,
-  topologyEnvironment,
-  TopologyOptions,
-  UpResult,
-} from "./plan";
-import { captureEnvironment } from "./capture";
-import { lastJsonLine } from "../scriptOutput";
+import { allNamespaces, NETNS_SCRIPTS, netnsNames, runDir } from "../../components/netns/names";
+import { parseUpOutput, TopologyInvocation, topologyInvocation, TopologyOptions, UpResult } from "../../components/netns/topology";
+import { controlPlaneInvocation, controlPlanePlan, ControlPlanePlan, ControlPlaneResult, gatewayPlan, parseControlPlaneOutput } from "../../components/netns/controlPlane";
+import { netnsCaptureTargets } from "../../components/netns/capture";
+import { captureEnvironment } from "../../components/capture/result";
+import { withModes } from "../../lab/config";
+import { expectedEncapsulation } from "../../lab/expect";
+import { lastJsonLine } from "../../components/scriptOutput";
 
 export interface ScriptRun {
   code: number | null;
@@ -75,6 +65,8 @@ export interface CaptureRunResult extends CaptureScriptResult {
 
 /** A lab driven through its scripts: up, routes, capture, down. */
 export class DirectLab {
+  /** up.sh's environment and stdin; down.sh needs only the environment (`topologyEnv`). */
+  readonly topology: TopologyInvocation;
   readonly topologyEnv: Record<string, string>;
   readonly runDir: string;
 
@@ -83,7 +75,8 @@ export class DirectLab {
     options: TopologyOptions = {},
   ) {
     this.runDir = options.runDir ?? runDir(spec);
-    this.topologyEnv = topologyEnvironment(spec, { ...options, runDir: this.runDir });
+    this.topology = topologyInvocation(spec, { ...options, runDir: this.runDir });
+    this.topologyEnv = this.topology.environment;
   }
 
   /** Every namespace of the lab. */
@@ -92,19 +85,19 @@ export class DirectLab {
   }
 
   async up(): Promise<UpResult & { wall: number }> {
-    const run = await runScript(NETNS_SCRIPTS.up, this.topologyEnv);
+    const run = await runScript(NETNS_SCRIPTS.up, this.topologyEnv, { stdin: this.topology.stdin });
     if (run.code !== 0) throw new Error(`up.sh exited ${run.code ?? run.signal}: ${run.stderr.trim().slice(-3000)}`);
     return { ...parseUpOutput(run.stdout), wall: run.seconds };
   }
 
   /** controlplane.sh for the nodes in `modes` (or for a given plan, e.g. a deliberately wrong one). */
   async controlPlane(modes: PoolModes, plan: ControlPlanePlan = controlPlanePlan(this.spec, modes)): Promise<ControlPlaneResult & { wall: number }> {
-    return this.runControlPlane(modes, plan);
+    return this.runControlPlane(plan);
   }
 
   /** controlplane.sh for the gateway in `modes`. */
   async gateway(modes: PoolModes): Promise<ControlPlaneResult & { wall: number }> {
-    return this.runControlPlane(modes, gatewayPlan(this.spec, modes));
+    return this.runControlPlane(gatewayPlan(this.spec, modes));
   }
 
   /** The gateway, then the nodes (which wait for both), as the component orders them. */
@@ -114,27 +107,21 @@ export class DirectLab {
     return { ...nodes, wall: nodes.wall + gateway.wall };
   }
 
-  private async runControlPlane(modes: PoolModes, plan: ControlPlanePlan): Promise<ControlPlaneResult & { wall: number }> {
-    const inv = controlPlaneInvocation(this.spec, plan, modes, { runDir: this.runDir });
+  private async runControlPlane(plan: ControlPlanePlan): Promise<ControlPlaneResult & { wall: number }> {
+    const inv = controlPlaneInvocation(this.spec, plan, { runDir: this.runDir });
     const run = await runScript(NETNS_SCRIPTS.controlPlane, inv.environment, { stdin: inv.stdin });
     if (run.code !== 0) throw new Error(`controlplane.sh exited ${run.code ?? run.signal}: ${run.stderr.trim().slice(-4000)}`);
     return { ...parseControlPlaneOutput(run.stdout), wall: run.seconds };
   }
 
-  /** One capture between two nodes' pods, with the environment the capture component would give. */
+  /**
+   * One capture between two nodes' pods into `pcap` (in a folder that exists), with the
+   * environment the capture component gives it in `modes`.
+   */
   async capture(client: NodeSpec, server: NodeSpec, pcap: string, modes: PoolModes, extra: Record<string, string> = {}): Promise<CaptureRunResult> {
-    const env = {
-      CAPTURE_PCAP: pcap,
-      CAPTURE_MAX_PACKETS: String(this.spec.capture.maxPackets),
-      CAPTURE_TIMEOUT: String(this.spec.capture.timeoutSeconds),
-      CAPTURE_INTERFACE: "net0",
-      CLIENT_NODE: client.name,
-      SERVER_NODE: server.name,
-      LAB_IPIP_MODE: modes.ipipMode,
-      LAB_VXLAN_MODE: modes.vxlanMode,
-      ...captureEnvironment(this.spec, client, server, { runDir: this.runDir }),
-      ...extra,
-    };
+    const lab = withModes({ ...this.spec, capture: { ...this.spec.capture, dir: path.dirname(pcap), made: [] } }, modes);
+    const scenario = { name: path.basename(pcap, ".pcap"), client: client.index, server: server.index, expected: expectedEncapsulation(modes, client, server) };
+    const env = { ...captureEnvironment(lab, scenario, client, server, netnsCaptureTargets(lab, client, server, { runDir: this.runDir })), ...extra };
     return lastJson<CaptureRunResult>(await runScript(NETNS_SCRIPTS.capture, env), NETNS_SCRIPTS.capture);
   }
 

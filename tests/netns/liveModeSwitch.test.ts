@@ -1,5 +1,5 @@
 /**
- * The netns backend alone (testdata/program: a NetnsLab and a CaptureRun per scenario,
+ * The netns backend alone (tests/netns/program: a NetnsLab and a CaptureRun per scenario,
  * no CalicoIpipLab) under the real Pulumi engine — the pinned CLI, the project's command
  * provider, a state folder of its own — switched live from IPIP Always to CrossSubnet.
  * Proves: up in mode Always gives IPIP on both paths, and the daemons the Commands start
@@ -22,11 +22,11 @@ import { DirectLab } from "./direct";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const suite = isRoot ? describe : describe.skip;
-if (!isRoot) console.warn("components/netns/liveModeSwitch.test.ts needs root (network namespaces): skipped");
+if (!isRoot) console.warn("tests/netns/liveModeSwitch.test.ts needs root (network namespaces): skipped");
 
 jest.setTimeout(180_000);
 
-const PROGRAM = path.join(__dirname, "testdata", "program");
+const PROGRAM = path.join(__dirname, "program");
 const PROJECT = "calico-ipip-lab";
 
 /** The PIDs in the lab's pid files under its run folder: every BIRD, every tunl0 helper. */

@@ -12,8 +12,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { LabSpec } from "../../lab/spec";
-import { gatewayPeersWithNodes } from "../../lab/expect";
-import { allNamespaces, netnsNames, nodeNamespace } from "./plan";
+import { allNamespaces, netnsNames, nodeNamespace } from "./names";
 import { newIdentity, readRecord } from "../health";
 
 /** Where `ip netns` keeps its namespaces. */
@@ -23,7 +22,7 @@ export const BUILD_ID_FILE = "build-id";
 /** The file controlplane.sh writes with NETNS_GENERATION (under `bird/`). */
 export const GENERATION_FILE = path.join("bird", "generation");
 
-export interface LabHealth {
+export interface LabSurvival {
   /** The identity the topology step should carry: the built lab's, or a new one to rebuild. */
   buildId: string;
   /** The identity the control plane step should carry: the running one's, or a new one. */
@@ -32,7 +31,7 @@ export interface LabHealth {
   problems: string[];
 }
 
-/** What the health check reads from the host; tests pass their own. */
+/** What the survival check reads from the host; tests pass their own. */
 export interface HostView {
   exists(file: string): boolean;
   read(file: string): string | null;
@@ -59,11 +58,11 @@ function pidFileAlive(host: HostView, file: string): boolean {
 }
 
 /**
- * The lab's health: its namespaces, its userspace tunl0 helpers (when it has them), each
- * node's BIRD and, in mode Never, the gateway's. A lab never built (no run folder) is
- * simply new: fresh identities, no problems.
+ * What of the lab survives on this host: its namespaces, its userspace tunl0 helpers
+ * (when it has them), each node's BIRD and, in mode Never, the gateway's. A lab never
+ * built (no run folder) is simply new: fresh identities, no problems.
  */
-export function labHealth(spec: LabSpec, runDir: string, host: HostView = LOCAL_HOST): LabHealth {
+export function labSurvival(spec: LabSpec, runDir: string, host: HostView = LOCAL_HOST): LabSurvival {
   const built = host.read(path.join(runDir, BUILD_ID_FILE));
   const running = host.read(path.join(runDir, GENERATION_FILE));
   if (built === null) {
@@ -82,7 +81,7 @@ export function labHealth(spec: LabSpec, runDir: string, host: HostView = LOCAL_
   }
   const controlPlane: string[] = [];
   const birds = spec.nodes.map((n) => ({ what: `the BIRD of ${nodeNamespace(spec, n)}`, file: path.join(runDir, "bird", `n${n.index}.pid`) }));
-  if (gatewayPeersWithNodes(spec)) birds.push({ what: "the gateway's BIRD", file: path.join(runDir, "bird", "gateway.pid") });
+  if (spec.pool.gatewayPeers) birds.push({ what: "the gateway's BIRD", file: path.join(runDir, "bird", "gateway.pid") });
   if (running !== null) {
     for (const b of birds) if (!pidFileAlive(host, b.file)) controlPlane.push(`${b.what} is not running`);
   }

@@ -1,14 +1,14 @@
 /**
  * The netns backend the way CalicoIpipLab uses it, and nothing else: one NetnsLab and a
  * CaptureRun per scenario, each after the backend's `ready`. Run by the real Pulumi
- * engine in components/netns/liveModeSwitch.test.ts.
+ * engine in tests/netns/liveModeSwitch.test.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CaptureResult } from "../../../../lab/spec";
-import { CaptureRun } from "../../../capture";
-import { overallVerdict } from "../../../capture/result";
-import { loadLabSpec } from "../../../../lab/pulumiConfig";
-import { netnsBackend } from "../../index";
+import { CaptureResult } from "../../../lab/spec";
+import { CaptureRun } from "../../../components/capture";
+import { overallVerdict } from "../../../components/capture/result";
+import { loadLabSpec } from "../../../lab/pulumiConfig";
+import { netnsBackend } from "../../../components/netns";
 
 class NetnsOnly extends pulumi.ComponentResource {
   public readonly dataplane: pulumi.Output<string>;

@@ -10,11 +10,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { buildLabSpec } from "../../lab/config";
 import { DirectLab, runScript, ScriptRun } from "./direct";
-import { NETNS_SCRIPTS } from "./plan";
+import { NETNS_SCRIPTS, netnsNames, nodeNamespace, podNamespace } from "../../components/netns/names";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const suite = isRoot ? describe : describe.skip;
-if (!isRoot) console.warn("components/netns/teardown.test.ts needs root (network namespaces): skipped");
+if (!isRoot) console.warn("tests/netns/teardown.test.ts needs root (network namespaces): skipped");
 
 const NETNS_DIR = "/var/run/netns";
 const tag = `t${process.pid}`;
@@ -34,9 +34,16 @@ function errorLines(run: ScriptRun): string[] {
 }
 
 async function upOk(l: DirectLab): Promise<ScriptRun> {
-  const run = await runScript(NETNS_SCRIPTS.up, l.topologyEnv);
+  const run = await runScript(NETNS_SCRIPTS.up, l.topologyEnv, { stdin: l.topology.stdin });
   if (run.code !== 0) throw new Error(`up.sh of ${l.spec.name} exited ${run.code ?? run.signal}: ${run.stderr.slice(-2000)}`);
   return run;
+}
+
+/** down.sh succeeds, prints no line with "Error" and leaves nothing of the lab. */
+async function expectQuietDown(l: DirectLab): Promise<void> {
+  const down = await runScript(NETNS_SCRIPTS.down, l.topologyEnv);
+  expect({ lab: l.spec.name, code: down.code, errors: errorLines(down) }).toEqual({ lab: l.spec.name, code: 0, errors: [] });
+  expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
 }
 
 /** True when `file` is a namespace mount, not a plain file left by an interrupted `ip netns add`. */
@@ -56,14 +63,13 @@ suite("netns teardown tells the truth", () => {
   it("a normal up and down print no line with Error", async () => {
     const l = lab("plain");
     expect(errorLines(await upOk(l))).toEqual([]);
-    const down = await runScript(NETNS_SCRIPTS.down, l.topologyEnv);
-    expect({ code: down.code, errors: errorLines(down) }).toEqual({ code: 0, errors: [] });
-    expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+    await expectQuietDown(l);
   });
 
   it("after an up killed midway (its whole process group, as an engine stops its commands) and run again, down prints no line with Error", async () => {
     const l = lab("killed");
-    const child = spawn("bash", [NETNS_SCRIPTS.up], { env: { ...process.env, ...l.topologyEnv }, stdio: ["ignore", "ignore", "pipe"], detached: true });
+    const child = spawn("bash", [NETNS_SCRIPTS.up], { env: { ...process.env, ...l.topologyEnv }, stdio: ["pipe", "ignore", "pipe"], detached: true });
+    child.stdin.end(l.topology.stdin);
     let said = "";
     child.stderr.on("data", (d: Buffer) => (said += d.toString()));
     const closed = new Promise((r) => child.once("close", r));
@@ -77,9 +83,7 @@ suite("netns teardown tells the truth", () => {
     expect(killedMidway).toBe(true);
 
     expect(errorLines(await upOk(l))).toEqual([]);
-    const down = await runScript(NETNS_SCRIPTS.down, l.topologyEnv);
-    expect({ code: down.code, errors: errorLines(down) }).toEqual({ code: 0, errors: [] });
-    expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+    await expectQuietDown(l);
   });
 
   it("an entry `ip netns add` left as a plain file (killed before its bind mount) is what makes ip print 'Peer netns reference is invalid'; the next up removes it and down stays quiet", async () => {
@@ -100,9 +104,32 @@ suite("netns teardown tells the truth", () => {
     expect(show()).toBe("");
     expect(errorLines(up)).toEqual([]);
     for (const x of [l, witness]) {
-      const down = await runScript(NETNS_SCRIPTS.down, x.topologyEnv);
-      expect({ code: down.code, errors: errorLines(down) }).toEqual({ code: 0, errors: [] });
-      expect(x.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+      await expectQuietDown(x);
+    }
+  });
+
+  it("a lab whose state holds the environment of before NETNS_NAMESPACES (its tables) is still removed, quietly", async () => {
+    const l = lab("legacy");
+    await upOk(l);
+    const names = netnsNames(l.spec);
+    // The old NETNS_NODES lines: nodeNs bridge port ip prefix gateway podNs podIp cali.
+    const nodes = l.spec.nodes.map((n) => `${nodeNamespace(l.spec, n)} br x ${n.ip} ${n.prefixLength} ${n.gateway} ${podNamespace(l.spec, n)} ${n.pod.ip} cali`);
+    const legacy = { NETNS_LAB: l.spec.name, NETNS_RUN_DIR: l.runDir, NETNS_UNDERLAY: names.underlay, NETNS_ROUTER: names.router, NETNS_NODES: nodes.join("\n") };
+    const down = await runScript(NETNS_SCRIPTS.down, legacy);
+    expect({ code: down.code, errors: errorLines(down), out: down.stdout }).toEqual({ code: 0, errors: [], out: `{"lab":"${l.spec.name}","removedNamespaces":10,"seconds":${JSON.parse(down.stdout).seconds}}\n` });
+    expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+  });
+
+  it("up refuses a topology that reaches into a namespace not of its lab, before building anything", async () => {
+    const l = lab("foreign");
+    for (const [what, stdin] of [
+      ["a sysctl", l.topology.stdin.replace("=sysctl\n", "=sysctl\nsomeone-else net.ipv4.ip_forward 1\n")],
+      ["a link", l.topology.stdin.replace(/netns \S+-gw0 /, "netns someone-else ")],
+      ["a batch", `${l.topology.stdin}=someone-else\nlink set lo up\n`],
+    ]) {
+      const run = await runScript(NETNS_SCRIPTS.up, l.topologyEnv, { stdin });
+      expect({ what, code: run.code, said: /someone-else.* is not a namespace of lab/.test(run.stderr) }).toEqual({ what, code: 1, said: true });
+      expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
     }
   });
 
@@ -129,8 +156,6 @@ suite("netns teardown tells the truth", () => {
     expect(l.leftovers()).toMatchObject({ namespaces: [`${l.spec.name}-n2`], runDir: true });
 
     execFileSync("ip", ["netns", "del", path.basename(busy)]);
-    const down = await runScript(NETNS_SCRIPTS.down, l.topologyEnv);
-    expect({ code: down.code, errors: errorLines(down) }).toEqual({ code: 0, errors: [] });
-    expect(l.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+    await expectQuietDown(l);
   });
 });

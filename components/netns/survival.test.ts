@@ -1,5 +1,5 @@
 import { buildLabSpec } from "../../lab/config";
-import { HostView, labHealth } from "./health";
+import { HostView, labSurvival } from "./survival";
 
 const spec = buildLabSpec({ backend: "netns", labName: "lab" }, { stack: "ipip", cwd: "/" });
 const never = buildLabSpec({ backend: "netns", labName: "lab", ipipMode: "Never" }, { stack: "bgp", cwd: "/" });
@@ -25,44 +25,44 @@ const WHOLE_FILES: Record<string, string> = {
   [`${RUN}/bird/n4.pid`]: "204",
 };
 
-describe("labHealth", () => {
+describe("labSurvival", () => {
   it("a whole lab keeps its identities and reports nothing", () => {
-    expect(labHealth(spec, RUN, host(WHOLE_FILES, ALL_NS))).toEqual({ buildId: "build-1", generation: "cp-1", problems: [] });
+    expect(labSurvival(spec, RUN, host(WHOLE_FILES, ALL_NS))).toEqual({ buildId: "build-1", generation: "cp-1", problems: [] });
   });
 
   it("a lab never built gets fresh identities and no problems", () => {
-    const h = labHealth(spec, RUN, host({}, []));
+    const h = labSurvival(spec, RUN, host({}, []));
     expect(h.problems).toEqual([]);
     expect(h.buildId).toMatch(/^build-[a-z0-9]+-[0-9a-f]{6}$/);
     expect(h.generation).toMatch(/^cp-/);
   });
 
   it("a deleted namespace rebuilds the topology and the control plane", () => {
-    const h = labHealth(spec, RUN, host(WHOLE_FILES, ALL_NS.filter((n) => n !== "lab-n3")));
+    const h = labSurvival(spec, RUN, host(WHOLE_FILES, ALL_NS.filter((n) => n !== "lab-n3")));
     expect(h.problems).toEqual(["namespace lab-n3 is gone"]);
     expect(h.buildId).not.toBe("build-1");
     expect(h.generation).not.toBe("cp-1");
   });
 
   it("a stopped tunl0 helper rebuilds the topology", () => {
-    const h = labHealth(spec, RUN, host(WHOLE_FILES, ALL_NS, (f) => !f.endsWith("lab-n1.tunl0.pid")));
+    const h = labSurvival(spec, RUN, host(WHOLE_FILES, ALL_NS, (f) => !f.endsWith("lab-n1.tunl0.pid")));
     expect(h.problems).toEqual(["the tunl0 helper of lab-n1 is not running"]);
     expect(h.buildId).not.toBe("build-1");
   });
 
   it("a stopped BIRD re-runs only the control plane", () => {
-    const h = labHealth(spec, RUN, host(WHOLE_FILES, ALL_NS, (f) => !f.endsWith("bird/n2.pid")));
+    const h = labSurvival(spec, RUN, host(WHOLE_FILES, ALL_NS, (f) => !f.endsWith("bird/n2.pid")));
     expect(h).toMatchObject({ buildId: "build-1", problems: ["the BIRD of lab-n2 is not running"] });
     expect(h.generation).not.toBe("cp-1");
   });
 
   it("in mode Never the gateway's BIRD counts too", () => {
-    expect(labHealth(never, RUN, host(WHOLE_FILES, ALL_NS)).problems).toEqual(["the gateway's BIRD is not running"]);
-    expect(labHealth(never, RUN, host({ ...WHOLE_FILES, [`${RUN}/bird/gateway.pid`]: "300" }, ALL_NS)).problems).toEqual([]);
+    expect(labSurvival(never, RUN, host(WHOLE_FILES, ALL_NS)).problems).toEqual(["the gateway's BIRD is not running"]);
+    expect(labSurvival(never, RUN, host({ ...WHOLE_FILES, [`${RUN}/bird/gateway.pid`]: "300" }, ALL_NS)).problems).toEqual([]);
   });
 
   it("a reboot (run folder and namespaces gone) is a lab to build anew; namespaces left without their folder are named", () => {
-    expect(labHealth(spec, RUN, host({}, [])).problems).toEqual([]);
-    expect(labHealth(spec, RUN, host({}, ["lab-n1"])).problems).toEqual([`the lab's run folder ${RUN} is gone while namespaces remain`]);
+    expect(labSurvival(spec, RUN, host({}, [])).problems).toEqual([]);
+    expect(labSurvival(spec, RUN, host({}, ["lab-n1"])).problems).toEqual([`the lab's run folder ${RUN} is gone while namespaces remain`]);
   });
 });
