@@ -2,8 +2,8 @@
  * calico-ipip-lab: builds the lab this stack's config describes, captures each
  * scenario's traffic and exports what the packets proved (`pulumi stack output --json`).
  */
-import { loadLabSpec } from "./lab/pulumiConfig";
-import { CalicoIpipLab } from "./components/lab";
+import { loadLabSpec } from "./model/pulumiConfig";
+import { CalicoIpipLab } from "./components/calicoIpipLab";
 
 const spec = loadLabSpec();
 const built = new CalicoIpipLab(spec.name, { spec });

@@ -1,4 +1,4 @@
-import { expectedEncapsulation, ipipOnly } from "../lab/expect";
+import { expectedEncapsulation, ipipOnly } from "../model/expect";
 import { FileAnalysis, Flow, judgeScenario } from "./index";
 
 const C = "10.244.0.1";
@@ -148,7 +148,7 @@ describe("judgeScenario", () => {
     expect(j.reason).toMatch(/could not be read to its end: the file ends inside a packet record header \(3 of 16 bytes\) at byte 1234/);
   });
 
-  test("works with the expected matrix of lab/expect.ts", () => {
+  test("works with the expected matrix of model/expect.ts", () => {
     const n1 = { name: "n1", ip: "10.1.5.10", prefixLength: 24 };
     const n2 = { name: "n2", ip: "10.1.5.11", prefixLength: 24 };
     const n3 = { name: "n3", ip: "10.1.8.10", prefixLength: 24 };

@@ -2,7 +2,7 @@
  * The scenario judge: from a file's flows, what the packets between two pods showed and
  * whether that is the encapsulation the scenario expects.
  */
-import type { Encapsulation, IgnoredPackets, OuterHeader } from "../lab/spec";
+import type { Encapsulation, IgnoredPackets, OuterHeader } from "../model/spec";
 import type { FileAnalysis, Flow, ScenarioJudgement } from "./types";
 
 const WORDS: Record<Encapsulation, string> = {

@@ -2,7 +2,7 @@
  * The analysis' public data: what one capture file held, flow by flow. These shapes are
  * printed by `npm run analyze` and read by the scenario judge.
  */
-import type { Encapsulation, IgnoredPackets, OuterHeader } from "../lab/spec";
+import type { Encapsulation, IgnoredPackets, OuterHeader } from "../model/spec";
 
 /** Container format of a capture file; "unknown" when the first bytes are neither. */
 export type CaptureFormat = "pcap" | "pcapng" | "unknown";

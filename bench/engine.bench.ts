@@ -34,7 +34,7 @@ import * as yaml from "js-yaml";
 import { REPO_DIR, toolchainDir, TOOLCHAIN_DIR_ENV } from "../toolchain";
 import { CliResult, PulumiStack } from "../toolchain/stack";
 import { labNamespaces } from "../leftovers/leftovers";
-import { buildLabSpec } from "../lab/config";
+import { buildLabSpec } from "../model/config";
 import { DirectLab, runScript } from "../tests/netns/direct";
 import { NETNS_SCRIPTS } from "../components/netns/names";
 

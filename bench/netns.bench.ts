@@ -6,12 +6,12 @@
  * sessions and routes per node, and the ratios between sizes. Needs root and bird2; every
  * lab is removed afterwards.
  */
-import { buildLabSpec } from "../lab/config";
-import { RawSubnet } from "../lab/config";
+import { buildLabSpec } from "../model/config";
+import { RawSubnet } from "../model/config";
 import { DirectLab, runScript } from "../tests/netns/direct";
 import { NETNS_SCRIPTS } from "../components/netns/names";
-import { describeModes, ipipOnly } from "../lab/expect";
-import { PoolModes } from "../lab/spec";
+import { describeModes, ipipOnly } from "../model/expect";
+import { PoolModes } from "../model/spec";
 
 interface Size {
   label: string;

@@ -36,7 +36,7 @@ import * as os from "os";
 import * as path from "path";
 import { REPO_DIR, toolchainDir } from "../toolchain";
 import { CliResult, PulumiStack, RunOptions } from "../toolchain/stack";
-import { LabFootprint, labFootprint, labLeftovers, labNameFor, labNameOf, netnsStackConfig, projectName } from "../leftovers/lab";
+import { LabFootprint, labFootprint, labLeftovers, labNameFor, labNameOf, netnsStackConfig, projectName } from "../leftovers/e2eStack";
 import { describeLeftovers } from "../leftovers/leftovers";
 
 interface Args {

@@ -3,7 +3,7 @@
  * interface"): build the lab, then say how to capture a scenario on it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../lab/spec";
+import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../model/spec";
 
 /** A pod at one end of a capture. */
 export interface CaptureEndpoint {

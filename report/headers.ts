@@ -2,7 +2,7 @@
  * Header stacks drawn to scale: one bar per sampled packet, each layer as wide as its
  * bytes, and what the encapsulation costs in MTU. Pure; svg.ts draws it.
  */
-import type { Encapsulation } from "../lab/spec";
+import type { Encapsulation } from "../model/spec";
 import { tunnelOverhead } from "./packets";
 import type { HeaderLayer, LayerKind, PacketHeaders } from "./packets";
 

@@ -1,7 +1,7 @@
 import { promises as fsp } from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { LabOutputs } from "../lab/spec";
+import type { LabOutputs } from "../model/spec";
 import { renderHtml, routeLineHtml } from "./html";
 import { renderMarkdown } from "./markdown";
 import { buildReport } from "./model";

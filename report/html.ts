@@ -4,7 +4,7 @@
  * outputs is escaped here or in svg.ts.
  */
 import * as path from "path";
-import type { CaptureResult } from "../lab/spec";
+import type { CaptureResult } from "../model/spec";
 import { escapeHtml as e, fileUrl, relativeFileHref } from "./escape";
 import { DEFAULT_SCALE, describeStack, layoutBar } from "./headers";
 import { CaptureView, ComparisonCell, OBSERVED_WORDS, ReportModel, ResultCell, StackView } from "./model";

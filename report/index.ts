@@ -2,14 +2,14 @@
  * The lab report: one self-contained HTML page (topology with each scenario's path,
  * results table, the encapsulations' costs compared, header stacks to scale, routes, BGP
  * sessions and pool routes, pcap links) and a Markdown summary, built from any mix of
- * stacks' outputs (the LabOutputs contract in lab/spec.ts).
+ * stacks' outputs (the LabOutputs contract in model/spec.ts).
  *
  *     await generateReport({ stacks: [{ name: "ipip", outputs }], outDir: "reports" })
  *     // → { html: "/abs/reports/report-ipip.html", markdown: "/abs/reports/report-ipip.md" }
  */
 import { promises as fsp } from "fs";
 import * as path from "path";
-import type { LabOutputs } from "../lab/spec";
+import type { LabOutputs } from "../model/spec";
 import { renderHtml } from "./html";
 import { renderMarkdown } from "./markdown";
 import { buildReport } from "./model";

@@ -3,9 +3,9 @@
  * stacks' outputs (and their pcaps) before any markup is written. Pure except for
  * `buildReport`, which reads the pcaps.
  */
-import { podMtu } from "../lab/dataplane";
-import { describeModes } from "../lab/expect";
-import type { CaptureResult, Encapsulation, LabOutputs } from "../lab/spec";
+import { podMtu } from "../model/dataplane";
+import { describeModes } from "../model/expect";
+import type { CaptureResult, Encapsulation, LabOutputs } from "../model/spec";
 import { judgedOutputs } from "../verdicts/verify";
 import { DEFAULT_UNDERLAY_MTU, mtuEffect, MtuEffect } from "./headers";
 import { FlowSample, PcapSamples, protocolName, samplePcap } from "./packets";

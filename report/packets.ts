@@ -11,7 +11,7 @@
 import { promises as fsp } from "fs";
 import { decodeFrame, DECODED, ENC_IPIP, ENC_VXLAN, Frame, LinkType, ipToString, readCapture, readU16, readU32, vxlanVni } from "../analysis";
 import type { PacketSink } from "../analysis";
-import type { Encapsulation } from "../lab/spec";
+import type { Encapsulation } from "../model/spec";
 
 export type LayerKind = "link" | "outer-ipv4" | "outer-udp" | "vxlan" | "inner-ethernet" | "ipv4" | "l4" | "payload";
 

@@ -1,5 +1,5 @@
 import * as os from "os";
-import type { LabOutputs } from "../lab/spec";
+import type { LabOutputs } from "../model/spec";
 import { seedOutputs } from "../tests/report/fixtures";
 import { BRIDGE_Y, GW_H, GW_Y, inSubnet, layoutTopology, nextHops, NODE_Y, simplify, TopologyLayout } from "./topology";
 

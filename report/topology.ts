@@ -5,7 +5,7 @@
  * (over the bridge, and through the gateway when the nodes are on different segments).
  * Pure: rendering to SVG is in svg.ts.
  */
-import type { CaptureResult, LabOutputs } from "../lab/spec";
+import type { CaptureResult, LabOutputs } from "../model/spec";
 
 /** Node box width at least; wider when a node's name needs it (up to MAX_NODE_W). */
 export const NODE_W = 184;

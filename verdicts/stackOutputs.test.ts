@@ -40,7 +40,7 @@ describe("checkOutputs", () => {
     const err = thrown(() => checkOutputs(o, "stack ipip"));
     expect(err).toBeInstanceOf(InputError);
     expect(err.message.split("\n")).toEqual([
-      "stack ipip: the outputs do not follow the LabOutputs contract (lab/spec.ts):",
+      "stack ipip: the outputs do not follow the LabOutputs contract (model/spec.ts):",
       '  - lab.ipipMode: expected one of "Always", "CrossSubnet", "Never", got string "Sometimes"',
       "  - nodes[1].ip: expected an IPv4 address, got nothing (missing)",
       '  - captures[0].client: expected an object, got string "pod-0"',

@@ -1,15 +1,15 @@
 /**
  * The one reader of a stack's outputs, for `npm run verify`, `npm run lab -- up` and the
  * report: from `pulumi stack output --json --show-secrets [-s NAME]`, from a JSON file it
- * wrote, or from standard input; checked against the LabOutputs contract (lab/outputs.ts)
+ * wrote, or from standard input; checked against the LabOutputs contract (model/outputs.ts)
  * so nothing judges or draws half-understood data. Every problem is reported, by JSON path.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
 import { promises as fsp } from "fs";
 import * as path from "path";
-import { outputsProblems } from "../lab/outputs";
-import type { LabOutputs } from "../lab/spec";
+import { outputsProblems } from "../model/outputs";
+import type { LabOutputs } from "../model/spec";
 
 /** Unusable input: the commands print the message and exit 2. */
 export class InputError extends Error {
@@ -37,7 +37,7 @@ export function checkOutputs(value: unknown, source: string): LabOutputs {
   if (problems.length > 0) {
     const shown = problems.slice(0, SHOWN_PROBLEMS).map((p) => `  - ${p}`);
     if (problems.length > SHOWN_PROBLEMS) shown.push(`  - … and ${problems.length - SHOWN_PROBLEMS} more`);
-    throw new InputError(`${source}: the outputs do not follow the LabOutputs contract (lab/spec.ts):\n${shown.join("\n")}`);
+    throw new InputError(`${source}: the outputs do not follow the LabOutputs contract (model/spec.ts):\n${shown.join("\n")}`);
   }
   return value as LabOutputs;
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
-import type { CaptureResult, LabOutputs } from "../lab/spec";
+import type { CaptureResult, LabOutputs } from "../model/spec";
 import { EXIT, formatReport, formatTable, judgedOutputs, parseVerifyArgs, verifyExitCode, verifyRows, verifySource } from "./verify";
 
 function capture(scenario: string, expected: CaptureResult["expected"], observed: CaptureResult["observed"], pass: boolean, reason = ""): CaptureResult {
@@ -55,7 +55,7 @@ describe("verifySource", () => {
     expect(await verifySource({ kind: "stdin" }, stdin(JSON.stringify(bad)))).toEqual({
       stdout: "",
       stderr: [
-        "verify: standard input: the outputs do not follow the LabOutputs contract (lab/spec.ts):",
+        "verify: standard input: the outputs do not follow the LabOutputs contract (model/spec.ts):",
         '  - lab.ipipMode: expected one of "Always", "CrossSubnet", "Never", got string "Sometimes"',
         "  - pods: expected an array, got nothing (missing)",
         "",

@@ -4,8 +4,8 @@
  * final line and the exit code; stackOutputs.ts reads and checks the outputs, and
  * bin/verify.ts only does the I/O.
  */
-import { describeModes, expectedEncapsulation } from "../lab/expect";
-import { CaptureEndpoint, CaptureResult, Encapsulation, LabOutputs, OuterHeader } from "../lab/spec";
+import { describeModes, expectedEncapsulation } from "../model/expect";
+import { CaptureEndpoint, CaptureResult, Encapsulation, LabOutputs, OuterHeader } from "../model/spec";
 import { InputError, OutputsSource, ReadIo, readOutputs } from "./stackOutputs";
 
 export const VERIFY_USAGE = [
@@ -61,7 +61,7 @@ export function outerText(o: OuterHeader | null): string {
 
 /**
  * What the outputs' own pool modes and node addresses say the capture must show (the one
- * rule of lab/expect.ts); undefined when a node of the capture is not listed.
+ * rule of model/expect.ts); undefined when a node of the capture is not listed.
  */
 function expectedFromModes(outputs: LabOutputs, c: CaptureResult): Encapsulation | undefined {
   const node = (name: string) => outputs.nodes.find((n) => n.name === name);

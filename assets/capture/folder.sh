@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The pcaps' folder, as lab/captureDir.ts decided it (sourced by both backends' capture
+# The pcaps' folder, as model/captureDir.ts decided it (sourced by both backends' capture
 # scripts and by remove.sh, never run). The program hands over, by environment:
 #   CAPTURE_FOLDERS      the folders the lab makes, outermost first and the pcaps' folder
 #                        last, one a line; empty: the pcaps' folder is the user's

@@ -1,5 +1,5 @@
 /**
- * The capture folder as the program decides it (lab/captureDir.ts) and assets/capture/
+ * The capture folder as the program decides it (model/captureDir.ts) and assets/capture/
  * folder.sh and remove.sh act on it, for real in a temp folder: destroy removes only what
  * the lab made, the script never takes over a folder that appeared after the program
  * decided, and both sides can run again after a failure.
@@ -8,8 +8,8 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CAPTURE_MARKER, CaptureFolder, captureFolder, markerText } from "../../lab/captureDir";
-import { HOST_PATHS } from "../../lab/hostPaths";
+import { CAPTURE_MARKER, CaptureFolder, captureFolder, markerText } from "../../model/captureDir";
+import { HOST_PATHS } from "../../model/hostPaths";
 import { captureFolderEnvironment } from "./result";
 
 const ASSETS = path.join(__dirname, "..", "..", "assets", "capture");

@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as path from "path";
 import { CaptureInvocation } from "../backend";
-import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
-import { bashScript } from "../../lab/shell";
+import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../model/spec";
+import { bashScript } from "../../model/shell";
 import { analyzeFile } from "../../analysis";
 import { captureEnvironment, captureResult, parseCaptureOutput, pcapPath } from "./result";
 

@@ -3,9 +3,9 @@ import * as os from "os";
 import * as path from "path";
 import { analyzeFile } from "../../analysis";
 import { ETHERTYPE, ethernet, frame, icmpEcho, ipv4, pcapFile, udp, vxlanPayload } from "../../tests/pcap/pcapWriter";
-import { buildLabSpec } from "../../lab/config";
-import { markerText } from "../../lab/captureDir";
-import { CaptureResult } from "../../lab/spec";
+import { buildLabSpec } from "../../model/config";
+import { markerText } from "../../model/captureDir";
+import { CaptureResult } from "../../model/spec";
 import { captureEnvironment, captureFolderEnvironment, captureResult, labFingerprint, overallVerdict, parseCaptureOutput, pcapPath, routeLines } from "./result";
 
 const spec = buildLabSpec({ ipipMode: "CrossSubnet", backend: "netns" }, { stack: "crosssubnet", cwd: "/lab" });

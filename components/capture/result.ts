@@ -2,9 +2,9 @@
 import * as crypto from "crypto";
 import * as path from "path";
 import { CaptureEndpoint, CaptureInvocation, CaptureScriptResult } from "../backend";
-import { CAPTURE_MARKER, CaptureFolder, markerText } from "../../lab/captureDir";
-import { VXLAN_PORT } from "../../lab/dataplane";
-import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../lab/spec";
+import { CAPTURE_MARKER, CaptureFolder, markerText } from "../../model/captureDir";
+import { VXLAN_PORT } from "../../model/dataplane";
+import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../model/spec";
 import { FileAnalysis, judgeScenario } from "../../analysis";
 import { lastJsonObject } from "../scriptOutput";
 

@@ -5,7 +5,7 @@
  * the nodes' AS (vyos.ts) and each node peers with it through a Calico BGPPeer, the
  * node-to-node mesh left on (DESIGN.md section 4). Pure: rendered objects and a parser.
  */
-import { BgpPeer, LabSpec } from "../../lab/spec";
+import { BgpPeer, LabSpec } from "../../model/spec";
 import { K8sObject } from "./calicoManifest";
 import { CALICO } from "./tools";
 

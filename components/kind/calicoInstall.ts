@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
-import { LabSpec, PoolModes } from "../../lab/spec";
+import { LabSpec, PoolModes } from "../../model/spec";
 import { calicoBgpPeers } from "./bgp";
 import { calicoObjects, K8sObject } from "./calicoManifest";
 import { childOptions, scriptCommand } from "./command";

@@ -7,7 +7,7 @@
  * manifest is left exactly as it was.
  */
 import * as yaml from "js-yaml";
-import { LabSpec, PoolModes } from "../../lab/spec";
+import { LabSpec, PoolModes } from "../../model/spec";
 import { CALICO } from "./tools";
 
 /** A Kubernetes object as YAML gives it. */

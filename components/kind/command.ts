@@ -1,7 +1,7 @@
 /** A ScriptStep (steps.ts) as a `command:local:Command` that runs `bash <script>`. */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { bashScript } from "../../lab/shell";
+import { bashScript } from "../../model/shell";
 import { ScriptStep } from "./steps";
 
 export interface ScriptCommandOptions {

@@ -7,8 +7,8 @@
  * segment's gateway.
  */
 import * as yaml from "js-yaml";
-import { LabSpec } from "../../lab/spec";
-import { bridgePortName } from "../../lab/names";
+import { LabSpec } from "../../model/spec";
+import { bridgePortName } from "../../model/names";
 
 /** A node of the topology; the keys are containerlab's (validated against its schema). */
 export interface ClabNode {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { LabSpec } from "../../lab/spec";
+import { LabSpec } from "../../model/spec";
 import { childOptions, scriptCommand } from "./command";
 import { bridgeSteps, onTopology } from "./steps";
 

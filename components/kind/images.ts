@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { LabSpec } from "../../lab/spec";
+import { LabSpec } from "../../model/spec";
 import { childOptions } from "./command";
 
 export interface ImagesArgs {

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { BackendFactory, LabBackend } from "../backend";
-import { LabSpec } from "../../lab/spec";
+import { LabSpec } from "../../model/spec";
 import { KindLab } from "./kindLab";
 
 export { KindLab } from "./kindLab";

@@ -5,7 +5,7 @@
  * Docker's eth0.
  */
 import * as yaml from "js-yaml";
-import { LabSpec, NodeSpec } from "../../lab/spec";
+import { LabSpec, NodeSpec } from "../../model/spec";
 import { kindNodeImageProblem } from "./tools";
 
 export interface KindNodeConfig {

@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CaptureInvocation, LabBackend } from "../backend";
-import { poolRoutes } from "../../lab/dataplane";
-import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../../lab/spec";
+import { poolRoutes } from "../../model/dataplane";
+import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../../model/spec";
 import { parseBirdProtocols } from "./bgp";
 import { CalicoInstall } from "./calicoInstall";
 import { ContainerlabTopology } from "./containerlabTopology";
 import { Gateway } from "./gateway";
 import { KindHostView, kindLabPresence, LOCAL_KIND_HOST } from "./labPresence";
-import { warnNotWhole } from "../health";
+import { warnNotWhole } from "../buildIdentity";
 import { HostBridges } from "./hostBridges";
 import { Images } from "./images";
 import { KindCluster } from "./kindCluster";
@@ -16,7 +16,7 @@ import { asset, defaultWorkDir, kindCaptureTargets } from "./steps";
 import { Workload } from "./workload";
 
 export interface KindLabArgs {
-  /** The validated lab (lab/config.ts `buildLabSpec`). */
+  /** The validated lab (model/config.ts `buildLabSpec`). */
   spec: LabSpec;
   /** Folder for containerlab's files; default `<repo>/.cache/kind/<lab name>` (git-ignored). */
   workDir?: string;

@@ -1,5 +1,5 @@
 import { DockerContainer, KindHostView, kindLabPresence, parseDockerPs } from "./labPresence";
-import { buildLabSpec } from "../../lab/config";
+import { buildLabSpec } from "../../model/config";
 
 const spec = buildLabSpec({ labName: "lab" }, { stack: "ipip", cwd: "/srv/calico-ipip-lab" });
 const WORK = "/srv/work/lab";

@@ -13,9 +13,9 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { LabSpec } from "../../lab/spec";
+import { LabSpec } from "../../model/spec";
 import { containerlabContainer } from "./tools";
-import { newIdentity, readRecord } from "../health";
+import { newIdentity, readRecord } from "../buildIdentity";
 
 // A file in the work folder, not a container label: kind cannot label its node containers, and a preview reads it without asking docker.
 /** The file kind-create.sh writes with KIND_BUILD_ID (in the lab's work folder; clab-destroy.sh keeps it). */

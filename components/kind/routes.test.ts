@@ -1,5 +1,5 @@
-import { buildLabSpec } from "../../lab/config";
-import { calicoRouteLines } from "../../lab/dataplane";
+import { buildLabSpec } from "../../model/config";
+import { calicoRouteLines } from "../../model/dataplane";
 import { ClusterIpam, expectedRoutes, parseIpam, routeDrift } from "./routes";
 
 const CWD = "/srv/calico-ipip-lab";

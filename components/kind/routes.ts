@@ -2,11 +2,11 @@
  * The pool routes of a kind lab, judged by the program. Calico's IPAM, not the model,
  * picks each node's block and VXLAN tunnel address on a cluster, so ipam.sh reads them
  * first; the program renders every node's expected routes from the model
- * (lab/dataplane.ts) with those addresses, exact and in `ip route` form; routes.sh waits
+ * (model/dataplane.ts) with those addresses, exact and in `ip route` form; routes.sh waits
  * until the nodes show exactly those and prints the tables; `routeDrift` judges them.
  */
-import { calicoRouteLines, expectedDataplane, renderRoute } from "../../lab/dataplane";
-import { LabSpec } from "../../lab/spec";
+import { calicoRouteLines, expectedDataplane, renderRoute } from "../../model/dataplane";
+import { LabSpec } from "../../model/spec";
 import { lastJsonObject } from "../scriptOutput";
 
 /** What Calico's IPAM gave one node: its confirmed blocks and its VXLAN tunnel address (null while it has none). */

@@ -6,14 +6,14 @@
  * `V`: an Output in the program, plain text in the tests.
  */
 import * as path from "path";
-import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
+import { LabSpec, NodeSpec, PoolModes } from "../../model/spec";
 import { lastJsonLine, lastJsonObject } from "../scriptOutput";
 import { calicoBackend } from "./calicoManifest";
 import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topologyFile } from "./containerlab";
 import { renderKindConfig } from "./kindConfig";
 import { frrBgpLines, renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
 import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./labPresence";
-import { CALICO_ROUTE_FILTER } from "../../lab/dataplane";
+import { CALICO_ROUTE_FILTER } from "../../model/dataplane";
 import { CALICO, containerlabContainer, encodeProbes, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
 
 /** The kind backend's scripts. */

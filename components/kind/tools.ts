@@ -4,7 +4,7 @@
  * versions known to break the lab, and how long each wait may take. The scripts under
  * assets/kind/ receive these values through their environment (components/kind/steps.ts).
  */
-import { CALICO_AS } from "../../lab/dataplane";
+import { CALICO_AS } from "../../model/dataplane";
 
 /** What a user who cannot install a tool can do instead. */
 export const NETNS_HINT = "or run the lab without Docker, kind and containerlab: `pulumi config set backend netns`";

@@ -7,8 +7,8 @@
  * tree renders both the boot config and the `set` commands that reconfigure a running
  * gateway, so the two cannot disagree.
  */
-import { LabSpec } from "../../lab/spec";
-import { parseCidr } from "../../lab/net";
+import { LabSpec } from "../../model/spec";
+import { parseCidr } from "../../model/net";
 import { CALICO } from "./tools";
 
 /** A config node: a leaf's quoted value, or a block of children, in the order written. */

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
-import { LabOutputs, LabSpec } from "../../lab/spec";
+import { LabOutputs, LabSpec } from "../../model/spec";
 import { scriptCommand } from "./command";
 import { expectedRoutes, parseIpam, routeDrift } from "./routes";
 import { bgpSessionsStep, ipamStep, onTopology, parseBgpSessions, parsePods, parseRoutes, podsStep, routesStep, workloadWaitStep } from "./steps";
@@ -68,7 +68,7 @@ export class Workload extends pulumi.ComponentResource {
     this.routes = pulumi.all([this.expectedRoutes, this.routesRead.stdout]).apply(([want, out]) => {
       const tables = parseRoutes(out);
       const drift = routeDrift(want, tables);
-      if (drift.length > 0) throw new Error(`the routes Calico installed differ from the model (lab/dataplane.ts):\n  ${drift.join("\n  ")}`);
+      if (drift.length > 0) throw new Error(`the routes Calico installed differ from the model (model/dataplane.ts):\n  ${drift.join("\n  ")}`);
       return tables;
     });
     this.bgpRead = scriptCommand(`${name}-bgp`, onTopology(bgpSessionsStep(spec, args.kubeconfig), args.topologyId), { parent: this, dependsOn: [this.routesRead] }, { quietStdout: true });

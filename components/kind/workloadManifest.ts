@@ -3,7 +3,7 @@
  * per node — required anti-affinity on the hostname spreads them, which is why the
  * control plane is untainted.
  */
-import { LabSpec } from "../../lab/spec";
+import { LabSpec } from "../../model/spec";
 import { WORKLOAD } from "./tools";
 
 export interface StatefulSetObject {

@@ -7,9 +7,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildLabSpec, withModes } from "../../lab/config";
-import { ipipOnly } from "../../lab/expect";
-import { PoolModes } from "../../lab/spec";
+import { buildLabSpec, withModes } from "../../model/config";
+import { ipipOnly } from "../../model/expect";
+import { PoolModes } from "../../model/spec";
 import { expectGolden } from "../../tests/golden";
 import { gatewayBirdConfig, meshPassive, nodeBirdConfig, nodePeers } from "./bird";
 

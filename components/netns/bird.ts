@@ -4,8 +4,8 @@
  * v3.23 to v3.28 alike), in BIRD 2 syntax (DESIGN.md section 4). Pure: golden-tested,
  * then written and loaded by assets/netns/controlplane.py.
  */
-import { LabSpec, NodeSpec } from "../../lab/spec";
-import { CALICO_AS, TUNNEL_DEVICE } from "../../lab/dataplane";
+import { LabSpec, NodeSpec } from "../../model/spec";
+import { CALICO_AS, TUNNEL_DEVICE } from "../../model/dataplane";
 
 /** A BIRD protocol name for a peer address, as confd names mesh peers: `Mesh_10_1_5_11`. */
 export function peerProtocolName(prefix: "Mesh" | "Node" | "Global", ip: string): string {

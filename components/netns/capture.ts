@@ -1,5 +1,5 @@
 /** The netns backend's part of a capture: where capture.sh finds the two pods and nodes. */
-import { LabSpec, NodeSpec } from "../../lab/spec";
+import { LabSpec, NodeSpec } from "../../model/spec";
 import { CaptureInvocation } from "../backend";
 import { nodeNamespace, podNamespace, runDir } from "./names";
 import { TopologyOptions } from "./topology";

@@ -1,6 +1,6 @@
-import { buildLabSpec, withModes } from "../../lab/config";
-import { expectedDataplane, renderRoute, vxlanMac } from "../../lab/dataplane";
-import { ipipOnly } from "../../lab/expect";
+import { buildLabSpec, withModes } from "../../model/config";
+import { expectedDataplane, renderRoute, vxlanMac } from "../../model/dataplane";
+import { ipipOnly } from "../../model/expect";
 import { nodeBirdConfig } from "./bird";
 import { ENV_PLAN_LIMIT, controlPlaneInvocation, controlPlanePlan, convergenceTimeout, driftProblems, gatewayPlan } from "./controlPlane";
 

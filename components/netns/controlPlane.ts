@@ -17,12 +17,12 @@ import {
   VXLAN_VNI,
   vxlanMac,
   vxlanPeers,
-} from "../../lab/dataplane";
-import { poolModes } from "../../lab/expect";
-import { LabSpec, NodeSpec, NodeState, PoolModes } from "../../lab/spec";
+} from "../../model/dataplane";
+import { poolModes } from "../../model/expect";
+import { LabSpec, NodeSpec, NodeState, PoolModes } from "../../model/spec";
 import { lastJsonObject } from "../scriptOutput";
 import { gatewayBirdConfig, nodeBirdConfig, nodePeers, peerProtocolName } from "./bird";
-import { withModes } from "../../lab/config";
+import { withModes } from "../../model/config";
 import { netnsNames, nodeNamespace, podNamespace, runDir } from "./names";
 import { TopologyOptions } from "./topology";
 

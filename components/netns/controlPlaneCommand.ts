@@ -6,8 +6,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { bashScript } from "../../lab/shell";
-import { LabSpec } from "../../lab/spec";
+import { bashScript } from "../../model/shell";
+import { LabSpec } from "../../model/spec";
 import { controlPlaneInvocation, ControlPlanePlan } from "./controlPlane";
 import { NETNS_SCRIPTS } from "./names";
 

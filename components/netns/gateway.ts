@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { LabSpec } from "../../lab/spec";
+import { LabSpec } from "../../model/spec";
 import { controlPlaneCommand } from "./controlPlaneCommand";
 import { gatewayPlan } from "./controlPlane";
 import { netnsNames } from "./names";

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { buildLabSpec } from "../../lab/config";
-import { IpipMode } from "../../lab/spec";
+import { buildLabSpec } from "../../model/config";
+import { IpipMode } from "../../model/spec";
 import { ControlPlanePlan } from "./controlPlane";
 import { HostView } from "./survival";
-import { bashScript } from "../../lab/shell";
+import { bashScript } from "../../model/shell";
 import { controlPlanePlan, gatewayPlan, NetnsLab, netnsBackend, NETNS_SCRIPTS, topologyDigest, topologyInvocation } from "./index";
-import { ipipOnly } from "../../lab/expect";
+import { ipipOnly } from "../../model/expect";
 
 interface Recorded {
   type: string;

@@ -8,12 +8,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { BackendFactory, CaptureInvocation, LabBackend } from "../backend";
-import { bashScript } from "../../lab/shell";
+import { bashScript } from "../../model/shell";
 import { controlPlaneCommand } from "./controlPlaneCommand";
 import { NetnsGateway } from "./gateway";
 import { HostView, labSurvival } from "./survival";
-import { warnNotWhole } from "../health";
-import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../../lab/spec";
+import { warnNotWhole } from "../buildIdentity";
+import { ControlPlane, Dataplane, LabOutputs, LabSpec, NodeSpec, NodeState, ScenarioSpec } from "../../model/spec";
 import { labPods, NETNS_SCRIPTS, netnsNames, NetnsNames, runDir } from "./names";
 import { parseUpOutput, topologyDigest, topologyInvocation, Tunl0Choice } from "./topology";
 import { controlPlanePlan, driftProblems, parseControlPlaneOutput } from "./controlPlane";
@@ -27,7 +27,7 @@ export { NetnsGateway } from "./gateway";
 export * from "./survival";
 
 export interface NetnsLabArgs {
-  /** The validated lab (lab/config.ts `buildLabSpec`). */
+  /** The validated lab (model/config.ts `buildLabSpec`). */
   spec: LabSpec;
   /**
    * Folder for the helpers' pid files and logs and the generated batch files; default
@@ -116,7 +116,7 @@ export class NetnsLab extends pulumi.ComponentResource implements LabBackend {
     this.nodeStates = this.calico.stdout.apply((out) => {
       const result = parseControlPlaneOutput(out);
       const drift = driftProblems(plan, result);
-      if (drift.length > 0) throw new Error(`the routes BIRD and Felix installed differ from the model (lab/dataplane.ts):\n  ${drift.join("\n  ")}`);
+      if (drift.length > 0) throw new Error(`the routes BIRD and Felix installed differ from the model (model/dataplane.ts):\n  ${drift.join("\n  ")}`);
       return result.nodes.map((n) => ({ name: n.name, bgpPeers: n.bgpPeers, routes: n.routes }));
     });
     this.ready = [this.calico];

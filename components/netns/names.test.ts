@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { buildLabSpec } from "../../lab/config";
+import { buildLabSpec } from "../../model/config";
 import { labPods, NETNS_ASSETS, NETNS_SCRIPTS, netnsNames } from "./names";
 import { netnsCaptureTargets } from "./capture";
 

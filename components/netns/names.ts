@@ -3,7 +3,7 @@
  * and the backend's scripts. Pure, derived from the LabSpec.
  */
 import * as path from "path";
-import { LabSpec, NodeSpec } from "../../lab/spec";
+import { LabSpec, NodeSpec } from "../../model/spec";
 
 /** The folder of the backend's scripts and helpers. */
 export const NETNS_ASSETS = path.resolve(__dirname, "..", "..", "assets", "netns");

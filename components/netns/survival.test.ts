@@ -1,4 +1,4 @@
-import { buildLabSpec } from "../../lab/config";
+import { buildLabSpec } from "../../model/config";
 import { HostView, labSurvival } from "./survival";
 
 const spec = buildLabSpec({ backend: "netns", labName: "lab" }, { stack: "ipip", cwd: "/" });

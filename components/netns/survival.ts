@@ -11,9 +11,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { LabSpec } from "../../lab/spec";
+import { LabSpec } from "../../model/spec";
 import { allNamespaces, netnsNames, nodeNamespace } from "./names";
-import { newIdentity, readRecord } from "../health";
+import { newIdentity, readRecord } from "../buildIdentity";
 
 /** Where `ip netns` keeps its namespaces. */
 export const NETNS_DIR = "/var/run/netns";

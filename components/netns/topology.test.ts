@@ -1,4 +1,4 @@
-import { buildLabSpec } from "../../lab/config";
+import { buildLabSpec } from "../../model/config";
 import { parseUpOutput, topologyDigest, topologyInvocation, topologyPlan } from "./topology";
 
 const ctx = { stack: "ipip", cwd: "/work/lab" };

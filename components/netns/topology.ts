@@ -3,9 +3,9 @@
  * digest that decides a rebuild, and up.sh's result.
  */
 import * as crypto from "crypto";
-import { CALI_MAC, IPIP_OVERHEAD, nodeCaliName, POD_GATEWAY, UNDERLAY_NIC } from "../../lab/dataplane";
-import { bridgePortName } from "../../lab/names";
-import { Dataplane, LabSpec } from "../../lab/spec";
+import { CALI_MAC, IPIP_OVERHEAD, nodeCaliName, POD_GATEWAY, UNDERLAY_NIC } from "../../model/dataplane";
+import { bridgePortName } from "../../model/names";
+import { Dataplane, LabSpec } from "../../model/spec";
 import { lastJsonObject } from "../scriptOutput";
 import { allNamespaces, netnsNames, nodeNamespace, podNamespace, runDir } from "./names";
 

@@ -16,7 +16,7 @@ import * as path from "path";
 import { pulumiHome } from "../../toolchain";
 import { runLogs } from "../../toolchain/stack";
 import { describeLeftovers, findLeftovers, removeLeftovers } from "../../leftovers/leftovers";
-import { LabFootprint, labFootprint, labLeftovers, projectName, REPO_DIR } from "../../leftovers/lab";
+import { LabFootprint, labFootprint, labLeftovers, projectName, REPO_DIR } from "../../leftovers/e2eStack";
 import { e2eSuite } from "./support";
 
 jest.setTimeout(240_000);

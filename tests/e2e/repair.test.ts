@@ -8,10 +8,10 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { buildLabSpec } from "../../lab/config";
+import { buildLabSpec } from "../../model/config";
 import { DirectLab } from "../netns/direct";
 import { nodeNamespace } from "../../components/netns/names";
-import { LabSpec } from "../../lab/spec";
+import { LabSpec } from "../../model/spec";
 import { CliResult } from "../../toolchain/stack";
 import { ALWAYS, changes, checkLab, commandsThatRan, destroyAndRemove, e2eSuite, errorLines, expectOk, SEED_ALWAYS, step, TestLab } from "./support";
 

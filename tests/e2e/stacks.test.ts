@@ -11,7 +11,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ALWAYS, CROSS, checkLab, commandSteps, commandsThatRan, e2eSuite, expectNothingBuilt, expectOk, NEVER, SEED_ALWAYS, SEED_CROSS, TestLab, together, VXLAN, VXLAN_CROSS } from "./support";
-import { Encapsulation, LabOutputs, PoolModes } from "../../lab/spec";
+import { Encapsulation, LabOutputs, PoolModes } from "../../model/spec";
 
 jest.setTimeout(300_000);
 

@@ -3,7 +3,7 @@
  * (toolchain/stack.ts) — its own lab and stack name, its own temp folder holding the
  * state backend, the stack's config file and the captures, cleanup that survives
  * failures — and the checks of the stack outputs against the LabOutputs contract
- * (lab/spec.ts) and the expected-encapsulation rule.
+ * (model/spec.ts) and the expected-encapsulation rule.
  *
  * The suites need root (network namespaces) and the netns backend; without them they are
  * skipped, saying why in the suite's title. The Pulumi toolchain (npm run toolchain) must
@@ -16,11 +16,11 @@ import * as os from "os";
 import * as path from "path";
 import { toolchainDir } from "../../toolchain";
 import { CliResult, describeFailure, PulumiStack, StackOptions, Step } from "../../toolchain/stack";
-import { Json, LabFootprint, labLeftovers, netnsStackConfig, REPO_DIR, segmentsOf } from "../../leftovers/lab";
+import { Json, LabFootprint, labLeftovers, netnsStackConfig, REPO_DIR, segmentsOf } from "../../leftovers/e2eStack";
 import { describeLeftovers, labNamespaceInodes, labNamespaces, removeLeftovers } from "../../leftovers/leftovers";
 import { RUN_ROOT } from "../../components/netns/names";
-import { expectedEncapsulation } from "../../lab/expect";
-import { CaptureResult, Encapsulation, LabOutputs, PoolModes } from "../../lab/spec";
+import { expectedEncapsulation } from "../../model/expect";
+import { CaptureResult, Encapsulation, LabOutputs, PoolModes } from "../../model/spec";
 
 /** The program under test (override to try the suites on a copy of the tree). */
 export const PROGRAM_DIR = process.env.E2E_PROGRAM_DIR ? path.resolve(process.env.E2E_PROGRAM_DIR) : REPO_DIR;

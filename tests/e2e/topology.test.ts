@@ -4,7 +4,7 @@
  * plain inside each subnet, encapsulated between subnets. Needs root and bird2.
  */
 import { CROSS, VXLAN_CROSS, checkLab, destroyAndRemove, e2eSuite, TestLab, together } from "./support";
-import { Encapsulation, PoolModes } from "../../lab/spec";
+import { Encapsulation, PoolModes } from "../../model/spec";
 
 jest.setTimeout(300_000);
 

@@ -6,8 +6,8 @@
  */
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { LabSpec } from "../../lab/spec";
-import { bashScript } from "../../lab/shell";
+import { LabSpec } from "../../model/spec";
+import { bashScript } from "../../model/shell";
 import { fixture } from "../fixtures";
 import { renderKindConfig } from "../../components/kind/kindConfig";
 import { kindBackend } from "../../components/kind/index";

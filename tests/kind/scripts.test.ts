@@ -4,13 +4,13 @@
  * components run (steps.ts), in the order their dependencies impose; between them the
  * test does what Pulumi's Kubernetes resources do (apply Calico, apply the StatefulSet).
  */
-import { expectedEncapsulation } from "../../lab/expect";
+import { expectedEncapsulation } from "../../model/expect";
 import * as fs from "fs";
 import * as path from "path";
 import { captureEnvironment, parseCaptureOutput } from "../../components/capture/result";
-import { captureFolder } from "../../lab/captureDir";
-import { HOST_PATHS } from "../../lab/hostPaths";
-import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
+import { captureFolder } from "../../model/captureDir";
+import { HOST_PATHS } from "../../model/hostPaths";
+import { LabSpec, NodeSpec, PoolModes } from "../../model/spec";
 import { RunResult, RunnableStep, StandinHost } from "../standins/harness";
 import * as steps from "../../components/kind/steps";
 import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "../../components/kind/labPresence";

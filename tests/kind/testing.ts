@@ -4,8 +4,8 @@
  * `git diff tests/kind/testdata`).
  */
 import * as path from "path";
-import { buildLabSpec, RawLabConfig } from "../../lab/config";
-import { LabSpec } from "../../lab/spec";
+import { buildLabSpec, RawLabConfig } from "../../model/config";
+import { LabSpec } from "../../model/spec";
 import { expectGolden as expectGoldenIn } from "../golden";
 
 export const TESTDATA = path.join(__dirname, "testdata");

@@ -8,14 +8,14 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { CaptureScriptResult } from "../../components/backend";
-import { LabSpec, NodeSpec, PoolModes } from "../../lab/spec";
+import { LabSpec, NodeSpec, PoolModes } from "../../model/spec";
 import { allNamespaces, NETNS_SCRIPTS, netnsNames, runDir } from "../../components/netns/names";
 import { parseUpOutput, TopologyInvocation, topologyInvocation, TopologyOptions, UpResult } from "../../components/netns/topology";
 import { controlPlaneInvocation, controlPlanePlan, ControlPlanePlan, ControlPlaneResult, gatewayPlan, parseControlPlaneOutput } from "../../components/netns/controlPlane";
 import { netnsCaptureTargets } from "../../components/netns/capture";
 import { captureEnvironment } from "../../components/capture/result";
-import { withModes } from "../../lab/config";
-import { expectedEncapsulation } from "../../lab/expect";
+import { withModes } from "../../model/config";
+import { expectedEncapsulation } from "../../model/expect";
 import { lastJsonLine } from "../../components/scriptOutput";
 
 export interface ScriptRun {

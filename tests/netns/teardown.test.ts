@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { buildLabSpec } from "../../lab/config";
+import { buildLabSpec } from "../../model/config";
 import { DirectLab, runScript, ScriptRun } from "./direct";
 import { NETNS_SCRIPTS, netnsNames, nodeNamespace, podNamespace } from "../../components/netns/names";
 

@@ -4,15 +4,15 @@
  * the client node's net0 — ICMP echo both ways, a TCP handshake and an HTTP exchange,
  * wrapped where the modes encapsulate: in an outer IPv4 header (protocol 4), or in outer
  * IPv4 + UDP (port 4789) + VXLAN (VNI 4096) + the inner Ethernet frame, between the node
- * addresses. Each node's BGP sessions and pool routes are the model's (lab/dataplane.ts).
+ * addresses. Each node's BGP sessions and pool routes are the model's (model/dataplane.ts).
  */
 import * as path from "path";
 import { promises as fsp } from "fs";
 import { ETHERTYPE, arp, ethernet, icmpEcho, ipv4, pcapFile, tcp, udp, vxlanPayload } from "../pcap/pcapWriter";
-import { buildLabSpec } from "../../lab/config";
-import { blockRoute, expectedDataplane, renderRoute, VXLAN_PORT, VXLAN_VNI, vxlanMac } from "../../lab/dataplane";
-import { expectedEncapsulation, poolEncapsulation } from "../../lab/expect";
-import type { BgpPeer, CaptureResult, Encapsulation, IpipMode, LabOutputs, OuterHeader, PoolModes, VxlanMode } from "../../lab/spec";
+import { buildLabSpec } from "../../model/config";
+import { blockRoute, expectedDataplane, renderRoute, VXLAN_PORT, VXLAN_VNI, vxlanMac } from "../../model/dataplane";
+import { expectedEncapsulation, poolEncapsulation } from "../../model/expect";
+import type { BgpPeer, CaptureResult, Encapsulation, IpipMode, LabOutputs, OuterHeader, PoolModes, VxlanMode } from "../../model/spec";
 
 export const SEED_NODES = [
   { name: "lab-control-plane", role: "control-plane" as const, ip: "10.1.5.10", prefixLength: 24, subnet: "10.1.5.0/24", segment: "br-pool0" },
@@ -70,7 +70,7 @@ export async function writeScenarioPcap(file: string, clientIp: string, serverIp
   return frames.length;
 }
 
-/** The seed lab as lab/config.ts builds it (lab name "lab": the node names above). */
+/** The seed lab as model/config.ts builds it (lab name "lab": the node names above). */
 function seedSpec(modes: PoolModes) {
   return buildLabSpec({ labName: "lab", backend: "netns", ...modes }, { stack: "fixture", cwd: "/" });
 }

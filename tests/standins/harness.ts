@@ -11,7 +11,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LabSpec, PoolModes } from "../../lab/spec";
+import { LabSpec, PoolModes } from "../../model/spec";
 
 export const STANDINS_DIR = __dirname;
 export const STANDIN_TOOLS = ["docker", "kind", "containerlab", "kubectl", "ip", "curl"] as const;

@@ -4,10 +4,10 @@
  * engine in tests/netns/liveModeSwitch.test.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CaptureResult } from "../../../lab/spec";
+import { CaptureResult } from "../../../model/spec";
 import { CaptureRun } from "../../../components/capture";
 import { overallVerdict } from "../../../components/capture/result";
-import { loadLabSpec } from "../../../lab/pulumiConfig";
+import { loadLabSpec } from "../../../model/pulumiConfig";
 import { netnsBackend } from "../../../components/netns";
 
 class NetnsOnly extends pulumi.ComponentResource {

@@ -164,7 +164,7 @@ export function podMtu(mtu: number, modes: PoolModes): number {
 
 /**
  * What the pool's modes turn on for a lab: derived once, when the spec is built
- * (lab/config.ts), and read by every backend, check and report.
+ * (model/config.ts), and read by every backend, check and report.
  */
 export function poolFacts(modes: PoolModes, backend: BackendName, mtu: number): PoolFacts {
   const { encapsulation, crossSubnetOnly } = poolEncapsulation(modes);

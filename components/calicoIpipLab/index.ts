@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackendFactory } from "../backend";
 import { CaptureRun } from "../capture";
 import { overallVerdict } from "../capture/result";
-import { BackendName, CaptureResult, Dataplane, LabOutputs, LabSpec, NodeOutput, NodeState } from "../../lab/spec";
+import { BackendName, CaptureResult, Dataplane, LabOutputs, LabSpec, NodeOutput, NodeState } from "../../model/spec";
 
 /**
  * The backends, by the name `backend` config takes. Each backend's modules load only when
@@ -15,7 +15,7 @@ export const BACKEND_FACTORIES: Record<BackendName, BackendFactory> = {
 };
 
 export interface CalicoIpipLabArgs {
-  /** The validated lab (lab/config.ts `buildLabSpec`). */
+  /** The validated lab (model/config.ts `buildLabSpec`). */
   spec: LabSpec;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The real host's answers to `HostPaths` (lab/captureDir.ts): the one place reading the
- * config looks at the file system, so lab/config.ts and lab/validate.ts stay pure.
+ * The real host's answers to `HostPaths` (model/captureDir.ts): the one place reading the
+ * config looks at the file system, so model/config.ts and model/validate.ts stay pure.
  */
 import * as fs from "fs";
 import * as path from "path";

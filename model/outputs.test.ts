@@ -1,5 +1,5 @@
 import { outputsProblems } from "./outputs";
-import { nodeOutputs, specOutputs } from "../components/lab";
+import { nodeOutputs, specOutputs } from "../components/calicoIpipLab";
 import { buildLabSpec } from "./config";
 
 const spec = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/" });

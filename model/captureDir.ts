@@ -4,7 +4,7 @@
  * deletes pcaps and, once empty, the folders the lab made for them, so the lab must never
  * write into a system folder nor take over a folder the user already had. The program
  * decides all of it here; assets/capture/folder.sh only acts. Pure: what the host holds
- * comes in through `HostPaths` (lab/hostPaths.ts asks the real one).
+ * comes in through `HostPaths` (model/hostPaths.ts asks the real one).
  */
 import * as path from "path";
 

@@ -1,6 +1,6 @@
 /**
- * What both backends' health checks share (components/netns/health.ts,
- * components/kind/health.ts): the identities a build step records, read back while its
+ * What both backends' checks of whether their lab is still on the host share
+ * (components/netns/survival.ts, components/kind/labPresence.ts): the identities a build step records, read back while its
  * part of the lab is whole and made anew to re-create it, and the one warning a user
  * sees when an update rebuilds what was lost.
  */

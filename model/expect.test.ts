@@ -1,5 +1,5 @@
 /**
- * The one expected-encapsulation rule (lab/expect.ts), which the capture verdicts, `verify`
+ * The one expected-encapsulation rule (model/expect.ts), which the capture verdicts, `verify`
  * and the report all use: the five stacks' matrix on the seed lab written out, and
  * properties over every pool Calico accepts and generated node addresses.
  */

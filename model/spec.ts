@@ -1,6 +1,6 @@
 /**
  * The lab model: one typed, validated description of the lab that every backend,
- * renderer, capture and report reads. Built by `buildLabSpec` (lab/config.ts) from
+ * renderer, capture and report reads. Built by `buildLabSpec` (model/config.ts) from
  * stack config; components never see raw config.
  */
 
@@ -14,7 +14,7 @@ export const VXLAN_MODES: readonly VxlanMode[] = ["Always", "CrossSubnet", "Neve
 
 /**
  * The pool's two encapsulation settings. Calico refuses a pool with both enabled, so at
- * most one of them is other than Never (lab/validate.ts enforces it).
+ * most one of them is other than Never (model/validate.ts enforces it).
  */
 export interface PoolModes {
   ipipMode: IpipMode;
@@ -75,7 +75,7 @@ export type CalicoRoute = BlockRoute | BlackholeRoute | PodRoute;
 
 /**
  * What the pool's modes turn on, derived once from `ipipMode` and `vxlanMode` when the
- * spec is built (lab/dataplane.ts `poolFacts`).
+ * spec is built (model/dataplane.ts `poolFacts`).
  */
 export interface PoolFacts {
   /** The encapsulation the pool enables (validation refuses both IPIP and VXLAN). */
@@ -118,7 +118,7 @@ export interface NodeSpec {
   tunnelIp: string;
   /** The workload pod scheduled on this node (StatefulSet `pod`, ordinal index-1). */
   pod: { name: string; ip: string };
-  /** The routes Calico installs on this node in the pool's modes (lab/dataplane.ts `nodeRoutes`). */
+  /** The routes Calico installs on this node in the pool's modes (model/dataplane.ts `nodeRoutes`). */
   routes: CalicoRoute[];
 }
 
@@ -156,7 +156,7 @@ export interface ScenarioSpec {
   client: number;
   /** Server node index (1-based). */
   server: number;
-  /** What the client node's underlay must show for this path (lab/expect.ts `expectedEncapsulation`). */
+  /** What the client node's underlay must show for this path (model/expect.ts `expectedEncapsulation`). */
   expected: Encapsulation;
 }
 
@@ -167,7 +167,7 @@ export interface CaptureSpec {
   timeoutSeconds: number;
   /** Absolute folder where this stack's pcaps are written. */
   dir: string;
-  /** The folders the lab makes for them, outermost first, `dir` last; empty when `dir` is the user's (lab/captureDir.ts). */
+  /** The folders the lab makes for them, outermost first, `dir` last; empty when `dir` is the user's (model/captureDir.ts). */
   made: string[];
 }
 

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { defaultLabName } from "../lab/names";
+import { defaultLabName } from "../model/names";
 import { findLeftovers, labNamespaceInodes, Leftovers, mentionsLab } from "./leftovers";
 
 /** The repository root: the Pulumi program folder. */
