@@ -12,6 +12,7 @@ import {
   vxlanPeers,
   renderRoute,
   routeKey,
+  routeSetDrift,
 } from "./dataplane";
 import { expectedEncapsulation, ipipOnly, sameSubnet } from "./expect";
 import { cidrsOverlap } from "./net";
@@ -248,3 +249,15 @@ describe("expectedDataplane properties", () => {
     );
   });
 });
+
+describe("routeSetDrift", () => {
+  it("names what each side lacks, in order, and says nothing when the sets agree", () => {
+    const want = ["10.244.0.64/26 via 10.1.5.11 dev net0 proto bird", "blackhole 10.244.0.0/26 proto bird"];
+    expect(routeSetDrift("n1", want, [...want].reverse())).toBeUndefined();
+    expect(routeSetDrift("n1", want, [want[1], "10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink"])).toBe(
+      'n1: the model expects ["10.244.0.64/26 via 10.1.5.11 dev net0 proto bird"] which the table lacks; the table has ["10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink"] which the model does not',
+    );
+    expect(routeSetDrift("gw0", [], ["10.244.0.0/26 via 10.1.5.10 dev eth1 proto bird"])).toContain('expects [] which the table lacks; the table has ["10.244.0.0/26');
+  });
+});
+

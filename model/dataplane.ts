@@ -277,3 +277,17 @@ export function diffRoutes(expected: readonly CalicoRoute[], actualLines: readon
   }
   return { missing, unexpected };
 }
+
+/**
+ * The drift check's words for one table: what the model expects that `have` lacks, and
+ * what `have` holds that the model does not (each side named); undefined when the two
+ * sets agree. Both backends' drift checks judge with it.
+ */
+export function routeSetDrift(table: string, want: readonly string[], have: readonly string[]): string | undefined {
+  const wanted = new Set(want);
+  const held = new Set(have);
+  const missing = want.filter((r) => !held.has(r));
+  const extra = have.filter((r) => !wanted.has(r));
+  if (missing.length + extra.length === 0) return undefined;
+  return `${table}: the model expects ${JSON.stringify(missing)} which the table lacks; the table has ${JSON.stringify(extra)} which the model does not`;
+}
