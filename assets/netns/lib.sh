@@ -110,13 +110,14 @@ cmdline_has() {
   return 1
 }
 
-# Stop the process a pid file names, if its command line still holds that pid file's
-# path (so a recycled PID of an unrelated process is never signalled). Appends to STOPPING.
+# Stop the process a pid file X.pid names, if its command line still holds X.pid or X
+# (a pod's HTTP server names the folder it serves), so a recycled PID of an unrelated
+# process is never signalled. Appends to STOPPING.
 stop_pid_file() {
   local file=$1 signal=${2:-TERM} pid=""
   { read -r pid <"$file"; } 2>/dev/null || return 0
   is_digits "$pid" || return 0
-  if cmdline_has "$pid" "$file"; then
+  if cmdline_has "$pid" "$file" || cmdline_has "$pid" "${file%.pid}"; then
     kill "-$signal" "$pid" 2>/dev/null && STOPPING+=("$pid")
   fi
   return 0
@@ -189,13 +190,4 @@ lab_down() {
   fi
   rm -rf -- "$RUN"
   if [ "$(basename -- "$(dirname -- "$RUN")")" = calico-ipip-lab ]; then rmdir -- "$(dirname -- "$RUN")" 2>/dev/null || true; fi
-}
-
-# JSON string, for capture.sh (up.sh and down.sh write their JSON with jq).
-json_str() {
-  local s=${1//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\t'/ }
-  s=${s//$'\n'/ }
-  printf '"%s"' "$s"
 }
