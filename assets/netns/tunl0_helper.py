@@ -21,15 +21,16 @@ dropped, as Felix drops IPIP from non-nodes; the others lose their outer header 
 inner packet is written to the TUN, where the kernel receives it as if it came in on
 tunl0 and forwards it to the pod.
 
-Lifecycle: started detached by up.sh (setsid, stdin /dev/null, output to a log file),
-which records its PID in the pid file at once (down.sh checks, in /proc/PID/cmdline, that
-the PID still runs this helper with that pid file). The helper starts only once the pid
-file names it, writes the ready file once the TUN is attached and the socket bound, and
-exits by itself whenever the pid file names another process or its namespace is deleted
-or re-created: a helper orphaned by an interrupted up.sh does nothing, or stops within a
-second, instead of outliving its lab. SIGHUP reloads routes and peers; SIGUSR1 logs the packet counters; SIGTERM/SIGINT exit.
+Lifecycle: started detached by up.sh in the node's namespace (setsid and `ip netns exec`,
+stdin /dev/null, output to a fresh log file), which records its PID in the pid file at
+once (down.sh checks, in /proc/PID/cmdline, that the PID still runs this helper with that
+pid file). The helper starts only once the pid file names it, logs "ready:" once the TUN
+is attached and the socket bound, and exits by itself whenever the pid file names another
+process or its namespace is deleted or re-created: a helper orphaned by an interrupted
+up.sh does nothing, or stops within a second, instead of outliving its lab. SIGHUP
+reloads routes and peers; SIGUSR1 logs the packet counters; SIGTERM/SIGINT exit.
 
-Usage: tunl0_helper.py --netns NS --node-ip IP --peers FILE --pid-file FILE --ready-file FILE [--dev tunl0]
+Usage: ip netns exec NS tunl0_helper.py --netns NS --node-ip IP --peers FILE --pid-file FILE [--dev tunl0]
 """
 import argparse
 import errno
@@ -44,13 +45,11 @@ import subprocess
 import sys
 import time
 
-sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
-import labns  # noqa: E402
-
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
 IFF_NO_PI = 0x1000
 IPPROTO_IPIP = 4
+NETNS_DIR = "/var/run/netns"
 RELOAD_ON_MISS_INTERVAL = 0.2
 LOGGED_DROPS = 20
 
@@ -128,6 +127,46 @@ def parse_peers(text):
             ip_to_int(line)
             peers.add(line)
     return frozenset(peers)
+
+
+def recorded_pid(pid_file):
+    """The PID a pid file holds, or None when it is missing or unreadable."""
+    try:
+        with open(pid_file) as f:
+            text = f.read().strip()
+        return int(text) if text.isdigit() else None
+    except OSError:
+        return None
+
+
+def wait_until_recorded(pid_file, timeout=5.0):
+    """Wait until the launcher has recorded this process in `pid_file`.
+
+    True once it names this PID; False when it names another process (a newer launch
+    superseded this one) or never appears (the lab was torn down while this process was
+    starting: the orphan of an interrupted launcher). Either way a False caller exits
+    before touching anything.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        pid = recorded_pid(pid_file)
+        if pid == os.getpid():
+            return True
+        if pid is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+
+
+def still_in_netns(name):
+    """True while the named namespace is the one this process lives in.
+
+    False once `ip netns del` removed the name, or a newer lab re-created it: the
+    process then serves a namespace nobody can reach and should exit.
+    """
+    try:
+        return os.stat(os.path.join(NETNS_DIR, name)).st_ino == os.stat("/proc/self/ns/net").st_ino
+    except OSError:
+        return False
 
 
 def log(msg):
@@ -220,13 +259,12 @@ class Helper:
 
     def current(self):
         """Still the helper the lab knows: recorded in the pid file, in the named namespace."""
-        return labns.recorded_pid(self.args.pid_file) == os.getpid() and labns.still_in_netns(self.args.netns)
+        return recorded_pid(self.args.pid_file) == os.getpid() and still_in_netns(self.args.netns)
 
     def run(self):
-        if not labns.wait_until_recorded(self.args.pid_file):
+        if not wait_until_recorded(self.args.pid_file):
             log("not the recorded helper of %s (an interrupted or superseded start): exiting" % self.args.netns)
             return
-        labns.enter_netns(self.args.netns)
         tun, sock = self.open()
         self.reload()
         signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_requested", True))
@@ -234,7 +272,6 @@ class Helper:
         if not self.current():
             log("namespace %s was deleted or re-created, or another helper was recorded, while starting: exiting" % self.args.netns)
             return
-        labns.write_ready_file(self.args.ready_file)
         log("ready: %s in %s, node %s, %d routes, %d peers" % (self.args.dev, self.args.netns, self.args.node_ip, len(self.table), len(self.peers)))
         poller = select.poll()
         poller.register(tun, select.POLLIN)
@@ -261,7 +298,6 @@ def main(argv):
     p.add_argument("--node-ip", required=True)
     p.add_argument("--peers", required=True, help="file of Calico node addresses, one a line")
     p.add_argument("--pid-file", required=True, help="where the launcher recorded this PID (identifies the helper)")
-    p.add_argument("--ready-file", required=True, help="written with the PID once ready")
     p.add_argument("--dev", default="tunl0")
     args = p.parse_args(argv[1:])
 
@@ -277,8 +313,6 @@ def main(argv):
     except (OSError, subprocess.CalledProcessError, ValueError) as e:
         log("failed: %s" % e)
         return 1
-    finally:
-        labns.remove_ready_file(args.ready_file)
     return 0
 
 

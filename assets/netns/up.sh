@@ -115,18 +115,25 @@ done
 for ns in "${ALL_NS[@]}"; do [ ! -s "$RUN/batch/$ns" ] || ip -n "$ns" -batch "$RUN/batch/$ns"; done
 phase "addresses and routes"
 
-# 5. Userspace tunl0: one helper per node, fully detached (own session, stdin from
-#    /dev/null, output to a log) so it never holds the caller's pipes open. Its PID is
-#    recorded the moment it is spawned (setsid execs in place: a background job is no
-#    process-group leader), so even a run killed right here leaves nothing that down.sh
-#    cannot stop; each helper writes its ready file once it serves tunl0.
+# 5. Userspace tunl0: one helper per node in its namespace, fully detached (own session,
+#    stdin from /dev/null, output to a fresh log) so it never holds the caller's pipes
+#    open. Its PID is recorded the moment it is spawned (setsid and `ip netns exec` exec
+#    in place: a background job is no process-group leader), so even a run killed right
+#    here leaves nothing that down.sh cannot stop; each helper logs "ready:" once it
+#    serves tunl0.
 printf '%s\n' "${NODE_IP[@]}" >"$RUN/peers"
+# Whether a helper's log has its "ready:" line; builtins only, as this polls every node.
+logged_ready() {
+  local line
+  while IFS= read -r line; do [[ $line != *"]: ready: "* ]] || return 0; done <"$1"
+  return 1
+}
 if [ "$DATAPLANE" = userspace-ipip ]; then
   declare -A HELPER=()
   for i in "${!NODE_NS[@]}"; do
     ns=${NODE_NS[$i]}
-    setsid "$PYTHON" -B "$HERE/tunl0_helper.py" --netns "$ns" --node-ip "${NODE_IP[$i]}" --peers "$RUN/peers" \
-      --pid-file "$RUN/$ns.tunl0.pid" --ready-file "$RUN/$ns.tunl0.ready" </dev/null >"$RUN/$ns.tunl0.log" 2>&1 &
+    setsid ip netns exec "$ns" "$PYTHON" -B "$HERE/tunl0_helper.py" --netns "$ns" --node-ip "${NODE_IP[$i]}" --peers "$RUN/peers" \
+      --pid-file "$RUN/$ns.tunl0.pid" </dev/null >"$RUN/$ns.tunl0.log" 2>&1 &
     HELPER[$ns]=$!
     echo "$!" >"$RUN/$ns.tunl0.pid"
   done
@@ -134,7 +141,7 @@ if [ "$DATAPLANE" = userspace-ipip ]; then
   while :; do
     waiting=()
     for ns in "${NODE_NS[@]}"; do
-      [ ! -e "$RUN/$ns.tunl0.ready" ] || continue
+      ! logged_ready "$RUN/$ns.tunl0.log" || continue
       alive "${HELPER[$ns]}" || die "the tunl0 helper of $ns exited: $(tail -n 3 "$RUN/$ns.tunl0.log")"
       waiting+=("$ns")
     done

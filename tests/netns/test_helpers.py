@@ -111,31 +111,18 @@ class PidFiles(unittest.TestCase):
     def test_recorded_pid_and_waiting_for_it(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "n1.tunl0.pid")
-            self.assertIsNone(labns.recorded_pid(path))
-            self.assertFalse(labns.wait_until_recorded(path, timeout=0.05))  # never recorded: an orphan
+            self.assertIsNone(h.recorded_pid(path))
+            self.assertFalse(h.wait_until_recorded(path, timeout=0.05))  # never recorded: an orphan
             with open(path, "w") as f:
                 f.write("%d\n" % os.getpid())
-            self.assertEqual(labns.recorded_pid(path), os.getpid())
-            self.assertTrue(labns.wait_until_recorded(path))
+            self.assertEqual(h.recorded_pid(path), os.getpid())
+            self.assertTrue(h.wait_until_recorded(path))
             with open(path, "w") as f:
                 f.write("1\n")
-            self.assertFalse(labns.wait_until_recorded(path))  # another process was recorded
-
-    def test_ready_file_is_removed_only_by_its_writer(self):
-        with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "n1.tunl0.ready")
-            labns.write_ready_file(path)
-            self.assertEqual(labns.recorded_pid(path), os.getpid())
-            with open(path, "w") as f:
-                f.write("1\n")
-            labns.remove_ready_file(path)
-            self.assertTrue(os.path.exists(path))
-            labns.write_ready_file(path)
-            labns.remove_ready_file(path)
-            self.assertFalse(os.path.exists(path))
+            self.assertFalse(h.wait_until_recorded(path))  # another process was recorded
 
     def test_a_namespace_that_does_not_exist_is_not_ours(self):
-        self.assertFalse(labns.still_in_netns("no-such-lab-ns-for-tests"))
+        self.assertFalse(h.still_in_netns("no-such-lab-ns-for-tests"))
 
 
 class ControlPlaneTest(unittest.TestCase):
