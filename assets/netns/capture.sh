@@ -14,11 +14,10 @@ set -eu
 load_lab
 command -v curl >/dev/null || die "curl is not installed (the capture's HTTP client): apt-get install curl"
 is_pcap() { [[ $1 == /* && $1 =~ ^[A-Za-z0-9_./@:+-]+$ ]]; }
-is_seconds() { is_uint "$1" && ((10#$1 >= 1 && 10#$1 <= 3600)); }
-is_pings() { is_uint "$1" && ((10#$1 >= 1 && 10#$1 <= 100)); }
 : "${CAPTURE_INTERFACE:=net0}" "${CAPTURE_PINGS:=4}"
-for v in CAPTURE_PCAP:is_pcap CAPTURE_MAX_PACKETS:is_uint CAPTURE_TIMEOUT:is_seconds CAPTURE_INTERFACE:is_ifname CAPTURE_PINGS:is_pings \
-  {CLIENT,SERVER}_{NODE,POD}_NS:is_lab_ns {CLIENT,SERVER}_POD_IP:is_ipv4; do need "${v%:*}" "${v#*:}"; done
+# The program validated every value; the namespaces and the file root writes are checked again.
+for v in CAPTURE_PCAP:is_pcap {CLIENT,SERVER}_{NODE,POD}_NS:is_lab_ns CAPTURE_{MAX_PACKETS,TIMEOUT,INTERFACE,PINGS}:true \
+  {CLIENT,SERVER}_POD_IP:true; do need "${v%:*}" "${v#*:}"; done
 for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS" "$CLIENT_POD_NS" "$SERVER_POD_NS"; do
   [ -e "$NETNS_DIR/$ns" ] || die "namespace $ns does not exist: is lab $NETNS_LAB up?"
 done

@@ -15,7 +15,6 @@ set -eu
 load_lab
 command -v bird >/dev/null || die "bird (BIRD 2) is not installed: apt-get install bird2"
 [ -d "$RUN" ] || die "the lab's run dir $RUN does not exist: is the lab up?"
-[ -z "${NETNS_GENERATION-}" ] || [[ $NETNS_GENERATION =~ ^[a-z0-9-]{1,64}$ ]] || die "NETNS_GENERATION=$NETNS_GENERATION is not an identity (a-z, 0-9, -)"
 mkdir -p -- "$RUN/bird"
 # A plan file of this run's own: the gateway's step and the nodes' may run side by side.
 PLAN_FILE=$(mktemp -- "$RUN/bird/plan.XXXXXX")

@@ -46,15 +46,6 @@ elapsed() {
 # Validators use glob patterns, not =~: bash compiles a regex on every match, which
 # costs about a millisecond each and adds up to half a second on a 64-node lab.
 is_digits() { [[ -n $1 && $1 != *[!0-9]* ]]; }
-is_ipv4() {
-  local a b c d rest
-  IFS=. read -r a b c d rest <<<"$1"
-  [ -z "$rest" ] && [[ $1 != *. && $1 != .* ]] || return 1
-  for o in "$a" "$b" "$c" "$d"; do
-    is_digits "$o" && ((${#o} <= 3 && 10#$o <= 255)) || return 1
-  done
-}
-is_ifname() { [[ -n $1 && ${#1} -le 15 && $1 != *[!A-Za-z0-9_.-]* && $1 != [_.-]* ]]; }
 is_uint() { is_digits "$1" && ((${#1} <= 9)); }
 # A namespace of this lab: "<lab>-" then lowercase letters, digits, '.', '-'.
 is_lab_ns() { [[ $1 == "$NETNS_LAB-"?* && ${#1} -le 128 && $1 != *[!a-z0-9.-]* ]]; }

@@ -31,14 +31,13 @@ load_namespaces
 command -v bird >/dev/null && command -v birdc >/dev/null || die "BIRD 2 is not installed (the lab's control plane): apt-get install bird2"
 need NETNS_UNDERLAY is_lab_ns
 need NETNS_TUNL0_MTU is_uint
-[ -z "${NETNS_BUILD_ID-}" ] || [[ $NETNS_BUILD_ID =~ ^[a-z0-9-]{1,64}$ ]] || die "NETNS_BUILD_ID=$NETNS_BUILD_ID is not an identity (a-z, 0-9, -)"
 # The names a stdin section may have: its two own and the lab's namespaces.
 declare -A KNOWN=([links]=1 [sysctl]=1)
 for ns in "${ALL_NS[@]}"; do KNOWN[$ns]=1; done
 NODE_NS=() NODE_IP=()
 while read -r ns ip; do
   [ -n "$ns" ] || continue
-  [ -n "${KNOWN[$ns]-}" ] && is_ipv4 "$ip" || die "NETNS_TUNL0_NODES line '$ns $ip' is not 'namespace address' of this lab"
+  [ -n "${KNOWN[$ns]-}" ] && [ -n "$ip" ] || die "NETNS_TUNL0_NODES line '$ns $ip' is not 'namespace address' of this lab"
   NODE_NS+=("$ns") NODE_IP+=("$ip")
 done <<<"${NETNS_TUNL0_NODES-}"
 N=${#NODE_NS[@]}
