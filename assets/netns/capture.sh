@@ -25,10 +25,9 @@ done
 WHAT="$CLIENT_POD ($CLIENT_POD_IP, node ${CLIENT_NODE:-$CLIENT_NODE_NS}) -> $SERVER_POD ($SERVER_POD_IP, node ${SERVER_NODE:-$SERVER_NODE_NS}), mode ${LAB_IPIP_MODE:-?}"
 
 # The server pod's HTTP server: Python's http.server serving one file that names the pod,
-# in the pod's namespace (`setsid` and `ip netns exec` exec in place, so the PID recorded
-# at spawn is the server's). Reuse a running one, else start it detached (own session,
-# stdin /dev/null, output to a fresh log, whose "Serving HTTP" line says it listens).
-# Captures may run at once (one per scenario): the lock makes check-and-start atomic. It
+# in the pod's namespace. Reuse a running one, else spawn it (lib.sh: detached, its PID
+# recorded); its log's "Serving HTTP" line says it listens. Captures may run at once
+# (one per scenario): the lock makes check-and-start atomic. It
 # listens on 0.0.0.0, as nginx does: bound to the pod's address, http.server would look up
 # that address's name (socket.getfqdn), a DNS query the pod has no resolver for.
 SERVER=$RUN/$SERVER_POD_NS.http
@@ -38,15 +37,15 @@ mkdir -p -- "$SERVER"
 printf '%s %s\n' "$SERVER_POD" "$SERVER_POD_IP" >"$SERVER/index.html"
 pid=""
 { read -r pid <"$SERVER.pid"; } 2>/dev/null || true
-if ! { is_digits "$pid" && alive "$pid" && cmdline_has "$pid" "$SERVER" && grep -q '^Serving HTTP' "$SERVER.log" 2>/dev/null; }; then
+if ! { is_digits "$pid" && alive "$pid" && cmdline_has "$pid" "$SERVER" && grep -qs '^Serving HTTP' "$SERVER.log"; }; then
   STOPPING=()
   stop_pid_file "$SERVER.pid"
   [ "${#STOPPING[@]}" -eq 0 ] || wait_stopped 2
-  setsid ip netns exec "$SERVER_POD_NS" "$PYTHON" -u -m http.server --bind 0.0.0.0 --directory "$SERVER" 80 </dev/null >"$SERVER.log" 2>&1 9>&- &
+  rm -f -- "$SERVER.log"
+  spawn "$SERVER.pid" "$SERVER.log" ip netns exec "$SERVER_POD_NS" "$PYTHON" -u -m http.server --bind 0.0.0.0 --directory "$SERVER" 80 9>&-
   pid=$!
-  echo "$pid" >"$SERVER.pid"
   deadline=$(($(now_us) + 5000000))
-  until grep -q '^Serving HTTP' "$SERVER.log"; do
+  until grep -qs '^Serving HTTP' "$SERVER.log"; do
     alive "$pid" || die "the HTTP server of $SERVER_POD exited: $(tail -n 5 "$SERVER.log" 2>/dev/null)"
     (($(now_us) < deadline)) || die "the HTTP server of $SERVER_POD was not ready in 5 s: $(tail -n 5 "$SERVER.log" 2>/dev/null)"
     sleep 0.02

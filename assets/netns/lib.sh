@@ -101,6 +101,18 @@ cmdline_has() {
   return 1
 }
 
+# spawn PIDFILE LOG COMMAND...: COMMAND fully detached (own session, stdin /dev/null,
+# output to a fresh LOG), so it never holds the caller's pipes open; $! is its PID. The
+# subshell records its own PID before it execs setsid, which execs in place (a background
+# job is no process-group leader), as `ip netns exec` does: the pid file names the
+# command before it starts, so even a launcher killed right then leaves nothing that
+# down.sh cannot stop.
+spawn() {
+  local pid_file=$1 log=$2
+  shift 2
+  (echo "$BASHPID" >"$pid_file" && exec setsid "$@" </dev/null >"$log" 2>&1) &
+}
+
 # Stop the process a pid file X.pid names, if its command line still holds X.pid or X
 # (a pod's HTTP server names the folder it serves), so a recycled PID of an unrelated
 # process is never signalled. Appends to STOPPING.

@@ -21,12 +21,12 @@ dropped, as Felix drops IPIP from non-nodes; the others lose their outer header 
 inner packet is written to the TUN, where the kernel receives it as if it came in on
 tunl0 and forwards it to the pod.
 
-Lifecycle: started detached by up.sh in the node's namespace (setsid and `ip netns exec`,
-stdin /dev/null, output to a fresh log file), which records its PID in the pid file at
-once (down.sh checks, in /proc/PID/cmdline, that the PID still runs this helper with that
-pid file). The helper starts only once the pid file names it, logs "ready:" once the TUN
-is attached and the socket bound, and exits by itself whenever the pid file names another
-process or its namespace is deleted or re-created: a helper orphaned by an interrupted
+Lifecycle: spawned detached by up.sh in the node's namespace (setsid and `ip netns exec`,
+stdin /dev/null, output to a fresh log file), its PID in the pid file before it starts
+(down.sh checks, in /proc/PID/cmdline, that the PID still runs this helper with that pid
+file). It logs "ready:" once the TUN is attached and the socket bound, and exits by
+itself whenever the pid file names another process or its namespace is deleted or
+re-created: a helper orphaned by an interrupted
 up.sh does nothing, or stops within a second, instead of outliving its lab. SIGHUP
 reloads routes and peers; SIGUSR1 logs the packet counters; SIGTERM/SIGINT exit.
 
@@ -139,24 +139,6 @@ def recorded_pid(pid_file):
         return None
 
 
-def wait_until_recorded(pid_file, timeout=5.0):
-    """Wait until the launcher has recorded this process in `pid_file`.
-
-    True once it names this PID; False when it names another process (a newer launch
-    superseded this one) or never appears (the lab was torn down while this process was
-    starting: the orphan of an interrupted launcher). Either way a False caller exits
-    before touching anything.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        pid = recorded_pid(pid_file)
-        if pid == os.getpid():
-            return True
-        if pid is not None or time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-
-
 def still_in_netns(name):
     """True while the named namespace is the one this process lives in.
 
@@ -262,8 +244,8 @@ class Helper:
         return recorded_pid(self.args.pid_file) == os.getpid() and still_in_netns(self.args.netns)
 
     def run(self):
-        if not wait_until_recorded(self.args.pid_file):
-            log("not the recorded helper of %s (an interrupted or superseded start): exiting" % self.args.netns)
+        if not self.current():
+            log("not the recorded helper of %s, or its namespace is gone: exiting" % self.args.netns)
             return
         tun, sock = self.open()
         self.reload()

@@ -114,16 +114,13 @@ done
 for ns in "${ALL_NS[@]}"; do [ ! -s "$RUN/batch/$ns" ] || ip -n "$ns" -batch "$RUN/batch/$ns"; done
 phase "addresses and routes"
 
-# 5. Userspace tunl0: one helper per node in its namespace, fully detached (own session,
-#    stdin from /dev/null, output to a fresh log) so it never holds the caller's pipes
-#    open. Its PID is recorded the moment it is spawned (setsid and `ip netns exec` exec
-#    in place: a background job is no process-group leader), so even a run killed right
-#    here leaves nothing that down.sh cannot stop; each helper logs "ready:" once it
-#    serves tunl0.
+# 5. Userspace tunl0: one helper per node in its namespace, spawned detached with its pid
+#    file; each logs "ready:" once it serves tunl0.
 printf '%s\n' "${NODE_IP[@]}" >"$RUN/peers"
 # Whether a helper's log has its "ready:" line; builtins only, as this polls every node.
 logged_ready() {
   local line
+  [ -e "$1" ] || return 1
   while IFS= read -r line; do [[ $line != *"]: ready: "* ]] || return 0; done <"$1"
   return 1
 }
@@ -131,10 +128,9 @@ if [ "$DATAPLANE" = userspace-ipip ]; then
   declare -A HELPER=()
   for i in "${!NODE_NS[@]}"; do
     ns=${NODE_NS[$i]}
-    setsid ip netns exec "$ns" "$PYTHON" -B "$HERE/tunl0_helper.py" --netns "$ns" --node-ip "${NODE_IP[$i]}" --peers "$RUN/peers" \
-      --pid-file "$RUN/$ns.tunl0.pid" </dev/null >"$RUN/$ns.tunl0.log" 2>&1 &
+    spawn "$RUN/$ns.tunl0.pid" "$RUN/$ns.tunl0.log" ip netns exec "$ns" "$PYTHON" -B "$HERE/tunl0_helper.py" --netns "$ns" \
+      --node-ip "${NODE_IP[$i]}" --peers "$RUN/peers" --pid-file "$RUN/$ns.tunl0.pid"
     HELPER[$ns]=$!
-    echo "$!" >"$RUN/$ns.tunl0.pid"
   done
   deadline=$(($(now_us) + (10 + N / 4) * 1000000))
   while :; do
