@@ -11,8 +11,9 @@ Established. It never writes a route BIRD owns. A unit that is not `manage`d (th
 in the nodes' plan) is only read. Python: it talks to BIRD's control sockets directly (a
 `birdc` per node and poll would dominate a 64-node lab).
 
-Usage: controlplane.py apply PLAN_FILE RUN_DIR
-  PLAN_FILE: components/netns/controlPlane.ts `controlPlanePlan` as JSON.
+Usage: controlplane.py apply RUN_DIR
+  NETNS_CONTROL_PLAN: components/netns/controlPlane.ts `controlPlanePlan` as JSON, or "-"
+  to read it from stdin.
   Progress on stderr; the last stdout line is JSON
     {"nodes": [{"name", "ns", "bgpPeers": [{"peer", "state"}], "routes": [...]}],
      "gateway": {"ns", "bgpPeers", "routes"} | null, "seconds"}
@@ -35,26 +36,23 @@ def log(msg):
     print("netns-controlplane: %s" % msg, file=sys.stderr, flush=True)
 
 
+def run(args, text=None):
+    """stdout of `args` (fed `text`); RuntimeError, with what ran and what it said, when it fails."""
+    out = subprocess.run(args, input=text, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("%s failed: %s%s" % (" ".join(args), (out.stderr or out.stdout).strip(), "\n--- input:\n" + text if text else ""))
+    return out.stdout
+
+
 def ip_batch(ns, lines, tool="ip"):
     """Run `lines` in one `ip -batch` (or `bridge -batch`) process inside `ns`."""
-    if not lines:
-        return
-    text = "".join(line + "\n" for line in lines)
-    run = subprocess.run([tool, "-n", ns, "-batch", "-"], input=text, capture_output=True, text=True)
-    if run.returncode != 0:
-        raise RuntimeError("%s -n %s -batch failed: %s\n--- batch:\n%s" % (tool, ns, run.stderr.strip(), text))
-
-
-def link_exists(ns, dev):
-    return subprocess.run(["ip", "-n", ns, "link", "show", "dev", dev], capture_output=True).returncode == 0
+    if lines:
+        run([tool, "-n", ns, "-batch", "-"], "".join(line + "\n" for line in lines))
 
 
 def pool_routes(ns, pool):
     """`ns`'s main-table routes inside the pool, as `ip route show` prints them."""
-    out = subprocess.run(["ip", "-n", ns, "route", "show", "root", pool], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError("ip -n %s route show root %s failed: %s" % (ns, pool, out.stderr.strip()))
-    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    return [line.strip() for line in run(["ip", "-n", ns, "route", "show", "root", pool]).splitlines() if line.strip()]
 
 
 def bird_command(ctl, command, timeout=5.0):
@@ -132,9 +130,6 @@ class Daemon:
         except (OSError, ValueError):
             return None
 
-    def running(self):
-        return self.pid() is not None
-
     def remove_stale(self):
         for stale in (self.ctl, self.pid_file):
             if os.path.exists(stale):
@@ -144,14 +139,12 @@ class Daemon:
         tmp = "%s.%d.tmp" % (self.conf, os.getpid())
         with open(tmp, "w") as f:
             f.write(self.config)
-        check = subprocess.run(["bird", "-p", "-c", tmp], capture_output=True, text=True)
-        if check.returncode != 0:
-            raise RuntimeError("BIRD refuses the config for %s: %s" % (self.ns, (check.stderr or check.stdout).strip()))
+        run(["bird", "-p", "-c", tmp])  # BIRD's own check of the config, before it is used
         os.rename(tmp, self.conf)
 
     def start_or_reload(self):
         """Start detached (own session, output to the log, PID recorded at once), or reload."""
-        if self.running():
+        if self.pid() is not None:
             bird_command(self.ctl, "configure")
             return "reloaded"
         self.remove_stale()
@@ -191,7 +184,7 @@ class Daemon:
 
 
 def drop_vxlan(ns):
-    if link_exists(ns, VXLAN_DEVICE):
+    if subprocess.run(["ip", "-n", ns, "link", "show", "dev", VXLAN_DEVICE], capture_output=True).returncode == 0:
         ip_batch(ns, ["link del %s" % VXLAN_DEVICE])  # its neighbours, FDB entries and routes go with it
 
 
@@ -273,7 +266,7 @@ def apply(plan, run_dir):
         if all(ok for _, _, ok in state.values()):
             break
         for u in units:
-            if u["manage"] and u["daemon"] is not None and not u["daemon"].running():
+            if u["manage"] and u["daemon"] is not None and u["daemon"].pid() is None:
                 raise RuntimeError("the BIRD of %s exited; its log ends:\n%s" % (u["ns"], u["daemon"].log_tail()))
         if time.monotonic() > deadline:
             raise RuntimeError(
@@ -298,13 +291,13 @@ def apply(plan, run_dir):
 
 
 def main(argv):
-    if len(argv) != 4 or argv[1] != "apply":
+    if len(argv) != 3 or argv[1] != "apply":
         print(__doc__, file=sys.stderr)
         return 2
-    with open(argv[2]) as f:
-        plan = json.load(f)
+    text = os.environ.get("NETNS_CONTROL_PLAN", "")
+    plan = json.load(sys.stdin) if text == "-" else json.loads(text)
     try:
-        result = apply(plan, argv[3])
+        result = apply(plan, argv[2])
     except RuntimeError as e:
         log(str(e))
         return 1

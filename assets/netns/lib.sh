@@ -22,13 +22,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # else the system's /usr/bin/python3, else python3 from PATH. The system one comes first
 # because version-manager shims on PATH (pyenv's) cost about half a second per start,
 # which up.sh would pay once per node.
-if [ -n "${NETNS_PYTHON-}" ]; then
-  PYTHON=$NETNS_PYTHON
-elif [ -x /usr/bin/python3 ]; then
-  PYTHON=/usr/bin/python3
-else
-  PYTHON=python3
-fi
+PYTHON=${NETNS_PYTHON:-/usr/bin/python3}
+[ -n "${NETNS_PYTHON-}" ] || [ -x "$PYTHON" ] || PYTHON=python3
 
 die() {
   echo "netns-lab: $*" >&2

@@ -28,9 +28,9 @@ file). It logs "ready:" once the TUN is attached and the socket bound, and exits
 itself whenever the pid file names another process or its namespace is deleted or
 re-created: a helper orphaned by an interrupted
 up.sh does nothing, or stops within a second, instead of outliving its lab. SIGHUP
-reloads routes and peers; SIGUSR1 logs the packet counters; SIGTERM/SIGINT exit.
+reloads the routes; SIGUSR1 logs the packet counters; SIGTERM/SIGINT exit.
 
-Usage: ip netns exec NS tunl0_helper.py --netns NS --node-ip IP --peers FILE --pid-file FILE [--dev tunl0]
+Usage: ip netns exec NS tunl0_helper.py --netns NS --node-ip IP --peers IP,IP,... --pid-file FILE [--dev tunl0]
 """
 import argparse
 import errno
@@ -119,14 +119,11 @@ def decapsulate(outer, peers):
 
 
 def parse_peers(text):
-    """The peers file: one node address per line (blank lines and # comments ignored)."""
-    peers = set()
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            ip_to_int(line)
-            peers.add(line)
-    return frozenset(peers)
+    """`--peers`: the Calico nodes' addresses, comma-separated."""
+    peers = frozenset(p for p in text.split(",") if p)
+    for p in peers:
+        ip_to_int(p)
+    return peers
 
 
 def recorded_pid(pid_file):
@@ -159,7 +156,7 @@ class Helper:
     def __init__(self, args):
         self.args = args
         self.table = []
-        self.peers = frozenset()
+        self.peers = parse_peers(args.peers)
         self.last_reload = 0.0
         self.drops = 0
         self.counts = {"out": 0, "in": 0}
@@ -168,8 +165,6 @@ class Helper:
     def reload(self):
         out = subprocess.run(["ip", "-j", "route", "show", "dev", self.args.dev], check=True, capture_output=True, text=True).stdout
         self.table = parse_routes(out, self.args.dev)
-        with open(self.args.peers) as f:
-            self.peers = parse_peers(f.read())
         self.last_reload = time.monotonic()
 
     def drop(self, why):
@@ -266,7 +261,7 @@ class Helper:
             if self.reload_requested:
                 self.reload_requested = False
                 self.reload()
-                log("reloaded: %d routes, %d peers; so far out %d, in %d, dropped %d" % (len(self.table), len(self.peers), self.counts["out"], self.counts["in"], self.drops))
+                log("reloaded: %d routes; so far out %d, in %d, dropped %d" % (len(self.table), self.counts["out"], self.counts["in"], self.drops))
             for fd, _ in events:
                 if fd == tun:
                     self.outbound(tun, sock)
@@ -278,7 +273,7 @@ def main(argv):
     p = argparse.ArgumentParser(description="userspace tunl0 for the netns lab (see the module docstring)")
     p.add_argument("--netns", required=True)
     p.add_argument("--node-ip", required=True)
-    p.add_argument("--peers", required=True, help="file of Calico node addresses, one a line")
+    p.add_argument("--peers", required=True, help="the Calico nodes' addresses, comma-separated")
     p.add_argument("--pid-file", required=True, help="where the launcher recorded this PID (identifies the helper)")
     p.add_argument("--dev", default="tunl0")
     args = p.parse_args(argv[1:])
@@ -289,9 +284,8 @@ def main(argv):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    helper = Helper(args)
     try:
-        helper.run()
+        Helper(args).run()
     except (OSError, subprocess.CalledProcessError, ValueError) as e:
         log("failed: %s" % e)
         return 1

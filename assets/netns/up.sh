@@ -116,7 +116,7 @@ phase "addresses and routes"
 
 # 5. Userspace tunl0: one helper per node in its namespace, spawned detached with its pid
 #    file; each logs "ready:" once it serves tunl0.
-printf '%s\n' "${NODE_IP[@]}" >"$RUN/peers"
+PEERS=$(IFS=,; echo "${NODE_IP[*]}")
 # Whether a helper's log has its "ready:" line; builtins only, as this polls every node.
 logged_ready() {
   local line
@@ -129,7 +129,7 @@ if [ "$DATAPLANE" = userspace-ipip ]; then
   for i in "${!NODE_NS[@]}"; do
     ns=${NODE_NS[$i]}
     spawn "$RUN/$ns.tunl0.pid" "$RUN/$ns.tunl0.log" ip netns exec "$ns" "$PYTHON" -B "$HERE/tunl0_helper.py" --netns "$ns" \
-      --node-ip "${NODE_IP[$i]}" --peers "$RUN/peers" --pid-file "$RUN/$ns.tunl0.pid"
+      --node-ip "${NODE_IP[$i]}" --peers "$PEERS" --pid-file "$RUN/$ns.tunl0.pid"
     HELPER[$ns]=$!
   done
   deadline=$(($(now_us) + (10 + N / 4) * 1000000))

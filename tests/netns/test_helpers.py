@@ -86,10 +86,10 @@ class Decapsulate(unittest.TestCase):
         self.assertIsNone(h.decapsulate(ipv4("10.1.8.10", "10.1.5.10", proto=4, payload=b"junk"), self.peers)[0])
         self.assertIsNone(h.decapsulate(b"\x00\x01", self.peers)[0])
 
-    def test_peers_file(self):
-        self.assertEqual(h.parse_peers("10.1.5.10\n\n# gw\n10.1.8.10  # node 3\n"), self.peers)
+    def test_peers(self):
+        self.assertEqual(h.parse_peers("10.1.5.10,10.1.8.10,"), self.peers)
         with self.assertRaises(OSError):
-            h.parse_peers("not-an-ip\n")
+            h.parse_peers("10.1.5.10,not-an-ip")
 
 
 class Sysctl(unittest.TestCase):
