@@ -22,6 +22,16 @@ for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS" "$CLIENT_POD_NS" "$SERVER_POD_NS";
   [ -e "$NETNS_DIR/$ns" ] || die "namespace $ns does not exist: is lab $NETNS_LAB up?"
 done
 [ -d "$RUN" ] || die "run dir $RUN does not exist: is lab $NETNS_LAB up?"
+# await_line FILE PATTERN PID WHAT: wait up to 5 s for a line of FILE, PID's output, to
+# match PATTERN; fail, saying WHAT and what FILE ends with, if PID exits first or time is up.
+await_line() {
+  local deadline=$(($(now_us) + 5000000))
+  until grep -qs -- "$2" "$1"; do
+    alive "$3" || die "$4 exited before it was ready: $(tail -n 5 -- "$1" 2>/dev/null)"
+    (($(now_us) < deadline)) || die "$4 was not ready in 5 s: $(tail -n 5 -- "$1" 2>/dev/null)"
+    sleep 0.02
+  done
+}
 WHAT="$CLIENT_POD ($CLIENT_POD_IP, node ${CLIENT_NODE:-$CLIENT_NODE_NS}) -> $SERVER_POD ($SERVER_POD_IP, node ${SERVER_NODE:-$SERVER_NODE_NS}), mode ${LAB_IPIP_MODE:-?}"
 
 # The server pod's HTTP server: Python's http.server serving one file that names the pod,
@@ -43,13 +53,7 @@ if ! { is_digits "$pid" && alive "$pid" && cmdline_has "$pid" "$SERVER" && grep 
   [ "${#STOPPING[@]}" -eq 0 ] || wait_stopped 2
   rm -f -- "$SERVER.log"
   spawn "$SERVER.pid" "$SERVER.log" ip netns exec "$SERVER_POD_NS" "$PYTHON" -u -m http.server --bind 0.0.0.0 --directory "$SERVER" 80 9>&-
-  pid=$!
-  deadline=$(($(now_us) + 5000000))
-  until grep -qs '^Serving HTTP' "$SERVER.log"; do
-    alive "$pid" || die "the HTTP server of $SERVER_POD exited: $(tail -n 5 "$SERVER.log" 2>/dev/null)"
-    (($(now_us) < deadline)) || die "the HTTP server of $SERVER_POD was not ready in 5 s: $(tail -n 5 "$SERVER.log" 2>/dev/null)"
-    sleep 0.02
-  done
+  await_line "$SERVER.log" '^Serving HTTP' "$!" "the HTTP server of $SERVER_POD"
 fi
 exec 9>&-
 
@@ -71,12 +75,7 @@ trap 'stop_tcpdump; rm -f -- "$ERR"' EXIT
 ip netns exec "$CLIENT_NODE_NS" timeout "$CAPTURE_TIMEOUT" tcpdump -Z root -i "$CAPTURE_INTERFACE" -nn -U --immediate-mode \
   -c "$CAPTURE_MAX_PACKETS" -w "$CAPTURE_PCAP" 2>"$ERR" </dev/null &
 TCPDUMP_PID=$!
-deadline=$(($(now_us) + 5000000))
-until grep -q "listening on" "$ERR" 2>/dev/null; do
-  kill -0 "$TCPDUMP_PID" 2>/dev/null || { TCPDUMP_PID=""; die "tcpdump on $CAPTURE_INTERFACE in $CLIENT_NODE_NS exited before capturing: $(cat "$ERR")"; }
-  (($(now_us) < deadline)) || die "tcpdump on $CAPTURE_INTERFACE in $CLIENT_NODE_NS did not start capturing in 5 s: $(cat "$ERR")"
-  sleep 0.02
-done
+await_line "$ERR" "listening on" "$TCPDUMP_PID" "tcpdump on $CAPTURE_INTERFACE in $CLIENT_NODE_NS"
 
 # What the nodes say about the path, for a failure message.
 path_report() {

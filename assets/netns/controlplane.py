@@ -19,6 +19,7 @@ Usage: controlplane.py apply RUN_DIR
      "gateway": {"ns", "bgpPeers", "routes"} | null, "seconds"}
   Exit 1 when the tables never converge, listing what each unit lacks and has extra.
 """
+import collections
 import json
 import os
 import socket
@@ -227,8 +228,9 @@ def apply(plan, run_dir):
     pool = plan["podSubnet"]
     units = []
     for unit in plan["nodes"] + ([plan["gateway"]] if plan.get("gateway") else []):
-        if not unit["ns"].startswith(lab + "-"):
-            raise RuntimeError("namespace %s is not lab %s's" % (unit["ns"], lab))
+        for ns in (unit["ns"], unit.get("felix", {}).get("podNs", unit["ns"])):
+            if not ns.startswith(lab + "-"):
+                raise RuntimeError("namespace %s is not lab %s's" % (ns, lab))
         daemon = Daemon(run_dir, unit["ns"], unit["key"], unit["bird"] or "", unit["peers"])
         if unit["bird"] is None:  # the gateway, when the modes need no BGP there
             if unit["manage"] and daemon.stop():
@@ -242,12 +244,10 @@ def apply(plan, run_dir):
             drop_vxlan(node["ns"])
         ip_batch(node["ns"], felix["node"])
         ip_batch(felix["podNs"], felix["pod"])
-    actions = {}
-    for u in units:
-        if u["daemon"] is not None and u["manage"]:
-            u["daemon"].write_config()
-            action = u["daemon"].start_or_reload()
-            actions[action] = actions.get(action, 0) + 1
+    managed = [u["daemon"] for u in units if u["daemon"] is not None and u["manage"]]
+    for daemon in managed:  # every config checked before any BIRD starts or reloads
+        daemon.write_config()
+    actions = collections.Counter(daemon.start_or_reload() for daemon in managed)
     # vxlan.calico made anew, as Felix makes it, so a re-run converges from any state.
     for node in (n for n in nodes if n["felix"]["vxlan"]):
         drop_vxlan(node["ns"])

@@ -25,10 +25,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PYTHON=${NETNS_PYTHON:-/usr/bin/python3}
 [ -n "${NETNS_PYTHON-}" ] || [ -x "$PYTHON" ] || PYTHON=python3
 
-die() {
-  echo "netns-lab: $*" >&2
-  exit 1
-}
+die() { echo "netns-lab: $*" >&2; exit 1; }
 
 # Microseconds since the epoch, without starting a process (bash 5's EPOCHREALTIME).
 now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$((10#$t))"; }
