@@ -33,7 +33,6 @@ reloads the routes; SIGUSR1 logs the packet counters; SIGTERM/SIGINT exit.
 Usage: ip netns exec NS tunl0_helper.py --netns NS --node-ip IP --peers IP,IP,... --pid-file FILE [--dev tunl0]
 """
 import argparse
-import errno
 import fcntl
 import json
 import os
@@ -173,19 +172,10 @@ class Helper:
             log("drop: %s" % why)
 
     def open(self):
+        # No other process can hold the TUN: up.sh makes it in a namespace it has just
+        # created, after stopping every process of the lab's earlier namespaces.
         tun = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC)
-        deadline = time.monotonic() + 3
-        while True:
-            try:
-                fcntl.ioctl(tun, TUNSETIFF, struct.pack("16sH", self.args.dev.encode(), IFF_TUN | IFF_NO_PI))
-                break
-            except OSError as e:
-                # EBUSY: another process still holds the TUN, e.g. an orphan of an
-                # interrupted up.sh, which exits within a second once it sees it is
-                # no longer the recorded helper.
-                if e.errno != errno.EBUSY or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        fcntl.ioctl(tun, TUNSETIFF, struct.pack("16sH", self.args.dev.encode(), IFF_TUN | IFF_NO_PI))
         os.set_blocking(tun, False)
         sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, IPPROTO_IPIP)
         sock.bind((self.args.node_ip, 0))
