@@ -229,15 +229,12 @@ class Helper:
         return recorded_pid(self.args.pid_file) == os.getpid() and still_in_netns(self.args.netns)
 
     def run(self):
-        if not self.current():
-            log("not the recorded helper of %s, or its namespace is gone: exiting" % self.args.netns)
-            return
         tun, sock = self.open()
         self.reload()
         signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_requested", True))
         signal.signal(signal.SIGUSR1, lambda *_: self.report())
         if not self.current():
-            log("namespace %s was deleted or re-created, or another helper was recorded, while starting: exiting" % self.args.netns)
+            log("not the recorded helper of %s, or its namespace was deleted or re-created: exiting" % self.args.netns)
             return
         log("ready: %s in %s, node %s, %d routes, %d peers" % (self.args.dev, self.args.netns, self.args.node_ip, len(self.table), len(self.peers)))
         poller = select.poll()
