@@ -15,9 +15,9 @@ load_lab
 command -v curl >/dev/null || die "curl is not installed (the capture's HTTP client): apt-get install curl"
 is_pcap() { [[ $1 == /* && $1 =~ ^[A-Za-z0-9_./@:+-]+$ ]]; }
 : "${CAPTURE_INTERFACE:=net0}" "${CAPTURE_PINGS:=4}"
-# The program validated every value; the namespaces and the file root writes are checked again.
-for v in CAPTURE_PCAP:is_pcap {CLIENT,SERVER}_{NODE,POD}_NS:is_lab_ns CAPTURE_{MAX_PACKETS,TIMEOUT,INTERFACE,PINGS}:true \
-  {CLIENT,SERVER}_POD_IP:true; do need "${v%:*}" "${v#*:}"; done
+# The program validated every value (set -u names one it did not set); the namespaces and
+# the file root writes are checked again.
+for v in CAPTURE_PCAP:is_pcap {CLIENT,SERVER}_{NODE,POD}_NS:is_lab_ns; do need "${v%:*}" "${v#*:}"; done
 for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS" "$CLIENT_POD_NS" "$SERVER_POD_NS"; do [ -e "$NETNS_DIR/$ns" ] || die "namespace $ns does not exist: is lab $NETNS_LAB up?"; done
 [ -d "$RUN" ] || die "run dir $RUN does not exist: is lab $NETNS_LAB up?"
 # await_line FILE PATTERN PID WHAT: wait up to 5 s for a line of FILE, PID's output, to

@@ -38,7 +38,6 @@ elapsed() {
 # Validators use glob patterns, not =~: bash compiles a regex on every match, which
 # costs about a millisecond each and adds up to half a second on a 64-node lab.
 is_digits() { [[ -n $1 && $1 != *[!0-9]* ]]; }
-is_uint() { is_digits "$1" && ((${#1} <= 9)); }
 # A namespace of this lab: "<lab>-" then lowercase letters, digits, '.', '-'.
 is_lab_ns() { [[ $1 == "$NETNS_LAB-"?* && ${#1} -le 128 && $1 != *[!a-z0-9.-]* ]]; }
 
