@@ -2,53 +2,56 @@
 # One capture on a netns lab (the contract of components/backend.ts): tcpdump on the
 # client node's underlay NIC while the client pod pings the server pod and fetches
 # http://<server pod>/ from it; then the route lookups both nodes make towards the other
-# pod. The server pod's HTTP server (podserver.py) is started here if it is not running
-# yet, detached and with a pid file, and stays until down.sh.
+# pod. The server pod's HTTP server is started here if it is not running yet, detached
+# and with a pid file, and stays until down.sh.
 # Environment: captureEnvironment's (components/capture/result.ts) and netnsCaptureTargets'
-# (components/netns/capture.ts), and optionally CAPTURE_PINGS (echo requests, default 4)
-# and NETNS_HTTP_CLIENT (auto: curl when installed, else python3 | curl | python).
+# (components/netns/capture.ts), and optionally CAPTURE_PINGS (echo requests, default 4).
 # Last stdout line is JSON, what it observed: {"routes": {"client": [...], "server": [...]},
 # "packets", "ping", "http"} (the pods and the pcap's path are the program's own).
 # Fails, saying what it ran and what it saw, when traffic does not pass.
 set -eu
 . "$(dirname "$0")/lib.sh"
 load_lab
+command -v curl >/dev/null || die "curl is not installed (the capture's HTTP client): apt-get install curl"
 is_pcap() { [[ $1 == /* && $1 =~ ^[A-Za-z0-9_./@:+-]+$ ]]; }
-is_seconds() { is_uint "$1" && ((10#$1 >= 1 && 10#$1 <= 3600)); }
-is_pings() { is_uint "$1" && ((10#$1 >= 1 && 10#$1 <= 100)); }
-: "${CAPTURE_INTERFACE:=net0}" "${CAPTURE_PINGS:=4}" "${NETNS_HTTP_CLIENT:=auto}"
-for v in CAPTURE_PCAP:is_pcap CAPTURE_MAX_PACKETS:is_uint CAPTURE_TIMEOUT:is_seconds CAPTURE_INTERFACE:is_ifname CAPTURE_PINGS:is_pings \
-  {CLIENT,SERVER}_{NODE,POD}_NS:is_lab_ns {CLIENT,SERVER}_POD_IP:is_ipv4; do need "${v%:*}" "${v#*:}"; done
-for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS" "$CLIENT_POD_NS" "$SERVER_POD_NS"; do
-  [ -e "$NETNS_DIR/$ns" ] || die "namespace $ns does not exist: is lab $NETNS_LAB up?"
-done
+: "${CAPTURE_INTERFACE:=net0}" "${CAPTURE_PINGS:=4}"
+# The program validated every value (set -u names one it did not set); the namespaces and
+# the file root writes are checked again.
+for v in CAPTURE_PCAP:is_pcap {CLIENT,SERVER}_{NODE,POD}_NS:is_lab_ns; do need "${v%:*}" "${v#*:}"; done
+for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS" "$CLIENT_POD_NS" "$SERVER_POD_NS"; do [ -e "$NETNS_DIR/$ns" ] || die "namespace $ns does not exist: is lab $NETNS_LAB up?"; done
 [ -d "$RUN" ] || die "run dir $RUN does not exist: is lab $NETNS_LAB up?"
+# await_line FILE PATTERN PID WHAT: wait up to 5 s for a line of FILE, PID's output, to
+# match PATTERN; fail, saying WHAT and what FILE ends with, if PID exits first or time is up.
+await_line() {
+  local deadline=$(($(now_us) + 5000000))
+  until grep -qs -- "$2" "$1"; do
+    alive "$3" || die "$4 exited before it was ready: $(tail -n 5 -- "$1" 2>/dev/null)"
+    (($(now_us) < deadline)) || die "$4 was not ready in 5 s: $(tail -n 5 -- "$1" 2>/dev/null)"
+    sleep 0.02
+  done
+}
 WHAT="$CLIENT_POD ($CLIENT_POD_IP, node ${CLIENT_NODE:-$CLIENT_NODE_NS}) -> $SERVER_POD ($SERVER_POD_IP, node ${SERVER_NODE:-$SERVER_NODE_NS}), mode ${LAB_IPIP_MODE:-?}"
 
-# The server pod's HTTP server: reuse a running one, else start it detached (own
-# session, stdin /dev/null, output to a log), its PID recorded at spawn. Captures may run
-# at once (one per scenario): the lock makes check-and-start atomic.
+# The server pod's HTTP server: Python's http.server serving one file that names the pod,
+# in the pod's namespace. Reuse a running one, else spawn it (lib.sh: detached, its PID
+# recorded); its log's "Serving HTTP" line says it listens. Captures may run at once
+# (one per scenario): the lock makes check-and-start atomic. It
+# listens on 0.0.0.0, as nginx does: bound to the pod's address, http.server would look up
+# that address's name (socket.getfqdn), a DNS query the pod has no resolver for.
 SERVER=$RUN/$SERVER_POD_NS.http
 exec 9>"$SERVER.lock"
 flock -w 10 9 || die "could not lock $SERVER.lock in 10 s"
+mkdir -p -- "$SERVER"
+printf '%s %s\n' "$SERVER_POD" "$SERVER_POD_IP" >"$SERVER/index.html"
 pid=""
 { read -r pid <"$SERVER.pid"; } 2>/dev/null || true
-if ! { is_digits "$pid" && alive "$pid" && cmdline_has "$pid" "$SERVER.pid" && [ -e "$SERVER.ready" ]; }; then
+if ! { is_digits "$pid" && alive "$pid" && cmdline_has "$pid" "$SERVER" && grep -qs '^Serving HTTP' "$SERVER.log"; }; then
   STOPPING=()
   stop_pid_file "$SERVER.pid"
   [ "${#STOPPING[@]}" -eq 0 ] || wait_stopped 2
-  rm -f -- "$SERVER.pid" "$SERVER.ready"
-  setsid "$PYTHON" -B "$HERE/podserver.py" serve --netns "$SERVER_POD_NS" --ip "$SERVER_POD_IP" --port 80 --name "$SERVER_POD" \
-    --pid-file "$SERVER.pid" --ready-file "$SERVER.ready" </dev/null >>"$SERVER.log" 2>&1 9>&- &
-  pid=$!
-  echo "$pid" >"$SERVER.pid"
-  deadline=$(($(now_us) + 5000000))
-  until [ -e "$SERVER.ready" ]; do
-    # Only alive: until it has exec'd python its command line is still this script's.
-    alive "$pid" || die "the HTTP server of $SERVER_POD exited: $(tail -n 5 "$SERVER.log" 2>/dev/null)"
-    (($(now_us) < deadline)) || die "the HTTP server of $SERVER_POD was not ready in 5 s: $(tail -n 5 "$SERVER.log" 2>/dev/null)"
-    sleep 0.02
-  done
+  rm -f -- "$SERVER.log"
+  spawn "$SERVER.pid" "$SERVER.log" ip netns exec "$SERVER_POD_NS" "$PYTHON" -u -m http.server --bind 0.0.0.0 --directory "$SERVER" 80 9>&-
+  await_line "$SERVER.log" '^Serving HTTP' "$!" "the HTTP server of $SERVER_POD"
 fi
 exec 9>&-
 
@@ -70,12 +73,7 @@ trap 'stop_tcpdump; rm -f -- "$ERR"' EXIT
 ip netns exec "$CLIENT_NODE_NS" timeout "$CAPTURE_TIMEOUT" tcpdump -Z root -i "$CAPTURE_INTERFACE" -nn -U --immediate-mode \
   -c "$CAPTURE_MAX_PACKETS" -w "$CAPTURE_PCAP" 2>"$ERR" </dev/null &
 TCPDUMP_PID=$!
-deadline=$(($(now_us) + 5000000))
-until grep -q "listening on" "$ERR" 2>/dev/null; do
-  kill -0 "$TCPDUMP_PID" 2>/dev/null || { TCPDUMP_PID=""; die "tcpdump on $CAPTURE_INTERFACE in $CLIENT_NODE_NS exited before capturing: $(cat "$ERR")"; }
-  (($(now_us) < deadline)) || die "tcpdump on $CAPTURE_INTERFACE in $CLIENT_NODE_NS did not start capturing in 5 s: $(cat "$ERR")"
-  sleep 0.02
-done
+await_line "$ERR" "listening on" "$TCPDUMP_PID" "tcpdump on $CAPTURE_INTERFACE in $CLIENT_NODE_NS"
 
 # What the nodes say about the path, for a failure message.
 path_report() {
@@ -91,20 +89,13 @@ path_report() {
     "$SERVER_NODE_NS" "$(ip -n "$SERVER_NODE_NS" route get "$CLIENT_POD_IP" 2>&1 | head -n 1)"
 }
 
-# Traffic: ping, then one HTTP GET (curl when present, else podserver.py get).
+# Traffic: ping, then one HTTP GET (curl prints the status code last).
 PING=(ip netns exec "$CLIENT_POD_NS" ping -n -c "$CAPTURE_PINGS" -i 0.2 -W 2 "$SERVER_POD_IP")
 PING_OUT=$("${PING[@]}" 2>&1) || die "ping failed for $WHAT; ran: ${PING[*]}; saw: $(tail -n 4 <<<"$PING_OUT" | tr '\n' ' '); $(path_report)"
 PING_STAT=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2\/\1/p' <<<"$PING_OUT")
-URL="http://$SERVER_POD_IP/"
-[ "$NETNS_HTTP_CLIENT" != auto ] || { command -v curl >/dev/null 2>&1 && NETNS_HTTP_CLIENT=curl || NETNS_HTTP_CLIENT=python; }
-# curl prints the status code last, podserver.py get first.
-case $NETNS_HTTP_CLIENT in
-  curl) HTTP=(ip netns exec "$CLIENT_POD_NS" curl -sS -m 5 -w '\n%{http_code}' "$URL") ;;
-  python) HTTP=("$PYTHON" -B "$HERE/podserver.py" get --netns "$CLIENT_POD_NS" --url "$URL") ;;
-  *) die "NETNS_HTTP_CLIENT=$NETNS_HTTP_CLIENT must be auto, curl or python" ;;
-esac
+HTTP=(ip netns exec "$CLIENT_POD_NS" curl -sS -m 5 -w '\n%{http_code}' "http://$SERVER_POD_IP/")
 HTTP_OUT=$("${HTTP[@]}" 2>&1) || true
-if [ "$NETNS_HTTP_CLIENT" = curl ]; then HTTP_CODE=$(tail -n 1 <<<"$HTTP_OUT"); else HTTP_CODE=$(head -n 1 <<<"$HTTP_OUT" | cut -d' ' -f1); fi
+HTTP_CODE=$(tail -n 1 <<<"$HTTP_OUT")
 if [ "$HTTP_CODE" != 200 ] || ! grep -qF "$SERVER_POD $SERVER_POD_IP" <<<"$HTTP_OUT"; then
   die "HTTP GET failed for $WHAT; ran: ${HTTP[*]}; saw: $(tr '\n' ' ' <<<"$HTTP_OUT"); $(path_report)"
 fi

@@ -11,13 +11,15 @@ Established. It never writes a route BIRD owns. A unit that is not `manage`d (th
 in the nodes' plan) is only read. Python: it talks to BIRD's control sockets directly (a
 `birdc` per node and poll would dominate a 64-node lab).
 
-Usage: controlplane.py apply PLAN_FILE RUN_DIR
-  PLAN_FILE: components/netns/controlPlane.ts `controlPlanePlan` as JSON.
+Usage: controlplane.py apply RUN_DIR
+  NETNS_CONTROL_PLAN: components/netns/controlPlane.ts `controlPlanePlan` as JSON, or "-"
+  to read it from stdin.
   Progress on stderr; the last stdout line is JSON
     {"nodes": [{"name", "ns", "bgpPeers": [{"peer", "state"}], "routes": [...]}],
      "gateway": {"ns", "bgpPeers", "routes"} | null, "seconds"}
   Exit 1 when the tables never converge, listing what each unit lacks and has extra.
 """
+import collections
 import json
 import os
 import socket
@@ -35,26 +37,23 @@ def log(msg):
     print("netns-controlplane: %s" % msg, file=sys.stderr, flush=True)
 
 
+def run(args, text=None):
+    """stdout of `args` (fed `text`); RuntimeError, with what ran and what it said, when it fails."""
+    out = subprocess.run(args, input=text, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("%s failed: %s%s" % (" ".join(args), (out.stderr or out.stdout).strip(), "\n--- input:\n" + text if text else ""))
+    return out.stdout
+
+
 def ip_batch(ns, lines, tool="ip"):
     """Run `lines` in one `ip -batch` (or `bridge -batch`) process inside `ns`."""
-    if not lines:
-        return
-    text = "".join(line + "\n" for line in lines)
-    run = subprocess.run([tool, "-n", ns, "-batch", "-"], input=text, capture_output=True, text=True)
-    if run.returncode != 0:
-        raise RuntimeError("%s -n %s -batch failed: %s\n--- batch:\n%s" % (tool, ns, run.stderr.strip(), text))
-
-
-def link_exists(ns, dev):
-    return subprocess.run(["ip", "-n", ns, "link", "show", "dev", dev], capture_output=True).returncode == 0
+    if lines:
+        run([tool, "-n", ns, "-batch", "-"], "".join(line + "\n" for line in lines))
 
 
 def pool_routes(ns, pool):
     """`ns`'s main-table routes inside the pool, as `ip route show` prints them."""
-    out = subprocess.run(["ip", "-n", ns, "route", "show", "root", pool], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError("ip -n %s route show root %s failed: %s" % (ns, pool, out.stderr.strip()))
-    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    return [line.strip() for line in run(["ip", "-n", ns, "route", "show", "root", pool]).splitlines() if line.strip()]
 
 
 def bird_command(ctl, command, timeout=5.0):
@@ -118,9 +117,7 @@ class Daemon:
         base = os.path.join(run_dir, "bird", key)
         self.conf, self.ctl, self.pid_file, self.log = base + ".conf", base + ".ctl", base + ".pid", base + ".log"
         self.config = config
-        self.peer_of = {p["name"]: p["ip"] for p in peers}
-        if len(self.ctl.encode()) > 107:
-            raise RuntimeError("BIRD's control socket path %s is longer than a unix socket allows (107 bytes): use a shorter run dir" % self.ctl)
+        self.peer_of = {p["name"]: p["ip"] for p in peers}  # the program checked the ctl path's length
 
     def pid(self):
         """The recorded PID while it still runs this BIRD (its pid file among its arguments), else None."""
@@ -132,9 +129,6 @@ class Daemon:
         except (OSError, ValueError):
             return None
 
-    def running(self):
-        return self.pid() is not None
-
     def remove_stale(self):
         for stale in (self.ctl, self.pid_file):
             if os.path.exists(stale):
@@ -144,14 +138,12 @@ class Daemon:
         tmp = "%s.%d.tmp" % (self.conf, os.getpid())
         with open(tmp, "w") as f:
             f.write(self.config)
-        check = subprocess.run(["bird", "-p", "-c", tmp], capture_output=True, text=True)
-        if check.returncode != 0:
-            raise RuntimeError("BIRD refuses the config for %s: %s" % (self.ns, (check.stderr or check.stdout).strip()))
+        run(["bird", "-p", "-c", tmp])  # BIRD's own check of the config, before it is used
         os.rename(tmp, self.conf)
 
     def start_or_reload(self):
         """Start detached (own session, output to the log, PID recorded at once), or reload."""
-        if self.running():
+        if self.pid() is not None:
             bird_command(self.ctl, "configure")
             return "reloaded"
         self.remove_stale()
@@ -191,7 +183,7 @@ class Daemon:
 
 
 def drop_vxlan(ns):
-    if link_exists(ns, VXLAN_DEVICE):
+    if subprocess.run(["ip", "-n", ns, "link", "show", "dev", VXLAN_DEVICE], capture_output=True).returncode == 0:
         ip_batch(ns, ["link del %s" % VXLAN_DEVICE])  # its neighbours, FDB entries and routes go with it
 
 
@@ -234,8 +226,9 @@ def apply(plan, run_dir):
     pool = plan["podSubnet"]
     units = []
     for unit in plan["nodes"] + ([plan["gateway"]] if plan.get("gateway") else []):
-        if not unit["ns"].startswith(lab + "-"):
-            raise RuntimeError("namespace %s is not lab %s's" % (unit["ns"], lab))
+        for ns in (unit["ns"], unit.get("felix", {}).get("podNs", unit["ns"])):
+            if not ns.startswith(lab + "-"):
+                raise RuntimeError("namespace %s is not lab %s's" % (ns, lab))
         daemon = Daemon(run_dir, unit["ns"], unit["key"], unit["bird"] or "", unit["peers"])
         if unit["bird"] is None:  # the gateway, when the modes need no BGP there
             if unit["manage"] and daemon.stop():
@@ -249,12 +242,10 @@ def apply(plan, run_dir):
             drop_vxlan(node["ns"])
         ip_batch(node["ns"], felix["node"])
         ip_batch(felix["podNs"], felix["pod"])
-    actions = {}
-    for u in units:
-        if u["daemon"] is not None and u["manage"]:
-            u["daemon"].write_config()
-            action = u["daemon"].start_or_reload()
-            actions[action] = actions.get(action, 0) + 1
+    managed = [u["daemon"] for u in units if u["daemon"] is not None and u["manage"]]
+    for daemon in managed:  # every config checked before any BIRD starts or reloads
+        daemon.write_config()
+    actions = collections.Counter(daemon.start_or_reload() for daemon in managed)
     # vxlan.calico made anew, as Felix makes it, so a re-run converges from any state.
     for node in (n for n in nodes if n["felix"]["vxlan"]):
         drop_vxlan(node["ns"])
@@ -273,7 +264,7 @@ def apply(plan, run_dir):
         if all(ok for _, _, ok in state.values()):
             break
         for u in units:
-            if u["manage"] and u["daemon"] is not None and not u["daemon"].running():
+            if u["manage"] and u["daemon"] is not None and u["daemon"].pid() is None:
                 raise RuntimeError("the BIRD of %s exited; its log ends:\n%s" % (u["ns"], u["daemon"].log_tail()))
         if time.monotonic() > deadline:
             raise RuntimeError(
@@ -298,13 +289,13 @@ def apply(plan, run_dir):
 
 
 def main(argv):
-    if len(argv) != 4 or argv[1] != "apply":
+    if len(argv) != 3 or argv[1] != "apply":
         print(__doc__, file=sys.stderr)
         return 2
-    with open(argv[2]) as f:
-        plan = json.load(f)
+    text = os.environ.get("NETNS_CONTROL_PLAN", "")
+    plan = json.load(sys.stdin) if text == "-" else json.loads(text)
     try:
-        result = apply(plan, argv[3])
+        result = apply(plan, argv[2])
     except RuntimeError as e:
         log(str(e))
         return 1

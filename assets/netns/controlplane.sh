@@ -15,14 +15,8 @@ set -eu
 load_lab
 command -v bird >/dev/null || die "bird (BIRD 2) is not installed: apt-get install bird2"
 [ -d "$RUN" ] || die "the lab's run dir $RUN does not exist: is the lab up?"
-[ -z "${NETNS_GENERATION-}" ] || [[ $NETNS_GENERATION =~ ^[a-z0-9-]{1,64}$ ]] || die "NETNS_GENERATION=$NETNS_GENERATION is not an identity (a-z, 0-9, -)"
-mkdir -p -- "$RUN/bird"
-# A plan file of this run's own: the gateway's step and the nodes' may run side by side.
-PLAN_FILE=$(mktemp -- "$RUN/bird/plan.XXXXXX")
-trap 'rm -f -- "$PLAN_FILE"' EXIT
-if [ "${NETNS_CONTROL_PLAN-}" = - ]; then cat >"$PLAN_FILE"; else printf '%s' "${NETNS_CONTROL_PLAN-}" >"$PLAN_FILE"; fi
-[ -s "$PLAN_FILE" ] || die "NETNS_CONTROL_PLAN is empty: expected the plan as JSON (or - for stdin)"
-RESULT=$("$PYTHON" -B "$HERE/controlplane.py" apply "$PLAN_FILE" "$RUN")
+[ -n "${NETNS_CONTROL_PLAN-}" ] || die "NETNS_CONTROL_PLAN is empty: expected the plan as JSON (or - for stdin)"
+RESULT=$("$PYTHON" -B "$HERE/controlplane.py" apply "$RUN")
 # The userspace tunl0 helpers reload their route maps now rather than on their next miss.
 for f in "$RUN"/*.tunl0.pid; do [ ! -e "$f" ] || stop_pid_file "$f" HUP; done
 printf '%s\n' "$RESULT"

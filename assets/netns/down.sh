@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
-# Removes a netns lab: stops its helpers and pod servers by the PIDs in their pid files
-# (only when /proc/PID/cmdline still names that pid file), then any process still inside
-# the lab's namespaces, deletes the namespaces (their devices go with them) and the run
-# dir. Touches nothing that is not this lab's; tolerant of anything already gone, so it
-# can run twice (or two at once) without a word; fails, naming it, when a namespace is
-# still there afterwards. Input: the environment of up.sh (lib.sh). Last stdout line is JSON
+# Removes a netns lab, as lib.sh's lab_down says, touching nothing that is not this lab's;
+# tolerant of anything already gone, so it can run twice (or two at once) without a word.
+# Input: the environment of up.sh (lib.sh). Last stdout line is JSON
 #   {"lab", "removedNamespaces", "seconds"}
 set -eu
 . "$(dirname "$0")/lib.sh"

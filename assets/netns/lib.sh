@@ -22,18 +22,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # else the system's /usr/bin/python3, else python3 from PATH. The system one comes first
 # because version-manager shims on PATH (pyenv's) cost about half a second per start,
 # which up.sh would pay once per node.
-if [ -n "${NETNS_PYTHON-}" ]; then
-  PYTHON=$NETNS_PYTHON
-elif [ -x /usr/bin/python3 ]; then
-  PYTHON=/usr/bin/python3
-else
-  PYTHON=python3
-fi
+PYTHON=${NETNS_PYTHON:-/usr/bin/python3}
+[ -n "${NETNS_PYTHON-}" ] || [ -x "$PYTHON" ] || PYTHON=python3
 
-die() {
-  echo "netns-lab: $*" >&2
-  exit 1
-}
+die() { echo "netns-lab: $*" >&2; exit 1; }
 
 # Microseconds since the epoch, without starting a process (bash 5's EPOCHREALTIME).
 now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$((10#$t))"; }
@@ -46,16 +38,6 @@ elapsed() {
 # Validators use glob patterns, not =~: bash compiles a regex on every match, which
 # costs about a millisecond each and adds up to half a second on a 64-node lab.
 is_digits() { [[ -n $1 && $1 != *[!0-9]* ]]; }
-is_ipv4() {
-  local a b c d rest
-  IFS=. read -r a b c d rest <<<"$1"
-  [ -z "$rest" ] && [[ $1 != *. && $1 != .* ]] || return 1
-  for o in "$a" "$b" "$c" "$d"; do
-    is_digits "$o" && ((${#o} <= 3 && 10#$o <= 255)) || return 1
-  done
-}
-is_ifname() { [[ -n $1 && ${#1} -le 15 && $1 != *[!A-Za-z0-9_.-]* && $1 != [_.-]* ]]; }
-is_uint() { is_digits "$1" && ((${#1} <= 9)); }
 # A namespace of this lab: "<lab>-" then lowercase letters, digits, '.', '-'.
 is_lab_ns() { [[ $1 == "$NETNS_LAB-"?* && ${#1} -le 128 && $1 != *[!a-z0-9.-]* ]]; }
 
@@ -110,13 +92,26 @@ cmdline_has() {
   return 1
 }
 
-# Stop the process a pid file names, if its command line still holds that pid file's
-# path (so a recycled PID of an unrelated process is never signalled). Appends to STOPPING.
+# spawn PIDFILE LOG COMMAND...: COMMAND fully detached (own session, stdin /dev/null,
+# output to a fresh LOG), so it never holds the caller's pipes open; $! is its PID. The
+# subshell records its own PID before it execs setsid, which execs in place (a background
+# job is no process-group leader), as `ip netns exec` does: the pid file names the
+# command before it starts, so even a launcher killed right then leaves nothing that
+# down.sh cannot stop.
+spawn() {
+  local pid_file=$1 log=$2
+  shift 2
+  (echo "$BASHPID" >"$pid_file" && exec setsid "$@" </dev/null >"$log" 2>&1) &
+}
+
+# Stop the process a pid file X.pid names, if its command line still holds X.pid or X
+# (a pod's HTTP server names the folder it serves), so a recycled PID of an unrelated
+# process is never signalled. Appends to STOPPING.
 stop_pid_file() {
   local file=$1 signal=${2:-TERM} pid=""
   { read -r pid <"$file"; } 2>/dev/null || return 0
   is_digits "$pid" || return 0
-  if cmdline_has "$pid" "$file"; then
+  if cmdline_has "$pid" "$file" || cmdline_has "$pid" "${file%.pid}"; then
     kill "-$signal" "$pid" 2>/dev/null && STOPPING+=("$pid")
   fi
   return 0
@@ -189,13 +184,4 @@ lab_down() {
   fi
   rm -rf -- "$RUN"
   if [ "$(basename -- "$(dirname -- "$RUN")")" = calico-ipip-lab ]; then rmdir -- "$(dirname -- "$RUN")" 2>/dev/null || true; fi
-}
-
-# JSON string, for capture.sh (up.sh and down.sh write their JSON with jq).
-json_str() {
-  local s=${1//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\t'/ }
-  s=${s//$'\n'/ }
-  printf '"%s"' "$s"
 }

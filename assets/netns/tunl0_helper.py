@@ -21,18 +21,18 @@ dropped, as Felix drops IPIP from non-nodes; the others lose their outer header 
 inner packet is written to the TUN, where the kernel receives it as if it came in on
 tunl0 and forwards it to the pod.
 
-Lifecycle: started detached by up.sh (setsid, stdin /dev/null, output to a log file),
-which records its PID in the pid file at once (down.sh checks, in /proc/PID/cmdline, that
-the PID still runs this helper with that pid file). The helper starts only once the pid
-file names it, writes the ready file once the TUN is attached and the socket bound, and
-exits by itself whenever the pid file names another process or its namespace is deleted
-or re-created: a helper orphaned by an interrupted up.sh does nothing, or stops within a
-second, instead of outliving its lab. SIGHUP reloads routes and peers; SIGUSR1 logs the packet counters; SIGTERM/SIGINT exit.
+Lifecycle: spawned detached by up.sh in the node's namespace (setsid and `ip netns exec`,
+stdin /dev/null, output to a fresh log file), its PID in the pid file before it starts
+(down.sh checks, in /proc/PID/cmdline, that the PID still runs this helper with that pid
+file). It logs "ready:" once the TUN is attached and the socket bound, and exits by
+itself whenever the pid file names another process or its namespace is deleted or
+re-created: a helper orphaned by an interrupted
+up.sh does nothing, or stops within a second, instead of outliving its lab. SIGHUP
+reloads the routes; SIGUSR1 logs the packet counters; SIGTERM/SIGINT exit.
 
-Usage: tunl0_helper.py --netns NS --node-ip IP --peers FILE --pid-file FILE --ready-file FILE [--dev tunl0]
+Usage: ip netns exec NS tunl0_helper.py --netns NS --node-ip IP --peers IP,IP,... --pid-file FILE [--dev tunl0]
 """
 import argparse
-import errno
 import fcntl
 import json
 import os
@@ -44,13 +44,11 @@ import subprocess
 import sys
 import time
 
-sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
-import labns  # noqa: E402
-
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
 IFF_NO_PI = 0x1000
 IPPROTO_IPIP = 4
+NETNS_DIR = "/var/run/netns"
 RELOAD_ON_MISS_INTERVAL = 0.2
 LOGGED_DROPS = 20
 
@@ -120,14 +118,33 @@ def decapsulate(outer, peers):
 
 
 def parse_peers(text):
-    """The peers file: one node address per line (blank lines and # comments ignored)."""
-    peers = set()
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            ip_to_int(line)
-            peers.add(line)
-    return frozenset(peers)
+    """`--peers`: the Calico nodes' addresses, comma-separated."""
+    peers = frozenset(p for p in text.split(",") if p)
+    for p in peers:
+        ip_to_int(p)
+    return peers
+
+
+def recorded_pid(pid_file):
+    """The PID a pid file holds, or None when it is missing or unreadable."""
+    try:
+        with open(pid_file) as f:
+            text = f.read().strip()
+        return int(text) if text.isdigit() else None
+    except OSError:
+        return None
+
+
+def still_in_netns(name):
+    """True while the named namespace is the one this process lives in.
+
+    False once `ip netns del` removed the name, or a newer lab re-created it: the
+    process then serves a namespace nobody can reach and should exit.
+    """
+    try:
+        return os.stat(os.path.join(NETNS_DIR, name)).st_ino == os.stat("/proc/self/ns/net").st_ino
+    except OSError:
+        return False
 
 
 def log(msg):
@@ -138,7 +155,7 @@ class Helper:
     def __init__(self, args):
         self.args = args
         self.table = []
-        self.peers = frozenset()
+        self.peers = parse_peers(args.peers)
         self.last_reload = 0.0
         self.drops = 0
         self.counts = {"out": 0, "in": 0}
@@ -147,8 +164,6 @@ class Helper:
     def reload(self):
         out = subprocess.run(["ip", "-j", "route", "show", "dev", self.args.dev], check=True, capture_output=True, text=True).stdout
         self.table = parse_routes(out, self.args.dev)
-        with open(self.args.peers) as f:
-            self.peers = parse_peers(f.read())
         self.last_reload = time.monotonic()
 
     def drop(self, why):
@@ -157,19 +172,10 @@ class Helper:
             log("drop: %s" % why)
 
     def open(self):
+        # No other process can hold the TUN: up.sh makes it in a namespace it has just
+        # created, after stopping every process of the lab's earlier namespaces.
         tun = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC)
-        deadline = time.monotonic() + 3
-        while True:
-            try:
-                fcntl.ioctl(tun, TUNSETIFF, struct.pack("16sH", self.args.dev.encode(), IFF_TUN | IFF_NO_PI))
-                break
-            except OSError as e:
-                # EBUSY: another process still holds the TUN, e.g. an orphan of an
-                # interrupted up.sh, which exits within a second once it sees it is
-                # no longer the recorded helper.
-                if e.errno != errno.EBUSY or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        fcntl.ioctl(tun, TUNSETIFF, struct.pack("16sH", self.args.dev.encode(), IFF_TUN | IFF_NO_PI))
         os.set_blocking(tun, False)
         sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, IPPROTO_IPIP)
         sock.bind((self.args.node_ip, 0))
@@ -220,21 +226,16 @@ class Helper:
 
     def current(self):
         """Still the helper the lab knows: recorded in the pid file, in the named namespace."""
-        return labns.recorded_pid(self.args.pid_file) == os.getpid() and labns.still_in_netns(self.args.netns)
+        return recorded_pid(self.args.pid_file) == os.getpid() and still_in_netns(self.args.netns)
 
     def run(self):
-        if not labns.wait_until_recorded(self.args.pid_file):
-            log("not the recorded helper of %s (an interrupted or superseded start): exiting" % self.args.netns)
-            return
-        labns.enter_netns(self.args.netns)
         tun, sock = self.open()
         self.reload()
         signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_requested", True))
         signal.signal(signal.SIGUSR1, lambda *_: self.report())
         if not self.current():
-            log("namespace %s was deleted or re-created, or another helper was recorded, while starting: exiting" % self.args.netns)
+            log("not the recorded helper of %s, or its namespace was deleted or re-created: exiting" % self.args.netns)
             return
-        labns.write_ready_file(self.args.ready_file)
         log("ready: %s in %s, node %s, %d routes, %d peers" % (self.args.dev, self.args.netns, self.args.node_ip, len(self.table), len(self.peers)))
         poller = select.poll()
         poller.register(tun, select.POLLIN)
@@ -247,7 +248,7 @@ class Helper:
             if self.reload_requested:
                 self.reload_requested = False
                 self.reload()
-                log("reloaded: %d routes, %d peers; so far out %d, in %d, dropped %d" % (len(self.table), len(self.peers), self.counts["out"], self.counts["in"], self.drops))
+                log("reloaded: %d routes; so far out %d, in %d, dropped %d" % (len(self.table), self.counts["out"], self.counts["in"], self.drops))
             for fd, _ in events:
                 if fd == tun:
                     self.outbound(tun, sock)
@@ -259,9 +260,8 @@ def main(argv):
     p = argparse.ArgumentParser(description="userspace tunl0 for the netns lab (see the module docstring)")
     p.add_argument("--netns", required=True)
     p.add_argument("--node-ip", required=True)
-    p.add_argument("--peers", required=True, help="file of Calico node addresses, one a line")
+    p.add_argument("--peers", required=True, help="the Calico nodes' addresses, comma-separated")
     p.add_argument("--pid-file", required=True, help="where the launcher recorded this PID (identifies the helper)")
-    p.add_argument("--ready-file", required=True, help="written with the PID once ready")
     p.add_argument("--dev", default="tunl0")
     args = p.parse_args(argv[1:])
 
@@ -271,14 +271,11 @@ def main(argv):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    helper = Helper(args)
     try:
-        helper.run()
+        Helper(args).run()
     except (OSError, subprocess.CalledProcessError, ValueError) as e:
         log("failed: %s" % e)
         return 1
-    finally:
-        labns.remove_ready_file(args.ready_file)
     return 0
 
 

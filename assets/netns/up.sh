@@ -30,15 +30,14 @@ load_namespaces
 # Checked before anything exists: the lab's control plane is one BIRD 2 per node.
 command -v bird >/dev/null && command -v birdc >/dev/null || die "BIRD 2 is not installed (the lab's control plane): apt-get install bird2"
 need NETNS_UNDERLAY is_lab_ns
-need NETNS_TUNL0_MTU is_uint
-[ -z "${NETNS_BUILD_ID-}" ] || [[ $NETNS_BUILD_ID =~ ^[a-z0-9-]{1,64}$ ]] || die "NETNS_BUILD_ID=$NETNS_BUILD_ID is not an identity (a-z, 0-9, -)"
+need NETNS_TUNL0_MTU is_digits
 # The names a stdin section may have: its two own and the lab's namespaces.
 declare -A KNOWN=([links]=1 [sysctl]=1)
 for ns in "${ALL_NS[@]}"; do KNOWN[$ns]=1; done
 NODE_NS=() NODE_IP=()
 while read -r ns ip; do
   [ -n "$ns" ] || continue
-  [ -n "${KNOWN[$ns]-}" ] && is_ipv4 "$ip" || die "NETNS_TUNL0_NODES line '$ns $ip' is not 'namespace address' of this lab"
+  [ -n "${KNOWN[$ns]-}" ] && [ -n "$ip" ] || die "NETNS_TUNL0_NODES line '$ns $ip' is not 'namespace address' of this lab"
   NODE_NS+=("$ns") NODE_IP+=("$ip")
 done <<<"${NETNS_TUNL0_NODES-}"
 N=${#NODE_NS[@]}
@@ -115,26 +114,29 @@ done
 for ns in "${ALL_NS[@]}"; do [ ! -s "$RUN/batch/$ns" ] || ip -n "$ns" -batch "$RUN/batch/$ns"; done
 phase "addresses and routes"
 
-# 5. Userspace tunl0: one helper per node, fully detached (own session, stdin from
-#    /dev/null, output to a log) so it never holds the caller's pipes open. Its PID is
-#    recorded the moment it is spawned (setsid execs in place: a background job is no
-#    process-group leader), so even a run killed right here leaves nothing that down.sh
-#    cannot stop; each helper writes its ready file once it serves tunl0.
-printf '%s\n' "${NODE_IP[@]}" >"$RUN/peers"
+# 5. Userspace tunl0: one helper per node in its namespace, spawned detached with its pid
+#    file; each logs "ready:" once it serves tunl0.
+PEERS=$(IFS=,; echo "${NODE_IP[*]}")
+# Whether a helper's log has its "ready:" line; builtins only, as this polls every node.
+logged_ready() {
+  local line
+  [ -e "$1" ] || return 1
+  while IFS= read -r line; do [[ $line != *"]: ready: "* ]] || return 0; done <"$1"
+  return 1
+}
 if [ "$DATAPLANE" = userspace-ipip ]; then
   declare -A HELPER=()
   for i in "${!NODE_NS[@]}"; do
     ns=${NODE_NS[$i]}
-    setsid "$PYTHON" -B "$HERE/tunl0_helper.py" --netns "$ns" --node-ip "${NODE_IP[$i]}" --peers "$RUN/peers" \
-      --pid-file "$RUN/$ns.tunl0.pid" --ready-file "$RUN/$ns.tunl0.ready" </dev/null >"$RUN/$ns.tunl0.log" 2>&1 &
+    spawn "$RUN/$ns.tunl0.pid" "$RUN/$ns.tunl0.log" ip netns exec "$ns" "$PYTHON" -B "$HERE/tunl0_helper.py" --netns "$ns" \
+      --node-ip "${NODE_IP[$i]}" --peers "$PEERS" --pid-file "$RUN/$ns.tunl0.pid"
     HELPER[$ns]=$!
-    echo "$!" >"$RUN/$ns.tunl0.pid"
   done
   deadline=$(($(now_us) + (10 + N / 4) * 1000000))
   while :; do
     waiting=()
     for ns in "${NODE_NS[@]}"; do
-      [ ! -e "$RUN/$ns.tunl0.ready" ] || continue
+      ! logged_ready "$RUN/$ns.tunl0.log" || continue
       alive "${HELPER[$ns]}" || die "the tunl0 helper of $ns exited: $(tail -n 3 "$RUN/$ns.tunl0.log")"
       waiting+=("$ns")
     done

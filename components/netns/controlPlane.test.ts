@@ -92,6 +92,14 @@ describe("control plane plan", () => {
     expect(inv.environment.NETNS_CONTROL_PLAN).toBe("-");
   });
 
+  it("refuses a run dir under which BIRD's control sockets would not fit a unix socket path", () => {
+    const plan = controlPlanePlan(seed, ipipOnly("Always"));
+    // The gateway's is the longest: <run dir>/bird/gateway.ctl, 17 bytes more than the run dir.
+    const fits = `/${"x".repeat(89)}`;
+    expect(controlPlaneInvocation(seed, plan, { runDir: fits }).environment.NETNS_RUN_DIR).toBe(fits);
+    expect(() => controlPlaneInvocation(seed, plan, { runDir: `${fits}y` })).toThrow(`the run dir ${fits}y is too long: BIRD's control sockets under it need 108 bytes`);
+  });
+
   it("the drift check names both sides of every difference", () => {
     const plan = controlPlanePlan(seed, ipipOnly("CrossSubnet"));
     const always = controlPlanePlan(seed, ipipOnly("Always"));

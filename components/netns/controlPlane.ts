@@ -3,6 +3,7 @@
  * tables to wait for (controlplane.py's plan), how controlplane.sh is invoked, its result
  * and the drift check of that result against the model.
  */
+import * as path from "path";
 import {
   FELIX_PROTO,
   gatewayRoutes,
@@ -178,6 +179,14 @@ export function gatewayPlan(spec: LabSpec, modes: PoolModes = spec): ControlPlan
   };
 }
 
+/** The longest path a unix socket may have (sun_path's 108 bytes, less the final NUL). */
+const UNIX_SOCKET_PATH_MAX = 107;
+
+/** Where controlplane.py has a BIRD listen for its control connections. */
+function birdSocket(dir: string, key: string): string {
+  return path.join(dir, "bird", `${key}.ctl`);
+}
+
 /** controlplane.sh's environment, and the plan on stdin when it is too large for the environment. */
 export function controlPlaneInvocation(
   spec: LabSpec,
@@ -186,6 +195,10 @@ export function controlPlaneInvocation(
 ): { environment: Record<string, string>; stdin?: string } {
   const text = JSON.stringify(plan);
   const base = { NETNS_LAB: spec.name, NETNS_RUN_DIR: options.runDir ?? runDir(spec) };
+  const longest = [...plan.nodes, plan.gateway].reduce((n, u) => Math.max(n, u === null ? 0 : Buffer.byteLength(birdSocket(base.NETNS_RUN_DIR, u.key))), 0);
+  if (longest > UNIX_SOCKET_PATH_MAX) {
+    throw new Error(`the run dir ${base.NETNS_RUN_DIR} is too long: BIRD's control sockets under it need ${longest} bytes, more than a unix socket path allows (${UNIX_SOCKET_PATH_MAX})`);
+  }
   return Buffer.byteLength(text) <= ENV_PLAN_LIMIT
     ? { environment: { ...base, NETNS_CONTROL_PLAN: text } }
     : { environment: { ...base, NETNS_CONTROL_PLAN: "-" }, stdin: text };

@@ -118,10 +118,10 @@ export class DirectLab {
    * One capture between two nodes' pods into `pcap` (in a folder that exists), with the
    * environment the capture component gives it in `modes`.
    */
-  async capture(client: NodeSpec, server: NodeSpec, pcap: string, modes: PoolModes, extra: Record<string, string> = {}): Promise<CaptureRunResult> {
+  async capture(client: NodeSpec, server: NodeSpec, pcap: string, modes: PoolModes): Promise<CaptureRunResult> {
     const lab = withModes({ ...this.spec, capture: { ...this.spec.capture, dir: path.dirname(pcap), made: [] } }, modes);
     const scenario = { name: path.basename(pcap, ".pcap"), client: client.index, server: server.index, expected: expectedEncapsulation(modes, client, server) };
-    const env = { ...captureEnvironment(lab, scenario, client, server, netnsCaptureTargets(lab, client, server, { runDir: this.runDir })), ...extra };
+    const env = captureEnvironment(lab, scenario, client, server, netnsCaptureTargets(lab, client, server, { runDir: this.runDir }));
     return lastJson<CaptureRunResult>(await runScript(NETNS_SCRIPTS.capture, env), NETNS_SCRIPTS.capture);
   }
 

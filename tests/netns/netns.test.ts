@@ -110,9 +110,9 @@ suite("netns backend scripts on this host", () => {
     fs.rmSync(pcaps, { recursive: true, force: true });
   });
 
-  async function captureAndJudge(l: DirectLab, client: NodeSpec, server: NodeSpec, modes: PoolModes, extra: Record<string, string> = {}) {
+  async function captureAndJudge(l: DirectLab, client: NodeSpec, server: NodeSpec, modes: PoolModes) {
     const pcap = path.join(pcaps, `${l.spec.name}-${modes.ipipMode}-${modes.vxlanMode}-${client.index}-${server.index}.pcap`);
-    const result = await l.capture(client, server, pcap, modes, extra);
+    const result = await l.capture(client, server, pcap, modes);
     expect(result.ping).toMatch(/^(\d+)\/\1$/);
     expect(result.http).toBe(200);
     return { result, seen: observed(readPcap(pcap), client, server) };
@@ -177,7 +177,7 @@ suite("netns backend scripts on this host", () => {
     expect(birdPids(seed)).toEqual(birds);
     expectConverged(seed, modes, result);
     const [n1, n2, n3] = seed.spec.nodes;
-    const same = await captureAndJudge(seed, n1, n2, modes, { NETNS_HTTP_CLIENT: "python" });
+    const same = await captureAndJudge(seed, n1, n2, modes);
     expect(same.seen.verdict).toBe(expectedEncapsulation(modes, n1, n2));
     expect(same.seen.verdict).toBe("none");
     expect(same.result.routes.client[0]).toMatch(/ via 10\.1\.5\.11 dev net0/);
@@ -189,7 +189,7 @@ suite("netns backend scripts on this host", () => {
     const modes = ipipOnly("CrossSubnet");
     const [a, b] = await Promise.all([captureAndJudge(seed, n1, n4, modes), captureAndJudge(seed, n2, n4, modes)]);
     expect([a.seen.verdict, b.seen.verdict]).toEqual(["ipip", "ipip"]);
-    expect(processesMentioning(path.join(seed.runDir, `${podNamespace(seed.spec, n4)}.http.pid`))).toHaveLength(1);
+    expect(processesMentioning(path.join(seed.runDir, `${podNamespace(seed.spec, n4)}.http`))).toHaveLength(1);
   });
 
   it("Never: the gateway peers with every node by iBGP, and pod addresses cross it plainly", async () => {
