@@ -32,12 +32,10 @@ await_line() {
 }
 WHAT="$CLIENT_POD ($CLIENT_POD_IP, node ${CLIENT_NODE:-$CLIENT_NODE_NS}) -> $SERVER_POD ($SERVER_POD_IP, node ${SERVER_NODE:-$SERVER_NODE_NS}), mode ${LAB_IPIP_MODE:-?}"
 
-# The server pod's HTTP server: Python's http.server serving one file that names the pod,
-# in the pod's namespace. Reuse a running one, else spawn it (lib.sh: detached, its PID
+# The server pod's HTTP server (podhttp.py) serving one file that names the pod, in the
+# pod's namespace. Reuse a running one, else spawn it (lib.sh: detached, its PID
 # recorded); its log's "Serving HTTP" line says it listens. Captures may run at once
-# (one per scenario): the lock makes check-and-start atomic. It
-# listens on 0.0.0.0, as nginx does: bound to the pod's address, http.server would look up
-# that address's name (socket.getfqdn), a DNS query the pod has no resolver for.
+# (one per scenario): the lock makes check-and-start atomic.
 SERVER=$RUN/$SERVER_POD_NS.http
 exec 9>"$SERVER.lock"
 flock -w 10 9 || die "could not lock $SERVER.lock in 10 s"
@@ -50,7 +48,7 @@ if ! { is_digits "$pid" && alive "$pid" && cmdline_has "$pid" "$SERVER" && grep 
   stop_pid_file "$SERVER.pid"
   [ "${#STOPPING[@]}" -eq 0 ] || wait_stopped 2
   rm -f -- "$SERVER.log"
-  spawn "$SERVER.pid" "$SERVER.log" ip netns exec "$SERVER_POD_NS" "$PYTHON" -u -m http.server --bind 0.0.0.0 --directory "$SERVER" 80 9>&-
+  spawn "$SERVER.pid" "$SERVER.log" ip netns exec "$SERVER_POD_NS" "$PYTHON" -B "$HERE/podhttp.py" "$SERVER" 9>&-
   await_line "$SERVER.log" '^Serving HTTP' "$!" "the HTTP server of $SERVER_POD"
 fi
 exec 9>&-
