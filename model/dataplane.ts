@@ -197,27 +197,6 @@ export function routeKey(line: string): string {
 }
 
 /**
- * A route line reduced to what Calico decides (destination, type, gateway, device,
- * protocol, scope, onlink), so lines printed by `ip route show` compare with
- * `renderRoute`: it drops what the kernel adds (`linkdown`, `metric 0`, `src ...`).
- */
-export function normalizeRouteLine(line: string): string {
-  const words = line.trim().split(/\s+/).filter((w) => w.length > 0);
-  const out: string[] = [];
-  const keep = new Set(["via", "dev", "proto", "scope"]);
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i];
-    if (i === 0 || (i === 1 && out[0] === "blackhole")) out.push(w);
-    else if (keep.has(w) && i + 1 < words.length) {
-      out.push(w, words[i + 1]);
-      i++;
-    } else if (w === "onlink") out.push(w);
-    else if (w === "metric" || w === "src" || w === "table" || w === "mtu" || w === "expires") i++;
-  }
-  return out.join(" ");
-}
-
-/**
  * The lines of a routing table whose destination lies in the pool: the node's own
  * blocks, the pod routes and the routes to other nodes' blocks, as the outputs list them.
  */
@@ -241,41 +220,6 @@ const CALICO_PROTO_RE = new RegExp(CALICO_ROUTE_FILTER);
 /** The lines of a table that BIRD or Felix programmed. */
 export function calicoRouteLines(table: readonly string[]): string[] {
   return table.filter((l) => CALICO_PROTO_RE.test(l));
-}
-
-/** What differs between the expected routes and the lines a node's table shows. */
-export interface RouteDiff {
-  /** Expected routes the node lacks (or has in another form), rendered. */
-  missing: string[];
-  /** Lines the node has for an expected destination but in another form, or extra `proto bird` routes. */
-  unexpected: string[];
-}
-
-/**
- * Compare a node's expected routes with `ip route show` lines. Only destinations Calico
- * owns are judged: expected ones, plus any other `proto bird` or `proto 80` route (a
- * stale block, or a route of the previous mode's daemon).
- */
-export function diffRoutes(expected: readonly CalicoRoute[], actualLines: readonly string[]): RouteDiff {
-  const want = new Map(expected.map((r) => [routeKey(renderRoute(r)), normalizeRouteLine(renderRoute(r))]));
-  const have = new Map<string, string>();
-  for (const line of actualLines) {
-    if (line.trim() === "") continue;
-    have.set(routeKey(line), normalizeRouteLine(line));
-  }
-  const missing: string[] = [];
-  const unexpected: string[] = [];
-  for (const [key, line] of want) {
-    const got = have.get(key);
-    if (got !== line) {
-      missing.push(line);
-      if (got !== undefined) unexpected.push(got);
-    }
-  }
-  for (const [key, line] of have) {
-    if (!want.has(key) && CALICO_PROTO_RE.test(line)) unexpected.push(line);
-  }
-  return { missing, unexpected };
 }
 
 /**

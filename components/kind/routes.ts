@@ -5,7 +5,7 @@
  * (model/dataplane.ts) with those addresses, exact and in `ip route` form; routes.sh waits
  * until the nodes show exactly those and prints the tables; `routeDrift` judges them.
  */
-import { calicoRouteLines, expectedDataplane, renderRoute } from "../../model/dataplane";
+import { calicoRouteLines, expectedDataplane, renderRoute, routeSetDrift } from "../../model/dataplane";
 import { LabSpec } from "../../model/spec";
 import { lastJsonObject } from "../scriptOutput";
 
@@ -60,10 +60,7 @@ export function routeDrift(expected: Record<string, string[]>, tables: Record<st
   return Object.entries(expected).flatMap(([node, want]) => {
     const table = tables[node];
     if (table === undefined) return [`${node}: no routing table was read back`];
-    const have = calicoRouteLines(table);
-    const missing = want.filter((r) => !have.includes(r));
-    const extra = have.filter((r) => !want.includes(r));
-    if (missing.length + extra.length === 0) return [];
-    return [`${node}: the model expects ${JSON.stringify(missing)} which the table lacks; the table has ${JSON.stringify(extra)} which the model does not`];
+    const drift = routeSetDrift(node, want, calicoRouteLines(table));
+    return drift === undefined ? [] : [drift];
   });
 }

@@ -10,6 +10,7 @@ import {
   IPIP_OVERHEAD,
   nodeCaliName,
   renderRoute,
+  routeSetDrift,
   TUNNEL_DEVICE,
   UNDERLAY_NIC,
   VXLAN_DEVICE,
@@ -126,11 +127,7 @@ export function convergenceTimeout(nodes: number): number {
 export function controlPlanePlan(spec: LabSpec, modes: PoolModes = spec): ControlPlanePlan {
   const lab = inModes(spec, modes);
   return {
-    lab: lab.name,
-    modes: poolModes(lab),
-    podSubnet: lab.podSubnet,
-    timeoutSeconds: convergenceTimeout(lab.nodes.length),
-    wait: true,
+    ...planOf(lab, true),
     nodes: lab.nodes.map((node) => ({
       name: node.name,
       ns: nodeNamespace(lab, node),
@@ -143,6 +140,11 @@ export function controlPlanePlan(spec: LabSpec, modes: PoolModes = spec): Contro
     })),
     gateway: { ...gatewayUnit(lab), manage: false },
   };
+}
+
+/** What every plan of `lab` states: the lab, its modes and pool, how long to wait and whether to. */
+function planOf(lab: LabSpec, wait: boolean): Pick<ControlPlanePlan, "lab" | "modes" | "podSubnet" | "timeoutSeconds" | "wait"> {
+  return { lab: lab.name, modes: poolModes(lab), podSubnet: lab.podSubnet, timeoutSeconds: convergenceTimeout(lab.nodes.length), wait };
 }
 
 /** The spec itself in its own modes; in others (a live switch), as withModes derives it. */
@@ -169,11 +171,7 @@ function gatewayUnit(spec: LabSpec): Omit<BirdUnitPlan, "manage"> {
 export function gatewayPlan(spec: LabSpec, modes: PoolModes = spec): ControlPlanePlan {
   const lab = inModes(spec, modes);
   return {
-    lab: lab.name,
-    modes: poolModes(lab),
-    podSubnet: lab.podSubnet,
-    timeoutSeconds: convergenceTimeout(lab.nodes.length),
-    wait: false,
+    ...planOf(lab, false),
     nodes: [],
     gateway: { ...gatewayUnit(lab), manage: true },
   };
@@ -234,15 +232,8 @@ export function driftProblems(expected: ControlPlanePlan, result: ControlPlaneRe
       problems.push(`${unit.name} (${unit.ns}): no routes were read back`);
       continue;
     }
-    const want = new Set(unit.routes);
-    const got = new Set(have);
-    const missing = unit.routes.filter((r) => !got.has(r));
-    const extra = have.filter((r) => !want.has(r));
-    if (missing.length + extra.length > 0) {
-      problems.push(
-        `${unit.name} (${unit.ns}): the model expects ${JSON.stringify(missing)} which the table lacks; the table has ${JSON.stringify(extra)} which the model does not`,
-      );
-    }
+    const drift = routeSetDrift(`${unit.name} (${unit.ns})`, unit.routes, have);
+    if (drift !== undefined) problems.push(drift);
   }
   return problems;
 }
