@@ -6,6 +6,8 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 START=$(now_us)
+# Before anything is removed, so a destroy without it fails whole and can simply run again.
+command -v jq >/dev/null || die "jq is not installed (it writes the scripts' results): apt-get install jq"
 load_namespaces
 lab_down
 echo "netns-lab: $NETNS_LAB down: $REMOVED_NS namespaces removed, $(elapsed "$START") s" >&2

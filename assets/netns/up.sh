@@ -29,6 +29,7 @@ START=$(now_us)
 load_namespaces
 # Checked before anything exists: the lab's control plane is one BIRD 2 per node.
 command -v bird >/dev/null && command -v birdc >/dev/null || die "BIRD 2 is not installed (the lab's control plane): apt-get install bird2"
+command -v jq >/dev/null || die "jq is not installed (it writes the scripts' results): apt-get install jq"
 need NETNS_UNDERLAY is_lab_ns
 need NETNS_TUNL0_MTU is_digits
 # The names a stdin section may have: its two own and the lab's namespaces.
