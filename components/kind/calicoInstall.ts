@@ -62,7 +62,7 @@ export class CalicoInstall extends pulumi.ComponentResource {
     this.objects = new k8s.yaml.v2.ConfigGroup(`${name}-manifest`, { objs }, { parent: this, provider: this.provider, dependsOn: args.after });
     this.ready = scriptCommand(`${name}-ready`, calicoWaitStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.objects] });
     this.ippool = scriptCommand(`${name}-ippool`, ippoolStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.ready] });
-    this.poolModes = this.ippool.stdout.apply(parsePoolModes);
+    this.poolModes = this.ippool.stdout.apply((out) => parsePoolModes(out, spec));
     // The BGPPeer CRD comes with the manifest's objects.
     this.bgpPeers = calicoBgpPeers(spec).map(
       (o) =>

@@ -6,7 +6,8 @@
  * `V`: an Output in the program, plain text in the tests.
  */
 import * as path from "path";
-import { LabSpec, NodeSpec, PoolModes } from "../../model/spec";
+import { LabOutputs, LabSpec, NodeSpec, PoolModes } from "../../model/spec";
+import { CaptureEndpoint, CapturePods } from "../backend";
 import { lastJsonLine, lastJsonObject } from "../scriptOutput";
 import { calicoBackend } from "./calicoManifest";
 import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topologyFile } from "./containerlab";
@@ -103,9 +104,9 @@ export function untaintStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   };
 }
 
-/** `node=address/prefix@gateway` for each node: what clab-deploy.sh checks after deploy. */
+/** `node address/prefix gateway`, one node a line: what clab-deploy.sh checks after deploy. */
 export function nodeAddresses(spec: LabSpec): string {
-  return spec.nodes.map((n) => `${n.name}=${n.ip}/${n.prefixLength}@${n.gateway}`).join(" ");
+  return spec.nodes.map((n) => `${n.name} ${n.ip}/${n.prefixLength} ${n.gateway}`).join("\n");
 }
 
 /**
@@ -156,6 +157,18 @@ export function gatewayConfigureStep<V>(spec: LabSpec, containerId: V): ScriptSt
   };
 }
 
+/** Why calico-node may not get ready, and where to look: what calico-wait.sh adds to its failure. */
+export function calicoNotReadyHint(spec: LabSpec): string {
+  const gw = spec.router.container;
+  const backend = calicoBackend(spec);
+  // With BIRD, readiness also waits for its sessions; without (vxlan), for Felix alone.
+  const why =
+    backend === "bird"
+      ? `calico-node is ready only when BIRD has a BGP session with every other node, and the sessions between subnets cross the gateway ${gw}`
+      : `without BIRD (calico_backend ${backend}) calico-node is ready when Felix is; the VXLAN packets between subnets cross the gateway ${gw}`;
+  return `${why}: see \`docker logs ${gw}\` and \`kubectl logs -n ${CALICO.namespace} <calico-node pod>\``;
+}
+
 export function calicoWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "calico-ready",
@@ -164,9 +177,8 @@ export function calicoWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
       LAB_KUBECONFIG: kubeconfig,
       CALICO_NAMESPACE: CALICO.namespace,
       CALICO_DAEMONSET: CALICO.daemonSet,
-      CALICO_BACKEND: calicoBackend(spec),
+      CALICO_NOT_READY_HINT: calicoNotReadyHint(spec),
       WAIT_SECONDS: String(WAITS.calicoReadySeconds),
-      GATEWAY_CONTAINER: spec.router.container,
     },
   };
 }
@@ -273,10 +285,28 @@ export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> 
   };
 }
 
-/** capture.sh's targets on kind: the cluster, the client's sidecar and the traffic's bounds (captureEnvironment adds the rest). */
-export function kindCaptureTargets<V>(spec: LabSpec, client: NodeSpec, kubeconfig: V): Record<string, string | V> {
+/** A capture's two pods: the ones the workload step read back on the client's and the server's nodes. */
+export function captureEnds(pods: LabOutputs["pods"], client: NodeSpec, server: NodeSpec): CapturePods {
+  const on = (node: NodeSpec): CaptureEndpoint => {
+    const found = pods.filter((p) => p.node === node.name);
+    if (found.length !== 1) throw new Error(`the capture needs one workload pod on ${node.name}; the pods read back: ${JSON.stringify(pods)}`);
+    return { pod: found[0].name, ip: found[0].ip };
+  };
+  return { client: on(client), server: on(server) };
+}
+
+/**
+ * capture.sh's targets on kind: the cluster, the client's sidecar, the two pods (their
+ * values `V` too: the program knows them only once the workload step read them back) and
+ * the traffic's bounds (captureEnvironment adds the rest).
+ */
+export function kindCaptureTargets<V>(spec: LabSpec, client: NodeSpec, kubeconfig: V, pods: { clientPod: V; clientIp: V; serverIp: V }): Record<string, string | V> {
   return {
-    ...workloadEnvironment(kubeconfig),
+    LAB_KUBECONFIG: kubeconfig,
+    WORKLOAD_NAMESPACE: WORKLOAD.namespace,
+    CLIENT_POD: pods.clientPod,
+    CLIENT_POD_IP: pods.clientIp,
+    SERVER_POD_IP: pods.serverIp,
     CLIENT_SIDECAR: containerlabContainer(spec.name, client.sidecar),
     PING_COUNT: String(TRAFFIC.pingCount),
     CURL_SECONDS: String(TRAFFIC.curlSeconds),
@@ -294,11 +324,15 @@ export function parsePods(stdout: string): { name: string; ip: string; node: str
   return value.map((p) => ({ name: p.name, ip: p.ip, node: p.node }));
 }
 
-/** Parses ippool-patch.sh's output: the modes the pool has after the patch. */
-export function parsePoolModes(stdout: string): PoolModes {
+/** Parses ippool-patch.sh's output, the modes the pool has after the patch; they must be the ones `spec` patched in. */
+export function parsePoolModes(stdout: string, spec: PoolModes): PoolModes {
   const m = /^(Always|CrossSubnet|Never) (Always|CrossSubnet|Never)$/.exec(stdout.trim());
   if (m === null) throw new Error(`ippool-patch.sh printed something other than "<ipipMode> <vxlanMode>": ${JSON.stringify(stdout.slice(0, 200))}`);
-  return { ipipMode: m[1] as PoolModes["ipipMode"], vxlanMode: m[2] as PoolModes["vxlanMode"] };
+  const modes = { ipipMode: m[1] as PoolModes["ipipMode"], vxlanMode: m[2] as PoolModes["vxlanMode"] };
+  if (modes.ipipMode !== spec.ipipMode || modes.vxlanMode !== spec.vxlanMode) {
+    throw new Error(`after the patch ${CALICO.ippool} has ipipMode ${modes.ipipMode} and vxlanMode ${modes.vxlanMode}, not ${spec.ipipMode} and ${spec.vxlanMode}`);
+  }
+  return modes;
 }
 
 /** Parses bgp-sessions.sh's output: each node's `show protocols` lines ({} without BIRD). */

@@ -382,14 +382,16 @@ describe("kind components under mocks", () => {
     expect(env(command(recorded, "bgp-sessions.sh"))).toMatchObject({ CALICO_BACKEND: "bird", BIRD_SOCKET: "/var/run/calico/bird.ctl", POOL_MODES: "Always Never" });
   });
 
-  test("capture(): assets/kind/capture.sh with the client's sidecar and the kubeconfig", async () => {
+  test("capture(): assets/kind/capture.sh with the client's sidecar, the kubeconfig and the pods read back", async () => {
     const invocation = lab.capture(spec.scenarios[1], spec.nodes[0], spec.nodes[2]);
     expect(invocation.script).toBe(asset("capture.sh"));
     expect(fs.existsSync(invocation.script)).toBe(true);
-    const { LAB_KUBECONFIG, ...rest } = invocation.environment;
+    const { LAB_KUBECONFIG, CLIENT_POD, CLIENT_POD_IP, SERVER_POD_IP, ...rest } = invocation.environment;
+    // the pods as the workload step read them back, for the program's verdict as for the script
+    expect(await promiseOf(pulumi.all([CLIENT_POD, CLIENT_POD_IP, SERVER_POD_IP]))).toEqual(["pod-0", "10.244.0.1", "10.244.0.129"]);
+    expect(await promiseOf(pulumi.output(invocation.pods))).toEqual({ client: { pod: "pod-0", ip: "10.244.0.1" }, server: { pod: "pod-2", ip: "10.244.0.129" } });
     expect(rest).toEqual({
       WORKLOAD_NAMESPACE: "default",
-      WORKLOAD_SELECTOR: "app=nginx",
       CLIENT_SIDECAR: "clab-calico-ipip-server1",
       PING_COUNT: "5",
       CURL_SECONDS: "3",
