@@ -77,7 +77,7 @@ describe.each([
     const calicoObjects = regs.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup");
     expect(calicoObjects?.dependencies.map(short)).toContain(`${lab}-clab-lab`);
     for (const scenario of ["same-subnet", "cross-subnet"]) {
-      expect(byName(regs, `${lab}-${scenario}-tcpdump`).dependencies.map(short)).toEqual(expect.arrayContaining([`${lab}-workload-routes`, `${lab}-workload-pods`]));
+      expect(byName(regs, `${lab}-${scenario}-tcpdump`).dependencies.map(short)).toEqual(expect.arrayContaining([`${lab}-workload-routes`, `${lab}-workload-ready`]));
     }
   });
 

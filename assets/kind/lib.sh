@@ -95,13 +95,6 @@ use_kubeconfig() {
 # node_lines NODE: stdin's non-blank lines, trimmed, as the JSON object {"NODE": [line, ...]}.
 node_lines() { jq -Rnc --arg node "$1" '{($node): [inputs | gsub("^\\s+|\\s+$"; "") | select(. != "")]}'; }
 
-# pod_table: the workload's pods, one per line: name, IP, node, phase (kubectl's `<none>` when unset).
-pod_table() {
-  kubectl get pods -n "$WORKLOAD_NAMESPACE" -l "$WORKLOAD_SELECTOR" \
-    -o 'custom-columns=NAME:.metadata.name,IP:.status.podIP,NODE:.spec.nodeName,PHASE:.status.phase' \
-    --no-headers --sort-by=.metadata.name
-}
-
 # check_work_dir: LAB_WORK_DIR is an absolute folder of its own (the destroys empty it).
 check_work_dir() { [[ $LAB_WORK_DIR == /*/* ]] || die "LAB_WORK_DIR must be an absolute folder below another, not '$LAB_WORK_DIR'"; }
 

@@ -102,7 +102,7 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
       })),
     );
     // Captures start once every pod runs and the routes match the mode.
-    this.ready = [this.workload.podsRead, this.workload.routesRead];
+    this.ready = [this.workload.ready, this.workload.routesRead];
     this.registerOutputs({ dataplane: this.dataplane, pods: this.pods, routes: this.routes });
   }
 

@@ -200,27 +200,21 @@ export function ippoolStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   };
 }
 
-function workloadEnvironment<V>(kubeconfig: V): Record<string, string | V> {
-  return { LAB_KUBECONFIG: kubeconfig, WORKLOAD_NAMESPACE: WORKLOAD.namespace, WORKLOAD_SELECTOR: WORKLOAD.selector };
-}
-
+/** Waits for one pod on every node; prints the pods as JSON [{name, ip, node}]. */
 export function workloadWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "workload-ready",
     create: asset("workload-wait.sh"),
     environment: {
-      ...workloadEnvironment(kubeconfig),
+      LAB_KUBECONFIG: kubeconfig,
+      WORKLOAD_NAMESPACE: WORKLOAD.namespace,
+      WORKLOAD_SELECTOR: WORKLOAD.selector,
       WORKLOAD_NAME: WORKLOAD.name,
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       WAIT_SECONDS: String(WAITS.workloadSeconds),
       LAB_POLL_SECONDS: poll,
     },
   };
-}
-
-/** Prints the pods as JSON [{name, ip, node}]. */
-export function podsStep<V>(kubeconfig: V): ScriptStep<V> {
-  return { name: "pods", create: asset("pods.sh"), environment: workloadEnvironment(kubeconfig) };
 }
 
 /**
@@ -265,9 +259,10 @@ export function routesStep<V>(spec: LabSpec, expected: V): ScriptStep<V> {
 
 /**
  * Reads every node's BGP sessions from calico-node's BIRD (`birdcl show protocols`), once
- * the routes converged. Without BIRD (calico_backend vxlan) there is nothing to ask.
+ * the routes converged. Without BIRD (calico_backend vxlan) there is nothing to ask: no step.
  */
-export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
+export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> | undefined {
+  if (calicoBackend(spec) !== "bird") return undefined;
   return {
     name: "bgp-sessions",
     create: asset("bgp-sessions.sh"),
@@ -277,7 +272,6 @@ export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> 
       CALICO_NAMESPACE: CALICO.namespace,
       CALICO_DAEMONSET: CALICO.daemonSet,
       CALICO_CONTAINER: CALICO.container,
-      CALICO_BACKEND: calicoBackend(spec),
       BIRD_SOCKET: CALICO.birdSocket,
       // Sessions come and go with the modes (the gateway's in mode Never): read them again after a switch.
       POOL_MODES: `${spec.ipipMode} ${spec.vxlanMode}`,
@@ -315,12 +309,12 @@ export function kindCaptureTargets<V>(spec: LabSpec, client: NodeSpec, kubeconfi
   };
 }
 
-/** Parses pods.sh's output. */
+/** Parses workload-wait.sh's output: the pods. */
 export function parsePods(stdout: string): { name: string; ip: string; node: string }[] {
-  const { value, line } = lastJsonLine(stdout, "pods.sh");
+  const { value, line } = lastJsonLine(stdout, "workload-wait.sh");
   const ok = (p: unknown): p is { name: string; ip: string; node: string } =>
     typeof p === "object" && p !== null && ["name", "ip", "node"].every((k) => typeof (p as Record<string, unknown>)[k] === "string");
-  if (!Array.isArray(value) || !value.every(ok)) throw new Error(`pods.sh printed something other than [{name, ip, node}]: ${line.slice(0, 200)}`);
+  if (!Array.isArray(value) || !value.every(ok)) throw new Error(`workload-wait.sh printed something other than [{name, ip, node}]: ${line.slice(0, 200)}`);
   return value.map((p) => ({ name: p.name, ip: p.ip, node: p.node }));
 }
 
@@ -335,7 +329,7 @@ export function parsePoolModes(stdout: string, spec: PoolModes): PoolModes {
   return modes;
 }
 
-/** Parses bgp-sessions.sh's output: each node's `show protocols` lines ({} without BIRD). */
+/** Parses bgp-sessions.sh's output: each node's `show protocols` lines. */
 export function parseBgpSessions(stdout: string): Record<string, string[]> {
   return parseLinesByNode(stdout, "bgp-sessions.sh");
 }

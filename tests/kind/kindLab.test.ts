@@ -70,7 +70,7 @@ function stdoutOf(script: string, spec: LabSpec, manifest: string, environment: 
       return `${GATEWAY_ID}\n`;
     case "ippool-patch.sh":
       return `${spec.ipipMode} ${spec.vxlanMode}\n`;
-    case "pods.sh":
+    case "workload-wait.sh":
       return JSON.stringify(spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name })));
     case "ipam.sh":
       return JSON.stringify(rotatedIpam(spec));
@@ -220,7 +220,6 @@ describe("kind components under mocks", () => {
         "command:local:Command calico-ipip-calico-ippool",
         "kubernetes:apps/v1:StatefulSet calico-ipip-workload-statefulset",
         "command:local:Command calico-ipip-workload-ready",
-        "command:local:Command calico-ipip-workload-pods",
         "command:local:Command calico-ipip-workload-ipam",
         "command:local:Command calico-ipip-workload-routes",
         "command:local:Command calico-ipip-workload-bgp",
@@ -245,7 +244,7 @@ describe("kind components under mocks", () => {
     for (const r of [lab.calico.provider, lab.calico.manifest, lab.calico.objects, lab.calico.ready, lab.calico.ippool]) {
       await expectParent(r, "calico-ipip-lab:kind:CalicoInstall");
     }
-    for (const r of [lab.workload.statefulSet, lab.workload.ready, lab.workload.podsRead, lab.workload.ipamRead, lab.workload.routesRead, lab.workload.bgpRead]) {
+    for (const r of [lab.workload.statefulSet, lab.workload.ready, lab.workload.ipamRead, lab.workload.routesRead, lab.workload.bgpRead!]) {
       await expectParent(r, "calico-ipip-lab:kind:Workload");
     }
   });
@@ -273,7 +272,6 @@ describe("kind components under mocks", () => {
     after(at("calico-ipip-gateway-configure"), "calico-ipip-clab-lab");
     after(at("calico-ipip-workload-statefulset"), "calico-ipip-calico-ippool", "calico-ipip-kind-untaint", "calico-ipip-gateway-configure");
     after(at("calico-ipip-workload-ready"), "calico-ipip-workload-statefulset");
-    after(at("calico-ipip-workload-pods"), "calico-ipip-workload-ready");
     after(at("calico-ipip-workload-ipam"), "calico-ipip-workload-ready", "calico-ipip-calico-ippool", "calico-ipip-gateway-configure");
     after(at("calico-ipip-workload-routes"), "calico-ipip-workload-ipam");
     after(at("calico-ipip-workload-bgp"), "calico-ipip-workload-routes");
@@ -362,7 +360,7 @@ describe("kind components under mocks", () => {
     expect(await promiseOf(lab.pods)).toEqual(spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name })));
     expect(Object.keys(await promiseOf(lab.routes))).toEqual(spec.nodes.map((n) => n.name));
     expect(await promiseOf(lab.dataplane)).toBe("calico");
-    expect(lab.ready).toEqual([lab.workload.podsRead, lab.workload.routesRead]);
+    expect(lab.ready).toEqual([lab.workload.ready, lab.workload.routesRead]);
     expect(env(command(recorded, "ipam.sh"))).toMatchObject({ LAB_KUBECONFIG: KUBECONFIG, NEED_VTEPS: "no", POOL_MODES: "Always Never" });
     // the routes expected for the blocks IPAM gave (worker2 holds worker3's planned block), not the model's plan
     const expected = JSON.parse(env(command(recorded, "routes.sh")).ROUTE_EXPECTATIONS) as Record<string, string[]>;
@@ -379,7 +377,7 @@ describe("kind components under mocks", () => {
     expect(states.map((s) => s.name)).toEqual(spec.nodes.map((n) => n.name));
     expect(states[0].routes).toEqual(["blackhole 10.244.0.64/26 proto bird", "10.244.0.128/26 via 10.1.5.11 dev tunl0 proto bird onlink", "10.244.0.192/26 via 10.1.8.10 dev tunl0 proto bird onlink", "10.244.0.0/26 via 10.1.8.11 dev tunl0 proto bird onlink"]);
     expect(states[0].bgpPeers).toEqual(["10.1.5.11", "10.1.8.10", "10.1.8.11"].map((peer) => ({ peer, state: "Established" })));
-    expect(env(command(recorded, "bgp-sessions.sh"))).toMatchObject({ CALICO_BACKEND: "bird", BIRD_SOCKET: "/var/run/calico/bird.ctl", POOL_MODES: "Always Never" });
+    expect(env(command(recorded, "bgp-sessions.sh"))).toMatchObject({ BIRD_SOCKET: "/var/run/calico/bird.ctl", POOL_MODES: "Always Never" });
   });
 
   test("capture(): assets/kind/capture.sh with the client's sidecar, the kubeconfig and the pods read back", async () => {
@@ -453,7 +451,10 @@ describe("the pool's modes under mocks", () => {
     };
     expect([backend(ipip.recorded), backend(never.recorded), backend(vxlan.recorded)]).toEqual(["bird", "bird", "vxlan"]);
     expect(env(command(vxlan.recorded, "ippool-patch.sh"))).toMatchObject({ IPIP_MODE: "Never", VXLAN_MODE: "Always" });
-    expect(env(command(vxlan.recorded, "bgp-sessions.sh")).CALICO_BACKEND).toBe("vxlan");
+    // without BIRD no sessions to read: no Command asks, and each node has none
+    expect(commands(vxlan.recorded).some((r) => scriptOf(r.inputs) === "bgp-sessions.sh")).toBe(false);
+    expect(vxlan.lab.workload.bgpRead).toBeUndefined();
+    expect((await promiseOf(vxlan.lab.nodeStates)).map((s) => s.bgpPeers)).toEqual([[], [], [], []]);
     expect(vxlan.recorded.some((r) => r.type === "kubernetes:crd.projectcalico.org/v1:BGPPeer")).toBe(false);
     // containerlab: only its (ignored) boot config differs; its triggers never do
     const clab = (r: Recorded[]): Recorded => command(r, "clab-deploy.sh");
@@ -505,7 +506,7 @@ describe("a lab lost under a live stack (labPresence.ts)", () => {
     const warn = jest.spyOn(pulumi.log, "warn");
     const r = await against(wholeHost(spec, (c) => (c.name === "lab-worker" ? { ...c, state: "exited" } : c)));
     expect(r.replaced).toEqual(["lab-clab-lab", "lab-kind-cluster"]);
-    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-kind-cluster", "lab-workload-bgp", "lab-workload-ipam", "lab-workload-pods", "lab-workload-routes"]);
+    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-kind-cluster", "lab-workload-bgp", "lab-workload-ipam", "lab-workload-ready", "lab-workload-routes"]);
     expect(r.provider).toMatch(/^kind-.+-[0-9a-f]{6}$/);
     expect(r.lab.capture(spec.scenarios[0], spec.nodes[0], spec.nodes[1]).environment.LAB_TOPOLOGY_ID).toBe(r.lab.topologyId);
     expect(r.lab.topologyId).not.toBe("clab-1");
@@ -516,7 +517,7 @@ describe("a lab lost under a live stack (labPresence.ts)", () => {
     const host = wholeHost(spec);
     const r = await against({ ...host, containers: (lab) => (host.containers(lab) as DockerContainer[]).filter((c) => c.name !== "clab-lab-server2") });
     expect(r.replaced).toEqual(["lab-clab-lab"]);
-    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-workload-bgp", "lab-workload-ipam", "lab-workload-pods", "lab-workload-routes"]);
+    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-workload-bgp", "lab-workload-ipam", "lab-workload-ready", "lab-workload-routes"]);
     expect(r.provider).toBe("kind-1");
     expect(r.lab.topologyId).not.toBe("clab-1");
   });

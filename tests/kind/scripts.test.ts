@@ -45,7 +45,8 @@ interface Up {
   /** The step that failed, if one did; the run stops there. */
   failed?: string;
   result?: RunResult;
-  /** What the routes step printed. */
+  /** What the workload and the routes steps printed. */
+  pods?: RunResult;
   routes?: RunResult;
   kubeconfig: string;
 }
@@ -82,10 +83,13 @@ function up(host: StandinHost, spec: LabSpec, workDir: string, opts: { fail?: st
   host.applyCalico(spec.name, opts.initialModes ?? spec, 0, bgpPeersOf(spec));
   if (!go(steps.calicoWaitStep(spec, out.kubeconfig)) || !go(steps.ippoolStep(spec, out.kubeconfig))) return out;
   host.applyWorkload(spec);
-  if (!go(steps.workloadWaitStep(spec, out.kubeconfig)) || !go(steps.podsStep(out.kubeconfig)) || !go(steps.ipamStep(spec, out.kubeconfig))) return out;
+  if (!go(steps.workloadWaitStep(spec, out.kubeconfig))) return out;
+  out.pods = out.result;
+  if (!go(steps.ipamStep(spec, out.kubeconfig))) return out;
   if (!go(routesFor(spec, parseIpam(out.result!.stdout)))) return out;
   out.routes = out.result;
-  if (!go(steps.bgpSessionsStep(spec, out.kubeconfig))) return out;
+  const bgp = steps.bgpSessionsStep(spec, out.kubeconfig);
+  if (bgp !== undefined) go(bgp);
   return out;
 }
 
@@ -142,7 +146,6 @@ function labState(host: StandinHost, spec: LabSpec): unknown {
 }
 
 const SEED_NODES = ["calico-ipip-control-plane", "calico-ipip-worker", "calico-ipip-worker2", "calico-ipip-worker3"];
-const POD_COLUMNS = "custom-columns=NAME:.metadata.name,IP:.status.podIP,NODE:.spec.nodeName,PHASE:.status.phase";
 
 function seedUpLines(workDir: string): string[] {
   return [
@@ -176,10 +179,9 @@ function seedUpLines(workDir: string): string[] {
     "kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o name",
     'kubectl patch ippools.crd.projectcalico.org default-ipv4-ippool --type merge -p {"spec":{"ipipMode":"Always","vxlanMode":"Never"}}',
     "kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o jsonpath={.spec.ipipMode} {.spec.vxlanMode}",
-    // the workload, one pod per node; the pods read back
+    // the workload, one pod per node, read back
     "kubectl rollout status statefulset/pod -n default --timeout=2s",
-    `kubectl get pods -n default -l app=nginx -o ${POD_COLUMNS} --no-headers --sort-by=.metadata.name`,
-    `kubectl get pods -n default -l app=nginx -o ${POD_COLUMNS} --no-headers --sort-by=.metadata.name`,
+    "kubectl get pods -n default -l app=nginx -o json",
     // what Calico's IPAM gave the nodes, then the pool routes as the model has them for that
     ...IPAM,
     ...SEED_NODES.map((n) => `docker exec ${n} ip route`),
@@ -190,7 +192,7 @@ function seedUpLines(workDir: string): string[] {
 }
 
 const IPAM = ["kubectl get blockaffinities.crd.projectcalico.org -o json", "kubectl get nodes.crd.projectcalico.org -o json"];
-const CALICO_PODS = "kubectl get pods -n kube-system -l k8s-app=calico-node -o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName --no-headers";
+const CALICO_PODS = "kubectl get pods -n kube-system -l k8s-app=calico-node -o json";
 const GATEWAY_SCRIPT = "/tmp/calico-ipip-lab-gateway.vbash";
 
 /** What configuring the gateway calls: the script written in, run by vbash, FRR read back, the script removed. */
@@ -251,9 +253,7 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(w.clusters["calico-ipip"].taints["calico-ipip-control-plane"]).toEqual([]);
 
     // the pods, routes and BGP sessions the components read back
-    host.clearLog();
-    const pods = steps.parsePods(host.create(quick(steps.podsStep(run.kubeconfig))).stdout);
-    expect(pods).toEqual(spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name })));
+    expect(steps.parsePods(run.pods!.stdout)).toEqual(podsOf(spec));
     const routes = steps.parseRoutes(run.routes!.stdout);
     expect(Object.keys(routes)).toEqual(SEED_NODES);
     expect(routes["calico-ipip-control-plane"]).toContain("10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink");
@@ -499,10 +499,8 @@ describe("kind backend scripts against the stand-ins", () => {
         "10.244.0.128/26 via 10.244.0.128 dev vxlan.calico proto 80 onlink",
       ]),
     );
-    // no BIRD, no sessions, and nothing asked of calico-node
-    host.clearLog();
-    const bgp = host.create(quick(steps.bgpSessionsStep(vxlan, run.kubeconfig)));
-    expect([bgp.status, bgp.stdout, host.lines()]).toEqual([0, "{}\n", []]);
+    // no BIRD, no sessions: nothing to ask calico-node
+    expect(steps.bgpSessionsStep(vxlan, run.kubeconfig)).toBeUndefined();
     const c = capture(host, vxlan, 1, 3, run.kubeconfig);
     expect(parseCaptureOutput(c.stdout, steps.captureEnds(podsOf(vxlan), vxlan.nodes[0], vxlan.nodes[2])).routes.client).toEqual(["10.244.0.129 via 10.244.0.128 dev vxlan.calico src 10.244.0.0 uid 0"]);
   });
@@ -513,7 +511,7 @@ describe("kind backend scripts against the stand-ins", () => {
     const cross = vxlanCrossSubnetSpec({ labName: "calico-ipip", calico: spec.calico });
     const run = up(host, cross, workDirOf(host));
     expect(run.failed).toBeUndefined();
-    expect(run.result!.stdout).toBe("{}\n");
+    expect(steps.bgpSessionsStep(cross, run.kubeconfig)).toBeUndefined();
     expect(steps.parseRoutes(run.routes!.stdout)["calico-ipip-worker"]).toEqual(
       expect.arrayContaining([
         "blackhole 10.244.0.64/26 proto 80",
@@ -549,7 +547,7 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(steps.parseRoutes(routes.stdout)["calico-ipip-control-plane"]).toEqual(
       expect.arrayContaining(["10.244.0.64/26 via 10.1.5.11 dev net0 proto bird", "10.244.0.128/26 via 10.1.5.1 dev net0 proto bird"]),
     );
-    const sessions = steps.parseBgpSessions(host.create(quick(steps.bgpSessionsStep(bgp, run.kubeconfig))).stdout);
+    const sessions = steps.parseBgpSessions(host.create(quick(steps.bgpSessionsStep(bgp, run.kubeconfig)!)).stdout);
     expect(parseBirdProtocols(sessions["calico-ipip-worker2"].join("\n"))).toEqual([
       ...["10.1.5.10", "10.1.5.11", "10.1.8.11"].map((peer) => ({ peer, state: "Established" })),
       { peer: "10.1.8.1", state: "Established" },
@@ -661,7 +659,15 @@ describe("kind backend scripts against the stand-ins", () => {
     });
     const r = host.create(quick(steps.workloadWaitStep(spec, run.kubeconfig)));
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("expected one Running pod per node: calico-ipip-worker runs 0,calico-ipip-worker2 runs 2,calico-ipip-worker3 runs 0");
+    const running = [0, 2, 3].map((i) => ({ name: `pod-${i}`, ip: spec.nodes[i].pod.ip, node: spec.nodes[i === 3 ? 2 : i].name }));
+    expect(r.stderr).toContain(`expected one Running pod with an IP on each node and none elsewhere, found: ${JSON.stringify(running)}\n`);
+    // a pod that has no IP yet is not running for the lab either
+    host.update((w) => {
+      w.clusters["calico-ipip"].pods[3].node = "calico-ipip-worker3";
+      w.clusters["calico-ipip"].pods[1].phase = "Running";
+      w.clusters["calico-ipip"].pods[1].ip = "";
+    });
+    expect(host.create(quick(steps.workloadWaitStep(spec, run.kubeconfig))).stderr).toContain(`found: ${JSON.stringify([running[0], ...podsOf(spec).slice(2)])}\n`);
   });
 
   test("capture: tcpdump that never starts is reported with what it said; failed traffic is only a warning", () => {
