@@ -583,9 +583,15 @@ describe("kind backend scripts against the stand-ins", () => {
     const lost = host.create({ ...step, environment: { ...step.environment, VYOS_SCRIPT: "configure\nexit\n" } });
     expect(lost.status).toBe(1);
     expect(lost.stderr).toContain("the gateway's BGP as the pool's modes need it: not reached within 2s");
-    expect(lost.stderr).toContain("the gateway lacks: router bgp 64512 neighbor 10.1.5.10 remote-as 64512 neighbor 10.1.5.11 remote-as 64512");
+    expect(lost.stderr).toContain("the gateway lacks:\nrouter bgp 64512\n neighbor 10.1.5.10 remote-as 64512\n neighbor 10.1.5.11 remote-as 64512\n");
     // and the script it copied in is gone
     expect(host.world().containers["clab-calico-ipip-gw0"].files).toEqual({});
+    // BGP that stays where no mode needs it: what FRR runs is shown
+    expect(host.create(step).status).toBe(0);
+    const ipip = quick(steps.gatewayConfigureStep(spec, "x"));
+    const stays = host.create({ ...ipip, environment: { ...ipip.environment, VYOS_SCRIPT: "configure\nexit\n" } });
+    expect(stays.status).toBe(1);
+    expect(stays.stderr).toContain("the gateway still runs BGP, which no mode but Never needs:\nrouter bgp 64512\n");
   });
 
   test("Calico's IPAM, not the model, picks the blocks: ipam.sh reads them, and the routes are expected for those", () => {
