@@ -88,7 +88,7 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
     );
     this.workload = new Workload(
       `${name}-workload`,
-      { spec, kubeconfig: this.cluster.kubeconfig, provider: this.calico.provider, after: [...this.calico.configured, this.gateway.configure, this.cluster.untainted], topologyId: presence.topology },
+      { spec, kubeconfig: this.cluster.kubeconfig, provider: this.calico.provider, after: [...this.calico.configured, this.gateway.configure, this.cluster.cluster], topologyId: presence.topology },
       { parent: this },
     );
     this.dataplane = pulumi.output<Dataplane>("calico");

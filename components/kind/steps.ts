@@ -29,13 +29,16 @@ export function defaultWorkDir(spec: LabSpec): string {
   return path.resolve(__dirname, "..", "..", ".cache", "kind", spec.name);
 }
 
+/** A script under assets/kind/ and its arguments. */
+export type ScriptCall = readonly [script: string, ...args: string[]];
+
 export interface ScriptStep<V = string> {
   /** What the step does; the suffix of its resource name. */
   name: string;
   /** Script run on create (and on update: every create script is re-runnable). */
-  create: string;
-  /** Script run on delete, for steps that leave something behind. */
-  delete?: string;
+  create: ScriptCall;
+  /** Script run on delete, for steps that leave something behind: the create's script, with the action `down` for its `up`. */
+  delete?: ScriptCall;
   environment: Record<string, string | V>;
   /** Text the create script reads on stdin. */
   stdin?: string;
@@ -50,36 +53,39 @@ export const DOWNLOAD_SECONDS = 120;
 const poll = String(WAITS.pollSeconds);
 
 export function preflightStep(spec: LabSpec): ScriptStep<never> {
-  return { name: "preflight", create: asset("preflight.sh"), environment: { PREFLIGHT_PROBES: encodeProbes(preflightProbes(spec.calico.manifest)) } };
+  return { name: "preflight", create: [asset("preflight.sh")], environment: { PREFLIGHT_PROBES: encodeProbes(preflightProbes(spec.calico.manifest)) } };
 }
 
 /** Prints calico.manifest's text (downloaded when it is a URL) at deploy time. */
 export function manifestStep(spec: LabSpec): ScriptStep<never> {
-  return { name: "manifest", create: asset("manifest.sh"), environment: { CALICO_MANIFEST: spec.calico.manifest, DOWNLOAD_SECONDS: String(DOWNLOAD_SECONDS) } };
+  return { name: "manifest", create: [asset("manifest.sh")], environment: { CALICO_MANIFEST: spec.calico.manifest, DOWNLOAD_SECONDS: String(DOWNLOAD_SECONDS) } };
 }
 
 /** One step per segment bridge, in subnet order. */
 export function bridgeSteps(spec: LabSpec): ScriptStep<never>[] {
   return spec.subnets.map((s) => ({
     name: `bridge-${s.bridge}`,
-    create: asset("bridge-up.sh"),
-    delete: asset("bridge-down.sh"),
+    create: [asset("bridge.sh"), "up"],
+    delete: [asset("bridge.sh"), "down"],
     environment: { BRIDGE_NAME: s.bridge },
   }));
 }
 
 /**
- * Creates the cluster from the rendered config on stdin; prints the kubeconfig. Records
- * `buildId` in the work folder, where the program reads it back (labPresence.ts).
+ * Creates the cluster from the rendered config on stdin and untaints its control plane
+ * (the workload puts one pod on every node); prints the kubeconfig. Records `buildId` in
+ * the work folder, where the program reads it back (labPresence.ts).
  */
 export function kindClusterStep(spec: LabSpec, workDir: string, buildId: string): ScriptStep<never> {
   return {
     name: "cluster",
-    create: asset("kind-create.sh"),
-    delete: asset("kind-delete.sh"),
+    create: [asset("kind.sh"), "up"],
+    delete: [asset("kind.sh"), "down"],
     environment: {
       KIND_CLUSTER_NAME: spec.name,
       KIND_NODE_IMAGE: spec.images.kindNode,
+      CONTROL_PLANE_NODE: spec.nodes[0].name,
+      CONTROL_PLANE_TAINT,
       LAB_WORK_DIR: workDir,
       KIND_BUILD_ID: buildId,
       KIND_BUILD_FILE: CLUSTER_BUILD_FILE,
@@ -96,15 +102,7 @@ export function onTopology<V>(step: ScriptStep<V>, topologyId: string): ScriptSt
   return { ...step, environment: { ...step.environment, LAB_TOPOLOGY_ID: topologyId } };
 }
 
-export function untaintStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
-  return {
-    name: "untaint",
-    create: asset("untaint.sh"),
-    environment: { LAB_KUBECONFIG: kubeconfig, CONTROL_PLANE_NODE: spec.nodes[0].name, CONTROL_PLANE_TAINT },
-  };
-}
-
-/** `node address/prefix gateway`, one node a line: what clab-deploy.sh checks after deploy. */
+/** `node address/prefix gateway`, one node a line: what `clab.sh up` checks after deploy. */
 export function nodeAddresses(spec: LabSpec): string {
   return spec.nodes.map((n) => `${n.name} ${n.ip}/${n.prefixLength} ${n.gateway}`).join("\n");
 }
@@ -117,8 +115,8 @@ export function nodeAddresses(spec: LabSpec): string {
 export function containerlabStep(spec: LabSpec, workDir: string, buildId: string): ScriptStep<never> {
   return {
     name: "containerlab",
-    create: asset("clab-deploy.sh"),
-    delete: asset("clab-destroy.sh"),
+    create: [asset("clab.sh"), "up"],
+    delete: [asset("clab.sh"), "down"],
     environment: {
       LAB_NAME: spec.name,
       LAB_WORK_DIR: workDir,
@@ -145,7 +143,7 @@ export function containerlabStep(spec: LabSpec, workDir: string, buildId: string
 export function gatewayConfigureStep<V>(spec: LabSpec, containerId: V): ScriptStep<V> {
   return {
     name: "gateway-configure",
-    create: asset("gateway-configure.sh"),
+    create: [asset("gateway-configure.sh")],
     environment: {
       GATEWAY_CONTAINER: spec.router.container,
       GATEWAY_CONTAINER_ID: containerId,
@@ -172,7 +170,7 @@ export function calicoNotReadyHint(spec: LabSpec): string {
 export function calicoWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "calico-ready",
-    create: asset("calico-wait.sh"),
+    create: [asset("calico-wait.sh")],
     environment: {
       LAB_KUBECONFIG: kubeconfig,
       CALICO_NAMESPACE: CALICO.namespace,
@@ -187,7 +185,7 @@ export function calicoWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
 export function ippoolStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "ippool-mode",
-    create: asset("ippool-patch.sh"),
+    create: [asset("ippool-patch.sh")],
     environment: {
       LAB_KUBECONFIG: kubeconfig,
       IPPOOL_RESOURCE: CALICO.ippoolResource,
@@ -204,7 +202,7 @@ export function ippoolStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
 export function workloadWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "workload-ready",
-    create: asset("workload-wait.sh"),
+    create: [asset("workload-wait.sh")],
     environment: {
       LAB_KUBECONFIG: kubeconfig,
       WORKLOAD_NAMESPACE: WORKLOAD.namespace,
@@ -225,7 +223,7 @@ export function workloadWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V>
 export function ipamStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "ipam",
-    create: asset("ipam.sh"),
+    create: [asset("ipam.sh")],
     environment: {
       LAB_KUBECONFIG: kubeconfig,
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
@@ -246,7 +244,7 @@ export function ipamStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
 export function routesStep<V>(spec: LabSpec, expected: V): ScriptStep<V> {
   return {
     name: "routes",
-    create: asset("routes.sh"),
+    create: [asset("routes.sh")],
     environment: {
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       ROUTE_EXPECTATIONS: expected,
@@ -265,7 +263,7 @@ export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> 
   if (calicoBackend(spec) !== "bird") return undefined;
   return {
     name: "bgp-sessions",
-    create: asset("bgp-sessions.sh"),
+    create: [asset("bgp-sessions.sh")],
     environment: {
       LAB_KUBECONFIG: kubeconfig,
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),

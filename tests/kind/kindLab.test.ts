@@ -62,11 +62,11 @@ function rotatedIpam(spec: LabSpec): Record<string, { blocks: string[]; vtep: st
 /** What each script prints, by script name; routes.sh shows the routes it was told to expect. */
 function stdoutOf(script: string, spec: LabSpec, manifest: string, environment: Record<string, string>): string {
   switch (script) {
-    case "kind-create.sh":
+    case "kind.sh":
       return KUBECONFIG;
     case "manifest.sh":
       return manifest;
-    case "clab-deploy.sh":
+    case "clab.sh":
       return `${GATEWAY_ID}\n`;
     case "ippool-patch.sh":
       return `${spec.ipipMode} ${spec.vxlanMode}\n`;
@@ -107,7 +107,7 @@ function plain(v: unknown): unknown {
 }
 
 function scriptOf(inputs: Record<string, unknown>): string {
-  const m = /\/assets\/kind\/([a-z-]+\.sh)'$/.exec(String(inputs.create ?? ""));
+  const m = /\/assets\/kind\/([a-z-]+\.sh)'(?: 'up')?$/.exec(String(inputs.create ?? ""));
   return m === null ? "" : m[1];
 }
 
@@ -136,7 +136,7 @@ async function build(spec: LabSpec, manifest = TINY_MANIFEST, host: KindHostView
         recorded.push(rec);
         // The cluster and containerlab take longest, as they do for real.
         const script = scriptOf(rec.inputs);
-        await new Promise((r) => setTimeout(r, script === "kind-create.sh" || script === "clab-deploy.sh" ? 60 : 10));
+        await new Promise((r) => setTimeout(r, script === "kind.sh" || script === "clab.sh" ? 60 : 10));
         rec.finished = clock++;
         const state = args.type === "command:local:Command" ? { ...args.inputs, stdout: stdoutOf(script, spec, manifest, plain(args.inputs.environment ?? {}) as Record<string, string>), stderr: "" } : args.inputs;
         return { id: `${args.name}-id`, state };
@@ -210,7 +210,6 @@ describe("kind components under mocks", () => {
         "command:local:Command calico-ipip-bridges-br-ipip0",
         "command:local:Command calico-ipip-bridges-br-ipip1",
         "command:local:Command calico-ipip-kind-cluster",
-        "command:local:Command calico-ipip-kind-untaint",
         "command:local:Command calico-ipip-clab-lab",
         "command:local:Command calico-ipip-gateway-configure",
         "pulumi:providers:kubernetes calico-ipip-calico-k8s",
@@ -238,7 +237,6 @@ describe("kind components under mocks", () => {
     for (const i of [lab.images.kindNode, lab.images.gateway, lab.images.sidecar]) await expectParent(i, "calico-ipip-lab:kind:Images");
     for (const b of lab.bridges.bridges) await expectParent(b, "calico-ipip-lab:kind:HostBridges");
     await expectParent(lab.cluster.cluster, "calico-ipip-lab:kind:KindCluster");
-    await expectParent(lab.cluster.untainted, "calico-ipip-lab:kind:KindCluster");
     await expectParent(lab.topology.lab, "calico-ipip-lab:kind:ContainerlabTopology");
     await expectParent(lab.gateway.configure, "calico-ipip-lab:kind:Gateway");
     for (const r of [lab.calico.provider, lab.calico.manifest, lab.calico.objects, lab.calico.ready, lab.calico.ippool]) {
@@ -263,14 +261,13 @@ describe("kind components under mocks", () => {
       after(at(n), "calico-ipip-preflight-check");
     }
     after(at("calico-ipip-kind-cluster"), "calico-ipip-preflight-check", "calico-ipip-images-kindNode");
-    after(at("calico-ipip-kind-untaint"), "calico-ipip-kind-cluster");
     after(at("calico-ipip-clab-lab"), "calico-ipip-kind-cluster", "calico-ipip-bridges-br-ipip0", "calico-ipip-bridges-br-ipip1", "calico-ipip-images-gateway", "calico-ipip-images-sidecar");
     after(configGroup, "calico-ipip-clab-lab", "calico-ipip-calico-k8s");
     expect(configGroup.started).toBeGreaterThan(recorded.find((r) => r.name === "calico-ipip-calico-manifest" && r.type === "command:local:Command")!.finished);
     expect(at("calico-ipip-calico-ready").started).toBeGreaterThan(configGroup.finished);
     after(at("calico-ipip-calico-ippool"), "calico-ipip-calico-ready");
     after(at("calico-ipip-gateway-configure"), "calico-ipip-clab-lab");
-    after(at("calico-ipip-workload-statefulset"), "calico-ipip-calico-ippool", "calico-ipip-kind-untaint", "calico-ipip-gateway-configure");
+    after(at("calico-ipip-workload-statefulset"), "calico-ipip-calico-ippool", "calico-ipip-kind-cluster", "calico-ipip-gateway-configure");
     after(at("calico-ipip-workload-ready"), "calico-ipip-workload-statefulset");
     after(at("calico-ipip-workload-ipam"), "calico-ipip-workload-ready", "calico-ipip-calico-ippool", "calico-ipip-gateway-configure");
     after(at("calico-ipip-workload-routes"), "calico-ipip-workload-ipam");
@@ -278,13 +275,15 @@ describe("kind components under mocks", () => {
   });
 
   test("the cluster: the rendered config on stdin, replaced (old one first) when it changes, kubeconfig secret", async () => {
-    const cluster = command(recorded, "kind-create.sh");
-    expect(cluster.inputs.create).toBe(bashScript(asset("kind-create.sh")));
-    expect(cluster.inputs.delete).toBe(bashScript(asset("kind-delete.sh")));
+    const cluster = command(recorded, "kind.sh");
+    expect(cluster.inputs.create).toBe(`${bashScript(asset("kind.sh"))} 'up'`);
+    expect(cluster.inputs.delete).toBe(`${bashScript(asset("kind.sh"))} 'down'`);
     expect(cluster.inputs.stdin).toBe(renderKindConfig(spec));
     expect(env(cluster)).toEqual({
       KIND_CLUSTER_NAME: "calico-ipip",
       KIND_NODE_IMAGE: "burlyluo/kindest:v1.27.3",
+      CONTROL_PLANE_NODE: "calico-ipip-control-plane",
+      CONTROL_PLANE_TAINT: "node-role.kubernetes.io/control-plane:NoSchedule",
       LAB_WORK_DIR: "/srv/work",
       KIND_BUILD_ID: "kind-1",
       KIND_BUILD_FILE: "cluster-build",
@@ -295,9 +294,8 @@ describe("kind components under mocks", () => {
     // (additionalSecretOutputs: ["stdout"] is applied by the engine, which mocks do not run.)
     expect(await promiseOf(lab.cluster.kubeconfig)).toBe(KUBECONFIG);
     // the kubeconfig reaches the cluster's users, as a secret
-    expect(env(command(recorded, "untaint.sh")).LAB_KUBECONFIG).toBe(KUBECONFIG);
-    expect(JSON.stringify(command(recorded, "untaint.sh").raw)).not.toContain(KUBECONFIG.slice(0, 20) + '"');
     expect(env(command(recorded, "calico-wait.sh")).LAB_KUBECONFIG).toBe(KUBECONFIG);
+    expect(JSON.stringify(command(recorded, "calico-wait.sh").raw)).not.toContain(KUBECONFIG.slice(0, 20) + '"');
   });
 
   test("images: the host-side images, pulled once and kept on destroy", () => {
@@ -310,12 +308,12 @@ describe("kind components under mocks", () => {
   });
 
   test("bridges and containerlab: create/delete scripts, triggers for a replace", () => {
-    const bridges = commands(recorded).filter((r) => scriptOf(r.inputs) === "bridge-up.sh");
+    const bridges = commands(recorded).filter((r) => scriptOf(r.inputs) === "bridge.sh");
     expect(bridges.map((b) => [env(b), b.inputs.delete, b.inputs.triggers])).toEqual(
-      ["br-ipip0", "br-ipip1"].map((n) => [{ BRIDGE_NAME: n, LAB_TOPOLOGY_ID: "clab-1" }, bashScript(asset("bridge-down.sh")), [n]]),
+      ["br-ipip0", "br-ipip1"].map((n) => [{ BRIDGE_NAME: n, LAB_TOPOLOGY_ID: "clab-1" }, `${bashScript(asset("bridge.sh"))} 'down'`, [n]]),
     );
-    const clab = command(recorded, "clab-deploy.sh");
-    expect(clab.inputs.delete).toBe(bashScript(asset("clab-destroy.sh")));
+    const clab = command(recorded, "clab.sh");
+    expect(clab.inputs.delete).toBe(`${bashScript(asset("clab.sh"))} 'down'`);
     expect(env(clab).LAB_WORK_DIR).toBe("/srv/work");
     expect(env(clab).KIND_NODES).toBe("calico-ipip-control-plane calico-ipip-worker calico-ipip-worker2 calico-ipip-worker3");
     // Redeployed for the part of the gateway's config no mode changes (here, without BGP, all of it).
@@ -329,7 +327,7 @@ describe("kind components under mocks", () => {
     expect(env(configure)).toMatchObject({ GATEWAY_CONTAINER: "clab-calico-ipip-gw0", GATEWAY_CONTAINER_ID: GATEWAY_ID, FRR_BGP_LINES: "" });
     expect(env(configure).VYOS_SCRIPT).toContain("delete protocols bgp");
     expect(await promiseOf(lab.topology.gatewayId)).toBe(GATEWAY_ID);
-    expect(lab.gateway.bootConfig).toBe(env(command(recorded, "clab-deploy.sh")).GATEWAY_BOOT_CONFIG);
+    expect(lab.gateway.bootConfig).toBe(env(command(recorded, "clab.sh")).GATEWAY_BOOT_CONFIG);
     expect(lab.gateway.bgp).toBe(false);
     expect(recorded.filter((r) => r.type === "kubernetes:crd.projectcalico.org/v1:BGPPeer")).toEqual([]);
   });
@@ -457,7 +455,7 @@ describe("the pool's modes under mocks", () => {
     expect((await promiseOf(vxlan.lab.nodeStates)).map((s) => s.bgpPeers)).toEqual([[], [], [], []]);
     expect(vxlan.recorded.some((r) => r.type === "kubernetes:crd.projectcalico.org/v1:BGPPeer")).toBe(false);
     // containerlab: only its (ignored) boot config differs; its triggers never do
-    const clab = (r: Recorded[]): Recorded => command(r, "clab-deploy.sh");
+    const clab = (r: Recorded[]): Recorded => command(r, "clab.sh");
     for (const other of [never, vxlan]) {
       expect(clab(other.recorded).inputs.triggers).toEqual(clab(ipip.recorded).inputs.triggers);
       const { GATEWAY_BOOT_CONFIG: _a, ...rest } = env(clab(other.recorded));

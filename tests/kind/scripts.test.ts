@@ -78,7 +78,7 @@ function up(host: StandinHost, spec: LabSpec, workDir: string, opts: { fail?: st
   for (const b of steps.bridgeSteps(spec)) if (!go(b)) return out;
   if (!go(steps.kindClusterStep(spec, workDir, KIND_ID))) return out;
   out.kubeconfig = out.result!.stdout;
-  if (!go(steps.untaintStep(spec, out.kubeconfig)) || !go(steps.containerlabStep(spec, workDir, CLAB_ID))) return out;
+  if (!go(steps.containerlabStep(spec, workDir, CLAB_ID))) return out;
   if (!go(steps.gatewayConfigureStep(spec, gatewayId(out.result!)))) return out;
   host.applyCalico(spec.name, opts.initialModes ?? spec, 0, bgpPeersOf(spec));
   if (!go(steps.calicoWaitStep(spec, out.kubeconfig)) || !go(steps.ippoolStep(spec, out.kubeconfig))) return out;
@@ -351,7 +351,7 @@ describe("kind backend scripts against the stand-ins", () => {
       // kind created the cluster, then the step failed (reading the kubeconfig)
       const first = up(host, spec, workDir, { fail: "^kind get kubeconfig" });
       expect(first.failed).toBe("cluster");
-      expect(first.result!.stderr).toContain("kind-create: `kind get kubeconfig --name calico-ipip` failed (exit 1)");
+      expect(first.result!.stderr).toContain("kind up: `kind get kubeconfig --name calico-ipip` failed (exit 1)");
       // containerlab then failed too
       const second = up(host, spec, workDir, { fail: "^containerlab deploy" });
       expect(second.failed).toBe("containerlab");
@@ -386,7 +386,7 @@ describe("kind backend scripts against the stand-ins", () => {
     const r = host.create(broken);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
-      "clab-deploy: calico-ipip-worker2: net0 should hold 10.1.8.10/24 after deploy; `docker exec calico-ipip-worker2 ip -4 -o addr show dev net0` shows: (nothing)",
+      "clab up: calico-ipip-worker2: net0 should hold 10.1.8.10/24 after deploy; `docker exec calico-ipip-worker2 ip -4 -o addr show dev net0` shows: (nothing)",
     );
   });
 
@@ -398,21 +398,21 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(gone.map((g) => [g.step, g.result.status, g.result.stderr])).toEqual([
       ["containerlab", 0, "INFO no containerlab containers found\n"],
       ["cluster", 0, 'Deleting cluster "calico-ipip" ...\n'],
-      ["bridge-br-ipip1", 0, "bridge-down: bridge br-ipip1 is already gone\n"],
-      ["bridge-br-ipip0", 0, "bridge-down: bridge br-ipip0 is already gone\n"],
+      ["bridge-br-ipip1", 0, "bridge down: bridge br-ipip1 is already gone\n"],
+      ["bridge-br-ipip0", 0, "bridge down: bridge br-ipip0 is already gone\n"],
     ]);
     // a containerlab that errors on a missing lab is tolerated when no container of the lab is left...
     const clab = quick(steps.containerlabStep(spec, workDir, CLAB_ID));
     const failing = host.destroy(clab, { fail: "^containerlab destroy" });
     expect(failing.status).toBe(0);
-    expect(failing.stderr).toContain("clab-destroy: lab calico-ipip is already gone (stand-in containerlab: failing on purpose");
+    expect(failing.stderr).toContain("clab down: lab calico-ipip is already gone (stand-in containerlab: failing on purpose");
     host.dispose();
     host = lab;
     workDir = workDirOf(host);
     // ...but not when containers remain
     const stuck = host.destroy(quick(steps.containerlabStep(spec, workDir, CLAB_ID)), { fail: "^containerlab destroy" });
     expect(stuck.status).toBe(1);
-    expect(stuck.stderr).toMatch(/clab-destroy: `containerlab destroy` failed and containers of lab calico-ipip remain \(\w+/);
+    expect(stuck.stderr).toMatch(/clab down: `containerlab destroy` failed and containers of lab calico-ipip remain \(\w+/);
   });
 
   test("the cluster and the containerlab lab record their identities in the work folder; a redeploy keeps the cluster's", () => {
@@ -438,13 +438,11 @@ describe("kind backend scripts against the stand-ins", () => {
     expect([r.status, host.world().clusters]).toEqual([0, {}]);
   });
 
-  test("untaint and kind create are re-runnable", () => {
+  test("the cluster step is re-runnable: neither the cluster nor the untaint is done again", () => {
     const kind = host.create(quick(steps.kindClusterStep(spec, workDir, KIND_ID)));
-    expect(kind.status).toBe(0);
-    expect(kind.stderr).toContain("kind-create: cluster calico-ipip exists; not creating it again");
-    const untaint = host.create(quick(steps.untaintStep(spec, kind.stdout)));
-    expect(untaint.status).toBe(0);
-    expect(untaint.stderr).toContain("untaint: calico-ipip-control-plane has no taint node-role.kubernetes.io/control-plane:NoSchedule");
+    expect([kind.status, kind.stdout]).toEqual([0, kubeconfig]);
+    expect(kind.stderr).toContain("kind up: cluster calico-ipip exists; not creating it again");
+    expect(kind.stderr).toContain("kind up: calico-ipip-control-plane has no taint node-role.kubernetes.io/control-plane:NoSchedule");
     expect(host.lines()).toEqual(["kind get clusters", "kind get kubeconfig --name calico-ipip", "kubectl taint nodes calico-ipip-control-plane node-role.kubernetes.io/control-plane:NoSchedule-"]);
   });
 
@@ -776,10 +774,10 @@ describe("lib.sh", () => {
   test("a script run without its environment names every missing variable", () => {
     const host = StandinHost.create();
     try {
-      const r = host.run(steps.asset("clab-deploy.sh"), { LAB_WORK_DIR: "/x", KIND_NODES: "a" });
+      const r = host.run(steps.asset("ippool-patch.sh"), { LAB_KUBECONFIG: "x", IPIP_MODE: "Always" });
       expect(r.status).toBe(1);
       expect(r.stderr).toBe(
-        "clab-deploy: missing environment variables: CLAB_BUILD_ID CLAB_BUILD_FILE CLAB_TOPOLOGY CLAB_TOPOLOGY_FILE GATEWAY_BOOT_CONFIG GATEWAY_BOOT_FILE GATEWAY_CONTAINER NODE_ADDRESSES (components/kind/steps.ts sets them)\n",
+        "ippool-patch: missing environment variables: IPPOOL_RESOURCE IPPOOL_NAME VXLAN_MODE WAIT_SECONDS LAB_POLL_SECONDS (components/kind/steps.ts sets them)\n",
       );
       expect(host.lines()).toEqual([]);
       expect(fs.readdirSync(host.tmp)).toEqual([]); // its scratch folder is removed on exit
@@ -796,7 +794,7 @@ describe("clab scripts", () => {
       const step = steps.containerlabStep(ipipSpec(), "/", CLAB_ID);
       for (const dir of ["/", "relative/dir", "/tmp"]) {
         const r = host.destroy({ ...step, environment: { ...step.environment, LAB_WORK_DIR: dir } });
-        expect([dir, r.status, r.stderr]).toEqual([dir, 1, `clab-destroy: LAB_WORK_DIR must be an absolute folder below another, not '${dir}'\n`]);
+        expect([dir, r.status, r.stderr]).toEqual([dir, 1, `clab down: LAB_WORK_DIR must be an absolute folder below another, not '${dir}'\n`]);
       }
       expect(host.lines()).toEqual([]);
     } finally {
