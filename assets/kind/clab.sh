@@ -10,8 +10,8 @@
 # `down` destroys it and removes its files (a lab already gone is fine); KIND_BUILD_FILE, the
 # cluster's record, stays (absent in stacks created before the cluster was recorded).
 # Env: LAB_NAME, LAB_WORK_DIR, CLAB_BUILD_ID, CLAB_BUILD_FILE, CLAB_TOPOLOGY (+ _FILE), GATEWAY_BOOT_CONFIG (+ _FILE) — the files
-#      written there; GATEWAY_CONTAINER; KIND_NODES (space-separated); NODE_ADDRESSES
-#      (one `node address/prefix gateway` a line); KIND_BUILD_FILE
+#      written there; GATEWAY_CONTAINER; NODE_ADDRESSES (one `node address/prefix gateway`
+#      a line); KIND_BUILD_FILE
 set -eu
 . "$(dirname "$0")/lib.sh"
 need LAB_NAME LAB_WORK_DIR CLAB_TOPOLOGY CLAB_TOPOLOGY_FILE GATEWAY_BOOT_CONFIG GATEWAY_BOOT_FILE
@@ -23,16 +23,15 @@ topology=$LAB_WORK_DIR/$CLAB_TOPOLOGY_FILE
 
 case ${1-} in
   up)
-    need CLAB_BUILD_ID CLAB_BUILD_FILE GATEWAY_CONTAINER KIND_NODES NODE_ADDRESSES
-    read -r -a nodes <<<"$KIND_NODES"
+    need CLAB_BUILD_ID CLAB_BUILD_FILE GATEWAY_CONTAINER NODE_ADDRESSES
     # net0 lives in the kind node's namespace, which outlives the sidecar that created it:
     # after a failed or earlier deploy containerlab would find it in the way.
-    for node in "${nodes[@]}"; do
+    while read -r node _ <&3; do
       if try docker exec "$node" ip link show dev net0; then
         say "removing a stale net0 from $node"
         run docker exec "$node" ip link del dev net0
       fi
-    done
+    done 3<<<"$NODE_ADDRESSES"
     run containerlab deploy -t "$topology" --reconfigure
     # containerlab logs a failed `exec` without failing the deploy: check what it should have done.
     while read -r node address gateway <&3; do
@@ -41,7 +40,7 @@ case ${1-} in
       route=$(output docker exec "$node" ip route show default)
       [[ $route == "default via $gateway "* ]] || die "$node: the default route should go via $gateway after deploy; \`docker exec $node ip route show default\` shows: ${route:-(nothing)}"
     done 3<<<"$NODE_ADDRESSES"
-    say "net0 addresses and default routes in place on ${nodes[*]}"
+    say "net0 addresses and default routes in place on every node"
     record_build "$CLAB_BUILD_ID" "$CLAB_BUILD_FILE"
     output docker inspect -f '{{.Id}}' "$GATEWAY_CONTAINER"
     ;;

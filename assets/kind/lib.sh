@@ -26,9 +26,7 @@ die() { say "$*"; exit 1; }
 # need VAR...: stop, naming every one of them that is not set.
 need() {
   local v missing=()
-  for v in "$@"; do
-    [ -n "${!v+x}" ] || missing+=("$v")
-  done
+  for v in "$@"; do [ -n "${!v+x}" ] || missing+=("$v"); done
   [ ${#missing[@]} -eq 0 ] || die "missing environment variables: ${missing[*]} (components/kind/steps.ts sets them)"
 }
 

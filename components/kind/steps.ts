@@ -125,7 +125,6 @@ export function containerlabStep(spec: LabSpec, workDir: string, buildId: string
       GATEWAY_BOOT_CONFIG: renderVyosBootConfig(spec),
       GATEWAY_BOOT_FILE: bootConfigFile(spec),
       GATEWAY_CONTAINER: spec.router.container,
-      KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       NODE_ADDRESSES: nodeAddresses(spec),
       CLAB_BUILD_ID: buildId,
       CLAB_BUILD_FILE: TOPOLOGY_BUILD_FILE,
@@ -181,6 +180,11 @@ export function calicoWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   };
 }
 
+/** The merge patch that sets the pool's two modes at once (Calico refuses both encapsulations on). */
+export function ippoolPatch(modes: PoolModes): string {
+  return JSON.stringify({ spec: { ipipMode: modes.ipipMode, vxlanMode: modes.vxlanMode } });
+}
+
 /** Patches the pool's ipipMode and vxlanMode: they change with the config, so the step re-runs. */
 export function ippoolStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
@@ -190,8 +194,7 @@ export function ippoolStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
       LAB_KUBECONFIG: kubeconfig,
       IPPOOL_RESOURCE: CALICO.ippoolResource,
       IPPOOL_NAME: CALICO.ippool,
-      IPIP_MODE: spec.ipipMode,
-      VXLAN_MODE: spec.vxlanMode,
+      IPPOOL_PATCH: ippoolPatch(spec),
       WAIT_SECONDS: String(WAITS.ippoolSeconds),
       LAB_POLL_SECONDS: poll,
     },

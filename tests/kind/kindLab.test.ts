@@ -315,7 +315,12 @@ describe("kind components under mocks", () => {
     const clab = command(recorded, "clab.sh");
     expect(clab.inputs.delete).toBe(`${bashScript(asset("clab.sh"))} 'down'`);
     expect(env(clab).LAB_WORK_DIR).toBe("/srv/work");
-    expect(env(clab).KIND_NODES).toBe("calico-ipip-control-plane calico-ipip-worker calico-ipip-worker2 calico-ipip-worker3");
+    expect(env(clab).NODE_ADDRESSES.split("\n")).toEqual([
+      "calico-ipip-control-plane 10.1.5.10/24 10.1.5.1",
+      "calico-ipip-worker 10.1.5.11/24 10.1.5.1",
+      "calico-ipip-worker2 10.1.8.10/24 10.1.8.1",
+      "calico-ipip-worker3 10.1.8.11/24 10.1.8.1",
+    ]);
     // Redeployed for the part of the gateway's config no mode changes (here, without BGP, all of it).
     expect(clab.inputs.triggers).toEqual([env(clab).CLAB_TOPOLOGY, renderVyosBlock(vyosBaseConfig(spec)), "clab-1", "calico-ipip-kind-cluster-id"]);
     expect(env(clab)).toMatchObject({ CLAB_BUILD_ID: "clab-1", CLAB_BUILD_FILE: "clab-build", KIND_BUILD_FILE: "cluster-build" });
@@ -404,8 +409,8 @@ describe("the pool's modes under mocks", () => {
     const always = await build(ipipSpec({ labName: "lab" }));
     const cross = await build(crossSubnetSpec({ labName: "lab" }));
     const ippool = (r: Recorded[]): Recorded => command(r, "ippool-patch.sh");
-    expect(env(ippool(always.recorded)).IPIP_MODE).toBe("Always");
-    expect(env(ippool(cross.recorded)).IPIP_MODE).toBe("CrossSubnet");
+    expect(env(ippool(always.recorded)).IPPOOL_PATCH).toBe('{"spec":{"ipipMode":"Always","vxlanMode":"Never"}}');
+    expect(env(ippool(cross.recorded)).IPPOOL_PATCH).toBe('{"spec":{"ipipMode":"CrossSubnet","vxlanMode":"Never"}}');
     const ipipEnv = (r: Recorded[]): unknown => {
       const group = r.find((x) => x.type === "kubernetes:yaml/v2:ConfigGroup")!;
       const objs = group.inputs.objs as { kind: string; spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } } }[];
@@ -448,7 +453,7 @@ describe("the pool's modes under mocks", () => {
       return objs.find((o) => o.kind === "ConfigMap")!.data!.calico_backend;
     };
     expect([backend(ipip.recorded), backend(never.recorded), backend(vxlan.recorded)]).toEqual(["bird", "bird", "vxlan"]);
-    expect(env(command(vxlan.recorded, "ippool-patch.sh"))).toMatchObject({ IPIP_MODE: "Never", VXLAN_MODE: "Always" });
+    expect(env(command(vxlan.recorded, "ippool-patch.sh")).IPPOOL_PATCH).toBe('{"spec":{"ipipMode":"Never","vxlanMode":"Always"}}');
     // without BIRD no sessions to read: no Command asks, and each node has none
     expect(commands(vxlan.recorded).some((r) => scriptOf(r.inputs) === "bgp-sessions.sh")).toBe(false);
     expect(vxlan.lab.workload.bgpRead).toBeUndefined();

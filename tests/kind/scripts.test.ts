@@ -177,8 +177,7 @@ function seedUpLines(workDir: string): string[] {
     // Calico ready, the pool's modes
     "kubectl rollout status daemonset/calico-node -n kube-system --timeout=2s",
     "kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o name",
-    'kubectl patch ippools.crd.projectcalico.org default-ipv4-ippool --type merge -p {"spec":{"ipipMode":"Always","vxlanMode":"Never"}}',
-    "kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o jsonpath={.spec.ipipMode} {.spec.vxlanMode}",
+    'kubectl patch ippools.crd.projectcalico.org default-ipv4-ippool --type merge -p {"spec":{"ipipMode":"Always","vxlanMode":"Never"}} -o jsonpath={.spec.ipipMode} {.spec.vxlanMode}',
     // the workload, one pod per node, read back
     "kubectl rollout status statefulset/pod -n default --timeout=2s",
     "kubectl get pods -n default -l app=nginx -o json",
@@ -481,7 +480,7 @@ describe("kind backend scripts against the stand-ins", () => {
     host.clearLog();
     const patch = host.create(quick(steps.ippoolStep(vxlan, run.kubeconfig)));
     expect(patch.status).toBe(0);
-    expect(host.lines()).toContain('kubectl patch ippools.crd.projectcalico.org default-ipv4-ippool --type merge -p {"spec":{"ipipMode":"Never","vxlanMode":"Always"}}');
+    expect(host.lines()).toContain('kubectl patch ippools.crd.projectcalico.org default-ipv4-ippool --type merge -p {"spec":{"ipipMode":"Never","vxlanMode":"Always"}} -o jsonpath={.spec.ipipMode} {.spec.vxlanMode}');
     expect(steps.parsePoolModes(patch.stdout, vxlan)).toEqual({ ipipMode: "Never", vxlanMode: "Always" });
     // Pulumi applies the manifest patched for VXLAN: calico_backend vxlan, so BIRD is gone.
     host.update((w) => {
@@ -649,7 +648,7 @@ describe("kind backend scripts against the stand-ins", () => {
     // (the config's validation refuses both on; so does Calico, and the patch fails saying so)
     host.applyCalico(spec.name, { ipipMode: "Always", vxlanMode: "Never" });
     const step = quick(steps.ippoolStep(spec, kubeconfig));
-    const both = host.create({ ...step, environment: { ...step.environment, VXLAN_MODE: "Always" } });
+    const both = host.create({ ...step, environment: { ...step.environment, IPPOOL_PATCH: steps.ippoolPatch({ ipipMode: "Always", vxlanMode: "Always" }) } });
     expect(both.status).toBe(1);
     expect(both.stderr).toContain("Error from server: IPIP and VXLAN cannot both be enabled on an IP pool");
     expect(host.world().clusters["calico-ipip"].ippool).toEqual({ ipipMode: "Always", vxlanMode: "Never" });
@@ -774,10 +773,10 @@ describe("lib.sh", () => {
   test("a script run without its environment names every missing variable", () => {
     const host = StandinHost.create();
     try {
-      const r = host.run(steps.asset("ippool-patch.sh"), { LAB_KUBECONFIG: "x", IPIP_MODE: "Always" });
+      const r = host.run(steps.asset("ippool-patch.sh"), { LAB_KUBECONFIG: "x", IPPOOL_NAME: "p" });
       expect(r.status).toBe(1);
       expect(r.stderr).toBe(
-        "ippool-patch: missing environment variables: IPPOOL_RESOURCE IPPOOL_NAME VXLAN_MODE WAIT_SECONDS LAB_POLL_SECONDS (components/kind/steps.ts sets them)\n",
+        "ippool-patch: missing environment variables: IPPOOL_RESOURCE IPPOOL_PATCH WAIT_SECONDS LAB_POLL_SECONDS (components/kind/steps.ts sets them)\n",
       );
       expect(host.lines()).toEqual([]);
       expect(fs.readdirSync(host.tmp)).toEqual([]); // its scratch folder is removed on exit

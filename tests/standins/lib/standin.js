@@ -703,19 +703,19 @@ function kubectl(w, argv) {
     if (!cluster.ippool || rest[1] !== "default-ipv4-ippool") throw new Exit(1, `Error from server (NotFound): ippools.crd.projectcalico.org "${rest[1]}" not found\n`);
     const out = flag(argv, "-o");
     if (out === "name") return "ippool.crd.projectcalico.org/default-ipv4-ippool\n";
-    if (out === "jsonpath={.spec.ipipMode} {.spec.vxlanMode}") return `${cluster.ippool.ipipMode} ${cluster.ippool.vxlanMode}`;
     throw unsupported("kubectl", argv);
   }
   if (verb === "patch" && rest[0] === "ippools.crd.projectcalico.org") {
     if (!cluster.ippool) throw new Exit(1, `Error from server (NotFound): ippools.crd.projectcalico.org "${rest[1]}" not found\n`);
-    if (flag(argv, "--type") !== "merge") throw unsupported("kubectl", argv);
+    const out = flag(argv, "-o");
+    if (flag(argv, "--type") !== "merge" || ![undefined, "jsonpath={.spec.ipipMode} {.spec.vxlanMode}"].includes(out)) throw unsupported("kubectl", argv);
     const patch = JSON.parse(flag(argv, "-p") ?? "{}");
     const next = { ...cluster.ippool, ...(patch.spec ?? {}) };
     // Calico's validation, which the CRD alone would not do.
     if (next.ipipMode !== "Never" && next.vxlanMode !== "Never") throw new Exit(1, "Error from server: IPIP and VXLAN cannot both be enabled on an IP pool\n");
     cluster.previousPool = { ...cluster.ippool };
     cluster.ippool = next;
-    return "ippool.crd.projectcalico.org/default-ipv4-ippool patched\n";
+    return out === undefined ? "ippool.crd.projectcalico.org/default-ipv4-ippool patched\n" : `${next.ipipMode} ${next.vxlanMode}`;
   }
   if (verb === "get" && rest[0] === "blockaffinities.crd.projectcalico.org") {
     if (!cluster.calico) throw new Exit(1, 'error: the server doesn\'t have a resource type "blockaffinities"\n');
