@@ -15,7 +15,7 @@ import { renderKindConfig } from "./kindConfig";
 import { frrBgpLines, renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
 import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./labPresence";
 import { CALICO_ROUTE_FILTER } from "../../model/dataplane";
-import { CALICO, containerlabContainer, encodeProbes, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
+import { CALICO, containerlabContainer, encodeProbes, isManifestUrl, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
 
 /** The kind backend's scripts. */
 export const ASSETS_DIR = path.resolve(__dirname, "..", "..", "assets", "kind");
@@ -56,8 +56,9 @@ export function preflightStep(spec: LabSpec): ScriptStep<never> {
   return { name: "preflight", create: [asset("preflight.sh")], environment: { PREFLIGHT_PROBES: encodeProbes(preflightProbes(spec.calico.manifest)) } };
 }
 
-/** Prints calico.manifest's text (downloaded when it is a URL) at deploy time. */
-export function manifestStep(spec: LabSpec): ScriptStep<never> {
+/** Downloads calico.manifest at deploy time when it is a URL; a file the program reads (readManifestFile). */
+export function manifestStep(spec: LabSpec): ScriptStep<never> | undefined {
+  if (!isManifestUrl(spec.calico.manifest)) return undefined;
   return { name: "manifest", create: [asset("manifest.sh")], environment: { CALICO_MANIFEST: spec.calico.manifest, DOWNLOAD_SECONDS: String(DOWNLOAD_SECONDS) } };
 }
 

@@ -5,6 +5,8 @@
  * registered only once everything it depends on has been).
  */
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LabSpec } from "../../model/spec";
 import { bashScript } from "../../model/shell";
@@ -239,7 +241,7 @@ describe("kind components under mocks", () => {
     await expectParent(lab.cluster.cluster, "calico-ipip-lab:kind:KindCluster");
     await expectParent(lab.topology.lab, "calico-ipip-lab:kind:ContainerlabTopology");
     await expectParent(lab.gateway.configure, "calico-ipip-lab:kind:Gateway");
-    for (const r of [lab.calico.provider, lab.calico.manifest, lab.calico.objects, lab.calico.ready, lab.calico.ippool]) {
+    for (const r of [lab.calico.provider, lab.calico.manifest!, lab.calico.objects, lab.calico.ready, lab.calico.ippool]) {
       await expectParent(r, "calico-ipip-lab:kind:CalicoInstall");
     }
     for (const r of [lab.workload.statefulSet, lab.workload.ready, lab.workload.ipamRead, lab.workload.routesRead, lab.workload.bgpRead!]) {
@@ -468,6 +470,21 @@ describe("the pool's modes under mocks", () => {
       expect(rest).toEqual(base);
     }
     expect(env(clab(never.recorded)).GATEWAY_BOOT_CONFIG).toContain('system-as "64512"');
+  });
+
+  test("a manifest file is read by the program: no download Command, its objects patched", async () => {
+    const file = path.join(os.tmpdir(), `calico-ipip-lab-manifest-${process.pid}.yaml`);
+    fs.writeFileSync(file, TINY_MANIFEST);
+    try {
+      const { lab, recorded } = await build(ipipSpec({ labName: "lab", calico: { manifest: file } }));
+      expect(lab.calico.manifest).toBeUndefined();
+      expect(commands(recorded).some((r) => scriptOf(r.inputs) === "manifest.sh")).toBe(false);
+      const objs = recorded.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup")!.inputs.objs as { kind: string; data?: { calico_backend: string } }[];
+      expect(objs.map((o) => o.kind)).toEqual(["ConfigMap", "DaemonSet"]);
+      expect(objs[0].data?.calico_backend).toBe("bird");
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 
   const real = fixture("calico-manifest");

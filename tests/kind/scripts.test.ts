@@ -16,6 +16,7 @@ import * as steps from "../../components/kind/steps";
 import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "../../components/kind/labPresence";
 import { calicoBgpPeers, parseBirdProtocols } from "../../components/kind/bgp";
 import { renderKindConfig } from "../../components/kind/kindConfig";
+import { readManifestFile } from "../../components/kind/calicoManifest";
 import { ClusterIpam, expectedRoutes, parseIpam } from "../../components/kind/routes";
 import { bgpSpec, crossSubnetSpec, ipipSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
 
@@ -74,7 +75,9 @@ function up(host: StandinHost, spec: LabSpec, workDir: string, opts: { fail?: st
     out.result = r;
     return true;
   };
-  if (!go(steps.preflightStep(spec)) || !go(steps.manifestStep(spec))) return out;
+  // (a manifest URL is downloaded first; the base lab's is a file, which the program reads)
+  const manifest = steps.manifestStep(spec);
+  if (!go(steps.preflightStep(spec)) || (manifest !== undefined && !go(manifest))) return out;
   for (const b of steps.bridgeSteps(spec)) if (!go(b)) return out;
   if (!go(steps.kindClusterStep(spec, workDir, KIND_ID))) return out;
   out.kubeconfig = out.result!.stdout;
@@ -743,14 +746,12 @@ describe("manifest", () => {
   beforeEach(() => (host = StandinHost.create()));
   afterEach(() => host.dispose());
 
-  test("a path is read from disk; a missing one names calico.manifest", () => {
+  test("a path is no step: the program reads the file; a missing one names calico.manifest", () => {
     const file = path.join(host.root, "calico.yaml");
     fs.writeFileSync(file, "kind: DaemonSet\n");
-    const ok = host.create(steps.manifestStep(ipipSpec({ calico: { manifest: file } })));
-    expect([ok.status, ok.stdout]).toEqual([0, "kind: DaemonSet\n"]);
-    const missing = host.create(steps.manifestStep(ipipSpec({ calico: { manifest: `${file}.gone` } })));
-    expect(missing.status).toBe(1);
-    expect(missing.stderr).toBe(`manifest: calico.manifest: cannot read ${file}.gone: no such readable file\n`);
+    expect(steps.manifestStep(ipipSpec({ calico: { manifest: file } }))).toBeUndefined();
+    expect(readManifestFile(file)).toBe("kind: DaemonSet\n");
+    expect(() => readManifestFile(`${file}.gone`)).toThrow(`calico.manifest: cannot read ${file}.gone: ENOENT: no such file or directory`);
   });
 
   test("a URL is downloaded with curl; a failed download names calico.manifest and what curl said", () => {
@@ -758,10 +759,10 @@ describe("manifest", () => {
     fs.writeFileSync(file, "kind: DaemonSet\nmetadata:\n  name: calico-node\n");
     const url = "https://docs.tigera.io/archive/v3.23/manifests/calico.yaml";
     host.update((w) => (w.urls[url] = file));
-    const ok = host.create(steps.manifestStep(ipipSpec()));
+    const ok = host.create(steps.manifestStep(ipipSpec())!);
     expect([ok.status, ok.stdout]).toEqual([0, fs.readFileSync(file, "utf8")]);
     expect(host.lines()).toEqual([`curl -fsSL --retry 2 --max-time 120 ${url}`]);
-    const bad = host.create(steps.manifestStep(ipipSpec({ calico: { manifest: "https://example.invalid/calico.yaml" } })));
+    const bad = host.create(steps.manifestStep(ipipSpec({ calico: { manifest: "https://example.invalid/calico.yaml" } }))!);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain(
       "manifest: calico.manifest: cannot download https://example.invalid/calico.yaml: `curl -fsSL --retry 2 --max-time 120 https://example.invalid/calico.yaml` failed (exit 6): curl: (6) Could not resolve host: example.invalid",
