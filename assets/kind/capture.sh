@@ -32,17 +32,11 @@ started=yes
 listening() { docker exec "$CLIENT_SIDECAR" test -e "$remote" || { docker exec "$CLIENT_SIDECAR" cat "$remote.err"; return 1; }; }
 until_ok "$TCPDUMP_START_SECONDS" "tcpdump listening in $CLIENT_SIDECAR ($remote)" listening
 
-# Traffic: a failure here is a finding (the pcap shows what left), not a reason to stop.
-if try kubectl exec -n "$WORKLOAD_NAMESPACE" "$CLIENT_POD" -- ping -c "$PING_COUNT" -W 1 "$SERVER_POD_IP"; then
-  say "ping $SERVER_POD_IP from $CLIENT_POD: $(grep -m 1 'transmitted' "$_lab_tmp/out" || true)"
-else
-  say "warning: \`$_lab_last\` failed (exit $_lab_rc): $(seen)"
-fi
-if try kubectl exec -n "$WORKLOAD_NAMESPACE" "$CLIENT_POD" -- curl -s -o /dev/null -w '%{http_code}' -m "$CURL_SECONDS" "http://$SERVER_POD_IP/"; then
-  say "curl http://$SERVER_POD_IP/ from $CLIENT_POD: HTTP $(seen)"
-else
-  say "warning: \`$_lab_last\` failed (exit $_lab_rc): $(seen)"
-fi
+# traffic CMD...: CMD in the client pod. A failure is a finding (the pcap shows what left),
+# not a reason to stop: it is logged as a warning, and the status returned.
+traffic() { try kubectl exec -n "$WORKLOAD_NAMESPACE" "$CLIENT_POD" -- "$@" || { say "warning: \`$_lab_last\` failed (exit $_lab_rc): $(seen)"; return 1; }; }
+traffic ping -c "$PING_COUNT" -W 1 "$SERVER_POD_IP" && say "ping $SERVER_POD_IP from $CLIENT_POD: $(grep -m 1 'transmitted' "$_lab_tmp/out" || true)"
+traffic curl -s -o /dev/null -w '%{http_code}' -m "$CURL_SECONDS" "http://$SERVER_POD_IP/" && say "curl http://$SERVER_POD_IP/ from $CLIENT_POD: HTTP $(seen)"
 
 # Stop tcpdump by its PID (it flushes on SIGINT) and wait until it is gone.
 sleep "$LAB_POLL_SECONDS"
