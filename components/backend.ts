@@ -11,6 +11,12 @@ export interface CaptureEndpoint {
   ip: string;
 }
 
+/** The two pods of a capture. */
+export interface CapturePods {
+  client: CaptureEndpoint;
+  server: CaptureEndpoint;
+}
+
 /** How a backend runs one capture: a script under assets/ and the backend's own targets. */
 export interface CaptureInvocation {
   /** Absolute path of the script the capture Command runs with `bash`. */
@@ -21,8 +27,8 @@ export interface CaptureInvocation {
    * adds the keys every backend's script receives.
    */
   environment: Record<string, pulumi.Input<string>>;
-  /** The two pods, when the program knows them (netns); without, the script reports them (kind). */
-  pods?: { client: CaptureEndpoint; server: CaptureEndpoint };
+  /** The two pods, when the program knows them (netns: from the spec; kind: once the workload is read back); without, the script reports them. */
+  pods?: pulumi.Input<CapturePods>;
 }
 
 /**

@@ -77,12 +77,12 @@ describe.each([
     const calicoObjects = regs.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup");
     expect(calicoObjects?.dependencies.map(short)).toContain(`${lab}-clab-lab`);
     for (const scenario of ["same-subnet", "cross-subnet"]) {
-      expect(byName(regs, `${lab}-${scenario}-tcpdump`).dependencies.map(short)).toEqual(expect.arrayContaining([`${lab}-workload-routes`, `${lab}-workload-pods`]));
+      expect(byName(regs, `${lab}-${scenario}-tcpdump`).dependencies.map(short)).toEqual(expect.arrayContaining([`${lab}-workload-routes`, `${lab}-workload-ready`]));
     }
   });
 
   it("carries the mode to the IPPool patch, the route check and the captures", () => {
-    expect((byName(regs, `${lab}-calico-ippool`).inputs.environment as Record<string, string>)).toMatchObject({ IPIP_MODE: mode, VXLAN_MODE: "Never" });
+    expect((byName(regs, `${lab}-calico-ippool`).inputs.environment as Record<string, string>)).toMatchObject({ IPPOOL_PATCH: JSON.stringify({ spec: { ipipMode: mode, vxlanMode: "Never" } }) });
     // IPAM is read again for each mode; the routes expected come from what it read, so a preview cannot know them.
     expect(byName(regs, `${lab}-workload-ipam`).inputs.environment as Record<string, string>).toMatchObject({ POOL_MODES: `${mode} Never`, NEED_VTEPS: "no" });
     expect((byName(regs, `${lab}-workload-routes`).inputs.environment as Record<string, string>).ROUTE_EXPECTATIONS).toBe(UNKNOWN);

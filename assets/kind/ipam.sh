@@ -12,18 +12,14 @@ use_kubeconfig
 
 # complete: IPAM by node into $_lab_tmp/ipam; fails, printing it, while a node lacks a block (or a needed VTEP).
 complete() {
-  kubectl get "$BLOCK_AFFINITY_RESOURCE" -o json >"$_lab_tmp/affinities" || return 1
-  kubectl get "$CALICO_NODE_RESOURCE" -o json >"$_lab_tmp/nodes" || return 1
+  kubectl get "$BLOCK_AFFINITY_RESOURCE" -o json >"$_lab_tmp/affinities" && kubectl get "$CALICO_NODE_RESOURCE" -o json >"$_lab_tmp/nodes" || return 1
   jq -c --arg names "$KIND_NODES" --slurpfile nodes "$_lab_tmp/nodes" '
     [.items[].spec | select(.state == "confirmed")] as $confirmed
     | [$names | splits(" +") | select(. != "") as $n | {key: $n, value: {
         blocks: [$confirmed[] | select(.node == $n) | .cidr],
         vtep: ([$nodes[0].items[] | select(.metadata.name == $n) | .spec.ipv4VXLANTunnelAddr // empty] | first // null)}}]
     | from_entries' "$_lab_tmp/affinities" >"$_lab_tmp/ipam" || return 1
-  jq -e --arg vteps "$NEED_VTEPS" 'all(.[]; (.blocks | length) > 0 and ($vteps != "yes" or .vtep != null))' "$_lab_tmp/ipam" >/dev/null || {
-    cat "$_lab_tmp/ipam"
-    return 1
-  }
+  jq -e --arg vteps "$NEED_VTEPS" 'all(.[]; (.blocks | length) > 0 and ($vteps != "yes" or .vtep != null))' "$_lab_tmp/ipam" >/dev/null || { cat "$_lab_tmp/ipam"; return 1; }
 }
 
 say "reading Calico's IPAM (pool modes: $POOL_MODES)"

@@ -3,7 +3,8 @@
 # its values from environment variables set by components/kind/steps.ts, quotes them,
 # and on failure says what ran and what it printed.
 
-LAB_STEP=$(basename "$0" .sh)
+# The step's name in messages: the script's, and its action (`up`, `down`) if it takes one.
+LAB_STEP=$(basename "$0" .sh)${1:+ $1}
 _lab_tmp=$(mktemp -d "${TMPDIR:-/tmp}/calico-ipip-lab.XXXXXX")
 _lab_last=""
 _lab_rc=0
@@ -25,9 +26,7 @@ die() { say "$*"; exit 1; }
 # need VAR...: stop, naming every one of them that is not set.
 need() {
   local v missing=()
-  for v in "$@"; do
-    [ -n "${!v+x}" ] || missing+=("$v")
-  done
+  for v in "$@"; do [ -n "${!v+x}" ] || missing+=("$v"); done
   [ ${#missing[@]} -eq 0 ] || die "missing environment variables: ${missing[*]} (components/kind/steps.ts sets them)"
 }
 
@@ -47,7 +46,7 @@ words() {
 seen() {
   local t
   t=$(cat "$_lab_tmp/err" "$_lab_tmp/out" 2>/dev/null || true)
-  if [ -n "$t" ]; then printf '%s' "$t"; else printf '(no output)'; fi
+  printf '%s' "${t:-(no output)}"
 }
 
 # try CMD...: run CMD and return its status; its output is kept for `seen` and `failed`.
@@ -95,14 +94,7 @@ use_kubeconfig() {
 # node_lines NODE: stdin's non-blank lines, trimmed, as the JSON object {"NODE": [line, ...]}.
 node_lines() { jq -Rnc --arg node "$1" '{($node): [inputs | gsub("^\\s+|\\s+$"; "") | select(. != "")]}'; }
 
-# pod_table: the workload's pods, one per line: name, IP, node, phase (kubectl's `<none>` when unset).
-pod_table() {
-  kubectl get pods -n "$WORKLOAD_NAMESPACE" -l "$WORKLOAD_SELECTOR" \
-    -o 'custom-columns=NAME:.metadata.name,IP:.status.podIP,NODE:.spec.nodeName,PHASE:.status.phase' \
-    --no-headers --sort-by=.metadata.name
-}
-
-# check_work_dir: LAB_WORK_DIR is an absolute folder of its own (the destroys empty it).
+# check_work_dir: LAB_WORK_DIR is an absolute folder of its own (`clab.sh down` empties it).
 check_work_dir() { [[ $LAB_WORK_DIR == /*/* ]] || die "LAB_WORK_DIR must be an absolute folder below another, not '$LAB_WORK_DIR'"; }
 
 # record_build ID FILE: the identity the program gave this step, into LAB_WORK_DIR/FILE,
@@ -111,13 +103,4 @@ record_build() {
   check_work_dir
   mkdir -p "$LAB_WORK_DIR"
   printf '%s\n' "$1" >"$LAB_WORK_DIR/$2"
-}
-
-# write_lab_files: the containerlab topology and the gateway's boot config, into LAB_WORK_DIR
-# (an absolute folder of its own: clab-destroy.sh empties it).
-write_lab_files() {
-  check_work_dir
-  mkdir -p "$LAB_WORK_DIR" "$(dirname "$LAB_WORK_DIR/$GATEWAY_BOOT_FILE")"
-  printf '%s\n' "$CLAB_TOPOLOGY" >"$LAB_WORK_DIR/$CLAB_TOPOLOGY_FILE"
-  printf '%s\n' "$GATEWAY_BOOT_CONFIG" >"$LAB_WORK_DIR/$GATEWAY_BOOT_FILE"
 }

@@ -12,28 +12,17 @@ need PREFLIGHT_PROBES
 problems=()
 found=()
 while IFS=$'\x1f' read -r tool probe missing failing reject_pattern reject_text; do
-  [ -n "$tool" ] || continue
+  read -r -a argv <<<"$probe"
   if ! command -v "$tool" >/dev/null 2>&1; then
     problems+=("$missing")
-    continue
-  fi
-  read -r -a argv <<<"$probe"
-  if ! try "${argv[@]}" </dev/null; then
+  elif ! try "${argv[@]}" </dev/null; then
     problems+=("$failing: \`$_lab_last\` said: $(seen)")
-    continue
-  fi
-  if [ -n "$reject_pattern" ] && [[ $(seen) =~ $reject_pattern ]]; then
+  elif [ -n "$reject_pattern" ] && [[ $(seen) =~ $reject_pattern ]]; then
     problems+=("$reject_text")
-    continue
+  else
+    found+=("$tool")
   fi
-  found+=("$tool")
 done <<<"$PREFLIGHT_PROBES"
 
-if [ ${#problems[@]} -gt 0 ]; then
-  {
-    printf 'preflight: the kind backend cannot run on this host:\n'
-    printf '  - %s\n' "${problems[@]}"
-  } >&2
-  exit 1
-fi
+[ ${#problems[@]} -eq 0 ] || die "the kind backend cannot run on this host:$(printf '\n  - %s' "${problems[@]}")"
 say "found ${found[*]}"

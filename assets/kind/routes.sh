@@ -11,26 +11,22 @@ set -eu
 need KIND_NODES ROUTE_EXPECTATIONS ROUTE_FILTER WAIT_SECONDS LAB_POLL_SECONDS
 read -r -a nodes <<<"$KIND_NODES"
 
-# as_expected: every node's table into $_lab_tmp/table.<i> (node_lines); fails,
-# printing what differs, unless each node's selected routes are the expected set.
+# as_expected: every node's table into $_lab_tmp/tables (node_lines); fails, printing what
+# differs, unless each node's selected routes are the expected set.
 as_expected() {
-  local i node differs ok=yes
-  for i in "${!nodes[@]}"; do
-    node=${nodes[i]}
-    docker exec "$node" ip route >"$_lab_tmp/raw" || {
-      printf '%s: `docker exec %s ip route` failed\n' "$node" "$node"
-      return 1
-    }
-    node_lines "$node" <"$_lab_tmp/raw" >"$_lab_tmp/table.$i" || return 1
-    differs=$(jq -rn --arg node "$node" --arg filter "$ROUTE_FILTER" --argjson expected "$ROUTE_EXPECTATIONS" --slurpfile table "$_lab_tmp/table.$i" '
-      def listed: if . == [] then "nothing" else sort | join("; ") end;
-      ($expected[$node] // []) as $want | [$table[0][$node][] | select(test($filter))] as $have
-      | select($want - $have != [] or $have - $want != [])
-      | "\($node): expected, the node lacks: \($want - $have | listed)\n\($node): the node has, not expected: \($have - $want | listed)"') || return 1
-    [ -z "$differs" ] || { printf '%s\n' "$differs"; ok=no; }
+  local node
+  : >"$_lab_tmp/tables"
+  for node in "${nodes[@]}"; do
+    docker exec "$node" ip route >"$_lab_tmp/raw" || { printf '`docker exec %s ip route` failed\n' "$node"; return 1; }
+    node_lines "$node" <"$_lab_tmp/raw" >>"$_lab_tmp/tables" || return 1
   done
-  [ "$ok" = yes ]
+  jq -rs --arg filter "$ROUTE_FILTER" --argjson expected "$ROUTE_EXPECTATIONS" '
+    def listed: if . == [] then "nothing" else sort | join("; ") end;
+    [add | to_entries[] | ($expected[.key] // []) as $want | [.value[] | select(test($filter))] as $have
+     | select($want - $have != [] or $have - $want != [])
+     | "\(.key): expected, the node lacks: \($want - $have | listed)\n\(.key): the node has, not expected: \($have - $want | listed)"]
+    | join("\n") | if . == "" then empty else "\(.)\n" | halt_error(1) end' "$_lab_tmp/tables"
 }
 
 until_ok "$WAIT_SECONDS" "every node's pool routes as the model has them" as_expected
-for i in "${!nodes[@]}"; do cat "$_lab_tmp/table.$i"; done | jq -cs add
+jq -cs add "$_lab_tmp/tables"

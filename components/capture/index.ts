@@ -49,8 +49,8 @@ export class CaptureRun extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: args.after },
     );
-    this.result = this.tcpdump.stdout.apply(async (stdout) => {
-      const observed = parseCaptureOutput(stdout, invocation.pods);
+    this.result = pulumi.all([this.tcpdump.stdout, invocation.pods]).apply(async ([stdout, pods]) => {
+      const observed = parseCaptureOutput(stdout, pods);
       const analysis = await analyzeFile(pcapPath(spec, scenario));
       return captureResult(spec, scenario, client, server, observed, analysis);
     });

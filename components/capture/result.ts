@@ -1,7 +1,7 @@
 /** Pure parts of a capture run: its environment, its script's output, its verdict. */
 import * as crypto from "crypto";
 import * as path from "path";
-import { CaptureEndpoint, CaptureInvocation, CaptureScriptResult } from "../backend";
+import { CaptureEndpoint, CapturePods, CaptureScriptResult } from "../backend";
 import { CAPTURE_MARKER, CaptureFolder, markerText } from "../../model/captureDir";
 import { VXLAN_PORT } from "../../model/dataplane";
 import { CaptureResult, LabSpec, NodeSpec, ScenarioSpec } from "../../model/spec";
@@ -73,7 +73,7 @@ export interface CaptureObservation {
  * The JSON result a capture script prints as its last line of stdout, with the pods the
  * program knows (`known`) or, without them, the pods the script found.
  */
-export function parseCaptureOutput(stdout: string, known?: CaptureInvocation["pods"]): CaptureObservation {
+export function parseCaptureOutput(stdout: string, known?: CapturePods): CaptureObservation {
   const { value: parsed, line: last } = lastJsonObject(stdout, "the capture script");
   const r = parsed as Partial<CaptureScriptResult>;
   const endpoint = (e: unknown): CaptureEndpoint | undefined =>

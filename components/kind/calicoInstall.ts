@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import { LabSpec, PoolModes } from "../../model/spec";
 import { calicoBgpPeers } from "./bgp";
-import { calicoObjects, K8sObject } from "./calicoManifest";
+import { calicoObjects, K8sObject, readManifestFile } from "./calicoManifest";
 import { childOptions, scriptCommand } from "./command";
 import { calicoWaitStep, ippoolStep, manifestStep, parsePoolModes } from "./steps";
 
@@ -28,13 +28,13 @@ export interface CalicoInstallArgs {
  * modes. The patch re-runs whenever a mode changes, which is how `pulumi config set
  * vxlanMode ... && pulumi up` switches a running lab (CALICO_IPV4POOL_* only apply when
  * the pool is first created). In mode Never each node also peers with the gateway
- * (BGPPeer objects). The component's dependsOn (preflight) holds for the manifest read.
+ * (BGPPeer objects). The component's dependsOn (preflight) holds for the manifest download.
  */
 export class CalicoInstall extends pulumi.ComponentResource {
   /** A Kubernetes provider for the lab's cluster. */
   public readonly provider: k8s.Provider;
-  /** Reads calico.manifest at deploy time (downloads a URL, reads a path). */
-  public readonly manifest: command.local.Command;
+  /** Downloads calico.manifest at deploy time when it is a URL (a file the program reads itself). */
+  public readonly manifest?: command.local.Command;
   /** The patched manifest's objects. */
   public readonly objects: k8s.yaml.v2.ConfigGroup;
   /** calico-node ready on every node. */
@@ -57,12 +57,14 @@ export class CalicoInstall extends pulumi.ComponentResource {
       { kubeconfig: args.kubeconfig, clusterIdentifier: args.clusterId, deleteUnreachable: true },
       { parent: this },
     );
-    this.manifest = scriptCommand(`${name}-manifest`, manifestStep(spec), childOptions(this, opts), { quietStdout: true });
-    const objs: pulumi.Output<K8sObject[]> = this.manifest.stdout.apply((text) => calicoObjects(text, spec, spec.calico.manifest));
+    const download = manifestStep(spec);
+    this.manifest = download && scriptCommand(`${name}-manifest`, download, childOptions(this, opts), { quietStdout: true });
+    const text = this.manifest?.stdout ?? pulumi.output(readManifestFile(spec.calico.manifest));
+    const objs: pulumi.Output<K8sObject[]> = text.apply((t) => calicoObjects(t, spec, spec.calico.manifest));
     this.objects = new k8s.yaml.v2.ConfigGroup(`${name}-manifest`, { objs }, { parent: this, provider: this.provider, dependsOn: args.after });
     this.ready = scriptCommand(`${name}-ready`, calicoWaitStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.objects] });
     this.ippool = scriptCommand(`${name}-ippool`, ippoolStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.ready] });
-    this.poolModes = this.ippool.stdout.apply(parsePoolModes);
+    this.poolModes = this.ippool.stdout.apply((out) => parsePoolModes(out, spec));
     // The BGPPeer CRD comes with the manifest's objects.
     this.bgpPeers = calicoBgpPeers(spec).map(
       (o) =>

@@ -6,9 +6,19 @@
  * health checks); calico/* images run the configured release. Everything else in the
  * manifest is left exactly as it was.
  */
+import * as fs from "fs";
 import * as yaml from "js-yaml";
 import { LabSpec, PoolModes } from "../../model/spec";
 import { CALICO } from "./tools";
+
+/** calico.manifest's text when it is a file, read by the program (a URL is downloaded at deploy time: manifest.sh). */
+export function readManifestFile(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new Error(`calico.manifest: cannot read ${file}: ${(e as Error).message}`);
+  }
+}
 
 /** A Kubernetes object as YAML gives it. */
 export interface K8sObject {

@@ -1,8 +1,13 @@
 /** A ScriptStep (steps.ts) as a `command:local:Command` that runs `bash <script>`. */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { bashScript } from "../../model/shell";
-import { ScriptStep } from "./steps";
+import { bashScript, shellQuote } from "../../model/shell";
+import { ScriptCall, ScriptStep } from "./steps";
+
+/** `bash '<script>' '<arg>'...`. */
+export function bashCall([script, ...args]: ScriptCall): string {
+  return [bashScript(script), ...args.map(shellQuote)].join(" ");
+}
 
 export interface ScriptCommandOptions {
   /** Replace (rather than re-run) the command when these change. */
@@ -23,8 +28,8 @@ export function scriptCommand(
   return new command.local.Command(
     name,
     {
-      create: bashScript(step.create),
-      ...(step.delete === undefined ? {} : { delete: bashScript(step.delete) }),
+      create: bashCall(step.create),
+      ...(step.delete === undefined ? {} : { delete: bashCall(step.delete) }),
       environment: step.environment,
       ...(step.stdin === undefined ? {} : { stdin: step.stdin }),
       ...(more.triggers === undefined ? {} : { triggers: more.triggers }),

@@ -7,7 +7,7 @@ import { bridgeSteps, onTopology } from "./steps";
 export interface HostBridgesArgs {
   /** The validated lab: one bridge per subnet. */
   spec: LabSpec;
-  /** The containerlab lab's identity (labPresence.ts): a new one re-runs bridge-up.sh, which makes a lost bridge again. */
+  /** The containerlab lab's identity (labPresence.ts): a new one re-runs `bridge.sh up`, which makes a lost bridge again. */
   topologyId: string;
 }
 

@@ -2,12 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { LabSpec } from "../../model/spec";
 import { childOptions, scriptCommand } from "./command";
-import { kindClusterStep, untaintStep } from "./steps";
+import { kindClusterStep } from "./steps";
 
 export interface KindClusterArgs {
   /** The validated lab: cluster name = lab name, node image, nodes and their node-ip. */
   spec: LabSpec;
-  /** The lab's work folder, where kind-create.sh records the cluster's identity. */
+  /** The lab's work folder, where `kind.sh up` records the cluster's identity. */
   workDir: string;
   /** The cluster's identity (labPresence.ts): a new one re-creates the cluster. */
   buildId: string;
@@ -25,8 +25,6 @@ export class KindCluster extends pulumi.ComponentResource {
   public readonly cluster: command.local.Command;
   /** The cluster's kubeconfig (secret). */
   public readonly kubeconfig: pulumi.Output<string>;
-  /** The control plane's NoSchedule taint removed. */
-  public readonly untainted: command.local.Command;
 
   constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("calico-ipip-lab:kind:KindCluster", name, {}, opts);
@@ -38,7 +36,6 @@ export class KindCluster extends pulumi.ComponentResource {
       { triggers: [step.stdin ?? "", args.spec.images.kindNode, args.buildId], quietStdout: true },
     );
     this.kubeconfig = pulumi.secret(this.cluster.stdout);
-    this.untainted = scriptCommand(`${name}-untaint`, untaintStep(args.spec, this.kubeconfig), { parent: this });
     this.registerOutputs({ kubeconfig: this.kubeconfig });
   }
 }

@@ -12,7 +12,7 @@ import { HostBridges } from "./hostBridges";
 import { Images } from "./images";
 import { KindCluster } from "./kindCluster";
 import { Preflight } from "./preflight";
-import { asset, defaultWorkDir, kindCaptureTargets } from "./steps";
+import { asset, captureEnds, defaultWorkDir, kindCaptureTargets } from "./steps";
 import { Workload } from "./workload";
 
 export interface KindLabArgs {
@@ -88,7 +88,7 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
     );
     this.workload = new Workload(
       `${name}-workload`,
-      { spec, kubeconfig: this.cluster.kubeconfig, provider: this.calico.provider, after: [...this.calico.configured, this.gateway.configure, this.cluster.untainted], topologyId: presence.topology },
+      { spec, kubeconfig: this.cluster.kubeconfig, provider: this.calico.provider, after: [...this.calico.configured, this.gateway.configure, this.cluster.cluster], topologyId: presence.topology },
       { parent: this },
     );
     this.dataplane = pulumi.output<Dataplane>("calico");
@@ -102,13 +102,19 @@ export class KindLab extends pulumi.ComponentResource implements LabBackend {
       })),
     );
     // Captures start once every pod runs and the routes match the mode.
-    this.ready = [this.workload.podsRead, this.workload.routesRead];
+    this.ready = [this.workload.ready, this.workload.routesRead];
     this.registerOutputs({ dataplane: this.dataplane, pods: this.pods, routes: this.routes });
   }
 
-  /** tcpdump in the client node's sidecar (it shares the node's net0), traffic from the client pod. */
-  capture(_scenario: ScenarioSpec, client: NodeSpec, _server: NodeSpec): CaptureInvocation {
+  /** tcpdump in the client node's sidecar (it shares the node's net0), traffic from the client pod to the server pod as read back. */
+  capture(_scenario: ScenarioSpec, client: NodeSpec, server: NodeSpec): CaptureInvocation {
+    const pods = this.pods.apply((read) => captureEnds(read, client, server));
+    const targets = kindCaptureTargets(this.spec, client, this.cluster.kubeconfig, {
+      clientPod: pods.client.pod,
+      clientIp: pods.client.ip,
+      serverIp: pods.server.ip,
+    });
     // A redeployed (or re-created) lab re-runs every capture.
-    return { script: asset("capture.sh"), environment: { ...kindCaptureTargets(this.spec, client, this.cluster.kubeconfig), LAB_TOPOLOGY_ID: this.topologyId } };
+    return { script: asset("capture.sh"), environment: { ...targets, LAB_TOPOLOGY_ID: this.topologyId }, pods };
   }
 }

@@ -4,7 +4,7 @@
  * or a containerlab lab lost to a reboot or a hand-run `kind delete` / `docker rm`; the
  * next `up` must (the kind twin of the netns backend's check).
  *
- * kind-create.sh and clab-deploy.sh write the identity the program gave them into the
+ * `kind.sh up` and `clab.sh up` write the identity the program gave them into the
  * lab's work folder. The program passes the identity it wants to the step and also uses
  * it as that step's trigger: while the lab is whole it reads the identity back, so the
  * inputs stay the same and nothing runs; once a container is gone or stopped it makes a
@@ -18,9 +18,9 @@ import { containerlabContainer } from "./tools";
 import { newIdentity, readRecord } from "../buildIdentity";
 
 // A file in the work folder, not a container label: kind cannot label its node containers, and a preview reads it without asking docker.
-/** The file kind-create.sh writes with KIND_BUILD_ID (in the lab's work folder; clab-destroy.sh keeps it). */
+/** The file `kind.sh up` writes with KIND_BUILD_ID (in the lab's work folder; `clab.sh down` keeps it). */
 export const CLUSTER_BUILD_FILE = "cluster-build";
-/** The file clab-deploy.sh writes with CLAB_BUILD_ID (in the lab's work folder). */
+/** The file `clab.sh up` writes with CLAB_BUILD_ID (in the lab's work folder). */
 export const TOPOLOGY_BUILD_FILE = "clab-build";
 
 /** One container as `docker ps -a` lists it. */

@@ -6,7 +6,8 @@
  * `V`: an Output in the program, plain text in the tests.
  */
 import * as path from "path";
-import { LabSpec, NodeSpec, PoolModes } from "../../model/spec";
+import { LabOutputs, LabSpec, NodeSpec, PoolModes } from "../../model/spec";
+import { CaptureEndpoint, CapturePods } from "../backend";
 import { lastJsonLine, lastJsonObject } from "../scriptOutput";
 import { calicoBackend } from "./calicoManifest";
 import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topologyFile } from "./containerlab";
@@ -14,7 +15,7 @@ import { renderKindConfig } from "./kindConfig";
 import { frrBgpLines, renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
 import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./labPresence";
 import { CALICO_ROUTE_FILTER } from "../../model/dataplane";
-import { CALICO, containerlabContainer, encodeProbes, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
+import { CALICO, containerlabContainer, encodeProbes, isManifestUrl, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
 
 /** The kind backend's scripts. */
 export const ASSETS_DIR = path.resolve(__dirname, "..", "..", "assets", "kind");
@@ -28,13 +29,16 @@ export function defaultWorkDir(spec: LabSpec): string {
   return path.resolve(__dirname, "..", "..", ".cache", "kind", spec.name);
 }
 
+/** A script under assets/kind/ and its arguments. */
+export type ScriptCall = readonly [script: string, ...args: string[]];
+
 export interface ScriptStep<V = string> {
   /** What the step does; the suffix of its resource name. */
   name: string;
   /** Script run on create (and on update: every create script is re-runnable). */
-  create: string;
-  /** Script run on delete, for steps that leave something behind. */
-  delete?: string;
+  create: ScriptCall;
+  /** Script run on delete, for steps that leave something behind: the create's script, with the action `down` for its `up`. */
+  delete?: ScriptCall;
   environment: Record<string, string | V>;
   /** Text the create script reads on stdin. */
   stdin?: string;
@@ -49,36 +53,40 @@ export const DOWNLOAD_SECONDS = 120;
 const poll = String(WAITS.pollSeconds);
 
 export function preflightStep(spec: LabSpec): ScriptStep<never> {
-  return { name: "preflight", create: asset("preflight.sh"), environment: { PREFLIGHT_PROBES: encodeProbes(preflightProbes(spec.calico.manifest)) } };
+  return { name: "preflight", create: [asset("preflight.sh")], environment: { PREFLIGHT_PROBES: encodeProbes(preflightProbes(spec.calico.manifest)) } };
 }
 
-/** Prints calico.manifest's text (downloaded when it is a URL) at deploy time. */
-export function manifestStep(spec: LabSpec): ScriptStep<never> {
-  return { name: "manifest", create: asset("manifest.sh"), environment: { CALICO_MANIFEST: spec.calico.manifest, DOWNLOAD_SECONDS: String(DOWNLOAD_SECONDS) } };
+/** Downloads calico.manifest at deploy time when it is a URL; a file the program reads (readManifestFile). */
+export function manifestStep(spec: LabSpec): ScriptStep<never> | undefined {
+  if (!isManifestUrl(spec.calico.manifest)) return undefined;
+  return { name: "manifest", create: [asset("manifest.sh")], environment: { CALICO_MANIFEST: spec.calico.manifest, DOWNLOAD_SECONDS: String(DOWNLOAD_SECONDS) } };
 }
 
 /** One step per segment bridge, in subnet order. */
 export function bridgeSteps(spec: LabSpec): ScriptStep<never>[] {
   return spec.subnets.map((s) => ({
     name: `bridge-${s.bridge}`,
-    create: asset("bridge-up.sh"),
-    delete: asset("bridge-down.sh"),
+    create: [asset("bridge.sh"), "up"],
+    delete: [asset("bridge.sh"), "down"],
     environment: { BRIDGE_NAME: s.bridge },
   }));
 }
 
 /**
- * Creates the cluster from the rendered config on stdin; prints the kubeconfig. Records
- * `buildId` in the work folder, where the program reads it back (labPresence.ts).
+ * Creates the cluster from the rendered config on stdin and untaints its control plane
+ * (the workload puts one pod on every node); prints the kubeconfig. Records `buildId` in
+ * the work folder, where the program reads it back (labPresence.ts).
  */
 export function kindClusterStep(spec: LabSpec, workDir: string, buildId: string): ScriptStep<never> {
   return {
     name: "cluster",
-    create: asset("kind-create.sh"),
-    delete: asset("kind-delete.sh"),
+    create: [asset("kind.sh"), "up"],
+    delete: [asset("kind.sh"), "down"],
     environment: {
       KIND_CLUSTER_NAME: spec.name,
       KIND_NODE_IMAGE: spec.images.kindNode,
+      CONTROL_PLANE_NODE: spec.nodes[0].name,
+      CONTROL_PLANE_TAINT,
       LAB_WORK_DIR: workDir,
       KIND_BUILD_ID: buildId,
       KIND_BUILD_FILE: CLUSTER_BUILD_FILE,
@@ -95,17 +103,9 @@ export function onTopology<V>(step: ScriptStep<V>, topologyId: string): ScriptSt
   return { ...step, environment: { ...step.environment, LAB_TOPOLOGY_ID: topologyId } };
 }
 
-export function untaintStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
-  return {
-    name: "untaint",
-    create: asset("untaint.sh"),
-    environment: { LAB_KUBECONFIG: kubeconfig, CONTROL_PLANE_NODE: spec.nodes[0].name, CONTROL_PLANE_TAINT },
-  };
-}
-
-/** `node=address/prefix@gateway` for each node: what clab-deploy.sh checks after deploy. */
+/** `node address/prefix gateway`, one node a line: what `clab.sh up` checks after deploy. */
 export function nodeAddresses(spec: LabSpec): string {
-  return spec.nodes.map((n) => `${n.name}=${n.ip}/${n.prefixLength}@${n.gateway}`).join(" ");
+  return spec.nodes.map((n) => `${n.name} ${n.ip}/${n.prefixLength} ${n.gateway}`).join("\n");
 }
 
 /**
@@ -116,8 +116,8 @@ export function nodeAddresses(spec: LabSpec): string {
 export function containerlabStep(spec: LabSpec, workDir: string, buildId: string): ScriptStep<never> {
   return {
     name: "containerlab",
-    create: asset("clab-deploy.sh"),
-    delete: asset("clab-destroy.sh"),
+    create: [asset("clab.sh"), "up"],
+    delete: [asset("clab.sh"), "down"],
     environment: {
       LAB_NAME: spec.name,
       LAB_WORK_DIR: workDir,
@@ -126,7 +126,6 @@ export function containerlabStep(spec: LabSpec, workDir: string, buildId: string
       GATEWAY_BOOT_CONFIG: renderVyosBootConfig(spec),
       GATEWAY_BOOT_FILE: bootConfigFile(spec),
       GATEWAY_CONTAINER: spec.router.container,
-      KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       NODE_ADDRESSES: nodeAddresses(spec),
       CLAB_BUILD_ID: buildId,
       CLAB_BUILD_FILE: TOPOLOGY_BUILD_FILE,
@@ -144,7 +143,7 @@ export function containerlabStep(spec: LabSpec, workDir: string, buildId: string
 export function gatewayConfigureStep<V>(spec: LabSpec, containerId: V): ScriptStep<V> {
   return {
     name: "gateway-configure",
-    create: asset("gateway-configure.sh"),
+    create: [asset("gateway-configure.sh")],
     environment: {
       GATEWAY_CONTAINER: spec.router.container,
       GATEWAY_CONTAINER_ID: containerId,
@@ -156,59 +155,68 @@ export function gatewayConfigureStep<V>(spec: LabSpec, containerId: V): ScriptSt
   };
 }
 
+/** Why calico-node may not get ready, and where to look: what calico-wait.sh adds to its failure. */
+export function calicoNotReadyHint(spec: LabSpec): string {
+  const gw = spec.router.container;
+  const backend = calicoBackend(spec);
+  // With BIRD, readiness also waits for its sessions; without (vxlan), for Felix alone.
+  const why =
+    backend === "bird"
+      ? `calico-node is ready only when BIRD has a BGP session with every other node, and the sessions between subnets cross the gateway ${gw}`
+      : `without BIRD (calico_backend ${backend}) calico-node is ready when Felix is; the VXLAN packets between subnets cross the gateway ${gw}`;
+  return `${why}: see \`docker logs ${gw}\` and \`kubectl logs -n ${CALICO.namespace} <calico-node pod>\``;
+}
+
 export function calicoWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "calico-ready",
-    create: asset("calico-wait.sh"),
+    create: [asset("calico-wait.sh")],
     environment: {
       LAB_KUBECONFIG: kubeconfig,
       CALICO_NAMESPACE: CALICO.namespace,
       CALICO_DAEMONSET: CALICO.daemonSet,
-      CALICO_BACKEND: calicoBackend(spec),
+      CALICO_NOT_READY_HINT: calicoNotReadyHint(spec),
       WAIT_SECONDS: String(WAITS.calicoReadySeconds),
-      GATEWAY_CONTAINER: spec.router.container,
     },
   };
+}
+
+/** The merge patch that sets the pool's two modes at once (Calico refuses both encapsulations on). */
+export function ippoolPatch(modes: PoolModes): string {
+  return JSON.stringify({ spec: { ipipMode: modes.ipipMode, vxlanMode: modes.vxlanMode } });
 }
 
 /** Patches the pool's ipipMode and vxlanMode: they change with the config, so the step re-runs. */
 export function ippoolStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "ippool-mode",
-    create: asset("ippool-patch.sh"),
+    create: [asset("ippool-patch.sh")],
     environment: {
       LAB_KUBECONFIG: kubeconfig,
       IPPOOL_RESOURCE: CALICO.ippoolResource,
       IPPOOL_NAME: CALICO.ippool,
-      IPIP_MODE: spec.ipipMode,
-      VXLAN_MODE: spec.vxlanMode,
+      IPPOOL_PATCH: ippoolPatch(spec),
       WAIT_SECONDS: String(WAITS.ippoolSeconds),
       LAB_POLL_SECONDS: poll,
     },
   };
 }
 
-function workloadEnvironment<V>(kubeconfig: V): Record<string, string | V> {
-  return { LAB_KUBECONFIG: kubeconfig, WORKLOAD_NAMESPACE: WORKLOAD.namespace, WORKLOAD_SELECTOR: WORKLOAD.selector };
-}
-
+/** Waits for one pod on every node; prints the pods as JSON [{name, ip, node}]. */
 export function workloadWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "workload-ready",
-    create: asset("workload-wait.sh"),
+    create: [asset("workload-wait.sh")],
     environment: {
-      ...workloadEnvironment(kubeconfig),
+      LAB_KUBECONFIG: kubeconfig,
+      WORKLOAD_NAMESPACE: WORKLOAD.namespace,
+      WORKLOAD_SELECTOR: WORKLOAD.selector,
       WORKLOAD_NAME: WORKLOAD.name,
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       WAIT_SECONDS: String(WAITS.workloadSeconds),
       LAB_POLL_SECONDS: poll,
     },
   };
-}
-
-/** Prints the pods as JSON [{name, ip, node}]. */
-export function podsStep<V>(kubeconfig: V): ScriptStep<V> {
-  return { name: "pods", create: asset("pods.sh"), environment: workloadEnvironment(kubeconfig) };
 }
 
 /**
@@ -219,7 +227,7 @@ export function podsStep<V>(kubeconfig: V): ScriptStep<V> {
 export function ipamStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
     name: "ipam",
-    create: asset("ipam.sh"),
+    create: [asset("ipam.sh")],
     environment: {
       LAB_KUBECONFIG: kubeconfig,
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
@@ -240,7 +248,7 @@ export function ipamStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
 export function routesStep<V>(spec: LabSpec, expected: V): ScriptStep<V> {
   return {
     name: "routes",
-    create: asset("routes.sh"),
+    create: [asset("routes.sh")],
     environment: {
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       ROUTE_EXPECTATIONS: expected,
@@ -253,19 +261,19 @@ export function routesStep<V>(spec: LabSpec, expected: V): ScriptStep<V> {
 
 /**
  * Reads every node's BGP sessions from calico-node's BIRD (`birdcl show protocols`), once
- * the routes converged. Without BIRD (calico_backend vxlan) there is nothing to ask.
+ * the routes converged. Without BIRD (calico_backend vxlan) there is nothing to ask: no step.
  */
-export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
+export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> | undefined {
+  if (calicoBackend(spec) !== "bird") return undefined;
   return {
     name: "bgp-sessions",
-    create: asset("bgp-sessions.sh"),
+    create: [asset("bgp-sessions.sh")],
     environment: {
       LAB_KUBECONFIG: kubeconfig,
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       CALICO_NAMESPACE: CALICO.namespace,
       CALICO_DAEMONSET: CALICO.daemonSet,
       CALICO_CONTAINER: CALICO.container,
-      CALICO_BACKEND: calicoBackend(spec),
       BIRD_SOCKET: CALICO.birdSocket,
       // Sessions come and go with the modes (the gateway's in mode Never): read them again after a switch.
       POOL_MODES: `${spec.ipipMode} ${spec.vxlanMode}`,
@@ -273,10 +281,28 @@ export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> 
   };
 }
 
-/** capture.sh's targets on kind: the cluster, the client's sidecar and the traffic's bounds (captureEnvironment adds the rest). */
-export function kindCaptureTargets<V>(spec: LabSpec, client: NodeSpec, kubeconfig: V): Record<string, string | V> {
+/** A capture's two pods: the ones the workload step read back on the client's and the server's nodes. */
+export function captureEnds(pods: LabOutputs["pods"], client: NodeSpec, server: NodeSpec): CapturePods {
+  const on = (node: NodeSpec): CaptureEndpoint => {
+    const found = pods.filter((p) => p.node === node.name);
+    if (found.length !== 1) throw new Error(`the capture needs one workload pod on ${node.name}; the pods read back: ${JSON.stringify(pods)}`);
+    return { pod: found[0].name, ip: found[0].ip };
+  };
+  return { client: on(client), server: on(server) };
+}
+
+/**
+ * capture.sh's targets on kind: the cluster, the client's sidecar, the two pods (their
+ * values `V` too: the program knows them only once the workload step read them back) and
+ * the traffic's bounds (captureEnvironment adds the rest).
+ */
+export function kindCaptureTargets<V>(spec: LabSpec, client: NodeSpec, kubeconfig: V, pods: { clientPod: V; clientIp: V; serverIp: V }): Record<string, string | V> {
   return {
-    ...workloadEnvironment(kubeconfig),
+    LAB_KUBECONFIG: kubeconfig,
+    WORKLOAD_NAMESPACE: WORKLOAD.namespace,
+    CLIENT_POD: pods.clientPod,
+    CLIENT_POD_IP: pods.clientIp,
+    SERVER_POD_IP: pods.serverIp,
     CLIENT_SIDECAR: containerlabContainer(spec.name, client.sidecar),
     PING_COUNT: String(TRAFFIC.pingCount),
     CURL_SECONDS: String(TRAFFIC.curlSeconds),
@@ -285,23 +311,27 @@ export function kindCaptureTargets<V>(spec: LabSpec, client: NodeSpec, kubeconfi
   };
 }
 
-/** Parses pods.sh's output. */
+/** Parses workload-wait.sh's output: the pods. */
 export function parsePods(stdout: string): { name: string; ip: string; node: string }[] {
-  const { value, line } = lastJsonLine(stdout, "pods.sh");
+  const { value, line } = lastJsonLine(stdout, "workload-wait.sh");
   const ok = (p: unknown): p is { name: string; ip: string; node: string } =>
     typeof p === "object" && p !== null && ["name", "ip", "node"].every((k) => typeof (p as Record<string, unknown>)[k] === "string");
-  if (!Array.isArray(value) || !value.every(ok)) throw new Error(`pods.sh printed something other than [{name, ip, node}]: ${line.slice(0, 200)}`);
+  if (!Array.isArray(value) || !value.every(ok)) throw new Error(`workload-wait.sh printed something other than [{name, ip, node}]: ${line.slice(0, 200)}`);
   return value.map((p) => ({ name: p.name, ip: p.ip, node: p.node }));
 }
 
-/** Parses ippool-patch.sh's output: the modes the pool has after the patch. */
-export function parsePoolModes(stdout: string): PoolModes {
+/** Parses ippool-patch.sh's output, the modes the pool has after the patch; they must be the ones `spec` patched in. */
+export function parsePoolModes(stdout: string, spec: PoolModes): PoolModes {
   const m = /^(Always|CrossSubnet|Never) (Always|CrossSubnet|Never)$/.exec(stdout.trim());
   if (m === null) throw new Error(`ippool-patch.sh printed something other than "<ipipMode> <vxlanMode>": ${JSON.stringify(stdout.slice(0, 200))}`);
-  return { ipipMode: m[1] as PoolModes["ipipMode"], vxlanMode: m[2] as PoolModes["vxlanMode"] };
+  const modes = { ipipMode: m[1] as PoolModes["ipipMode"], vxlanMode: m[2] as PoolModes["vxlanMode"] };
+  if (modes.ipipMode !== spec.ipipMode || modes.vxlanMode !== spec.vxlanMode) {
+    throw new Error(`after the patch ${CALICO.ippool} has ipipMode ${modes.ipipMode} and vxlanMode ${modes.vxlanMode}, not ${spec.ipipMode} and ${spec.vxlanMode}`);
+  }
+  return modes;
 }
 
-/** Parses bgp-sessions.sh's output: each node's `show protocols` lines ({} without BIRD). */
+/** Parses bgp-sessions.sh's output: each node's `show protocols` lines. */
 export function parseBgpSessions(stdout: string): Record<string, string[]> {
   return parseLinesByNode(stdout, "bgp-sessions.sh");
 }

@@ -75,9 +75,14 @@ export const CURL_PROBE: PreflightProbe = {
 
 export const PROBE_FIELD_SEPARATOR = "\x1f";
 
+/** Whether calico.manifest is downloaded (an http(s) URL) rather than read from a file. */
+export function isManifestUrl(manifest: string): boolean {
+  return /^https?:\/\//.test(manifest);
+}
+
 /** The probes for a lab whose manifest comes from `manifest` (URL or path). */
 export function preflightProbes(manifest: string): PreflightProbe[] {
-  return /^https?:\/\//.test(manifest) ? [...PREFLIGHT_PROBES, CURL_PROBE] : [...PREFLIGHT_PROBES];
+  return isManifestUrl(manifest) ? [...PREFLIGHT_PROBES, CURL_PROBE] : [...PREFLIGHT_PROBES];
 }
 
 /**

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { LabOutputs, LabSpec } from "../../model/spec";
 import { scriptCommand } from "./command";
 import { expectedRoutes, parseIpam, routeDrift } from "./routes";
-import { bgpSessionsStep, ipamStep, onTopology, parseBgpSessions, parsePods, parseRoutes, podsStep, routesStep, workloadWaitStep } from "./steps";
+import { bgpSessionsStep, ipamStep, onTopology, parseBgpSessions, parsePods, parseRoutes, routesStep, workloadWaitStep } from "./steps";
 import { workloadStatefulSet } from "./workloadManifest";
 
 export interface WorkloadArgs {
@@ -24,15 +24,13 @@ export interface WorkloadArgs {
  * The seed's StatefulSet `pod` (one nettool pod per node), a wait until each node runs
  * its pod, then what the lab really is: the pods (name, IP, node), the blocks and VTEPs
  * Calico's IPAM gave the nodes, every node's routes, read once its pool routes are the
- * model's for those (re-read whenever a mode changes), and every node's BGP sessions as
- * calico-node's BIRD reports them.
+ * model's for those (re-read whenever a mode changes), and, where calico-node runs BIRD,
+ * every node's BGP sessions as BIRD reports them.
  */
 export class Workload extends pulumi.ComponentResource {
   public readonly statefulSet: k8s.apps.v1.StatefulSet;
-  /** One Running pod on every node. */
+  /** Waits for one Running pod on every node, then reads the pods back. */
   public readonly ready: command.local.Command;
-  /** Reads the pods back. */
-  public readonly podsRead: command.local.Command;
   /** The pods as the cluster placed them. */
   public readonly pods: pulumi.Output<LabOutputs["pods"]>;
   /** Reads the blocks and VTEPs Calico's IPAM gave the nodes. */
@@ -43,8 +41,8 @@ export class Workload extends pulumi.ComponentResource {
   public readonly routesRead: command.local.Command;
   /** Each node's routing table (`ip route`), by node name. */
   public readonly routes: pulumi.Output<Record<string, string[]>>;
-  /** Reads each node's BGP sessions once the routes converged. */
-  public readonly bgpRead: command.local.Command;
+  /** Reads each node's BGP sessions once the routes converged (not without BIRD: calico_backend vxlan). */
+  public readonly bgpRead?: command.local.Command;
   /** Each node's `show protocols` lines, by node name (none without BIRD). */
   public readonly bgpProtocols: pulumi.Output<Record<string, string[]>>;
 
@@ -57,9 +55,8 @@ export class Workload extends pulumi.ComponentResource {
       { metadata: manifest.metadata, spec: manifest.spec },
       { parent: this, provider: args.provider, dependsOn: args.after },
     );
-    this.ready = scriptCommand(`${name}-ready`, workloadWaitStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.statefulSet] });
-    this.podsRead = scriptCommand(`${name}-pods`, onTopology(podsStep(args.kubeconfig), args.topologyId), { parent: this, dependsOn: [this.ready] }, { quietStdout: true });
-    this.pods = this.podsRead.stdout.apply(parsePods);
+    this.ready = scriptCommand(`${name}-ready`, onTopology(workloadWaitStep(spec, args.kubeconfig), args.topologyId), { parent: this, dependsOn: [this.statefulSet] }, { quietStdout: true });
+    this.pods = this.ready.stdout.apply(parsePods);
     const read = { parent: this, dependsOn: [this.ready, ...args.after] };
     this.ipamRead = scriptCommand(`${name}-ipam`, onTopology(ipamStep(spec, args.kubeconfig), args.topologyId), read, { quietStdout: true });
     this.expectedRoutes = this.ipamRead.stdout.apply((out) => expectedRoutes(spec, parseIpam(out)));
@@ -71,8 +68,9 @@ export class Workload extends pulumi.ComponentResource {
       if (drift.length > 0) throw new Error(`the routes Calico installed differ from the model (model/dataplane.ts):\n  ${drift.join("\n  ")}`);
       return tables;
     });
-    this.bgpRead = scriptCommand(`${name}-bgp`, onTopology(bgpSessionsStep(spec, args.kubeconfig), args.topologyId), { parent: this, dependsOn: [this.routesRead] }, { quietStdout: true });
-    this.bgpProtocols = this.bgpRead.stdout.apply(parseBgpSessions);
+    const bgp = bgpSessionsStep(spec, args.kubeconfig);
+    this.bgpRead = bgp && scriptCommand(`${name}-bgp`, onTopology(bgp, args.topologyId), { parent: this, dependsOn: [this.routesRead] }, { quietStdout: true });
+    this.bgpProtocols = this.bgpRead?.stdout.apply(parseBgpSessions) ?? pulumi.output<Record<string, string[]>>({});
     this.registerOutputs({ pods: this.pods, routes: this.routes, bgpProtocols: this.bgpProtocols });
   }
 }

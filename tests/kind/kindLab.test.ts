@@ -5,6 +5,8 @@
  * registered only once everything it depends on has been).
  */
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LabSpec } from "../../model/spec";
 import { bashScript } from "../../model/shell";
@@ -62,15 +64,15 @@ function rotatedIpam(spec: LabSpec): Record<string, { blocks: string[]; vtep: st
 /** What each script prints, by script name; routes.sh shows the routes it was told to expect. */
 function stdoutOf(script: string, spec: LabSpec, manifest: string, environment: Record<string, string>): string {
   switch (script) {
-    case "kind-create.sh":
+    case "kind.sh":
       return KUBECONFIG;
     case "manifest.sh":
       return manifest;
-    case "clab-deploy.sh":
+    case "clab.sh":
       return `${GATEWAY_ID}\n`;
     case "ippool-patch.sh":
       return `${spec.ipipMode} ${spec.vxlanMode}\n`;
-    case "pods.sh":
+    case "workload-wait.sh":
       return JSON.stringify(spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name })));
     case "ipam.sh":
       return JSON.stringify(rotatedIpam(spec));
@@ -107,7 +109,7 @@ function plain(v: unknown): unknown {
 }
 
 function scriptOf(inputs: Record<string, unknown>): string {
-  const m = /\/assets\/kind\/([a-z-]+\.sh)'$/.exec(String(inputs.create ?? ""));
+  const m = /\/assets\/kind\/([a-z-]+\.sh)'(?: 'up')?$/.exec(String(inputs.create ?? ""));
   return m === null ? "" : m[1];
 }
 
@@ -136,7 +138,7 @@ async function build(spec: LabSpec, manifest = TINY_MANIFEST, host: KindHostView
         recorded.push(rec);
         // The cluster and containerlab take longest, as they do for real.
         const script = scriptOf(rec.inputs);
-        await new Promise((r) => setTimeout(r, script === "kind-create.sh" || script === "clab-deploy.sh" ? 60 : 10));
+        await new Promise((r) => setTimeout(r, script === "kind.sh" || script === "clab.sh" ? 60 : 10));
         rec.finished = clock++;
         const state = args.type === "command:local:Command" ? { ...args.inputs, stdout: stdoutOf(script, spec, manifest, plain(args.inputs.environment ?? {}) as Record<string, string>), stderr: "" } : args.inputs;
         return { id: `${args.name}-id`, state };
@@ -210,7 +212,6 @@ describe("kind components under mocks", () => {
         "command:local:Command calico-ipip-bridges-br-ipip0",
         "command:local:Command calico-ipip-bridges-br-ipip1",
         "command:local:Command calico-ipip-kind-cluster",
-        "command:local:Command calico-ipip-kind-untaint",
         "command:local:Command calico-ipip-clab-lab",
         "command:local:Command calico-ipip-gateway-configure",
         "pulumi:providers:kubernetes calico-ipip-calico-k8s",
@@ -220,7 +221,6 @@ describe("kind components under mocks", () => {
         "command:local:Command calico-ipip-calico-ippool",
         "kubernetes:apps/v1:StatefulSet calico-ipip-workload-statefulset",
         "command:local:Command calico-ipip-workload-ready",
-        "command:local:Command calico-ipip-workload-pods",
         "command:local:Command calico-ipip-workload-ipam",
         "command:local:Command calico-ipip-workload-routes",
         "command:local:Command calico-ipip-workload-bgp",
@@ -239,13 +239,12 @@ describe("kind components under mocks", () => {
     for (const i of [lab.images.kindNode, lab.images.gateway, lab.images.sidecar]) await expectParent(i, "calico-ipip-lab:kind:Images");
     for (const b of lab.bridges.bridges) await expectParent(b, "calico-ipip-lab:kind:HostBridges");
     await expectParent(lab.cluster.cluster, "calico-ipip-lab:kind:KindCluster");
-    await expectParent(lab.cluster.untainted, "calico-ipip-lab:kind:KindCluster");
     await expectParent(lab.topology.lab, "calico-ipip-lab:kind:ContainerlabTopology");
     await expectParent(lab.gateway.configure, "calico-ipip-lab:kind:Gateway");
-    for (const r of [lab.calico.provider, lab.calico.manifest, lab.calico.objects, lab.calico.ready, lab.calico.ippool]) {
+    for (const r of [lab.calico.provider, lab.calico.manifest!, lab.calico.objects, lab.calico.ready, lab.calico.ippool]) {
       await expectParent(r, "calico-ipip-lab:kind:CalicoInstall");
     }
-    for (const r of [lab.workload.statefulSet, lab.workload.ready, lab.workload.podsRead, lab.workload.ipamRead, lab.workload.routesRead, lab.workload.bgpRead]) {
+    for (const r of [lab.workload.statefulSet, lab.workload.ready, lab.workload.ipamRead, lab.workload.routesRead, lab.workload.bgpRead!]) {
       await expectParent(r, "calico-ipip-lab:kind:Workload");
     }
   });
@@ -264,29 +263,29 @@ describe("kind components under mocks", () => {
       after(at(n), "calico-ipip-preflight-check");
     }
     after(at("calico-ipip-kind-cluster"), "calico-ipip-preflight-check", "calico-ipip-images-kindNode");
-    after(at("calico-ipip-kind-untaint"), "calico-ipip-kind-cluster");
     after(at("calico-ipip-clab-lab"), "calico-ipip-kind-cluster", "calico-ipip-bridges-br-ipip0", "calico-ipip-bridges-br-ipip1", "calico-ipip-images-gateway", "calico-ipip-images-sidecar");
     after(configGroup, "calico-ipip-clab-lab", "calico-ipip-calico-k8s");
     expect(configGroup.started).toBeGreaterThan(recorded.find((r) => r.name === "calico-ipip-calico-manifest" && r.type === "command:local:Command")!.finished);
     expect(at("calico-ipip-calico-ready").started).toBeGreaterThan(configGroup.finished);
     after(at("calico-ipip-calico-ippool"), "calico-ipip-calico-ready");
     after(at("calico-ipip-gateway-configure"), "calico-ipip-clab-lab");
-    after(at("calico-ipip-workload-statefulset"), "calico-ipip-calico-ippool", "calico-ipip-kind-untaint", "calico-ipip-gateway-configure");
+    after(at("calico-ipip-workload-statefulset"), "calico-ipip-calico-ippool", "calico-ipip-kind-cluster", "calico-ipip-gateway-configure");
     after(at("calico-ipip-workload-ready"), "calico-ipip-workload-statefulset");
-    after(at("calico-ipip-workload-pods"), "calico-ipip-workload-ready");
     after(at("calico-ipip-workload-ipam"), "calico-ipip-workload-ready", "calico-ipip-calico-ippool", "calico-ipip-gateway-configure");
     after(at("calico-ipip-workload-routes"), "calico-ipip-workload-ipam");
     after(at("calico-ipip-workload-bgp"), "calico-ipip-workload-routes");
   });
 
   test("the cluster: the rendered config on stdin, replaced (old one first) when it changes, kubeconfig secret", async () => {
-    const cluster = command(recorded, "kind-create.sh");
-    expect(cluster.inputs.create).toBe(bashScript(asset("kind-create.sh")));
-    expect(cluster.inputs.delete).toBe(bashScript(asset("kind-delete.sh")));
+    const cluster = command(recorded, "kind.sh");
+    expect(cluster.inputs.create).toBe(`${bashScript(asset("kind.sh"))} 'up'`);
+    expect(cluster.inputs.delete).toBe(`${bashScript(asset("kind.sh"))} 'down'`);
     expect(cluster.inputs.stdin).toBe(renderKindConfig(spec));
     expect(env(cluster)).toEqual({
       KIND_CLUSTER_NAME: "calico-ipip",
       KIND_NODE_IMAGE: "burlyluo/kindest:v1.27.3",
+      CONTROL_PLANE_NODE: "calico-ipip-control-plane",
+      CONTROL_PLANE_TAINT: "node-role.kubernetes.io/control-plane:NoSchedule",
       LAB_WORK_DIR: "/srv/work",
       KIND_BUILD_ID: "kind-1",
       KIND_BUILD_FILE: "cluster-build",
@@ -297,9 +296,8 @@ describe("kind components under mocks", () => {
     // (additionalSecretOutputs: ["stdout"] is applied by the engine, which mocks do not run.)
     expect(await promiseOf(lab.cluster.kubeconfig)).toBe(KUBECONFIG);
     // the kubeconfig reaches the cluster's users, as a secret
-    expect(env(command(recorded, "untaint.sh")).LAB_KUBECONFIG).toBe(KUBECONFIG);
-    expect(JSON.stringify(command(recorded, "untaint.sh").raw)).not.toContain(KUBECONFIG.slice(0, 20) + '"');
     expect(env(command(recorded, "calico-wait.sh")).LAB_KUBECONFIG).toBe(KUBECONFIG);
+    expect(JSON.stringify(command(recorded, "calico-wait.sh").raw)).not.toContain(KUBECONFIG.slice(0, 20) + '"');
   });
 
   test("images: the host-side images, pulled once and kept on destroy", () => {
@@ -312,14 +310,19 @@ describe("kind components under mocks", () => {
   });
 
   test("bridges and containerlab: create/delete scripts, triggers for a replace", () => {
-    const bridges = commands(recorded).filter((r) => scriptOf(r.inputs) === "bridge-up.sh");
+    const bridges = commands(recorded).filter((r) => scriptOf(r.inputs) === "bridge.sh");
     expect(bridges.map((b) => [env(b), b.inputs.delete, b.inputs.triggers])).toEqual(
-      ["br-ipip0", "br-ipip1"].map((n) => [{ BRIDGE_NAME: n, LAB_TOPOLOGY_ID: "clab-1" }, bashScript(asset("bridge-down.sh")), [n]]),
+      ["br-ipip0", "br-ipip1"].map((n) => [{ BRIDGE_NAME: n, LAB_TOPOLOGY_ID: "clab-1" }, `${bashScript(asset("bridge.sh"))} 'down'`, [n]]),
     );
-    const clab = command(recorded, "clab-deploy.sh");
-    expect(clab.inputs.delete).toBe(bashScript(asset("clab-destroy.sh")));
+    const clab = command(recorded, "clab.sh");
+    expect(clab.inputs.delete).toBe(`${bashScript(asset("clab.sh"))} 'down'`);
     expect(env(clab).LAB_WORK_DIR).toBe("/srv/work");
-    expect(env(clab).KIND_NODES).toBe("calico-ipip-control-plane calico-ipip-worker calico-ipip-worker2 calico-ipip-worker3");
+    expect(env(clab).NODE_ADDRESSES.split("\n")).toEqual([
+      "calico-ipip-control-plane 10.1.5.10/24 10.1.5.1",
+      "calico-ipip-worker 10.1.5.11/24 10.1.5.1",
+      "calico-ipip-worker2 10.1.8.10/24 10.1.8.1",
+      "calico-ipip-worker3 10.1.8.11/24 10.1.8.1",
+    ]);
     // Redeployed for the part of the gateway's config no mode changes (here, without BGP, all of it).
     expect(clab.inputs.triggers).toEqual([env(clab).CLAB_TOPOLOGY, renderVyosBlock(vyosBaseConfig(spec)), "clab-1", "calico-ipip-kind-cluster-id"]);
     expect(env(clab)).toMatchObject({ CLAB_BUILD_ID: "clab-1", CLAB_BUILD_FILE: "clab-build", KIND_BUILD_FILE: "cluster-build" });
@@ -331,7 +334,7 @@ describe("kind components under mocks", () => {
     expect(env(configure)).toMatchObject({ GATEWAY_CONTAINER: "clab-calico-ipip-gw0", GATEWAY_CONTAINER_ID: GATEWAY_ID, FRR_BGP_LINES: "" });
     expect(env(configure).VYOS_SCRIPT).toContain("delete protocols bgp");
     expect(await promiseOf(lab.topology.gatewayId)).toBe(GATEWAY_ID);
-    expect(lab.gateway.bootConfig).toBe(env(command(recorded, "clab-deploy.sh")).GATEWAY_BOOT_CONFIG);
+    expect(lab.gateway.bootConfig).toBe(env(command(recorded, "clab.sh")).GATEWAY_BOOT_CONFIG);
     expect(lab.gateway.bgp).toBe(false);
     expect(recorded.filter((r) => r.type === "kubernetes:crd.projectcalico.org/v1:BGPPeer")).toEqual([]);
   });
@@ -362,7 +365,7 @@ describe("kind components under mocks", () => {
     expect(await promiseOf(lab.pods)).toEqual(spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name })));
     expect(Object.keys(await promiseOf(lab.routes))).toEqual(spec.nodes.map((n) => n.name));
     expect(await promiseOf(lab.dataplane)).toBe("calico");
-    expect(lab.ready).toEqual([lab.workload.podsRead, lab.workload.routesRead]);
+    expect(lab.ready).toEqual([lab.workload.ready, lab.workload.routesRead]);
     expect(env(command(recorded, "ipam.sh"))).toMatchObject({ LAB_KUBECONFIG: KUBECONFIG, NEED_VTEPS: "no", POOL_MODES: "Always Never" });
     // the routes expected for the blocks IPAM gave (worker2 holds worker3's planned block), not the model's plan
     const expected = JSON.parse(env(command(recorded, "routes.sh")).ROUTE_EXPECTATIONS) as Record<string, string[]>;
@@ -379,17 +382,19 @@ describe("kind components under mocks", () => {
     expect(states.map((s) => s.name)).toEqual(spec.nodes.map((n) => n.name));
     expect(states[0].routes).toEqual(["blackhole 10.244.0.64/26 proto bird", "10.244.0.128/26 via 10.1.5.11 dev tunl0 proto bird onlink", "10.244.0.192/26 via 10.1.8.10 dev tunl0 proto bird onlink", "10.244.0.0/26 via 10.1.8.11 dev tunl0 proto bird onlink"]);
     expect(states[0].bgpPeers).toEqual(["10.1.5.11", "10.1.8.10", "10.1.8.11"].map((peer) => ({ peer, state: "Established" })));
-    expect(env(command(recorded, "bgp-sessions.sh"))).toMatchObject({ CALICO_BACKEND: "bird", BIRD_SOCKET: "/var/run/calico/bird.ctl", POOL_MODES: "Always Never" });
+    expect(env(command(recorded, "bgp-sessions.sh"))).toMatchObject({ BIRD_SOCKET: "/var/run/calico/bird.ctl", POOL_MODES: "Always Never" });
   });
 
-  test("capture(): assets/kind/capture.sh with the client's sidecar and the kubeconfig", async () => {
+  test("capture(): assets/kind/capture.sh with the client's sidecar, the kubeconfig and the pods read back", async () => {
     const invocation = lab.capture(spec.scenarios[1], spec.nodes[0], spec.nodes[2]);
     expect(invocation.script).toBe(asset("capture.sh"));
     expect(fs.existsSync(invocation.script)).toBe(true);
-    const { LAB_KUBECONFIG, ...rest } = invocation.environment;
+    const { LAB_KUBECONFIG, CLIENT_POD, CLIENT_POD_IP, SERVER_POD_IP, ...rest } = invocation.environment;
+    // the pods as the workload step read them back, for the program's verdict as for the script
+    expect(await promiseOf(pulumi.all([CLIENT_POD, CLIENT_POD_IP, SERVER_POD_IP]))).toEqual(["pod-0", "10.244.0.1", "10.244.0.129"]);
+    expect(await promiseOf(pulumi.output(invocation.pods))).toEqual({ client: { pod: "pod-0", ip: "10.244.0.1" }, server: { pod: "pod-2", ip: "10.244.0.129" } });
     expect(rest).toEqual({
       WORKLOAD_NAMESPACE: "default",
-      WORKLOAD_SELECTOR: "app=nginx",
       CLIENT_SIDECAR: "clab-calico-ipip-server1",
       PING_COUNT: "5",
       CURL_SECONDS: "3",
@@ -406,8 +411,8 @@ describe("the pool's modes under mocks", () => {
     const always = await build(ipipSpec({ labName: "lab" }));
     const cross = await build(crossSubnetSpec({ labName: "lab" }));
     const ippool = (r: Recorded[]): Recorded => command(r, "ippool-patch.sh");
-    expect(env(ippool(always.recorded)).IPIP_MODE).toBe("Always");
-    expect(env(ippool(cross.recorded)).IPIP_MODE).toBe("CrossSubnet");
+    expect(env(ippool(always.recorded)).IPPOOL_PATCH).toBe('{"spec":{"ipipMode":"Always","vxlanMode":"Never"}}');
+    expect(env(ippool(cross.recorded)).IPPOOL_PATCH).toBe('{"spec":{"ipipMode":"CrossSubnet","vxlanMode":"Never"}}');
     const ipipEnv = (r: Recorded[]): unknown => {
       const group = r.find((x) => x.type === "kubernetes:yaml/v2:ConfigGroup")!;
       const objs = group.inputs.objs as { kind: string; spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } } }[];
@@ -450,11 +455,14 @@ describe("the pool's modes under mocks", () => {
       return objs.find((o) => o.kind === "ConfigMap")!.data!.calico_backend;
     };
     expect([backend(ipip.recorded), backend(never.recorded), backend(vxlan.recorded)]).toEqual(["bird", "bird", "vxlan"]);
-    expect(env(command(vxlan.recorded, "ippool-patch.sh"))).toMatchObject({ IPIP_MODE: "Never", VXLAN_MODE: "Always" });
-    expect(env(command(vxlan.recorded, "bgp-sessions.sh")).CALICO_BACKEND).toBe("vxlan");
+    expect(env(command(vxlan.recorded, "ippool-patch.sh")).IPPOOL_PATCH).toBe('{"spec":{"ipipMode":"Never","vxlanMode":"Always"}}');
+    // without BIRD no sessions to read: no Command asks, and each node has none
+    expect(commands(vxlan.recorded).some((r) => scriptOf(r.inputs) === "bgp-sessions.sh")).toBe(false);
+    expect(vxlan.lab.workload.bgpRead).toBeUndefined();
+    expect((await promiseOf(vxlan.lab.nodeStates)).map((s) => s.bgpPeers)).toEqual([[], [], [], []]);
     expect(vxlan.recorded.some((r) => r.type === "kubernetes:crd.projectcalico.org/v1:BGPPeer")).toBe(false);
     // containerlab: only its (ignored) boot config differs; its triggers never do
-    const clab = (r: Recorded[]): Recorded => command(r, "clab-deploy.sh");
+    const clab = (r: Recorded[]): Recorded => command(r, "clab.sh");
     for (const other of [never, vxlan]) {
       expect(clab(other.recorded).inputs.triggers).toEqual(clab(ipip.recorded).inputs.triggers);
       const { GATEWAY_BOOT_CONFIG: _a, ...rest } = env(clab(other.recorded));
@@ -462,6 +470,21 @@ describe("the pool's modes under mocks", () => {
       expect(rest).toEqual(base);
     }
     expect(env(clab(never.recorded)).GATEWAY_BOOT_CONFIG).toContain('system-as "64512"');
+  });
+
+  test("a manifest file is read by the program: no download Command, its objects patched", async () => {
+    const file = path.join(os.tmpdir(), `calico-ipip-lab-manifest-${process.pid}.yaml`);
+    fs.writeFileSync(file, TINY_MANIFEST);
+    try {
+      const { lab, recorded } = await build(ipipSpec({ labName: "lab", calico: { manifest: file } }));
+      expect(lab.calico.manifest).toBeUndefined();
+      expect(commands(recorded).some((r) => scriptOf(r.inputs) === "manifest.sh")).toBe(false);
+      const objs = recorded.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup")!.inputs.objs as { kind: string; data?: { calico_backend: string } }[];
+      expect(objs.map((o) => o.kind)).toEqual(["ConfigMap", "DaemonSet"]);
+      expect(objs[0].data?.calico_backend).toBe("bird");
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 
   const real = fixture("calico-manifest");
@@ -503,7 +526,7 @@ describe("a lab lost under a live stack (labPresence.ts)", () => {
     const warn = jest.spyOn(pulumi.log, "warn");
     const r = await against(wholeHost(spec, (c) => (c.name === "lab-worker" ? { ...c, state: "exited" } : c)));
     expect(r.replaced).toEqual(["lab-clab-lab", "lab-kind-cluster"]);
-    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-kind-cluster", "lab-workload-bgp", "lab-workload-ipam", "lab-workload-pods", "lab-workload-routes"]);
+    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-kind-cluster", "lab-workload-bgp", "lab-workload-ipam", "lab-workload-ready", "lab-workload-routes"]);
     expect(r.provider).toMatch(/^kind-.+-[0-9a-f]{6}$/);
     expect(r.lab.capture(spec.scenarios[0], spec.nodes[0], spec.nodes[1]).environment.LAB_TOPOLOGY_ID).toBe(r.lab.topologyId);
     expect(r.lab.topologyId).not.toBe("clab-1");
@@ -514,7 +537,7 @@ describe("a lab lost under a live stack (labPresence.ts)", () => {
     const host = wholeHost(spec);
     const r = await against({ ...host, containers: (lab) => (host.containers(lab) as DockerContainer[]).filter((c) => c.name !== "clab-lab-server2") });
     expect(r.replaced).toEqual(["lab-clab-lab"]);
-    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-workload-bgp", "lab-workload-ipam", "lab-workload-pods", "lab-workload-routes"]);
+    expect(r.rerun).toEqual(["lab-bridges-br-lab0", "lab-bridges-br-lab1", "lab-clab-lab", "lab-workload-bgp", "lab-workload-ipam", "lab-workload-ready", "lab-workload-routes"]);
     expect(r.provider).toBe("kind-1");
     expect(r.lab.topologyId).not.toBe("clab-1");
   });

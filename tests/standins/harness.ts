@@ -83,8 +83,8 @@ export interface World {
 
 /** A step as the tests run it: components/kind/steps.ts's ScriptStep with plain-text values. */
 export interface RunnableStep {
-  create: string;
-  delete?: string;
+  create: readonly string[];
+  delete?: readonly string[];
   environment: Record<string, string>;
   stdin?: string;
 }
@@ -156,9 +156,9 @@ export class StandinHost {
     return { PATH: this.bin, HOME: this.root, TMPDIR: this.tmp, LANG: "C", STANDIN_LOG: this.logFile, STANDIN_STATE: this.stateFile, ...extra };
   }
 
-  /** Runs `bash script` with `env` (plus the host's), optionally failing calls matching `fail`. */
-  run(script: string, env: Record<string, string>, opts: { stdin?: string; fail?: string } = {}): RunResult {
-    const r = spawnSync(path.join(this.bin, "bash"), [script], {
+  /** Runs `bash script args...` with `env` (plus the host's), optionally failing calls matching `fail`. */
+  run(script: string, env: Record<string, string>, opts: { stdin?: string; fail?: string; args?: readonly string[] } = {}): RunResult {
+    const r = spawnSync(path.join(this.bin, "bash"), [script, ...(opts.args ?? [])], {
       env: this.env({ ...env, ...(opts.fail === undefined ? {} : { STANDIN_FAIL: opts.fail }) }),
       input: opts.stdin ?? "",
       encoding: "utf8",
@@ -170,13 +170,15 @@ export class StandinHost {
   }
 
   create(step: RunnableStep, opts: { fail?: string } = {}): RunResult {
-    return this.run(step.create, step.environment, { stdin: step.stdin, fail: opts.fail });
+    const [script, ...args] = step.create;
+    return this.run(script, step.environment, { stdin: step.stdin, fail: opts.fail, args });
   }
 
   /** A step's delete runs with the create's environment (as @pulumi/command runs it) and no stdin. */
   destroy(step: RunnableStep, opts: { fail?: string } = {}): RunResult {
-    if (step.delete === undefined) throw new Error(`${step.create} has no delete script`);
-    return this.run(step.delete, step.environment, { fail: opts.fail });
+    if (step.delete === undefined) throw new Error(`${step.create.join(" ")} has no delete script`);
+    const [script, ...args] = step.delete;
+    return this.run(script, step.environment, { fail: opts.fail, args });
   }
 
   calls(): Call[] {

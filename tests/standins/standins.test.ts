@@ -70,7 +70,7 @@ describe("stand-ins", () => {
   });
 
   test("kubectl needs the cluster its kubeconfig names", () => {
-    const r = runWith(host, runner(host), ["kubectl", "get", "pods", "-o", "custom-columns=NAME:.metadata.name"]);
+    const r = runWith(host, runner(host), ["kubectl", "get", "pods", "-o", "json"]);
     expect(r).toMatchObject({ status: 1, stderr: "The connection to the server localhost:8080 was refused - did you specify the right host or port?\n" });
   });
 

@@ -703,19 +703,19 @@ function kubectl(w, argv) {
     if (!cluster.ippool || rest[1] !== "default-ipv4-ippool") throw new Exit(1, `Error from server (NotFound): ippools.crd.projectcalico.org "${rest[1]}" not found\n`);
     const out = flag(argv, "-o");
     if (out === "name") return "ippool.crd.projectcalico.org/default-ipv4-ippool\n";
-    if (out === "jsonpath={.spec.ipipMode} {.spec.vxlanMode}") return `${cluster.ippool.ipipMode} ${cluster.ippool.vxlanMode}`;
     throw unsupported("kubectl", argv);
   }
   if (verb === "patch" && rest[0] === "ippools.crd.projectcalico.org") {
     if (!cluster.ippool) throw new Exit(1, `Error from server (NotFound): ippools.crd.projectcalico.org "${rest[1]}" not found\n`);
-    if (flag(argv, "--type") !== "merge") throw unsupported("kubectl", argv);
+    const out = flag(argv, "-o");
+    if (flag(argv, "--type") !== "merge" || ![undefined, "jsonpath={.spec.ipipMode} {.spec.vxlanMode}"].includes(out)) throw unsupported("kubectl", argv);
     const patch = JSON.parse(flag(argv, "-p") ?? "{}");
     const next = { ...cluster.ippool, ...(patch.spec ?? {}) };
     // Calico's validation, which the CRD alone would not do.
     if (next.ipipMode !== "Never" && next.vxlanMode !== "Never") throw new Exit(1, "Error from server: IPIP and VXLAN cannot both be enabled on an IP pool\n");
     cluster.previousPool = { ...cluster.ippool };
     cluster.ippool = next;
-    return "ippool.crd.projectcalico.org/default-ipv4-ippool patched\n";
+    return out === undefined ? "ippool.crd.projectcalico.org/default-ipv4-ippool patched\n" : `${next.ipipMode} ${next.vxlanMode}`;
   }
   if (verb === "get" && rest[0] === "blockaffinities.crd.projectcalico.org") {
     if (!cluster.calico) throw new Exit(1, 'error: the server doesn\'t have a resource type "blockaffinities"\n');
@@ -737,40 +737,28 @@ function kubectl(w, argv) {
   throw unsupported("kubectl", argv);
 }
 
-/** @param {Cluster} cluster @param {string[]} argv */
+/**
+ * `kubectl get pods -o json` (calico-node's pods, or the workload's by label), and calico-node's
+ * pods as `-o wide` lists them.
+ * @param {Cluster} cluster @param {string[]} argv
+ */
 function getPods(cluster, argv) {
   const selector = flag(argv, "-l") ?? "";
-  const ns = flag(argv, "-n") ?? "default";
-  const fields = (flag(argv, "--field-selector") ?? "").split(",").filter((f) => f !== "");
-  /** @param {Pod} p */
-  const object = (p) => ({ metadata: { name: p.name, namespace: "default", labels: p.labels }, spec: { nodeName: p.node }, status: { podIP: p.ip || undefined, phase: p.phase } });
-  /** @param {any} obj @param {string} jpath */
-  const lookup = (obj, jpath) => jpath.replace(/^\./, "").split(".").reduce((o, k) => (o === undefined || o === null ? undefined : o[k]), obj);
   if (selector === "k8s-app=calico-node") {
-    if ((flag(argv, "-o") ?? "").startsWith("custom-columns=")) {
+    if (flag(argv, "-o") === "json") {
       const calicoPods = cluster.calico ? cluster.nodes.map((n, i) => ({ metadata: { name: `calico-node-${i}`, namespace: "kube-system" }, spec: { nodeName: n }, status: { phase: "Running" } })) : [];
-      return customColumns(calicoPods, argv);
+      return jsonList(calicoPods, argv);
     }
     return cluster.nodes.map((n, i) => `calico-node-${i}   0/1   Running   0   2m   ${n}\n`).join("");
   }
-  let pods = ns === "default" && cluster.workload ? cluster.pods.map(object) : [];
-  for (const term of selector.split(",").filter((s) => s !== "")) {
+  /** @param {Pod} p */
+  const object = (p) => ({ metadata: { name: p.name, namespace: "default", labels: p.labels }, spec: { nodeName: p.node }, status: { podIP: p.ip || undefined, phase: p.phase } });
+  let pods = (flag(argv, "-n") ?? "default") === "default" && cluster.workload ? cluster.pods.map(object) : [];
+  for (const term of selector.split(",").filter((t) => t !== "")) {
     const [k, v] = term.split("=");
     pods = pods.filter((p) => p.metadata.labels[k] === v);
   }
-  for (const f of fields) {
-    const [k, v] = f.split("=");
-    pods = pods.filter((p) => String(lookup(p, `.${k}`)) === v);
-  }
-  const sortBy = flag(argv, "--sort-by");
-  if (sortBy) pods.sort((a, b) => String(lookup(a, sortBy)).localeCompare(String(lookup(b, sortBy))));
-  const out = flag(argv, "-o") ?? "";
-  if (!out.startsWith("custom-columns=")) throw unsupported("kubectl", argv);
-  const columns = out.slice("custom-columns=".length).split(",").map((c) => c.split(":"));
-  const rows = pods.map((p) => columns.map(([, jp]) => String(lookup(p, jp) ?? "<none>")));
-  if (!argv.includes("--no-headers")) rows.unshift(columns.map(([h]) => h));
-  if (rows.length === 0) return { stdout: "", stderr: `No resources found in ${ns} namespace.\n` };
-  return rows.map((r) => r.join("   ")).join("\n") + "\n";
+  return jsonList(pods, argv);
 }
 
 /**
@@ -780,22 +768,6 @@ function getPods(cluster, argv) {
 function jsonList(objects, argv) {
   if (flag(argv, "-o") !== "json") throw unsupported("kubectl", argv);
   return JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }, null, 4) + "\n";
-}
-
-/**
- * Objects as `kubectl get -o custom-columns=...` prints them (`--no-headers` honoured).
- * @param {any[]} objects @param {string[]} argv
- */
-function customColumns(objects, argv) {
-  const out = flag(argv, "-o") ?? "";
-  if (!out.startsWith("custom-columns=")) throw unsupported("kubectl", argv);
-  /** @param {any} obj @param {string} jpath */
-  const lookup = (obj, jpath) => jpath.replace(/^\./, "").split(".").reduce((o, k) => (o === undefined || o === null ? undefined : o[k]), obj);
-  const columns = out.slice("custom-columns=".length).split(",").map((c) => c.split(":"));
-  const rows = objects.map((o) => columns.map(([, jp]) => String(lookup(o, jp) ?? "<none>")));
-  if (!argv.includes("--no-headers")) rows.unshift(columns.map(([h]) => h));
-  if (rows.length === 0) return { stdout: "", stderr: "No resources found\n" };
-  return rows.map((r) => r.join("   ")).join("\n") + "\n";
 }
 
 /**
