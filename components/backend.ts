@@ -27,18 +27,12 @@ export interface CaptureInvocation {
    * adds the keys every backend's script receives.
    */
   environment: Record<string, pulumi.Input<string>>;
-  /** The two pods, when the program knows them (netns: from the spec; kind: once the workload is read back); without, the script reports them. */
-  pods?: pulumi.Input<CapturePods>;
+  /** The two pods: from the spec on netns; on kind once the workload is read back (only the cluster knows which pod landed where). */
+  pods: pulumi.Input<CapturePods>;
 }
 
-/**
- * What a capture script observed, printed as the last line of its stdout (JSON). Pods are
- * reported only where the program cannot know them: on kind only the cluster knows which
- * pod landed on which node.
- */
+/** What a capture script observed, printed as the last line of its stdout (JSON). */
 export interface CaptureScriptResult {
-  client?: CaptureEndpoint;
-  server?: CaptureEndpoint;
   /** Route lookups on the client node towards the server pod and back (`ip route get`). */
   routes: { client: string[]; server: string[] };
 }

@@ -172,8 +172,13 @@ export function withModes(spec: Omit<LabSpec, "pool">, modes: PoolModes): LabSpe
   };
 }
 
+/** Whether calico.manifest is downloaded (an http(s) URL) rather than read from a file. */
+export function isManifestUrl(manifest: string): boolean {
+  return /^https?:\/\//.test(manifest);
+}
+
 function resolveManifest(manifest: string, cwd: string): string {
-  return /^https?:\/\//.test(manifest) ? manifest : path.resolve(cwd, manifest);
+  return isManifestUrl(manifest) ? manifest : path.resolve(cwd, manifest);
 }
 
 export { IPIP_MODES, VXLAN_MODES, BACKENDS };

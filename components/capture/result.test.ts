@@ -1,3 +1,4 @@
+import { CapturePods } from "../backend";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -26,10 +27,13 @@ function writePcap(name: string, server: typeof n2, wrapped: boolean, count = 3)
   return file;
 }
 
+/** The pods of a capture from node 1 to `server`, as the program knows them. */
+function podsTo(server: typeof n2): CapturePods {
+  return { client: { pod: n1.pod.name, ip: n1.pod.ip }, server: { pod: server.pod.name, ip: server.pod.ip } };
+}
+
 function scriptOutput(server: typeof n2): string {
   return `tcpdump: listening on net0\n${JSON.stringify({
-    client: { pod: n1.pod.name, ip: n1.pod.ip },
-    server: { pod: server.pod.name, ip: server.pod.ip },
     routes: { client: [`${server.pod.ip} via ${server.ip} dev tunl0 src ${n1.tunnelIp} uid 0 `, "    cache "], server: [] },
   })}\n`;
 }
@@ -72,29 +76,27 @@ describe("capture environment", () => {
 
 describe("parseCaptureOutput", () => {
   it("takes the last line as the result and drops the 'cache' lines of ip route get", () => {
-    const r = parseCaptureOutput(scriptOutput(n2));
+    const r = parseCaptureOutput(scriptOutput(n2), podsTo(n2));
     expect(r.server).toEqual({ pod: "pod-1", ip: n2.pod.ip });
     expect(r.routes.client).toEqual([`${n2.pod.ip} via ${n2.ip} dev tunl0 src ${n1.tunnelIp} uid 0`]);
     expect(routeLines(undefined)).toEqual([]);
   });
 
   it("says what it saw when the script's last line is not the result", () => {
-    expect(() => parseCaptureOutput("ping: connect: Network is unreachable")).toThrow(/last line is not JSON: "ping: connect: Network is unreachable"/);
-    expect(() => parseCaptureOutput('{"pcap": "/x"}')).toThrow(/lacks client \{pod, ip\} or server \{pod, ip\}/);
+    expect(() => parseCaptureOutput("ping: connect: Network is unreachable", podsTo(n2))).toThrow(/last line is not JSON: "ping: connect: Network is unreachable"/);
+    expect(() => parseCaptureOutput('{"pcap": "/x"}', podsTo(n2))).toThrow(/lacks routes \{client: \[...\], server: \[...\]\}/);
   });
 
-  it("takes the pods the program knows over none reported (netns), and the script's where it knows none (kind)", () => {
-    const known = { client: { pod: n1.pod.name, ip: n1.pod.ip }, server: { pod: n3.pod.name, ip: n3.pod.ip } };
+  it("carries the pods the program knows beside what the script saw", () => {
     const routesOnly = JSON.stringify({ routes: { client: ["a"], server: ["b"] } });
-    expect(parseCaptureOutput(routesOnly, known)).toEqual({ ...known, routes: { client: ["a"], server: ["b"] } });
-    expect(() => parseCaptureOutput(routesOnly)).toThrow(/lacks client/);
+    expect(parseCaptureOutput(routesOnly, podsTo(n3))).toEqual({ ...podsTo(n3), routes: { client: ["a"], server: ["b"] } });
   });
 });
 
 describe("captureResult", () => {
   async function judge(server: typeof n2, scenario: typeof sameSubnet, wrapped: boolean, count = 3): Promise<CaptureResult> {
     const pcap = writePcap(`${scenario.name}-${wrapped}-${count}.pcap`, server, wrapped, count);
-    return captureResult(spec, scenario, n1, server, parseCaptureOutput(scriptOutput(server)), await analyzeFile(pcap));
+    return captureResult(spec, scenario, n1, server, parseCaptureOutput(scriptOutput(server), podsTo(server)), await analyzeFile(pcap));
   }
 
   it("passes CrossSubnet's plain same-subnet path and its wrapped cross-subnet path", async () => {
@@ -127,7 +129,7 @@ describe("captureResult", () => {
     };
     const pcap = path.join(tmp, "vxlan.pcap");
     fs.writeFileSync(pcap, pcapFile({ linkType: 1 }, [wrap(c1.ip, 4789), wrap(c1.ip, 4789), wrap(c1.ip, 8472), wrap("10.1.5.99", 4789)]));
-    const r = captureResult(vxlan, vxlan.scenarios[1], c1, c3, parseCaptureOutput(scriptOutput(c3)), await analyzeFile(pcap));
+    const r = captureResult(vxlan, vxlan.scenarios[1], c1, c3, parseCaptureOutput(scriptOutput(c3), { client: { pod: c1.pod.name, ip: c1.pod.ip }, server: { pod: c3.pod.name, ip: c3.pod.ip } }), await analyzeFile(pcap));
     expect(r).toMatchObject({ expected: "vxlan", observed: "vxlan", pass: true, reason: "" });
     expect(r.outer).toEqual({ src: c1.ip, dst: c3.ip, protocol: 17, srcPort: 40001, dstPort: 4789, vni: 4096 });
     expect(r.ignored).toEqual([
@@ -141,7 +143,7 @@ describe("captureResult", () => {
   it("fails a damaged pcap with the offset where reading stopped", async () => {
     const pcap = writePcap("cut.pcap", n3, true);
     fs.truncateSync(pcap, fs.statSync(pcap).size - 5);
-    const r = captureResult(spec, crossSubnet, n1, n3, parseCaptureOutput(scriptOutput(n3)), await analyzeFile(pcap));
+    const r = captureResult(spec, crossSubnet, n1, n3, parseCaptureOutput(scriptOutput(n3), podsTo(n3)), await analyzeFile(pcap));
     expect(r.pass).toBe(false);
     expect(r.reason).toMatch(/the pcap is damaged at byte \d+/);
   });

@@ -62,30 +62,21 @@ export function captureFolderEnvironment(stack: string, folder: CaptureFolder): 
   };
 }
 
-/** What a capture observed: the two pods (the program's where it knows them) and the routes. */
+/** What a capture observed: the two pods and the routes. */
 export interface CaptureObservation {
   client: CaptureEndpoint;
   server: CaptureEndpoint;
   routes: { client: string[]; server: string[] };
 }
 
-/**
- * The JSON result a capture script prints as its last line of stdout, with the pods the
- * program knows (`known`) or, without them, the pods the script found.
- */
-export function parseCaptureOutput(stdout: string, known?: CapturePods): CaptureObservation {
-  const { value: parsed, line: last } = lastJsonObject(stdout, "the capture script");
-  const r = parsed as Partial<CaptureScriptResult>;
-  const endpoint = (e: unknown): CaptureEndpoint | undefined =>
-    typeof e === "object" && e !== null && typeof (e as { pod?: unknown }).pod === "string" && typeof (e as { ip?: unknown }).ip === "string"
-      ? { pod: (e as CaptureEndpoint).pod, ip: (e as CaptureEndpoint).ip }
-      : undefined;
-  const pods = known ?? { client: endpoint(r.client), server: endpoint(r.server) };
-  if (pods.client === undefined || pods.server === undefined) {
-    throw new Error(`the capture script's result lacks client {pod, ip} or server {pod, ip}: ${last.slice(0, 200)}`);
+/** The JSON result a capture script prints as its last line of stdout, with the two pods the program knows. */
+export function parseCaptureOutput(stdout: string, pods: CapturePods): CaptureObservation {
+  const { value, line } = lastJsonObject(stdout, "the capture script");
+  const routes = (value as Partial<CaptureScriptResult>).routes;
+  if (typeof routes !== "object" || routes === null || !Array.isArray(routes.client) || !Array.isArray(routes.server)) {
+    throw new Error(`the capture script's result lacks routes {client: [...], server: [...]}: ${line.slice(0, 200)}`);
   }
-  const routes = r.routes ?? { client: [], server: [] };
-  return { client: pods.client, server: pods.server, routes: { client: routeLines(routes.client), server: routeLines(routes.server) } };
+  return { ...pods, routes: { client: routeLines(routes.client), server: routeLines(routes.server) } };
 }
 
 /** `ip route get` lines without the "cache" continuation line and blank lines it prints. */

@@ -15,7 +15,8 @@ import { renderKindConfig } from "./kindConfig";
 import { frrBgpLines, renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
 import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "./labPresence";
 import { CALICO_ROUTE_FILTER } from "../../model/dataplane";
-import { CALICO, containerlabContainer, encodeProbes, isManifestUrl, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
+import { CALICO, containerlabContainer, encodeProbes, preflightProbes, TRAFFIC, WAITS, WORKLOAD } from "./tools";
+import { isManifestUrl } from "../../model/config";
 
 /** The kind backend's scripts. */
 export const ASSETS_DIR = path.resolve(__dirname, "..", "..", "assets", "kind");

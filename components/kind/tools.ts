@@ -4,6 +4,7 @@
  * versions known to break the lab, and how long each wait may take. The scripts under
  * assets/kind/ receive these values through their environment (components/kind/steps.ts).
  */
+import { isManifestUrl } from "../../model/config";
 import { CALICO_AS } from "../../model/dataplane";
 
 /** What a user who cannot install a tool can do instead. */
@@ -75,10 +76,6 @@ export const CURL_PROBE: PreflightProbe = {
 
 export const PROBE_FIELD_SEPARATOR = "\x1f";
 
-/** Whether calico.manifest is downloaded (an http(s) URL) rather than read from a file. */
-export function isManifestUrl(manifest: string): boolean {
-  return /^https?:\/\//.test(manifest);
-}
 
 /** The probes for a lab whose manifest comes from `manifest` (URL or path). */
 export function preflightProbes(manifest: string): PreflightProbe[] {

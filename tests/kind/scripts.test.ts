@@ -320,6 +320,31 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(fs.existsSync(workDir)).toBe(false);
   });
 
+  test("a stack whose state predates the up/down scripts still destroys: its delete runs the old script names", () => {
+    const workDir = path.join(host.root, "work");
+    up(host, spec, workDir);
+    host.clearLog();
+    // The delete scripts such a state holds, with the environment the steps still give them.
+    const old: [string, steps.ScriptStep<string>][] = [
+      ["clab-destroy.sh", steps.containerlabStep(spec, workDir, CLAB_ID)],
+      ["kind-delete.sh", steps.kindClusterStep(spec, workDir, KIND_ID)],
+      ...steps.bridgeSteps(spec).reverse().map((b): [string, steps.ScriptStep<string>] => ["bridge-down.sh", b]),
+    ];
+    expect(old.map(([script, step]) => host.run(steps.asset(script), quick(step).environment).status)).toEqual([0, 0, 0, 0]);
+    expect(host.lines()).toEqual([
+      `containerlab destroy -t ${workDir}/calico-ipip.clab.yml --cleanup`,
+      "kind delete cluster --name calico-ipip",
+      "ip link show br-ipip1",
+      "ip link set br-ipip1 down",
+      "ip link del br-ipip1",
+      "ip link show br-ipip0",
+      "ip link set br-ipip0 down",
+      "ip link del br-ipip0",
+    ]);
+    const after = host.world();
+    expect([after.bridges, after.clusters, after.containers, after.labs]).toEqual([{}, {}, {}, {}]);
+  });
+
   test("a failing step stops the run with what ran and what it printed", () => {
     host.dispose();
     host = StandinHost.create();
