@@ -17,7 +17,7 @@ is_pcap() { [[ $1 == /* && $1 =~ ^[A-Za-z0-9_./@:+-]+$ ]]; }
 : "${CAPTURE_INTERFACE:=net0}" "${CAPTURE_PINGS:=4}"
 # The program validated every value (set -u names one it did not set); the namespaces and
 # the file root writes are checked again.
-for v in CAPTURE_PCAP:is_pcap {CLIENT,SERVER}_{NODE,POD}_NS:is_lab_ns; do need "${v%:*}" "${v#*:}"; done
+for v in CAPTURE_PCAP:is_pcap {CLIENT,SERVER}_{NODE,POD}_NS:is_lab_ns; do need_valid "${v%:*}" "${v#*:}"; done
 for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS" "$CLIENT_POD_NS" "$SERVER_POD_NS"; do [ -e "$NETNS_DIR/$ns" ] || die "namespace $ns does not exist: is lab $NETNS_LAB up?"; done
 [ -d "$RUN" ] || die "run dir $RUN does not exist: is lab $NETNS_LAB up?"
 # await_line FILE PATTERN PID WHAT: wait up to 5 s for a line of FILE, PID's output, to

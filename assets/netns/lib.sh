@@ -41,7 +41,7 @@ is_digits() { [[ -n $1 && $1 != *[!0-9]* ]]; }
 # A namespace of this lab: "<lab>-" then lowercase letters, digits, '.', '-'.
 is_lab_ns() { [[ $1 == "$NETNS_LAB-"?* && ${#1} -le 128 && $1 != *[!a-z0-9.-]* ]]; }
 
-need() {
+need_valid() {
   local name=$1 check=$2 value=${!1-}
   [ -n "$value" ] || die "$name is not set"
   "$check" "$value" || die "$name=$value is not valid ($check)"

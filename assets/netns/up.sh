@@ -30,8 +30,8 @@ load_namespaces
 # Checked before anything exists: the lab's control plane is one BIRD 2 per node.
 command -v bird >/dev/null && command -v birdc >/dev/null || die "BIRD 2 is not installed (the lab's control plane): apt-get install bird2"
 command -v jq >/dev/null || die "jq is not installed (it writes the scripts' results): apt-get install jq"
-need NETNS_UNDERLAY is_lab_ns
-need NETNS_TUNL0_MTU is_digits
+need_valid NETNS_UNDERLAY is_lab_ns
+need_valid NETNS_TUNL0_MTU is_digits
 # The names a stdin section may have: its two own and the lab's namespaces.
 declare -A KNOWN=([links]=1 [sysctl]=1)
 for ns in "${ALL_NS[@]}"; do KNOWN[$ns]=1; done

@@ -102,6 +102,22 @@ function down(host: StandinHost, spec: LabSpec, workDir: string, fail?: string):
   return deletable.map((s) => ({ step: s.name, result: host.destroy(quick(s), { fail }) }));
 }
 
+/** The seed lab's destroy as the stand-ins saw it, in reverse order of up, and nothing of it left. */
+function expectSeedDestroyed(host: StandinHost, workDir: string): void {
+  expect(host.lines()).toEqual([
+    `containerlab destroy -t ${workDir}/calico-ipip.clab.yml --cleanup`,
+    "kind delete cluster --name calico-ipip",
+    "ip link show br-ipip1",
+    "ip link set br-ipip1 down",
+    "ip link del br-ipip1",
+    "ip link show br-ipip0",
+    "ip link set br-ipip0 down",
+    "ip link del br-ipip0",
+  ]);
+  const after = host.world();
+  expect([after.bridges, after.clusters, after.containers, after.labs]).toEqual([{}, {}, {}, {}]);
+}
+
 /** The pods the stand-ins run for `spec` (applyWorkload), as the program reads them back. */
 function podsOf(spec: LabSpec): { name: string; ip: string; node: string }[] {
   return spec.nodes.map((n) => ({ name: n.pod.name, ip: n.pod.ip, node: n.name }));
@@ -305,18 +321,7 @@ describe("kind backend scripts against the stand-ins", () => {
       ["bridge-br-ipip1", 0],
       ["bridge-br-ipip0", 0],
     ]);
-    expect(host.lines()).toEqual([
-      `containerlab destroy -t ${workDir}/calico-ipip.clab.yml --cleanup`,
-      "kind delete cluster --name calico-ipip",
-      "ip link show br-ipip1",
-      "ip link set br-ipip1 down",
-      "ip link del br-ipip1",
-      "ip link show br-ipip0",
-      "ip link set br-ipip0 down",
-      "ip link del br-ipip0",
-    ]);
-    const after = host.world();
-    expect([after.bridges, after.clusters, after.containers, after.labs]).toEqual([{}, {}, {}, {}]);
+    expectSeedDestroyed(host, workDir);
     expect(fs.existsSync(workDir)).toBe(false);
   });
 
@@ -331,18 +336,7 @@ describe("kind backend scripts against the stand-ins", () => {
       ...steps.bridgeSteps(spec).reverse().map((b): [string, steps.ScriptStep<string>] => ["bridge-down.sh", b]),
     ];
     expect(old.map(([script, step]) => host.run(steps.asset(script), quick(step).environment).status)).toEqual([0, 0, 0, 0]);
-    expect(host.lines()).toEqual([
-      `containerlab destroy -t ${workDir}/calico-ipip.clab.yml --cleanup`,
-      "kind delete cluster --name calico-ipip",
-      "ip link show br-ipip1",
-      "ip link set br-ipip1 down",
-      "ip link del br-ipip1",
-      "ip link show br-ipip0",
-      "ip link set br-ipip0 down",
-      "ip link del br-ipip0",
-    ]);
-    const after = host.world();
-    expect([after.bridges, after.clusters, after.containers, after.labs]).toEqual([{}, {}, {}, {}]);
+    expectSeedDestroyed(host, workDir);
   });
 
   test("a failing step stops the run with what ran and what it printed", () => {
