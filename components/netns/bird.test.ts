@@ -13,7 +13,7 @@ import { PoolModes } from "../../model/spec";
 import { expectGolden } from "../../tests/golden";
 import { gatewayBirdConfig, meshPassive, nodeBirdConfig, nodePeers } from "./bird";
 
-const TESTDATA = path.join(__dirname, "testdata");
+const TESTDATA = path.join(__dirname, "..", "..", "tests", "netns", "testdata");
 const seed = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/srv/calico-ipip-lab" });
 const MODES: [string, PoolModes][] = [
   ["always", ipipOnly("Always")],
