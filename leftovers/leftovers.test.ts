@@ -24,7 +24,7 @@ describe("mentionsLab", () => {
     expect(mentionsLab("python3 tunl0_helper.py --netns calico-ipip-n1", "calico-ipip")).toBe(true);
     expect(mentionsLab("/run/calico-ipip-lab/calico-ipip/n1.pid", "calico-ipip")).toBe(true);
     expect(mentionsLab("tcpdump -w /tmp/calico-ipip.pcap", "calico-ipip")).toBe(true);
-    expect(mentionsLab("python3 podserver.py --pid-file /run/calico-ipip-lab/calico-crosssubnet/p2.pid", "calico-ipip")).toBe(false);
+    expect(mentionsLab("python3 podhttp.py /run/calico-ipip-lab/calico-crosssubnet/calico-crosssubnet-p2.http", "calico-ipip")).toBe(false);
     expect(mentionsLab("/run/calico-ipip-lab", "calico-ipip")).toBe(false);
     expect(mentionsLab("calico-ipip2-n1", "calico-ipip")).toBe(false);
     expect(mentionsLab("/tmp/calico-ipip-lab-report-e2e", "calico-ipip")).toBe(false);
