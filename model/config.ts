@@ -21,6 +21,7 @@ import {
   DEFAULT_BLOCK_SIZE,
   DEFAULT_CALICO_MANIFEST,
   DEFAULT_CALICO_VERSION,
+  DEFAULT_BGP,
   DEFAULT_CAPTURE,
   DEFAULT_IMAGES,
   DEFAULT_MTU,
@@ -77,6 +78,7 @@ export function withDefaults(raw: RawLabConfig, ctx: LabContext): Required<RawLa
     calico: { version: DEFAULT_CALICO_VERSION, manifest: DEFAULT_CALICO_MANIFEST, ...raw.calico },
     scenarios: raw.scenarios ?? DEFAULT_SCENARIOS,
     capture: { ...DEFAULT_CAPTURE, dir: path.join("captures", ctx.stack), ...raw.capture },
+    bgp: { ...DEFAULT_BGP, ...raw.bgp },
   };
 }
 
@@ -142,6 +144,7 @@ export function buildLabSpec(raw: RawLabConfig, ctx: LabContext): LabSpec {
       manifest: resolveManifest(cfg.calico.manifest ?? DEFAULT_CALICO_MANIFEST, ctx.cwd),
     },
     scenarios,
+    bgp: { routeReflectors: [...(cfg.bgp.routeReflectors ?? [])], clusterId: cfg.bgp.clusterID ?? DEFAULT_BGP.clusterID },
     capture: {
       maxPackets: cfg.capture.maxPackets ?? DEFAULT_CAPTURE.maxPackets,
       timeoutSeconds: cfg.capture.timeoutSeconds ?? DEFAULT_CAPTURE.timeoutSeconds,

@@ -32,3 +32,10 @@ export const DEFAULT_SCENARIOS = [
 ];
 
 export const DEFAULT_CAPTURE = { maxPackets: 200, timeoutSeconds: 10 };
+
+/**
+ * The node-to-node mesh (no route reflectors), and the cluster ID Calico's route-reflector
+ * guide gives its reflectors when some are named.
+ */
+export const DEFAULT_BGP = { routeReflectors: [] as number[], clusterID: "244.0.0.1" };
+

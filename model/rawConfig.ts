@@ -30,6 +30,7 @@ export interface RawLabConfig {
   calico?: { version?: string; manifest?: string };
   scenarios?: { name: string; client: number; server: number }[];
   capture?: { maxPackets?: number; timeoutSeconds?: number; dir?: string };
+  bgp?: { routeReflectors?: number[]; clusterID?: string };
 }
 
 /** The config keys, in the order the README documents them. */
@@ -46,6 +47,7 @@ export const CONFIG_KEYS = [
   "calico",
   "scenarios",
   "capture",
+  "bgp",
 ] as const;
 
 /** What the environment contributes: the stack name and where relative paths start. */

@@ -171,6 +171,17 @@ export interface CaptureSpec {
   made: string[];
 }
 
+/**
+ * How the nodes exchange routes by BGP: Calico's node-to-node mesh, or, with route
+ * reflectors named, the mesh off and every other node a client of the reflectors.
+ */
+export interface BgpSpec {
+  /** The reflectors' node numbers (from 1), in config order; empty: the full mesh. */
+  routeReflectors: number[];
+  /** The reflectors' `routeReflectorClusterID` (IPv4 dotted quad). */
+  clusterId: string;
+}
+
 export interface LabSpec {
   /** Lab name: kind cluster name, containerlab lab name, netns name prefix. */
   name: string;
@@ -180,6 +191,8 @@ export interface LabSpec {
   vxlanMode: VxlanMode;
   /** What those two modes turn on. */
   pool: PoolFacts;
+  /** The BGP topology between the nodes. */
+  bgp: BgpSpec;
   /** Pod network (Calico default pool), CIDR. */
   podSubnet: string;
   /** Calico IPAM block prefix length (26 by default). */

@@ -147,6 +147,7 @@ export function validateConfig(cfg: Required<RawLabConfig>, ctx: LabContext): st
   validateCalico(p, cfg.calico);
   validateScenarios(p, cfg.scenarios, nodeCount);
   validateCapture(p, cfg.capture, ctx);
+  validateBgp(p, cfg.bgp, nodeCount, cfg.vxlanMode);
   return p.list;
 }
 
@@ -265,6 +266,41 @@ function validateCalico(p: Problems, calico: unknown): void {
   const isUrl = typeof m === "string" && /^https?:/.test(m);
   if (!(typeof m === "string" && (isUrl ? URL_RE.test(m) : SAFE_PATH_RE.test(m)))) {
     p.add("calico.manifest", m, "expected an http(s) URL or a file path (letters, digits and _./@:+-) of a calico.yaml manifest");
+  }
+}
+
+/**
+ * Route reflectors: node numbers of the topology, each once, and not with VXLAN: Calico's
+ * VXLAN manifest runs calico-node without BIRD (calico_backend: vxlan), so no node speaks
+ * BGP and there is nothing to reflect. The cluster ID is an IPv4 dotted quad, as Calico's
+ * `routeReflectorClusterID` takes it.
+ */
+function validateBgp(p: Problems, bgp: unknown, nodeCount: number, vxlanMode: unknown): void {
+  if (!isObject(bgp)) {
+    p.add("bgp", bgp, "expected an object {routeReflectors: [node numbers from 1], clusterID}");
+    return;
+  }
+  checkKeys(p, "bgp", bgp, ["routeReflectors", "clusterID"]);
+  const rr = bgp.routeReflectors;
+  if (!Array.isArray(rr)) {
+    p.add("bgp.routeReflectors", rr, "expected a list of node numbers from 1 (empty: Calico's node-to-node mesh)");
+  } else {
+    const seen = new Set<number>();
+    rr.forEach((n, i) => {
+      const range = nodeCount > 0 ? `1 to ${nodeCount}` : "from 1";
+      if (!(typeof n === "number" && Number.isInteger(n) && n >= 1 && (nodeCount === 0 || n <= nodeCount))) {
+        p.add(`bgp.routeReflectors[${i}]`, n, `expected a node number ${range} (the topology's nodes in subnet order)`);
+      } else if (seen.has(n)) {
+        p.add(`bgp.routeReflectors[${i}]`, n, `node ${n} is named twice; name each reflector once`);
+      }
+      if (typeof n === "number") seen.add(n);
+    });
+    if (rr.length > 0 && isEnabledMode(vxlanMode, VXLAN_MODES)) {
+      p.add("bgp.routeReflectors", rr, `vxlanMode is ${String(vxlanMode)}: Calico's VXLAN manifest runs calico-node without BIRD (calico_backend: vxlan), so no node speaks BGP and there is nothing to reflect; leave the list empty, or use IPIP or no encapsulation`);
+    }
+  }
+  if (!(typeof bgp.clusterID === "string" && isIPv4(bgp.clusterID))) {
+    p.add("bgp.clusterID", bgp.clusterID, "expected an IPv4 dotted quad such as 244.0.0.1 (Calico's routeReflectorClusterID)");
   }
 }
 

@@ -11,7 +11,8 @@ import { buildLabSpec, withModes } from "../../model/config";
 import { ipipOnly } from "../../model/expect";
 import { PoolModes } from "../../model/spec";
 import { expectGolden } from "../../tests/golden";
-import { gatewayBirdConfig, meshPassive, nodeBirdConfig, nodePeers } from "./bird";
+import { bgpSessions, meshPassive } from "../../model/bgp";
+import { gatewayBirdConfig, nodeBirdConfig } from "./bird";
 
 const TESTDATA = path.join(__dirname, "..", "..", "tests", "netns", "testdata");
 const seed = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/srv/calico-ipip-lab" });
@@ -42,8 +43,8 @@ describe("node BIRD configs", () => {
 
   test("the mesh is every other node; mode Never adds the gateway of the node's segment", () => {
     const n3 = seed.nodes[2];
-    expect(nodePeers(seedIn(ipipOnly("Always")), n3).map((p) => p.name)).toEqual(["Mesh_10_1_5_10", "Mesh_10_1_5_11", "Mesh_10_1_8_11"]);
-    expect(nodePeers(seedIn(ipipOnly("Never")), n3).map((p) => [p.name, p.ip])).toContainEqual(["Global_10_1_8_1", "10.1.8.1"]);
+    expect(bgpSessions(seedIn(ipipOnly("Always")), n3).map((p) => p.name)).toEqual(["Mesh_10_1_5_10", "Mesh_10_1_5_11", "Mesh_10_1_8_11"]);
+    expect(bgpSessions(seedIn(ipipOnly("Never")), n3).map((p) => [p.name, p.ip])).toContainEqual(["Global_10_1_8_1", "10.1.8.1"]);
     expect(seedIn(ipipOnly("CrossSubnet")).pool.gatewayPeers).toBe(false);
     expect(seedIn({ ipipMode: "Never", vxlanMode: "CrossSubnet" }).pool.gatewayPeers).toBe(false);
   });

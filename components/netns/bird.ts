@@ -4,22 +4,9 @@
  * v3.23 to v3.28 alike), in BIRD 2 syntax (DESIGN.md section 4). Pure: golden-tested,
  * then written and loaded by assets/netns/controlplane.py.
  */
+import { bgpSessions, peerProtocolName } from "../../model/bgp";
 import { LabSpec, NodeSpec } from "../../model/spec";
 import { CALICO_AS, TUNNEL_DEVICE } from "../../model/dataplane";
-
-/** A BIRD protocol name for a peer address, as confd names mesh peers: `Mesh_10_1_5_11`. */
-export function peerProtocolName(prefix: "Mesh" | "Node" | "Global", ip: string): string {
-  return `${prefix}_${ip.replace(/\./g, "_")}`;
-}
-
-/**
- * Which side of a mesh session waits for the other to connect. Calico compares the two
- * addresses as strings: the node whose peer's address sorts after its own is passive.
- * One side always connects, so the session never races two TCP connections.
- */
-export function meshPassive(local: string, peer: string): boolean {
-  return peer > local;
-}
 
 /**
  * What the kernel export filter does with pool routes, by mode (Calico's
@@ -66,22 +53,15 @@ function kernelFilter(spec: LabSpec, node: NodeSpec): string {
   ].join("\n");
 }
 
-/** The BGP sessions of a node: the mesh (every other node) and, in mode Never, the gateway. */
-export function nodePeers(spec: LabSpec, node: NodeSpec): { name: string; ip: string; passive: boolean }[] {
-  const mesh = spec.nodes
-    .filter((n) => n.index !== node.index)
-    .map((n) => ({ name: peerProtocolName("Mesh", n.ip), ip: n.ip, passive: meshPassive(node.ip, n.ip) }));
-  return spec.pool.gatewayPeers ? [...mesh, { name: peerProtocolName("Global", node.gateway), ip: node.gateway, passive: false }] : mesh;
-}
-
 /** One node's BIRD config in the spec's modes. */
 export function nodeBirdConfig(spec: LabSpec, node: NodeSpec): string {
-  const peers = nodePeers(spec, node).map((p) =>
+  const peers = bgpSessions(spec, node).map((p) =>
     [
       `protocol bgp ${p.name} from bgp_template {`,
       `  neighbor ${p.ip} as ${CALICO_AS};`,
       `  source address ${node.ip};`,
       ...(p.passive ? ["  passive on; # the peer connects to us"] : []),
+      ...(p.rrClient ? ["  rr client;", `  rr cluster id ${spec.bgp.clusterId};`] : []),
       "}",
     ].join("\n"),
   );

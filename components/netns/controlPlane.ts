@@ -23,7 +23,8 @@ import {
 import { poolModes } from "../../model/expect";
 import { LabSpec, NodeSpec, NodeState, PoolModes } from "../../model/spec";
 import { lastJsonObject } from "../scriptOutput";
-import { gatewayBirdConfig, nodeBirdConfig, nodePeers, peerProtocolName } from "./bird";
+import { gatewayBirdConfig, nodeBirdConfig } from "./bird";
+import { bgpSessions, peerProtocolName } from "../../model/bgp";
 import { withModes } from "../../model/config";
 import { netnsNames, nodeNamespace, podNamespace, runDir } from "./names";
 import { TopologyOptions } from "./topology";
@@ -133,7 +134,7 @@ export function controlPlanePlan(spec: LabSpec, modes: PoolModes = spec): Contro
       ns: nodeNamespace(lab, node),
       key: `n${node.index}`,
       bird: nodeBirdConfig(lab, node),
-      peers: nodePeers(lab, node).map((p) => ({ name: p.name, ip: p.ip })),
+      peers: bgpSessions(lab, node).map((p) => ({ name: p.name, ip: p.ip })),
       routes: node.routes.map(renderRoute),
       felix: felixPlan(lab, node),
       manage: true,
