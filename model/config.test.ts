@@ -150,6 +150,11 @@ const badConfigs: [string, RawLabConfig, string, string, string][] = [
   ["duplicate scenario names", { scenarios: [{ name: "a", client: 1, server: 2 }, { name: "a", client: 1, server: 3 }] }, "scenarios[1].name", '"a"', "unique"],
   ["capture timeout of zero", { capture: { timeoutSeconds: 0 } }, "capture.timeoutSeconds", "0", "1 to 600"],
   ["router name with a space", { topology: { router: { name: "gw 0" }, subnets: seedSubnets } }, "topology.router.name", '"gw 0"', "lowercase letters"],
+  ["a route reflector that is no node", { bgp: { routeReflectors: [1, 5] } }, "bgp.routeReflectors[1]", "5", "node number 1 to 4"],
+  ["a route reflector named twice", { bgp: { routeReflectors: [3, 3] } }, "bgp.routeReflectors[1]", "3", "named twice"],
+  ["route reflectors with VXLAN", { vxlanMode: "Always", bgp: { routeReflectors: [1] } }, "bgp.routeReflectors", "[1]", "calico_backend: vxlan"],
+  ["a cluster ID that is no IPv4 address", { bgp: { routeReflectors: [1], clusterID: "rr-1" } }, "bgp.clusterID", '"rr-1"', "IPv4 dotted quad"],
+  ["an unknown bgp key", { bgp: { reflectors: [1] } as RawLabConfig["bgp"] }, "bgp.reflectors", "[1]", "allowed keys are routeReflectors, clusterID"],
 ];
 
 describe("validation rejects bad configs naming the key, the value and what is allowed", () => {
@@ -159,6 +164,14 @@ describe("validation rejects bad configs naming the key, the value and what is a
     expect(hit).toBeDefined();
     expect(hit).toContain(value);
     expect(hit).toContain(allowed);
+  });
+
+  it("keeps the mesh by default and takes route reflectors in every mode that uses BGP", () => {
+    expect(buildLabSpec({}, ctx).bgp).toEqual({ routeReflectors: [], clusterId: "244.0.0.1" });
+    for (const ipipMode of ["Always", "CrossSubnet", "Never"]) {
+      expect(buildLabSpec({ ipipMode, bgp: { routeReflectors: [3, 1], clusterID: "10.0.0.1" } }, ctx).bgp).toEqual({ routeReflectors: [3, 1], clusterId: "10.0.0.1" });
+    }
+    expect(buildLabSpec({ vxlanMode: "Always", bgp: { routeReflectors: [] } }, ctx).bgp.routeReflectors).toEqual([]);
   });
 
   it("reports every problem at once, as a bulleted list", () => {

@@ -24,6 +24,8 @@ const MODES: [string, PoolModes][] = [
 ];
 /** The seed lab in `modes`. */
 const seedIn = (modes: PoolModes) => withModes(seed, modes);
+/** The seed lab in CrossSubnet with nodes 1 and 3 as route reflectors (the rr stack). */
+const rr = buildLabSpec({ backend: "netns", ipipMode: "CrossSubnet", bgp: { routeReflectors: [1, 3] } }, { stack: "rr", cwd: "/srv/calico-ipip-lab" });
 const HAVE_BIRD = spawnSync("bird", ["--version"]).status === 0;
 
 describe("node BIRD configs", () => {
@@ -54,6 +56,35 @@ describe("node BIRD configs", () => {
   });
 });
 
+describe("route reflectors", () => {
+  test("golden: a reflector (node 1) and a client (node 2) of the rr lab", () => {
+    expectGolden("bird.n1.rr-reflector.conf", nodeBirdConfig(rr, rr.nodes[0]), TESTDATA);
+    expectGolden("bird.n2.rr-client.conf", nodeBirdConfig(rr, rr.nodes[1]), TESTDATA);
+  });
+
+  test("a client peers with the reflectors only; a reflector with every other node, reflecting to the clients", () => {
+    const [n1, n2, n3, n4] = rr.nodes;
+    expect(bgpSessions(rr, n2).map((p) => [p.name, p.role, p.rrClient])).toEqual([
+      ["Node_10_1_5_10", "reflector", false],
+      ["Node_10_1_8_10", "reflector", false],
+    ]);
+    expect(bgpSessions(rr, n1).map((p) => [p.ip, p.role, p.rrClient])).toEqual([
+      [n2.ip, "client", true],
+      [n3.ip, "reflector", false],
+      [n4.ip, "client", true],
+    ]);
+    // Each session is configured at both ends, and only a reflector's end reflects.
+    for (const a of rr.nodes) for (const p of bgpSessions(rr, a)) expect(bgpSessions(rr, rr.nodes.find((n) => n.ip === p.ip)!).map((q) => q.ip)).toContain(a.ip);
+    expect(nodeBirdConfig(rr, n1)).toContain("  rr client;\n  rr cluster id 244.0.0.1;");
+    expect(nodeBirdConfig(rr, n2)).not.toContain("rr client");
+  });
+
+  test("mode Never keeps the gateway as every node's global peer, clients included", () => {
+    const never = withModes(rr, ipipOnly("Never"));
+    expect(bgpSessions(never, never.nodes[1]).map((p) => p.name)).toEqual(["Node_10_1_5_10", "Node_10_1_8_10", "Global_10_1_5_1"]);
+  });
+});
+
 describe("gateway BIRD config", () => {
   test("golden in mode Never: an iBGP peer of every node, from its address on that node's segment", () => {
     expectGolden("bird.gateway.never.conf", gatewayBirdConfig(seedIn(ipipOnly("Never"))) ?? "", TESTDATA);
@@ -74,6 +105,7 @@ describe("gateway BIRD config", () => {
     const configs = seed.nodes.map((n) => nodeBirdConfig(seedIn(modes), n));
     const gateway = gatewayBirdConfig(seedIn(modes));
     if (gateway !== null) configs.push(gateway);
+    if (name === "crosssubnet") configs.push(...rr.nodes.map((n) => nodeBirdConfig(rr, n)));
     configs.forEach((text, i) => {
       const file = path.join(dir, `${name}-${i}.conf`);
       fs.writeFileSync(file, text);

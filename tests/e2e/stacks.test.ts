@@ -1,5 +1,5 @@
 /**
- * The five shipped stacks on the netns backend, end to end through the real Pulumi CLI,
+ * The six shipped stacks on the netns backend, end to end through the real Pulumi CLI,
  * side by side in two groups (each group's labs up at the same time): `pulumi preview`
  * creates nothing; `pulumi up`; the outputs of `pulumi stack output --json` against the
  * contract (BIRD's sessions and routes included; tshark's reading of the VXLAN pcaps);
@@ -20,6 +20,7 @@ interface StackCase {
   tag: string;
   modes: PoolModes;
   scenarios: Record<string, Encapsulation>;
+  reflectors?: number[];
 }
 
 const CASES: StackCase[] = [
@@ -28,13 +29,14 @@ const CASES: StackCase[] = [
   { stack: "bgp", tag: "bg", modes: NEVER, scenarios: { "same-subnet": "none", "cross-subnet": "none" } },
   { stack: "vxlan", tag: "vx", modes: VXLAN, scenarios: { "same-subnet": "vxlan", "cross-subnet": "vxlan" } },
   { stack: "vxlancrosssubnet", tag: "vc", modes: VXLAN_CROSS, scenarios: { "same-subnet": "none", "cross-subnet": "vxlan" } },
+  { stack: "rr", tag: "rr", modes: CROSS, scenarios: SEED_CROSS, reflectors: [1, 3] },
 ];
 /** The seed lab's two stacks. */
 const SEED_STACKS = ["ipip", "crosssubnet"];
 /** Labs up at the same time (a 2-core machine: more at once only waits longer). */
 const GROUPS: string[][] = [
   ["ipip", "crosssubnet"],
-  ["bgp", "vxlan", "vxlancrosssubnet"],
+  ["bgp", "vxlan", "vxlancrosssubnet", "rr"],
 ];
 
 /** The PIDs of a lab's node BIRDs, from their pid files. */
@@ -101,11 +103,11 @@ describe.each(GROUPS.map((g) => ({ group: g.join(", "), stacks: g })))("stacks $
       }));
 
     it("pulumi up: every resource created; the verdicts of each stack's modes, from the pcaps; tshark agrees on VXLAN", () =>
-      together(labs, async ({ lab, modes, scenarios }) => {
+      together(labs, async ({ lab, modes, scenarios, reflectors }) => {
         // The seed's two stacks run `pulumi up` exactly as users do, its preview included.
         const { run, outputs: o } = await lab.upOk({ withPreview: SEED_STACKS.includes(lab.shipped) });
         expect(run.steps.filter((s) => s.op !== "create" || s.failed)).toEqual([]);
-        checkLab(o, { labName: lab.name, modes, nodeCount: 4, captureDir: lab.captureDir, scenarios });
+        checkLab(o, { labName: lab.name, modes, nodeCount: 4, captureDir: lab.captureDir, scenarios, reflectors });
         checkVxlanWithTshark(o);
         outputs.set(lab.name, o);
       }));

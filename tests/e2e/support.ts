@@ -330,6 +330,8 @@ export interface LabExpectation {
   captureDir: string;
   /** Scenario name → encapsulation the packets must show (checked besides the general rule). */
   scenarios: Record<string, Encapsulation>;
+  /** The route reflectors' node numbers (from 1); absent: the full mesh. */
+  reflectors?: number[];
 }
 
 /** Check the stack outputs against the contract, the mode's rule and the explicit expectations. */
@@ -337,13 +339,17 @@ export function checkLab(outputs: LabOutputs, e: LabExpectation): void {
   expect(outputs.lab).toMatchObject({ name: e.labName, backend: "netns", ...e.modes, controlPlane: "bird" });
   expect(["kernel-ipip", "userspace-ipip"]).toContain(outputs.lab.dataplane);
   expect(outputs.nodes).toHaveLength(e.nodeCount);
-  // BIRD's full mesh (and the gateway in mode Never): every session Established; the pool
-  // routes read back from each node, its blackhole among them.
-  const gateway = e.modes.ipipMode === "Never" && e.modes.vxlanMode === "Never" ? 1 : 0;
+  // BIRD's full mesh, or with reflectors each client peering with exactly the reflectors
+  // and each reflector with every other node (and the gateway in mode Never): every
+  // session Established; the pool routes read back from each node, its blackhole among them.
+  const viaGateway = e.modes.ipipMode === "Never" && e.modes.vxlanMode === "Never";
+  const reflectors = (e.reflectors ?? []).map((k) => outputs.nodes[k - 1].ip);
   for (const n of outputs.nodes) {
-    expect({ node: n.name, sessions: n.bgpPeers.length, established: n.bgpPeers.every((p) => p.state === "Established") }).toEqual({
+    const nodes = reflectors.length === 0 || reflectors.includes(n.ip) ? outputs.nodes.filter((o) => o !== n).map((o) => o.ip) : reflectors;
+    const router = viaGateway ? [outputs.router.interfaces.find((f) => f.subnet === n.subnet)?.ip ?? `no router interface on ${n.subnet}`] : [];
+    expect({ node: n.name, peers: n.bgpPeers.map((p) => p.peer).sort(), established: n.bgpPeers.every((p) => p.state === "Established") }).toEqual({
       node: n.name,
-      sessions: e.nodeCount - 1 + gateway,
+      peers: [...nodes, ...router].sort(),
       established: true,
     });
     expect(n.routes.some((r) => r.startsWith("blackhole ") && r.endsWith(" proto bird"))).toBe(true);

@@ -12,6 +12,7 @@ import { buildLabSpec, RawLabConfig, withModes } from "../../model/config";
 import { expectedDataplane, gatewayRoutes, poolRoutes, renderRoute, routeSetDrift, vxlanMac } from "../../model/dataplane";
 import { expectedEncapsulation, ipipOnly } from "../../model/expect";
 import { NodeSpec, PoolModes } from "../../model/spec";
+import { bgpSessions } from "../../model/bgp";
 import { DirectLab, processesMentioning, runScript } from "./direct";
 import { ControlPlaneResult, controlPlanePlan, driftProblems } from "../../components/netns/controlPlane";
 import { NETNS_SCRIPTS, nodeNamespace, podNamespace } from "../../components/netns/names";
@@ -125,9 +126,11 @@ suite("netns backend scripts on this host", () => {
       expect(routeSetDrift(ns, dp.routes.map(renderRoute), poolRoutes(routesOf(ns), l.spec.podSubnet))).toBeUndefined();
     }
     expect(driftProblems(controlPlanePlan(l.spec, modes), result)).toEqual([]);
-    const sessions = l.spec.nodes.length - 1 + (withModes(l.spec, modes).pool.gatewayPeers ? 1 : 0);
-    for (const n of result.nodes) {
-      expect(n.bgpPeers).toHaveLength(sessions);
+    // Each node's sessions are exactly those of the model's BGP graph (the mesh, or reflectors and clients), all up.
+    const inModes = withModes(l.spec, modes);
+    for (const [i, n] of result.nodes.entries()) {
+      const want = bgpSessions(inModes, inModes.nodes[i]).map((p) => p.ip);
+      expect({ node: n.name, peers: n.bgpPeers.map((p) => p.peer).sort() }).toEqual({ node: n.name, peers: [...want].sort() });
       expect(n.bgpPeers.every((p) => p.state === "Established")).toBe(true);
     }
   }
@@ -296,6 +299,39 @@ suite("netns backend scripts on this host", () => {
       nsExec(podNamespace(seed.spec, seed.spec.nodes[0]), ["ping", "-n", "-c", "1", "-W", "2", seed.spec.nodes[3].pod.ip]);
     },
   );
+
+  it("route reflectors (nodes 1 and 3, CrossSubnet): a client peers with exactly the two, the routes are the mesh's, the captures as in CrossSubnet", async () => {
+    const rr = lab("rr", { ipipMode: "CrossSubnet", bgp: { routeReflectors: [1, 3] } });
+    labs.push(rr);
+    await rr.up();
+    const modes = ipipOnly("CrossSubnet");
+    const result = await rr.converge(modes);
+    expectConverged(rr, modes, result);
+    const [n1, n2, n3] = rr.spec.nodes;
+    expect(result.nodes[1].bgpPeers.map((p) => p.peer)).toEqual([n1.ip, n3.ip]);
+    expect(result.nodes[0].bgpPeers.map((p) => p.peer)).toEqual(rr.spec.nodes.filter((n) => n !== n1).map((n) => n.ip));
+    // Reflected routes keep the originating node as next hop: the tables equal the mesh's.
+    expect(controlPlanePlan(rr.spec).nodes.map((n) => n.routes)).toEqual(controlPlanePlan(withModes({ ...rr.spec, bgp: { ...rr.spec.bgp, routeReflectors: [] } }, modes)).nodes.map((n) => n.routes));
+    expect((await captureAndJudge(rr, n2, n1, modes)).seen.verdict).toBe("none");
+    expect((await captureAndJudge(rr, n2, n3, modes)).seen.verdict).toBe("ipip");
+    await rr.down();
+  });
+
+  it("48 nodes in 6 subnets with two reflectors converge and pass their captures", async () => {
+    const subnets = [1, 2, 3, 4, 5, 6].map((k) => ({ cidr: `10.2.${k}.0/24`, gateway: `10.2.${k}.1`, nodes: [10, 11, 12, 13, 14, 15, 16, 17].map((h) => `10.2.${k}.${h}`) }));
+    const big = lab("rr48", { ipipMode: "CrossSubnet", topology: { subnets }, bgp: { routeReflectors: [1, 25] } });
+    labs.push(big);
+    await big.up();
+    const modes = ipipOnly("CrossSubnet");
+    const result = await big.converge(modes);
+    expectConverged(big, modes, result);
+    expect(result.nodes[47].bgpPeers.map((p) => p.peer)).toEqual([big.spec.nodes[0].ip, big.spec.nodes[24].ip]);
+    const n = big.spec.nodes;
+    expect((await captureAndJudge(big, n[1], n[2], modes)).seen.verdict).toBe("none");
+    expect((await captureAndJudge(big, n[1], n[40], modes)).seen.verdict).toBe("ipip");
+    expect((await captureAndJudge(big, n[47], n[8], modes)).seen.verdict).toBe("ipip");
+    await big.down();
+  });
 
   it("up converges after a run killed midway, and removes what it built when it fails", async () => {
     const again = lab("kill");
