@@ -1,3 +1,6 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
 import { renderRoute } from "./dataplane";
 import * as fc from "fast-check";
 import { buildLabSpec, LabConfigError, RawLabConfig } from "./config";
@@ -203,6 +206,24 @@ describe("readRawConfig", () => {
       topology: "{not json",
       scenarios: [{ name: "a", client: 1, server: 2 }],
     });
+  });
+});
+
+describe("the shipped stack files", () => {
+  const repo = path.resolve(__dirname, "..");
+  const stacks = fs.readdirSync(repo).filter((f) => /^Pulumi\.[a-z0-9-]+\.yaml$/.test(f));
+
+  it.each(stacks)("%s builds a spec from its config as the CLI hands it over (objects as JSON text)", (file) => {
+    const doc = yaml.load(fs.readFileSync(path.join(repo, file), "utf8")) as { config?: Record<string, unknown> };
+    const text: Record<string, string> = {};
+    for (const [key, value] of Object.entries(doc.config ?? {})) {
+      text[key.replace(/^calico-ipip-lab:/, "")] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    expect(() => buildLabSpec(readRawConfig((k) => text[k]), { stack: file.split(".")[1], cwd: "/srv/lab" })).not.toThrow();
+  });
+
+  it("include the route-reflector stack", () => {
+    expect(stacks).toContain("Pulumi.rr.yaml");
   });
 });
 
