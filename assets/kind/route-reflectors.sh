@@ -20,8 +20,8 @@ case ${1:-} in
     for node in "${nodes[@]}"; do
       patch=$(jq -er --arg node "$node" '.[$node]' <<<"$NODE_PATCHES") || die "NODE_PATCHES has no patch for $node"
       output kubectl patch node "$node" --type merge -p "$patch" -o json >"$_lab_tmp/node"
-      jq -c --arg node "$node" --arg label "$RR_LABEL" --arg annotation "$RR_ANNOTATION" \
-        '{($node): {label: (.metadata.labels[$label] // null), clusterId: (.metadata.annotations[$annotation] // null)}}' "$_lab_tmp/node" >>"$_lab_tmp/nodes"
+      jq -c --arg node "$node" --arg key "$RR_LABEL" --arg annotation "$RR_ANNOTATION" \
+        '{($node): {"label": (.metadata.labels[$key] // null), "clusterId": (.metadata.annotations[$annotation] // null)}}' "$_lab_tmp/node" >>"$_lab_tmp/nodes"
     done
     say "route reflectors: $(jq -cs 'add | with_entries(select(.value.label != null)) | keys' "$_lab_tmp/nodes")"
     jq -cs add "$_lab_tmp/nodes"
