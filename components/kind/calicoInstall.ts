@@ -2,10 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import { LabSpec, PoolModes } from "../../model/spec";
-import { calicoBgpPeers } from "./bgp";
+import { calicoBgpObjects, ReflectorState } from "./bgp";
 import { calicoObjects, K8sObject, readManifestFile } from "./calicoManifest";
 import { childOptions, scriptCommand } from "./command";
-import { calicoWaitStep, ippoolStep, manifestStep, parsePoolModes } from "./steps";
+import { calicoWaitStep, ippoolStep, manifestStep, parsePoolModes, parseReflectorNodes, reflectorsStep } from "./steps";
 
 export interface CalicoInstallArgs {
   /** The validated lab: Calico version and manifest, pool modes, pod subnet, MTU. */
@@ -28,7 +28,11 @@ export interface CalicoInstallArgs {
  * modes. The patch re-runs whenever a mode changes, which is how `pulumi config set
  * vxlanMode ... && pulumi up` switches a running lab (CALICO_IPV4POOL_* only apply when
  * the pool is first created). In mode Never each node also peers with the gateway
- * (BGPPeer objects). The component's dependsOn (preflight) holds for the manifest download.
+ * (BGPPeer objects). With route reflectors the mesh is off (BGPConfiguration default), the
+ * reflectors' Nodes are labelled and given the cluster ID (route-reflectors.sh) and every
+ * node peers with them (BGPPeer); a switch between the mesh and reflectors adds or removes
+ * only these, never the cluster. The component's dependsOn (preflight) holds for the
+ * manifest download.
  */
 export class CalicoInstall extends pulumi.ComponentResource {
   /** A Kubernetes provider for the lab's cluster. */
@@ -43,9 +47,16 @@ export class CalicoInstall extends pulumi.ComponentResource {
   public readonly ippool: command.local.Command;
   /** The pool's modes as read back after the patch. */
   public readonly poolModes: pulumi.Output<PoolModes>;
-  /** Each node's BGPPeer to the gateway (mode Never; none otherwise). */
+  /**
+   * The BGP objects (bgp.ts calicoBgpObjects): with route reflectors BGPConfiguration
+   * default and the BGPPeer to them; in mode Never each node's BGPPeer to the gateway.
+   */
   public readonly bgpPeers: k8s.apiextensions.CustomResource[];
-  /** What must be in place before pods are scheduled: the pool in its modes, the gateway peers. */
+  /** Labels the reflectors' Nodes and gives them the cluster ID (only with route reflectors). */
+  public readonly reflectors?: command.local.Command;
+  /** Each node's reflector label and cluster ID as read back (empty for the mesh). */
+  public readonly reflectorNodes: pulumi.Output<Record<string, ReflectorState>>;
+  /** What must be in place before pods are scheduled: the pool in its modes, the BGP objects, the reflectors. */
   public readonly configured: pulumi.Resource[];
 
   constructor(name: string, args: CalicoInstallArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -65,16 +76,20 @@ export class CalicoInstall extends pulumi.ComponentResource {
     this.ready = scriptCommand(`${name}-ready`, calicoWaitStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.objects] });
     this.ippool = scriptCommand(`${name}-ippool`, ippoolStep(spec, args.kubeconfig), { parent: this, dependsOn: [this.ready] });
     this.poolModes = this.ippool.stdout.apply((out) => parsePoolModes(out, spec));
-    // The BGPPeer CRD comes with the manifest's objects.
-    this.bgpPeers = calicoBgpPeers(spec).map(
+    // The BGPPeer and BGPConfiguration CRDs come with the manifest's objects.
+    this.bgpPeers = calicoBgpObjects(spec).map(
       (o) =>
         new k8s.apiextensions.CustomResource(
-          `${name}-bgppeer-${o.metadata?.name}`,
+          `${name}-${String(o.kind).toLowerCase()}-${o.metadata?.name}`,
           { apiVersion: o.apiVersion as string, kind: o.kind as string, metadata: o.metadata, spec: o.spec },
           { parent: this, provider: this.provider, dependsOn: [this.objects] },
         ),
     );
-    this.configured = [this.ippool, ...this.bgpPeers];
-    this.registerOutputs({ poolModes: this.poolModes });
+    // The Nodes exist with the cluster; after the manifest's objects, as the BGPPeer that selects the label needs its CRD.
+    const reflectors = reflectorsStep(spec, args.kubeconfig);
+    this.reflectors = reflectors && scriptCommand(`${name}-reflectors`, reflectors, { parent: this, dependsOn: [this.objects] }, { quietStdout: true });
+    this.reflectorNodes = this.reflectors?.stdout.apply((out) => parseReflectorNodes(out, spec)) ?? pulumi.output<Record<string, ReflectorState>>({});
+    this.configured = [this.ippool, ...this.bgpPeers, ...(this.reflectors ? [this.reflectors] : [])];
+    this.registerOutputs({ poolModes: this.poolModes, reflectorNodes: this.reflectorNodes });
   }
 }

@@ -10,6 +10,7 @@ import { LabOutputs, LabSpec, NodeSpec, PoolModes } from "../../model/spec";
 import { CaptureEndpoint, CapturePods } from "../backend";
 import { lastJsonLine, lastJsonObject } from "../scriptOutput";
 import { calicoBackend } from "./calicoManifest";
+import { checkReflectorNodes, kindSessionNames, PEER_NAME, REFLECTOR, ReflectorState, reflectorNodePatch, reflectorState } from "./bgp";
 import { bootConfigFile, containerlabTopology, renderContainerlabTopology, topologyFile } from "./containerlab";
 import { renderKindConfig } from "./kindConfig";
 import { frrBgpLines, renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
@@ -203,6 +204,35 @@ export function ippoolStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   };
 }
 
+/**
+ * Labels the route reflectors' Kubernetes Nodes and gives them the cluster ID (bgp.ts
+ * REFLECTOR), and removes both from every other node, so changing the list re-runs it and
+ * leaves only the new reflectors; `down` (a switch back to the mesh) removes them from
+ * all. Only with reflectors. Prints each node's label and cluster ID as read back.
+ */
+export function reflectorsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> | undefined {
+  if (spec.bgp.routeReflectors.length === 0) return undefined;
+  const none: ReflectorState = { label: null, clusterId: null };
+  return {
+    name: "route-reflectors",
+    create: [asset("route-reflectors.sh"), "up"],
+    delete: [asset("route-reflectors.sh"), "down"],
+    environment: {
+      LAB_KUBECONFIG: kubeconfig,
+      KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
+      NODE_PATCHES: JSON.stringify(Object.fromEntries(spec.nodes.map((n) => [n.name, reflectorNodePatch(reflectorState(spec, n))]))),
+      NODE_UNPATCH: reflectorNodePatch(none),
+      RR_LABEL: REFLECTOR.label,
+      RR_ANNOTATION: REFLECTOR.clusterIdAnnotation,
+    },
+  };
+}
+
+/** Parses route-reflectors.sh's output and checks every node is as the config says (bgp.ts checkReflectorNodes). */
+export function parseReflectorNodes(stdout: string, spec: LabSpec): Record<string, ReflectorState> {
+  return checkReflectorNodes(spec, lastJsonObject(stdout, "route-reflectors.sh").value);
+}
+
 /** Waits for one pod on every node; prints the pods as JSON [{name, ip, node}]. */
 export function workloadWaitStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
   return {
@@ -262,7 +292,10 @@ export function routesStep<V>(spec: LabSpec, expected: V): ScriptStep<V> {
 
 /**
  * Reads every node's BGP sessions from calico-node's BIRD (`birdcl show protocols`), once
- * the routes converged. Without BIRD (calico_backend vxlan) there is nothing to ask: no step.
+ * the routes converged and each node's BGP protocols (the lines whose name PEER_PROTOCOL
+ * matches) are the ones Calico's config gives it (bgp.ts kindSessionNames): the routes are
+ * the same under the mesh and reflectors, so after a switch only the sessions tell
+ * confd is done. Without BIRD (calico_backend vxlan) there is nothing to ask: no step.
  */
 export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> | undefined {
   if (calicoBackend(spec) !== "bird") return undefined;
@@ -276,6 +309,10 @@ export function bgpSessionsStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> 
       CALICO_DAEMONSET: CALICO.daemonSet,
       CALICO_CONTAINER: CALICO.container,
       BIRD_SOCKET: CALICO.birdSocket,
+      SESSION_EXPECTATIONS: JSON.stringify(Object.fromEntries(spec.nodes.map((n) => [n.name, kindSessionNames(spec, n)]))),
+      PEER_PROTOCOL: PEER_NAME.source,
+      WAIT_SECONDS: String(WAITS.calicoReadySeconds),
+      LAB_POLL_SECONDS: poll,
       // Sessions come and go with the modes (the gateway's in mode Never): read them again after a switch.
       POOL_MODES: `${spec.ipipMode} ${spec.vxlanMode}`,
     },

@@ -1,5 +1,18 @@
+import * as fs from "fs";
 import * as yaml from "js-yaml";
-import { calicoBgpPeers, parseBirdProtocols } from "../../components/kind/bgp";
+import {
+  calicoBgpObjects,
+  calicoBgpPeers,
+  calicoReflectorObjects,
+  checkReflectorNodes,
+  kindSessionNames,
+  parseBirdProtocols,
+  PEER_NAME,
+  reflectorNodePatch,
+  reflectorState,
+} from "../../components/kind/bgp";
+import { K8sObject } from "../../components/kind/calicoManifest";
+import { describeWithFixture } from "../fixtures";
 import { bgpSpec, crossSubnetSpec, expectGolden, ipipSpec, vxlanSpec } from "./testing";
 
 /** birdcl's answer on a seed node in mode Never: the mesh, the gateway, one session still coming up. */
@@ -50,5 +63,95 @@ describe("calicoBgpPeers", () => {
 
   test("with an encapsulation the gateway sees only node addresses: no BGPPeer", () => {
     for (const spec of [ipipSpec(), crossSubnetSpec(), vxlanSpec()]) expect(calicoBgpPeers(spec)).toEqual([]);
+  });
+});
+
+describe("route reflectors on kind", () => {
+  const rr = crossSubnetSpec({ bgp: { routeReflectors: [1, 3], clusterID: "244.0.0.7" } });
+
+  test("the mesh off and the guide's BGPPeer (golden); none for the mesh", () => {
+    expectGolden("route-reflectors.crosssubnet.yaml", calicoReflectorObjects(rr).map((o) => yaml.dump(o, { lineWidth: -1 })).join("---\n"));
+    for (const spec of [ipipSpec(), crossSubnetSpec(), bgpSpec()]) expect(calicoReflectorObjects(spec)).toEqual([]);
+    // mode Never: the reflectors' objects, then the gateway's peers
+    const never = bgpSpec({ bgp: { routeReflectors: [2] } });
+    expect(calicoBgpObjects(never).map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      "BGPConfiguration/default",
+      "BGPPeer/peer-with-route-reflectors",
+      ...never.nodes.map((n) => `BGPPeer/gw0-${n.name}`),
+    ]);
+  });
+
+  test("each node's patch: a reflector's label and cluster ID set, every other node's removed", () => {
+    expect(rr.nodes.map((n) => reflectorNodePatch(reflectorState(rr, n)))).toEqual([
+      '{"metadata":{"labels":{"route-reflector":"true"},"annotations":{"projectcalico.org/RouteReflectorClusterID":"244.0.0.7"}}}',
+      '{"metadata":{"labels":{"route-reflector":null},"annotations":{"projectcalico.org/RouteReflectorClusterID":null}}}',
+      '{"metadata":{"labels":{"route-reflector":"true"},"annotations":{"projectcalico.org/RouteReflectorClusterID":"244.0.0.7"}}}',
+      '{"metadata":{"labels":{"route-reflector":null},"annotations":{"projectcalico.org/RouteReflectorClusterID":null}}}',
+    ]);
+  });
+
+  test("the read-back must be every node as configured; each node that differs is named", () => {
+    const good = Object.fromEntries(rr.nodes.map((n) => [n.name, reflectorState(rr, n)]));
+    expect(checkReflectorNodes(rr, good)).toEqual(good);
+    const bad = { ...good, "calico-crosssubnet-worker2": { label: "true", clusterId: null } };
+    delete (bad as Record<string, unknown>)["calico-crosssubnet-worker3"];
+    expect(() => checkReflectorNodes(rr, bad)).toThrow(
+      [
+        "after the patch the nodes' route-reflector label and projectcalico.org/RouteReflectorClusterID are not the configured ones:",
+        '  calico-crosssubnet-worker2: {"label":"true","clusterId":null}, expected {"label":"true","clusterId":"244.0.0.7"}',
+        '  calico-crosssubnet-worker3: null, expected {"label":null,"clusterId":null}',
+      ].join("\n"),
+    );
+  });
+
+  test("the sessions BIRD shows on kind: Node_ to the reflectors (and the gateway's Node_ in mode Never), Mesh_ for the mesh; all PEER_NAME matches", () => {
+    expect(rr.nodes.map((n) => kindSessionNames(rr, n))).toEqual([
+      ["Node_10_1_5_11", "Node_10_1_8_10", "Node_10_1_8_11"],
+      ["Node_10_1_5_10", "Node_10_1_8_10"],
+      ["Node_10_1_5_10", "Node_10_1_5_11", "Node_10_1_8_11"],
+      ["Node_10_1_5_10", "Node_10_1_8_10"],
+    ]);
+    const never = bgpSpec();
+    expect(kindSessionNames(never, never.nodes[0])).toEqual(["Mesh_10_1_5_11", "Mesh_10_1_8_10", "Mesh_10_1_8_11", "Node_10_1_5_1"]);
+    for (const spec of [rr, never]) for (const n of spec.nodes) for (const name of kindSessionNames(spec, n)) expect(name).toMatch(PEER_NAME);
+  });
+});
+
+/** Where `value` does not fit `schema` (an OpenAPI v3 schema as CRDs carry it): unknown keys, wrong types. */
+function schemaProblems(value: unknown, schema: { type?: string; properties?: Record<string, unknown> }, at: string): string[] {
+  const type = Array.isArray(value) ? "array" : value === null ? "null" : typeof value === "number" ? (Number.isInteger(value) ? "integer" : "number") : typeof value;
+  if (schema.type !== undefined && schema.type !== type) return [`${at}: ${type}, the CRD says ${schema.type}`];
+  if (type !== "object" || schema.properties === undefined) return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+    k in schema.properties! ? schemaProblems(v, schema.properties![k] as { type?: string; properties?: Record<string, unknown> }, `${at}.${k}`) : [`${at}.${k}: not in the CRD`],
+  );
+}
+
+type Crd = { spec: { group: string; names: { kind: string }; versions: { name: string; schema: { openAPIV3Schema: { properties: Record<string, unknown> } } }[] } };
+
+describeWithFixture("calico-manifest", "the BGP objects against the CRDs of the real Calico v3.24.5 manifest", (manifestPath) => {
+  let crds: Crd[] = [];
+  beforeAll(() => {
+    crds = (yaml.loadAll(fs.readFileSync(manifestPath, "utf8")) as K8sObject[]).filter((o) => o?.kind === "CustomResourceDefinition") as unknown as Crd[];
+  });
+
+  test("the check catches a misspelt field and a wrong type", () => {
+    const bgpConfiguration = crds.find((c) => c.spec.names.kind === "BGPConfiguration")!.spec.versions[0].schema.openAPIV3Schema.properties.spec as { properties: Record<string, unknown> };
+    expect(schemaProblems({ nodeToNodeMesh: false, asNumber: "64512" }, bgpConfiguration, "spec")).toEqual(["spec.nodeToNodeMesh: not in the CRD", "spec.asNumber: string, the CRD says integer"]);
+  });
+
+  test.each([
+    ["route reflectors, CrossSubnet", crossSubnetSpec({ bgp: { routeReflectors: [1, 3] } })],
+    ["route reflectors, mode Never", bgpSpec({ bgp: { routeReflectors: [2] } })],
+  ])("%s: every field is one the CRD has, of its type", (_name, spec) => {
+    const objects = calicoBgpObjects(spec);
+    expect(objects.length).toBeGreaterThan(1);
+    for (const o of objects) {
+      const [group, version] = String(o.apiVersion).split("/");
+      const crd = crds.find((c) => c.spec.group === group && c.spec.names.kind === o.kind);
+      const schema = crd?.spec.versions.find((v) => v.name === version)?.schema.openAPIV3Schema;
+      expect([o.kind, schema === undefined ? "no CRD" : "found"]).toEqual([o.kind, "found"]);
+      expect([o.kind, schemaProblems(o.spec, schema!.properties.spec as { type?: string; properties?: Record<string, unknown> }, "spec")]).toEqual([o.kind, []]);
+    }
   });
 });

@@ -80,13 +80,23 @@ function stdoutOf(script: string, spec: LabSpec, manifest: string, environment: 
       const expected = JSON.parse(environment.ROUTE_EXPECTATIONS) as Record<string, string[]>;
       return JSON.stringify(Object.fromEntries(spec.nodes.map((n) => [n.name, [`default via ${n.gateway} dev net0`, ...expected[n.name]]])));
     }
-    case "bgp-sessions.sh":
-      // the mesh, as birdcl prints it
+    case "bgp-sessions.sh": {
+      // the sessions it waited for, as birdcl prints them
+      const expected = JSON.parse(environment.SESSION_EXPECTATIONS) as Record<string, string[]>;
+      return JSON.stringify(Object.fromEntries(spec.nodes.map((n) => [n.name, ["BIRD v0.3.3+birdv1.6.8 ready.", ...expected[n.name].map((p) => `${p} BGP master up 07:34:25 Established`)]])));
+    }
+    case "route-reflectors.sh": {
+      // each node as its patch left it
+      const patches = JSON.parse(environment.NODE_PATCHES) as Record<string, string>;
       return JSON.stringify(
         Object.fromEntries(
-          spec.nodes.map((n) => [n.name, ["BIRD v0.3.3+birdv1.6.8 ready.", ...spec.nodes.filter((p) => p !== n).map((p) => `Mesh_${p.ip.replace(/\./g, "_")} BGP master up 07:34:25 Established`)]]),
+          Object.entries(patches).map(([node, patch]) => {
+            const { metadata } = JSON.parse(patch) as { metadata: { labels: Record<string, string | null>; annotations: Record<string, string | null> } };
+            return [node, { label: metadata.labels[environment.RR_LABEL], clusterId: metadata.annotations[environment.RR_ANNOTATION] }];
+          }),
         ),
       );
+    }
     default:
       return "";
   }
@@ -498,6 +508,83 @@ describe("the pool's modes under mocks", () => {
     const e = ds.spec.template.spec.containers[0].env;
     expect(e.find((x) => x.name === "CALICO_IPV4POOL_IPIP")?.value).toBe("CrossSubnet");
     expect(e.find((x) => x.name === "IP_AUTODETECTION_METHOD")?.value).toBe("interface=net0");
+  });
+});
+
+describe("route reflectors under mocks (CrossSubnet, nodes 1 and 3)", () => {
+  const rrSpec = crossSubnetSpec({ labName: "lab", bgp: { routeReflectors: [1, 3] } });
+  const meshSpec = crossSubnetSpec({ labName: "lab" });
+  let rr: { lab: KindLab; recorded: Recorded[] };
+  let mesh: { lab: KindLab; recorded: Recorded[] };
+  beforeAll(async () => {
+    rr = await build(rrSpec);
+    mesh = await build(meshSpec);
+  });
+  const customResources = (r: Recorded[]): Recorded[] => r.filter((x) => x.type.startsWith("kubernetes:crd.projectcalico.org/v1:"));
+
+  test("the mesh off, the guide's BGPPeer, the reflectors' Nodes patched, all before the pods", async () => {
+    expect(customResources(rr.recorded).map((r) => [r.type, r.name, r.inputs.spec])).toEqual([
+      ["kubernetes:crd.projectcalico.org/v1:BGPConfiguration", "lab-calico-bgpconfiguration-default", { nodeToNodeMeshEnabled: false, asNumber: 64512 }],
+      ["kubernetes:crd.projectcalico.org/v1:BGPPeer", "lab-calico-bgppeer-peer-with-route-reflectors", { nodeSelector: "all()", peerSelector: "route-reflector == 'true'" }],
+    ]);
+    const reflectors = command(rr.recorded, "route-reflectors.sh");
+    expect(reflectors.name).toBe("lab-calico-reflectors");
+    expect(reflectors.inputs.delete).toBe(`${bashScript(asset("route-reflectors.sh"))} 'down'`);
+    expect(env(reflectors)).toMatchObject({ LAB_KUBECONFIG: KUBECONFIG, KIND_NODES: rrSpec.nodes.map((n) => n.name).join(" "), RR_LABEL: "route-reflector", RR_ANNOTATION: "projectcalico.org/RouteReflectorClusterID" });
+    expect(await promiseOf(rr.lab.calico.reflectorNodes)).toEqual({
+      "lab-control-plane": { label: "true", clusterId: "244.0.0.1" },
+      "lab-worker": { label: null, clusterId: null },
+      "lab-worker2": { label: "true", clusterId: "244.0.0.1" },
+      "lab-worker3": { label: null, clusterId: null },
+    });
+    const group = rr.recorded.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup")!;
+    const statefulSet = rr.recorded.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!;
+    for (const r of [reflectors, ...customResources(rr.recorded)]) {
+      expect(r.started).toBeGreaterThan(group.finished);
+      expect(statefulSet.started).toBeGreaterThan(r.finished);
+    }
+  });
+
+  test("each node's bgpPeers: a client lists the reflectors only, a reflector every other node", async () => {
+    const states = await promiseOf(rr.lab.nodeStates);
+    expect(Object.fromEntries(states.map((s) => [s.name, s.bgpPeers.map((p) => p.peer)]))).toEqual({
+      "lab-control-plane": ["10.1.5.11", "10.1.8.10", "10.1.8.11"],
+      "lab-worker": ["10.1.5.10", "10.1.8.10"],
+      "lab-worker2": ["10.1.5.10", "10.1.5.11", "10.1.8.11"],
+      "lab-worker3": ["10.1.5.10", "10.1.8.10"],
+    });
+    expect(JSON.parse(env(command(rr.recorded, "bgp-sessions.sh")).SESSION_EXPECTATIONS)["lab-worker"]).toEqual(["Node_10_1_5_10", "Node_10_1_8_10"]);
+    expect(JSON.parse(env(command(mesh.recorded, "bgp-sessions.sh")).SESSION_EXPECTATIONS)["lab-worker"]).toEqual(["Mesh_10_1_5_10", "Mesh_10_1_8_10", "Mesh_10_1_8_11"]);
+  });
+
+  test("a live switch mesh ↔ reflectors adds or removes only the BGP objects and the Node patch, re-reads the sessions, replaces nothing", () => {
+    const byName = (r: Recorded[]): Map<string, Recorded> => new Map(r.map((c) => [`${c.type} ${c.name}`, c]));
+    const [a, b] = [byName(mesh.recorded), byName(rr.recorded)];
+    const only = (x: Map<string, Recorded>, y: Map<string, Recorded>): string[] => [...x.keys()].filter((k) => !y.has(k)).sort();
+    expect(only(b, a)).toEqual([
+      "command:local:Command lab-calico-reflectors",
+      "kubernetes:crd.projectcalico.org/v1:BGPConfiguration lab-calico-bgpconfiguration-default",
+      "kubernetes:crd.projectcalico.org/v1:BGPPeer lab-calico-bgppeer-peer-with-route-reflectors",
+    ]);
+    expect(only(a, b)).toEqual([]);
+    // of what both have, only the sessions read-back's inputs differ (it re-runs); no trigger does, so nothing is replaced
+    const changed = [...a.keys()].filter((k) => b.has(k) && JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
+    expect(changed).toEqual(["command:local:Command lab-workload-bgp"]);
+    for (const k of a.keys()) expect([k, a.get(k)!.inputs.triggers]).toEqual([k, b.get(k)!.inputs.triggers]);
+  });
+
+  test("mode Never with reflectors: the gateway's BGPPeers stay beside the reflectors' objects, and each node lists the gateway too", async () => {
+    const never = await build(bgpSpec({ labName: "lab", bgp: { routeReflectors: [1, 3] } }));
+    expect(customResources(never.recorded).map((r) => r.name)).toEqual([
+      "lab-calico-bgpconfiguration-default",
+      "lab-calico-bgppeer-peer-with-route-reflectors",
+      "lab-calico-bgppeer-gw0-lab-control-plane",
+      "lab-calico-bgppeer-gw0-lab-worker",
+      "lab-calico-bgppeer-gw0-lab-worker2",
+      "lab-calico-bgppeer-gw0-lab-worker3",
+    ]);
+    const states = await promiseOf(never.lab.nodeStates);
+    expect(states[1].bgpPeers.map((p) => p.peer)).toEqual(["10.1.5.10", "10.1.8.10", "10.1.5.1"]);
   });
 });
 

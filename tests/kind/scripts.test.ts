@@ -6,6 +6,7 @@
  */
 import { expectedEncapsulation } from "../../model/expect";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { captureEnvironment, parseCaptureOutput } from "../../components/capture/result";
 import { captureFolder } from "../../model/captureDir";
@@ -14,7 +15,7 @@ import { LabSpec, NodeSpec, PoolModes } from "../../model/spec";
 import { RunResult, RunnableStep, StandinHost } from "../standins/harness";
 import * as steps from "../../components/kind/steps";
 import { CLUSTER_BUILD_FILE, TOPOLOGY_BUILD_FILE } from "../../components/kind/labPresence";
-import { calicoBgpPeers, parseBirdProtocols } from "../../components/kind/bgp";
+import { calicoBgpObjects, parseBirdProtocols, REFLECTOR } from "../../components/kind/bgp";
 import { renderKindConfig } from "../../components/kind/kindConfig";
 import { readManifestFile } from "../../components/kind/calicoManifest";
 import { ClusterIpam, expectedRoutes, parseIpam } from "../../components/kind/routes";
@@ -52,11 +53,6 @@ interface Up {
   kubeconfig: string;
 }
 
-/** What Pulumi applies as BGPPeer objects, as the stand-ins model them. */
-function bgpPeersOf(spec: LabSpec): { node: string; peerIP: string }[] {
-  return calicoBgpPeers(spec).map((o) => o.spec as { node: string; peerIP: string });
-}
-
 /** The gateway container's id, as the containerlab step prints it last. */
 function gatewayId(r: RunResult): string {
   return lastLine(r.stdout);
@@ -83,7 +79,10 @@ function up(host: StandinHost, spec: LabSpec, workDir: string, opts: { fail?: st
   out.kubeconfig = out.result!.stdout;
   if (!go(steps.containerlabStep(spec, workDir, CLAB_ID))) return out;
   if (!go(steps.gatewayConfigureStep(spec, gatewayId(out.result!)))) return out;
-  host.applyCalico(spec.name, opts.initialModes ?? spec, 0, bgpPeersOf(spec));
+  host.applyCalico(spec.name, opts.initialModes ?? spec);
+  host.applyBgp(spec.name, calicoBgpObjects(spec));
+  const reflectors = steps.reflectorsStep(spec, out.kubeconfig);
+  if (reflectors !== undefined && !go(reflectors)) return out;
   if (!go(steps.calicoWaitStep(spec, out.kubeconfig)) || !go(steps.ippoolStep(spec, out.kubeconfig))) return out;
   host.applyWorkload(spec);
   if (!go(steps.workloadWaitStep(spec, out.kubeconfig))) return out;
@@ -559,7 +558,7 @@ describe("kind backend scripts against the stand-ins", () => {
       "set protocols bgp system-as '64512'",
     ]);
     // the BGPPeers Pulumi applies, the pool patched
-    host.update((w) => (w.clusters["calico-ipip"].bgpPeers = bgpPeersOf(bgp)));
+    host.applyBgp("calico-ipip", calicoBgpObjects(bgp));
     expect(host.create(quick(steps.ippoolStep(bgp, run.kubeconfig))).status).toBe(0);
     const routes = routesAfterChange(bgp, run.kubeconfig);
     expect(routes.status).toBe(0);
@@ -711,6 +710,98 @@ describe("kind backend scripts against the stand-ins", () => {
     expect(parseCaptureOutput(quiet.stdout, steps.captureEnds(podsOf(spec), spec.nodes[0], spec.nodes[2])).routes.client).toEqual(["10.244.0.129 via 10.1.8.10 dev tunl0 src 10.244.0.0 uid 0"]);
   });
 
+});
+
+describe("route reflectors against the stand-ins (CrossSubnet, nodes 1 and 3)", () => {
+  let host: StandinHost;
+  // A manifest file, which the program reads (a URL would be downloaded first).
+  const manifestDir = fs.mkdtempSync(path.join(os.tmpdir(), "kind-rr-"));
+  const manifest = path.join(manifestDir, "calico.yaml");
+  fs.writeFileSync(manifest, "kind: DaemonSet\nmetadata:\n  name: calico-node\n");
+  const lab = (routeReflectors: number[]): LabSpec => crossSubnetSpec({ labName: "calico-ipip", calico: { manifest }, bgp: { routeReflectors } });
+  const rrSpec = lab([1, 3]);
+  const meshSpec = lab([]);
+  const ips = (lines: string[]): string[] => parseBirdProtocols(lines.join("\n")).map((p) => p.peer);
+  const established = (lines: string[]): boolean => parseBirdProtocols(lines.join("\n")).every((p) => p.state === "Established");
+  beforeEach(() => {
+    host = StandinHost.create();
+  });
+  afterEach(() => host.dispose());
+  afterAll(() => fs.rmSync(manifestDir, { recursive: true, force: true }));
+
+  test("from scratch: the reflectors labelled and given the cluster ID, a client's sessions only to them, a reflector's to every other node", () => {
+    const run = up(host, rrSpec, workDirOf(host));
+    expect(run.failed).toBeUndefined();
+    const c = host.world().clusters["calico-ipip"];
+    expect(c.meshEnabled).toBe(false);
+    expect(Object.fromEntries(SEED_NODES.map((n) => [n, [c.nodeMeta[n].labels[REFLECTOR.label] ?? null, c.nodeMeta[n].annotations[REFLECTOR.clusterIdAnnotation] ?? null]]))).toEqual({
+      "calico-ipip-control-plane": ["true", "244.0.0.1"],
+      "calico-ipip-worker": [null, null],
+      "calico-ipip-worker2": ["true", "244.0.0.1"],
+      "calico-ipip-worker3": [null, null],
+    });
+    const sessions = steps.parseBgpSessions(run.result!.stdout);
+    expect(Object.fromEntries(SEED_NODES.map((n) => [n, ips(sessions[n])]))).toEqual({
+      "calico-ipip-control-plane": ["10.1.5.11", "10.1.8.10", "10.1.8.11"],
+      "calico-ipip-worker": ["10.1.5.10", "10.1.8.10"],
+      "calico-ipip-worker2": ["10.1.5.10", "10.1.5.11", "10.1.8.11"],
+      "calico-ipip-worker3": ["10.1.5.10", "10.1.8.10"],
+    });
+    expect(SEED_NODES.every((n) => established(sessions[n]))).toBe(true);
+    // the routes are the mesh's: the routes step waited for the same expectations
+    const meshHost = StandinHost.create();
+    try {
+      const mesh = up(meshHost, meshSpec, workDirOf(meshHost));
+      expect(steps.parseRoutes(run.routes!.stdout)).toEqual(steps.parseRoutes(mesh.routes!.stdout));
+    } finally {
+      meshHost.dispose();
+    }
+  });
+
+  test("live: mesh → reflectors → mesh; the sessions read-back waits for confd and says what is missing", () => {
+    const run = up(host, meshSpec, workDirOf(host));
+    expect(run.failed).toBeUndefined();
+    expect(ips(steps.parseBgpSessions(run.result!.stdout)["calico-ipip-worker"])).toEqual(["10.1.5.10", "10.1.8.10", "10.1.8.11"]);
+    // Pulumi applied the BGP objects, the Nodes are not labelled yet: no sessions, the read-back fails saying which
+    host.applyBgp("calico-ipip", calicoBgpObjects(rrSpec));
+    const early = host.create(quick(steps.bgpSessionsStep(rrSpec, run.kubeconfig)!));
+    expect(early.status).toBe(1);
+    expect(early.stderr).toContain("bgp-sessions: every node's BGP sessions as Calico's config gives them: not reached within 2s");
+    expect(early.stderr).toContain("calico-ipip-worker: expected, BIRD lacks: Node_10_1_5_10, Node_10_1_8_10");
+    host.clearLog();
+    const labelled = host.create(quick(steps.reflectorsStep(rrSpec, run.kubeconfig)!));
+    expect(labelled.status).toBe(0);
+    expect(host.lines()).toEqual(
+      SEED_NODES.map((n, i) => {
+        const patch = [0, 2].includes(i) ? `{"metadata":{"labels":{"route-reflector":"true"},"annotations":{"projectcalico.org/RouteReflectorClusterID":"244.0.0.1"}}}` : `{"metadata":{"labels":{"route-reflector":null},"annotations":{"projectcalico.org/RouteReflectorClusterID":null}}}`;
+        return `kubectl patch node ${n} --type merge -p ${patch} -o json`;
+      }),
+    );
+    expect(labelled.stderr).toContain('route-reflectors up: route reflectors: ["calico-ipip-control-plane","calico-ipip-worker2"]');
+    expect(steps.parseReflectorNodes(labelled.stdout, rrSpec)["calico-ipip-worker2"]).toEqual({ label: "true", clusterId: "244.0.0.1" });
+    const rr = host.create(quick(steps.bgpSessionsStep(rrSpec, run.kubeconfig)!));
+    expect(rr.status).toBe(0);
+    expect(ips(steps.parseBgpSessions(rr.stdout)["calico-ipip-worker"])).toEqual(["10.1.5.10", "10.1.8.10"]);
+    // another list re-runs up: node 3 unlabelled, node 2 labelled
+    const other = lab([1, 2]);
+    expect(steps.parseReflectorNodes(host.create(quick(steps.reflectorsStep(other, run.kubeconfig)!)).stdout, other)["calico-ipip-worker2"]).toEqual({ label: null, clusterId: null });
+    // back to the mesh: Pulumi deletes the objects and the step, whose down unlabels every node
+    host.applyBgp("calico-ipip", calicoBgpObjects(meshSpec));
+    expect(host.destroy(quick(steps.reflectorsStep(other, run.kubeconfig)!)).status).toBe(0);
+    const c = host.world().clusters["calico-ipip"];
+    expect(SEED_NODES.filter((n) => REFLECTOR.label in c.nodeMeta[n].labels || REFLECTOR.clusterIdAnnotation in c.nodeMeta[n].annotations)).toEqual([]);
+    const mesh = host.create(quick(steps.bgpSessionsStep(meshSpec, run.kubeconfig)!));
+    expect(mesh.status).toBe(0);
+    expect(ips(steps.parseBgpSessions(mesh.stdout)["calico-ipip-worker"])).toEqual(["10.1.5.10", "10.1.8.10", "10.1.8.11"]);
+  });
+
+  test("down on a cluster that no longer answers has nothing to unlabel", () => {
+    const run = up(host, rrSpec, workDirOf(host));
+    expect(host.destroy(quick(steps.kindClusterStep(rrSpec, workDirOf(host), KIND_ID))).status).toBe(0);
+    const r = host.destroy(quick(steps.reflectorsStep(rrSpec, run.kubeconfig)!));
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/route-reflectors down: the cluster does not answer \(The connection to the server \S+ was refused.*\): nothing to unlabel/);
+  });
 });
 
 describe("preflight", () => {

@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LabSpec, PoolModes } from "../../model/spec";
+import { K8sObject } from "../../components/kind/calicoManifest";
 
 export const STANDINS_DIR = __dirname;
 export const STANDIN_TOOLS = ["docker", "kind", "containerlab", "kubectl", "ip", "curl"] as const;
@@ -51,6 +52,12 @@ export interface World {
       ippoolInitialModes: PoolModes;
       /** The Calico BGPPeers applied (node and peer address). */
       bgpPeers: { node: string; peerIP: string }[];
+      /** Off once a BGPConfiguration says nodeToNodeMeshEnabled: false. */
+      meshEnabled: boolean;
+      /** The BGPPeers that pick nodes by selectors (route reflectors). */
+      selectorPeers: { nodeSelector: string; peerSelector: string }[];
+      /** Each Kubernetes Node's labels and annotations. */
+      nodeMeta: Record<string, { labels: Record<string, string>; annotations: Record<string, string> }>;
       workload: boolean;
       pods: { name: string; ip: string; node: string; phase: string; labels: Record<string, string> }[];
       blocks: Record<string, string>;
@@ -224,6 +231,27 @@ export class StandinHost {
       c.ippoolAfterGets = poolAfterGets;
       c.ippoolInitialModes = { ...modes };
       c.bgpPeers = bgpPeers;
+    });
+  }
+
+  /**
+   * What Pulumi's CustomResources for Calico's BGP objects do (calicoBgpObjects): the mesh
+   * as BGPConfiguration default says, the BGPPeers by node or by selector. An object the
+   * model does not know fails the test.
+   */
+  applyBgp(cluster: string, objects: K8sObject[]): void {
+    this.update((w) => {
+      const c = w.clusters[cluster];
+      c.meshEnabled = true;
+      c.bgpPeers = [];
+      c.selectorPeers = [];
+      for (const o of objects) {
+        const spec = o.spec as Record<string, unknown>;
+        if (o.kind === "BGPConfiguration" && o.metadata?.name === "default") c.meshEnabled = spec.nodeToNodeMeshEnabled !== false;
+        else if (o.kind === "BGPPeer" && typeof spec.node === "string" && typeof spec.peerIP === "string") c.bgpPeers.push({ node: spec.node, peerIP: spec.peerIP });
+        else if (o.kind === "BGPPeer" && typeof spec.nodeSelector === "string" && typeof spec.peerSelector === "string") c.selectorPeers.push({ nodeSelector: spec.nodeSelector, peerSelector: spec.peerSelector });
+        else throw new Error(`the stand-ins do not model ${JSON.stringify(o)}`);
+      }
     });
   }
 

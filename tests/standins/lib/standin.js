@@ -46,6 +46,9 @@ function yaml() {
  *   ippoolAfterGets: number,
  *   ippoolInitialModes: PoolModes,
  *   bgpPeers: { node: string, peerIP: string }[],
+ *   meshEnabled: boolean,
+ *   selectorPeers: { nodeSelector: string, peerSelector: string }[],
+ *   nodeMeta: Record<string, { labels: Record<string, string>, annotations: Record<string, string> }>,
  *   workload: boolean,
  *   pods: Pod[],
  *   blocks: Record<string, string>,
@@ -188,6 +191,9 @@ function kind(w, argv, stdin) {
       ippoolAfterGets: 0,
       ippoolInitialModes: { ipipMode: "Always", vxlanMode: "Never" },
       bgpPeers: [],
+      meshEnabled: true,
+      selectorPeers: [],
+      nodeMeta: Object.fromEntries(nodes.map((n) => [n, { labels: { "kubernetes.io/hostname": n }, annotations: {} }])),
       workload: false,
       pods: [],
       blocks: {},
@@ -732,9 +738,45 @@ function kubectl(w, argv) {
     });
     return jsonList(objects, argv);
   }
+  if (verb === "get" && rest[0] === "nodes" && flag(argv, "-o") === "name") return cluster.nodes.map((n) => `node/${n}\n`).join("");
+  if (verb === "patch" && rest[0] === "node") return patchNode(cluster, argv);
   if (verb === "get" && rest[0] === "pods") return getPods(cluster, argv);
   if (verb === "exec") return podExec(w, cluster, argv);
   throw unsupported("kubectl", argv);
+}
+
+/**
+ * `kubectl patch node <name> --type merge -p <patch> [-o json]` on a node's labels and
+ * annotations, as a JSON merge patch applies (RFC 7386: null removes a key).
+ * @param {Cluster} cluster @param {string[]} argv
+ */
+function patchNode(cluster, argv) {
+  const name = argv[2];
+  const out = flag(argv, "-o");
+  if (flag(argv, "--type") !== "merge" || ![undefined, "json"].includes(out)) throw unsupported("kubectl", argv);
+  const meta = cluster.nodeMeta[name];
+  if (!meta) throw new Exit(1, `Error from server (NotFound): nodes "${name}" not found\n`);
+  const patch = JSON.parse(flag(argv, "-p") ?? "{}");
+  for (const key of Object.keys(patch)) if (key !== "metadata") throw unsupported("kubectl patch node", [key]);
+  for (const field of /** @type {const} */ (["labels", "annotations"])) {
+    for (const [k, v] of Object.entries(patch.metadata?.[field] ?? {})) {
+      if (v === null) delete meta[field][k];
+      else meta[field][k] = String(v);
+    }
+  }
+  if (out === undefined) return `node/${name} patched\n`;
+  return JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name, labels: meta.labels, annotations: meta.annotations } }, null, 4) + "\n";
+}
+
+/**
+ * The nodes a Calico selector picks: `all()` or `<label> == '<value>'`, the forms the lab writes.
+ * @param {Cluster} cluster @param {string} selector
+ */
+function selected(cluster, selector) {
+  if (selector === "all()") return cluster.nodes;
+  const m = /^([\w./-]+) == '([^']*)'$/.exec(selector);
+  if (!m) throw unsupported("calico selector", [selector]);
+  return cluster.nodes.filter((n) => cluster.nodeMeta[n]?.labels[m[1]] === m[2]);
 }
 
 /**
@@ -772,8 +814,10 @@ function jsonList(objects, argv) {
 
 /**
  * BIRD 1.6's `show protocols` on `node`, as calico-node's birdcl prints it: the mesh with
- * every other node, and the gateway when a BGPPeer names this node; a session with the
- * gateway is up only when the gateway has this node as a neighbour.
+ * every other node unless BGPConfiguration turned it off; a `Node_` session for each
+ * selector BGPPeer's pair, from both ends as confd applies it (this node matching the
+ * nodeSelector and the other the peerSelector, or the reverse); and the gateway when a
+ * BGPPeer names this node, up only when the gateway has this node as a neighbour.
  * @param {World} w @param {Cluster} cluster @param {string} node
  */
 function birdProtocols(w, cluster, node) {
@@ -785,7 +829,15 @@ function birdProtocols(w, cluster, node) {
     const [pname, proto] = n.split(" ");
     lines.push(`${pname.padEnd(8)} ${proto.padEnd(8)} master   up     07:34:24    `);
   }
-  for (const other of cluster.nodes) if (other !== node) lines.push(row(name("Mesh", nodeIp(w, other)), true));
+  if (cluster.meshEnabled) for (const other of cluster.nodes) if (other !== node) lines.push(row(name("Mesh", nodeIp(w, other)), true));
+  const peers = new Set();
+  for (const p of cluster.selectorPeers) {
+    const [local, remote] = [selected(cluster, p.nodeSelector), selected(cluster, p.peerSelector)];
+    for (const other of cluster.nodes) {
+      if (other !== node && ((local.includes(node) && remote.includes(other)) || (remote.includes(node) && local.includes(other)))) peers.add(other);
+    }
+  }
+  for (const other of cluster.nodes) if (peers.has(other)) lines.push(row(name("Node", nodeIp(w, other)), true));
   const gw = Object.values(w.containers).find((c) => c.vyos);
   for (const p of cluster.bgpPeers.filter((b) => b.node === node)) {
     const peered = (gw?.vyos ?? []).includes(`set protocols bgp neighbor ${nodeIp(w, node)} remote-as '64512'`);
