@@ -10,7 +10,7 @@ import type { LabOutputs } from "../model/spec";
 import type { Box, Point } from "./topology";
 
 export const S_NODE_W = 150;
-export const S_NODE_H = 64;
+export const S_NODE_H = 76;
 export const S_GAP = 18;
 export const S_MARGIN = 20;
 /** Between the reflectors' row and the clients' row. */
@@ -219,9 +219,10 @@ export function layoutSessions(out: LabOutputs): SessionsLayout {
   });
   edges.sort((x, y) => Number(y.established) - Number(x.established));
 
+  const clientArcs = edges.some((e) => e.kind === "client-client");
   return {
     width,
-    height: (gateway ? gwY + GW_BAR_H : lowY + S_NODE_H) + S_MARGIN,
+    height: (gateway ? gwY + GW_BAR_H : lowY + S_NODE_H + (clientArcs ? GW_GAP - 12 : 0)) + S_MARGIN,
     reflectors,
     ...(out.lab.bgp ? { clusterId: out.lab.bgp.clusterId } : {}),
     assumedMesh: out.lab.bgp === undefined,

@@ -301,7 +301,8 @@ export function sessionsSvg(t: SessionsLayout, id: string, caption: string): str
       `<g class="node role-${node.role}" data-node="${e(node.name)}" data-role="${node.role}"><title>${e(`${node.name} ${node.ip} · ${ROLE_WORDS[node.role]} · ${count}`)}</title><rect x="${n(x)}" y="${n(y)}" width="${n(w)}" height="${n(h)}" rx="6"/>`,
       `<text class="title" x="${n(x + 8)}" y="${n(y + 17)}">${e(fit(node.name, w - 16, 13))}</text>`,
       `<text class="addr" x="${n(x + 8)}" y="${n(y + 33)}">${e(fit(node.ip, w - 16, 12))}</text>`,
-      `<text class="sub${all || node.sessions === 0 ? "" : " warn"}" x="${n(x + 8)}" y="${n(y + 50)}">${e(fit(`${ROLE_WORDS[node.role]} · ${count}`, w - 16, 11))}</text></g>`,
+      `<text class="sub" x="${n(x + 8)}" y="${n(y + 50)}">${e(fit(ROLE_WORDS[node.role], w - 16, 11))}</text>`,
+      `<text class="sub${all || node.sessions === 0 ? "" : " warn"}" x="${n(x + 8)}" y="${n(y + 66)}">${e(fit(count, w - 16, 11))}</text></g>`,
     );
   }
   out.push(`</svg>`);
