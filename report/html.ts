@@ -9,7 +9,7 @@ import { escapeHtml as e, fileUrl, relativeFileHref } from "./escape";
 import { DEFAULT_SCALE, describeStack, layoutBar } from "./headers";
 import { CaptureView, ComparisonCell, OBSERVED_WORDS, ReportModel, ResultCell, StackView } from "./model";
 import { CSS } from "./style";
-import { sessionCounts, sessionsSummary } from "./sessions";
+import { sessionsSummary } from "./sessions";
 import { headerBarSvg, legendSvg, sessionsSvg, shareBarSvg, sharedDefs, topologySvg } from "./svg";
 
 export interface HtmlOptions {
@@ -271,7 +271,7 @@ function sessionsFigure(s: StackView, id: string): string {
   const oneSided = t.edges.filter((x) => x.oneSided).map((x) => `<li class="session one-sided">${e(`${x.a} ↔ ${x.b}: only ${x.states.join(", ")}`)}</li>`);
   const strays = t.strays.map((x) => `<li class="session stray">${e(`${x.node} → ${x.peer}: no node or gateway of this lab`)} <span class="state">${e(x.state)}</span></li>`);
   const notes = [
-    down.length ? `<li>Not Established (${e(sessionCounts(t.edges.filter((x) => !x.established)))}):<ul>${down.join("")}</ul></li>` : "",
+    down.length ? `<li>Not Established (${down.length}):<ul>${down.join("")}</ul></li>` : "",
     oneSided.length ? `<li>Reported by one end only:<ul>${oneSided.join("")}</ul></li>` : "",
     strays.length ? `<li>Sessions with addresses outside the lab:<ul>${strays.join("")}</ul></li>` : "",
   ].join("");
