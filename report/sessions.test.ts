@@ -2,7 +2,7 @@ import * as os from "os";
 import type { LabOutputs } from "../model/spec";
 import { outputsProblems } from "../model/outputs";
 import { seedOutputs } from "../tests/report/fixtures";
-import { arcPeak, ARC_MAX, layoutSessions, SessionEdge, sessionsSummary, SessionsLayout } from "./sessions";
+import { arcPeak, ARC_MAX, layoutSessions, MESH_DRAW_LIMIT, SessionEdge, sessionsSummary, SessionsLayout } from "./sessions";
 import { sessionsSvg } from "./svg";
 
 const noPcaps = { captureDir: os.tmpdir(), writePcaps: false };
@@ -178,6 +178,19 @@ describe("layoutSessions", () => {
     expect(t.edges).toHaveLength(120);
     expect(arcPeak(15)).toBe(ARC_MAX);
     checkGeometry(t);
+  });
+
+  it("a mesh over MESH_DRAW_LIMIT nodes counts its Established sessions and draws only those not Established", () => {
+    const o: LabOutputs = JSON.parse(JSON.stringify(mesh));
+    const n = MESH_DRAW_LIMIT + 1;
+    o.nodes = Array.from({ length: n }, (_, i) => ({ ...mesh.nodes[0], name: `n${i + 1}`, ip: `10.1.${i >> 5}.${(i & 31) + 10}` }));
+    for (const x of o.nodes) x.bgpPeers = o.nodes.filter((p) => p !== x).map((p) => ({ peer: p.ip, state: "Established" }));
+    o.nodes[0].bgpPeers[0].state = "Idle";
+    const t = layoutSessions(o);
+    expect(t.edges).toHaveLength((n * (n - 1)) / 2);
+    expect(t.edges.filter((e) => e.drawn).map((e) => `${e.a}|${e.b}`)).toEqual(["n1|n2"]);
+    expect(sessionsSummary(t)).toBe(`node-to-node mesh of ${n} nodes: 2080 sessions, 2079 Established, 1 not between nodes (over ${MESH_DRAW_LIMIT} nodes the 2079 Established mesh sessions are not drawn)`);
+    expect(sessionsSvg(t, "big", "t").match(/<g class="bgp-session /g)).toHaveLength(1);
   });
 
   it("no BGP (VXLAN): no sessions to draw", async () => {

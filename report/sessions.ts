@@ -22,6 +22,12 @@ export const GW_BAR_H = 30;
 export const ARC_MIN = 22;
 export const ARC_STEP = 18;
 export const ARC_MAX = 150;
+/**
+ * Beyond this many nodes the mesh's Established sessions are counted, not drawn: 256
+ * nodes mesh in 32,640 sessions, megabytes of arcs no one can tell apart. Those not
+ * Established are always drawn.
+ */
+export const MESH_DRAW_LIMIT = 64;
 
 export type BgpRole = "reflector" | "client" | "mesh";
 
@@ -58,6 +64,8 @@ export interface SessionEdge {
   shape: { type: "line"; from: Point; to: Point } | { type: "arc"; from: Point; to: Point; control: Point };
   /** Where a mark on the session goes (the middle of the line or the arc's top). */
   mid: Point;
+  /** False for an Established mesh session of a lab over MESH_DRAW_LIMIT nodes. */
+  drawn: boolean;
 }
 
 /** A session with an address that is no node's and not the gateway's. */
@@ -117,7 +125,9 @@ export function sessionsSummary(t: SessionsLayout): string {
       ? `node-to-node mesh of ${t.nodes.length} nodes${t.assumedMesh ? " (outputs without lab.bgp: mesh assumed)" : ""}`
       : `route reflector${t.reflectors.length === 1 ? "" : "s"} ${t.reflectors.join(", ")} (cluster ID ${t.clusterId ?? "?"}), ${t.nodes.length - t.reflectors.length} clients`;
   const gateway = gw.length ? `; ${sessionCounts(gw)} with the gateway` : "";
-  return `${shape}: ${sessionCounts(nodes)} between nodes${gateway}`;
+  const hidden = t.edges.filter((e) => !e.drawn).length;
+  const note = hidden ? ` (over ${MESH_DRAW_LIMIT} nodes the ${hidden} Established mesh sessions are not drawn)` : "";
+  return `${shape}: ${sessionCounts(nodes)} between nodes${gateway}${note}`;
 }
 
 export function layoutSessions(out: LabOutputs): SessionsLayout {
@@ -185,7 +195,8 @@ export function layoutSessions(out: LabOutputs): SessionsLayout {
     const states = e.states.map((s) => s.slice(s.indexOf(": ") + 2));
     const established = states.every((s) => s === ESTABLISHED);
     const oneSided = e.kind !== "gateway" && e.ends.size === 1;
-    const base = { a: e.a, b: e.b, kind: e.kind, states: e.states, established, oneSided };
+    const drawn = !established || e.kind !== "mesh" || count <= MESH_DRAW_LIMIT;
+    const base = { a: e.a, b: e.b, kind: e.kind, states: e.states, established, oneSided, drawn };
     if (e.kind === "gateway") {
       const x = an.box.x + an.box.w / 2;
       const from: Point = [x, an.box.y + an.box.h];

@@ -283,7 +283,7 @@ export function sessionsSvg(t: SessionsLayout, id: string, caption: string): str
       `<text class="title" x="${n(g.x + 10)}" y="${n(g.y + 19)}">${e(fit(`gateway ${t.gateway.name} · ${t.gateway.addresses.join(", ")}`, g.w - 20, 13))}</text></g>`,
     );
   }
-  for (const s of t.edges) {
+  for (const s of t.edges.filter((x) => x.drawn)) {
     const shape =
       s.shape.type === "line"
         ? `<line x1="${n(s.shape.from[0])}" y1="${n(s.shape.from[1])}" x2="${n(s.shape.to[0])}" y2="${n(s.shape.to[1])}"/>`
