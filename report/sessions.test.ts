@@ -141,6 +141,15 @@ describe("layoutSessions", () => {
     expect(outputsProblems({ ...mesh, lab })).toEqual([]);
   });
 
+  it("old outputs without router still know the gateway: the peer on the node's own segment that is no node", () => {
+    const { router: _router, ...older } = rrNever;
+    const t = layoutSessions(older as LabOutputs);
+    expect(t.edges.filter((e) => e.kind === "gateway")).toHaveLength(4);
+    expect(t.strays).toEqual([]);
+    expect(t.gateway?.name).toBe("");
+    expect(sessionsSvg(t, "old", "t")).toContain(">gateway · 10.1.5.1, 10.1.8.1<");
+  });
+
   it("a session not Established is drawn apart: after the working ones, with its state; one reported by one end only is flagged", () => {
     const o: LabOutputs = JSON.parse(JSON.stringify(rr));
     o.nodes[1].bgpPeers[0].state = "Active"; // lab-worker's session with lab-control-plane

@@ -7,6 +7,7 @@
  * never crosses a box. Pure: rendering to SVG is in svg.ts.
  */
 import type { LabOutputs } from "../model/spec";
+import { inSubnet } from "./topology";
 import type { Box, Point } from "./topology";
 
 export const S_NODE_W = 150;
@@ -146,7 +147,9 @@ export function layoutSessions(out: LabOutputs): SessionsLayout {
   for (const n of out.nodes) {
     for (const p of n.bgpPeers) {
       const peer = byIp.get(p.peer);
-      if (peer === undefined && !gatewayIps.has(p.peer)) {
+      // Outputs older than `router`: the gateway is the address on the node's own segment that is no node's.
+      const gatewayPeer = gatewayIps.has(p.peer) || (out.router === undefined && inSubnet(p.peer, n.subnet));
+      if (peer === undefined && !gatewayPeer) {
         strays.push({ node: n.name, peer: p.peer, state: p.state });
         continue;
       }
@@ -185,7 +188,7 @@ export function layoutSessions(out: LabOutputs): SessionsLayout {
     gwEdges.length > 0
       ? {
           box: { x: S_MARGIN, y: gwY, w: width - 2 * S_MARGIN, h: GW_BAR_H },
-          name: out.router?.name ?? "gateway",
+          name: out.router?.name ?? "",
           addresses: [...new Set(gwEdges.map((e) => e.b))],
         }
       : undefined;

@@ -280,7 +280,7 @@ export function sessionsSvg(t: SessionsLayout, id: string, caption: string): str
     const g = t.gateway.box;
     out.push(
       `<g class="gateway" data-gateway="1"><rect x="${n(g.x)}" y="${n(g.y)}" width="${n(g.w)}" height="${n(g.h)}" rx="8"/>`,
-      `<text class="title" x="${n(g.x + 10)}" y="${n(g.y + 19)}">${e(fit(`gateway ${t.gateway.name} · ${t.gateway.addresses.join(", ")}`, g.w - 20, 13))}</text></g>`,
+      `<text class="title" x="${n(g.x + 10)}" y="${n(g.y + 19)}">${e(fit(`gateway${t.gateway.name ? ` ${t.gateway.name}` : ""} · ${t.gateway.addresses.join(", ")}`, g.w - 20, 13))}</text></g>`,
     );
   }
   for (const s of t.edges.filter((x) => x.drawn)) {
