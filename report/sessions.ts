@@ -141,7 +141,7 @@ export function layoutSessions(out: LabOutputs): SessionsLayout {
   const column = new Map(out.nodes.map((n, i) => [n.name, i]));
 
   // One edge per pair of nodes, one per node for the gateway; other addresses are strays.
-  type Raw = { a: string; b: string; kind: SessionKind; states: string[]; ends: Set<string> };
+  type Raw = { a: string; b: string; kind: SessionKind; ends: { node: string; state: string }[] };
   const raw = new Map<string, Raw>();
   const strays: StraySession[] = [];
   for (const n of out.nodes) {
@@ -155,9 +155,8 @@ export function layoutSessions(out: LabOutputs): SessionsLayout {
       }
       const [a, b] = peer === undefined ? [n.name, p.peer] : column.get(n.name)! < column.get(peer)! ? [n.name, peer] : [peer, n.name];
       const key = `${a}\u0000${b}`;
-      const edge = raw.get(key) ?? { a, b, kind: peer === undefined ? "gateway" : kindOf(rr, a, b), states: [], ends: new Set<string>() };
-      edge.states.push(`${n.name}: ${p.state}`);
-      edge.ends.add(n.name);
+      const edge = raw.get(key) ?? { a, b, kind: peer === undefined ? "gateway" : kindOf(rr, a, b), ends: [] };
+      edge.ends.push({ node: n.name, state: p.state });
       raw.set(key, edge);
     }
   }
@@ -195,11 +194,10 @@ export function layoutSessions(out: LabOutputs): SessionsLayout {
 
   const edges: SessionEdge[] = [...raw.values()].map((e) => {
     const an = byName.get(e.a)!;
-    const states = e.states.map((s) => s.slice(s.indexOf(": ") + 2));
-    const established = states.every((s) => s === ESTABLISHED);
-    const oneSided = e.kind !== "gateway" && e.ends.size === 1;
+    const established = e.ends.every((x) => x.state === ESTABLISHED);
+    const oneSided = e.kind !== "gateway" && new Set(e.ends.map((x) => x.node)).size === 1;
     const drawn = !established || e.kind !== "mesh" || count <= MESH_DRAW_LIMIT;
-    const base = { a: e.a, b: e.b, kind: e.kind, states: e.states, established, oneSided, drawn };
+    const base = { a: e.a, b: e.b, kind: e.kind, states: e.ends.map((x) => `${x.node}: ${x.state}`), established, oneSided, drawn };
     if (e.kind === "gateway") {
       const x = an.box.x + an.box.w / 2;
       const from: Point = [x, an.box.y + an.box.h];

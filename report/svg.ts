@@ -264,7 +264,7 @@ const SESSION_WORDS: Record<SessionKind, string> = {
 };
 
 function sessionTitle(s: SessionEdge): string {
-  return `${s.a} ↔ ${s.b} · ${SESSION_WORDS[s.kind]} · ${s.states.join(", ")}${s.oneSided ? ` · only ${s.states[0].split(": ")[0]} reports it` : ""}`;
+  return `${s.a} ↔ ${s.b} · ${SESSION_WORDS[s.kind]} · ${s.states.join(", ")}${s.oneSided ? ` · the other end does not report it` : ""}`;
 }
 
 const ROLE_WORDS: Record<BgpRole, string> = { reflector: "route reflector", client: "client", mesh: "mesh" };
