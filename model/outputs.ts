@@ -124,6 +124,14 @@ export function outputsProblems(value: Json): string[] {
     c.oneOf("lab.dataplane", lab.dataplane, DATAPLANES);
     // mtu and router came later: outputs of older labs lack them.
     if (lab.mtu !== undefined) c.int("lab.mtu", lab.mtu, 68, 65535);
+    // bgp came with route reflectors: without it the lab meshed.
+    if (lab.bgp !== undefined) {
+      const bgp = c.object("lab.bgp", lab.bgp);
+      if (bgp) {
+        c.array("lab.bgp.routeReflectors", bgp.routeReflectors).forEach((r, i) => c.string(`lab.bgp.routeReflectors[${i}]`, r));
+        c.ip("lab.bgp.clusterId", bgp.clusterId);
+      }
+    }
   }
   if (top.router !== undefined) {
     const router = c.object("router", top.router);

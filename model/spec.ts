@@ -224,6 +224,8 @@ export interface LabOutputs {
     podSubnet: string;
     dataplane: Dataplane;
     mtu: number;
+    /** The route reflectors by node name (empty: the node-to-node mesh); absent in outputs of labs made before reflectors (mesh). */
+    bgp?: { routeReflectors: string[]; clusterId: string };
   };
   /** The gateway and its address on each segment. */
   router: { name: string; interfaces: { name: string; ip: string; subnet: string; segment: string }[] };

@@ -110,6 +110,26 @@ describe("renderHtml", () => {
     expect(html).toContain(`10.244.0.128/26 via 10.1.5.1 dev <span class="dev-plain">net0</span> proto bird`);
   });
 
+  it("draws each stack's BGP sessions: the rr stack's reflectors over their clients, the mesh for the others, none for VXLAN", async () => {
+    const rr = await seedOutputs({ mode: "CrossSubnet", reflectors: [1, 3], captureDir: path.join(dir, "rr") });
+    rr.nodes[3].bgpPeers[1].state = "Connect";
+    const stacks = [{ name: "rr", outputs: rr }, ...(await fiveStackOutputs(path.join(dir, "five-rr")))];
+    const m = await buildReport(stacks);
+    const html = renderHtml(m, { outDir: dir });
+    // one picture per stack that speaks BGP: rr, ipip, crosssubnet, bgp
+    expect(html.match(/<svg class="sessions-pic"/g)).toHaveLength(4);
+    expect(html).toMatch(/data-sessions-stack="rr" data-reflectors="lab-control-plane,lab-worker2"><p class="muted">route reflectors lab-control-plane, lab-worker2 \(cluster ID 244\.0\.0\.1\), 2 clients: 5 sessions, 4 Established, 1 not between nodes</);
+    expect(html).toMatch(/data-sessions-stack="rr".*?<g class="bgp-session bgp-client down" data-session="lab-worker2\|lab-worker3"/);
+    expect(html).toMatch(/data-sessions-stack="rr".*?<ul class="sessions-key"><li>Not Established \(1\):<ul><li class="session down" data-session="lab-worker2\|lab-worker3">/);
+    expect(html).toMatch(/data-sessions-stack="ipip" data-reflectors=""><p class="muted">node-to-node mesh of 4 nodes: 6 sessions, 6 Established between nodes</);
+    expect(html).toMatch(/data-sessions-stack="bgp".*?4 sessions, 4 Established with the gateway/);
+    expect(html).not.toContain(`data-sessions-stack="vxlan"`);
+    const md = renderMarkdown(m, path.join(dir, "r.html"), dir);
+    expect(md).toContain("## BGP sessions");
+    expect(md).toContain("- **rr**: route reflectors lab-control-plane, lab-worker2 (cluster ID 244.0.0.1), 2 clients: 5 sessions, 4 Established, 1 not between nodes; not Established: lab-worker2 ↔ lab-worker3 (lab-worker2: Established, lab-worker3: Connect)");
+    expect(md).not.toMatch(/\*\*vxlan\*\*: /);
+  });
+
   it("makes a failing scenario stand out, with its reason, in the callout, the picture and the table", async () => {
     const c = await seedOutputs({ mode: "CrossSubnet", captureDir: path.join(dir, "f"), observe: { "same-subnet": "ipip" } });
     const html = renderHtml(await buildReport([{ name: "crosssubnet", outputs: c }]), { outDir: dir });

@@ -9,7 +9,8 @@ import { escapeHtml as e, fileUrl, relativeFileHref } from "./escape";
 import { DEFAULT_SCALE, describeStack, layoutBar } from "./headers";
 import { CaptureView, ComparisonCell, OBSERVED_WORDS, ReportModel, ResultCell, StackView } from "./model";
 import { CSS } from "./style";
-import { headerBarSvg, legendSvg, shareBarSvg, sharedDefs, topologySvg } from "./svg";
+import { sessionsSummary } from "./sessions";
+import { headerBarSvg, legendSvg, sessionsSvg, shareBarSvg, sharedDefs, topologySvg } from "./svg";
 
 export interface HtmlOptions {
   /** Folder the page is written to: pcap links are made relative to it. */
@@ -259,8 +260,31 @@ function peerName(s: StackView, ip: string): string {
   return gw ? `gateway ${s.outputs.router?.name ?? ""}`.trim() : "";
 }
 
+/** The sessions picture, its summary, and apart from it what is not Established and what peers with no one in the lab. */
+function sessionsFigure(s: StackView, id: string): string {
+  const t = s.sessions;
+  if (t.edges.length === 0 && t.strays.length === 0) return "";
+  const summary = sessionsSummary(t);
+  const down = t.edges
+    .filter((x) => !x.established)
+    .map((x) => `<li class="session down" data-session="${e(`${x.a}|${x.b}`)}">${e(`${x.a} ↔ ${x.b}`)} <span class="state">✘ ${e(x.states.join(", "))}</span></li>`);
+  const oneSided = t.edges.filter((x) => x.oneSided).map((x) => `<li class="session one-sided">${e(`${x.a} ↔ ${x.b}: only ${x.states.join(", ")}`)}</li>`);
+  const strays = t.strays.map((x) => `<li class="session stray">${e(`${x.node} → ${x.peer}: no node or gateway of this lab`)} <span class="state">${e(x.state)}</span></li>`);
+  const notes = [
+    down.length ? `<li>Not Established (${down.length}):<ul>${down.join("")}</ul></li>` : "",
+    oneSided.length ? `<li>Reported by one end only:<ul>${oneSided.join("")}</ul></li>` : "",
+    strays.length ? `<li>Sessions with addresses outside the lab:<ul>${strays.join("")}</ul></li>` : "",
+  ].join("");
+  return (
+    `<div class="sessions-fig" data-sessions-stack="${e(s.name)}" data-reflectors="${e(t.reflectors.join(","))}"><p class="muted">${e(summary)}</p>` +
+    sessionsSvg(t, id, `BGP sessions of stack ${s.name}: ${summary}`) +
+    (notes ? `<ul class="sessions-key">${notes}</ul>` : "") +
+    `</div>`
+  );
+}
+
 function controlPlane(m: ReportModel): string {
-  const blocks = m.stacks.map((s) => {
+  const blocks = m.stacks.map((s, i) => {
     const noBird = s.outputs.lab.vxlanMode !== "Never";
     const rows = s.outputs.nodes
       .map((n) => {
@@ -279,12 +303,13 @@ function controlPlane(m: ReportModel): string {
       .join("");
     return (
       `<div class="cp" data-stack="${e(s.name)}"><h3>${e(s.name)} <span class="muted">· ${e(s.modes)} · control plane ${e(s.outputs.lab.controlPlane)}</span></h3>` +
+      sessionsFigure(s, `${stackId(i)}-sessions`) +
       `<table class="nodes"><thead><tr><th scope="col">node</th><th scope="col">BGP sessions</th><th scope="col">pool routes</th></tr></thead><tbody>${rows}</tbody></table></div>`
     );
   });
   return (
     `<section id="control-plane"><h2>Control plane: BGP sessions and pool routes</h2>` +
-    `<p class="lede">What each node reported once its routes matched the model: its BGP sessions as BIRD sees them, and its routes to the pool as <code>ip route</code> prints them (<span class="mono">proto bird</span>: BIRD's, <span class="mono">proto 80</span>: Felix's).</p>` +
+    `<p class="lede">What each node reported once its routes matched the model: its BGP sessions as BIRD sees them (drawn first: route reflectors in the upper row with a heavy border, their clients under them, or the node-to-node mesh as arcs; the gateway's bar under the nodes in mode Never; sessions not Established red and dashed with a ✘), and its routes to the pool as <code>ip route</code> prints them (<span class="mono">proto bird</span>: BIRD's, <span class="mono">proto 80</span>: Felix's).</p>` +
     `<div class="cp-grid">${blocks.join("")}</div></section>`
   );
 }

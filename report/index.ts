@@ -1,7 +1,7 @@
 /**
  * The lab report: one self-contained HTML page (topology with each scenario's path,
  * results table, the encapsulations' costs compared, header stacks to scale, routes, BGP
- * sessions and pool routes, pcap links) and a Markdown summary, built from any mix of
+ * sessions drawn (reflectors and their clients, or the mesh) and pool routes, pcap links) and a Markdown summary, built from any mix of
  * stacks' outputs (the LabOutputs contract in model/spec.ts).
  *
  *     await generateReport({ stacks: [{ name: "ipip", outputs }], outDir: "reports" })
@@ -19,6 +19,8 @@ export { buildReport, resultRows, captureView, comparisonRows, outerWords, wireC
 export type { ReportModel, ResultRow, ResultCell, StackView, CaptureView, FlowView, StackInput, ComparisonRow, ComparisonCell, WireCost } from "./model";
 export { layoutTopology } from "./topology";
 export type { TopologyLayout, TopoPath, TopoNode, TopoPod, TopoSegment } from "./topology";
+export { layoutSessions, sessionsSummary } from "./sessions";
+export type { SessionsLayout, SessionEdge, SessionNode } from "./sessions";
 export { samplePcap, parsePacket, HeaderSampler, tunnelOverhead } from "./packets";
 export type { PacketHeaders, FlowSample, PcapSamples, HeaderLayer } from "./packets";
 export { layoutBar, mtuEffect, describeStack, DEFAULT_UNDERLAY_MTU } from "./headers";

@@ -5,6 +5,7 @@
 import * as path from "path";
 import { escapeMarkdown as m, markdownCode } from "./escape";
 import type { ReportModel } from "./model";
+import { sessionsSummary } from "./sessions";
 
 export function renderMarkdown(r: ReportModel, htmlFile: string, outDir: string): string {
   const out: string[] = [];
@@ -16,6 +17,15 @@ export function renderMarkdown(r: ReportModel, htmlFile: string, outDir: string)
     out.push(`| ${m(s.name)} | ${m(s.modes)} | ${s.podMtu} | ${m(l.backend)} | ${m(l.dataplane)} | ${s.outputs.verdict === "pass" ? "PASS ✔" : "**FAIL ✘**"} |`);
   }
   out.push("");
+  const sessions = r.stacks.filter((s) => s.sessions.edges.length > 0);
+  if (sessions.length) {
+    out.push("## BGP sessions", "");
+    for (const s of sessions) {
+      const down = s.sessions.edges.filter((x) => !x.established).map((x) => `${x.a} ↔ ${x.b} (${x.states.join(", ")})`);
+      out.push(`- **${m(s.name)}**: ${m(sessionsSummary(s.sessions))}${down.length ? `; not Established: ${m(down.join("; "))}` : ""}`);
+    }
+    out.push("");
+  }
   out.push("## Results", "");
   out.push(`| scenario | ${r.stacks.map((s) => m(s.name)).join(" | ")} |`, `|---|${r.stacks.map(() => "---").join("|")}|`);
   for (const row of r.rows) {

@@ -9,6 +9,7 @@ import type { CaptureResult, Encapsulation, LabOutputs } from "../model/spec";
 import { judgedOutputs } from "../verdicts/verify";
 import { DEFAULT_UNDERLAY_MTU, mtuEffect, MtuEffect } from "./headers";
 import { FlowSample, PcapSamples, protocolName, samplePcap } from "./packets";
+import { layoutSessions, SessionsLayout } from "./sessions";
 import { layoutTopology, TopologyLayout } from "./topology";
 
 export interface StackInput {
@@ -131,6 +132,8 @@ export interface StackView {
   /** The MTU pods get under those modes (Felix's rule: the underlay's less the encapsulation's overhead). */
   podMtu: number;
   topology: TopologyLayout;
+  /** The BGP sessions as a picture: reflectors and their clients, or the mesh. */
+  sessions: SessionsLayout;
   captures: CaptureView[];
   failures: CaptureResult[];
 }
@@ -242,6 +245,7 @@ export async function buildReport(given: readonly StackInput[], options: BuildOp
       modes: describeModes(lab),
       podMtu: podMtu(lab.mtu ?? underlayMtu, lab),
       topology: layoutTopology(s.outputs),
+      sessions: layoutSessions(s.outputs),
       captures,
       failures: s.outputs.captures.filter((c) => !c.pass),
     });

@@ -154,6 +154,25 @@ table.nodes pre.routes { margin: 0; font-size: 11px; white-space: pre; word-brea
 .session.up .state { color: var(--pass); }
 .session.down .state { color: var(--fail); }
 
+/* SVG: BGP sessions */
+svg.sessions-pic { max-width: 100%; height: auto; display: block; margin: 6px 0 4px; }
+.sessions-pic text { fill: var(--fg); font-size: 12px; }
+.sessions-pic text.title { font-weight: 700; font-size: 13px; }
+.sessions-pic text.sub { fill: var(--muted); font-size: 11px; }
+.sessions-pic text.sub.warn { fill: var(--fail); font-weight: 700; }
+.sessions-pic text.addr { font-family: "DejaVu Sans Mono", monospace; }
+.sessions-pic .node rect { fill: var(--box); stroke: var(--box-line); stroke-width: 1.5; }
+.sessions-pic .node.role-reflector rect { stroke: var(--fg); stroke-width: 3; }
+.sessions-pic .gateway rect { fill: var(--panel); stroke: var(--box-line); stroke-width: 1.5; }
+.bgp-session line, .bgp-session path { fill: none; stroke: var(--pass); stroke-width: 2; }
+.bgp-session.bgp-gateway line { stroke: var(--link-line); }
+.bgp-session.bgp-client-client path { stroke-dasharray: 2 3; }
+/* Not Established: red, dashed, thicker, a ✘ on it: apart from the working ones at a glance. */
+.bgp-session.down line, .bgp-session.down path { stroke: var(--fail); stroke-width: 3; stroke-dasharray: 7 4; }
+.bgp-session .down-mark circle { fill: var(--bg); stroke: var(--fail); stroke-width: 2; }
+.bgp-session .down-mark text { fill: var(--fail); font-weight: 700; font-size: 11px; }
+.sessions-key { margin: 2px 0 10px; padding-left: 18px; font-size: 12px; }
+
 /* Routes and captures */
 pre.routes { margin: 4px 0 8px; padding: 6px 8px; background: var(--panel); border-radius: 5px; white-space: pre-wrap; word-break: break-all; }
 pre.routes .dev-tunnel { font-weight: 700; border-bottom: 2px dashed var(--ipip); }

@@ -1,11 +1,13 @@
 /**
- * Inline SVG for the report: the topology with each scenario's path, and header bars.
+ * Inline SVG for the report: the topology with each scenario's path, the BGP sessions, and
+ * header bars.
  * Every string is escaped; styling is by class (the page's CSS, so both themes and print
  * apply), and shapes carry data-* attributes the browser test looks for.
  */
 import { escapeHtml as e } from "./escape";
 import type { HeaderBar } from "./headers";
 import { OBSERVED_WORDS } from "./model";
+import type { BgpRole, SessionEdge, SessionKind, SessionsLayout } from "./sessions";
 import type { Point, TopoPath, TopologyLayout } from "./topology";
 import { GW_Y } from "./topology";
 
@@ -250,4 +252,59 @@ export function legendSvg(kind: "ipip" | "vxlan" | "none" | "unknown" | "leg" | 
     default:
       return `${open}<line class="path path-${kind}" x1="2" y1="8" x2="46" y2="8"/></svg>`;
   }
+}
+
+/** Words for a session's kind, in titles. */
+const SESSION_WORDS: Record<SessionKind, string> = {
+  mesh: "mesh",
+  reflectors: "between reflectors",
+  client: "reflector ↔ client",
+  "client-client": "client ↔ client (off Calico's design: clients peer only with reflectors)",
+  gateway: "with the gateway",
+};
+
+function sessionTitle(s: SessionEdge): string {
+  return `${s.a} ↔ ${s.b} · ${SESSION_WORDS[s.kind]} · ${s.states.join(", ")}${s.oneSided ? ` · the other end does not report it` : ""}`;
+}
+
+const ROLE_WORDS: Record<BgpRole, string> = { reflector: "route reflector", client: "client", mesh: "mesh" };
+
+/** One stack's BGP sessions: nodes by role, a line or an arc per session, those not Established red and dashed, on top. */
+export function sessionsSvg(t: SessionsLayout, id: string, caption: string): string {
+  const out: string[] = [];
+  out.push(
+    `<svg class="sessions-pic" id="${e(id)}" viewBox="0 0 ${n(t.width)} ${n(t.height)}" width="${n(t.width)}" height="${n(t.height)}" role="img" aria-labelledby="${e(id)}-title" preserveAspectRatio="xMidYMin meet" data-stack-sessions="${e(id)}">`,
+    `<title id="${e(id)}-title">${e(caption)}</title>`,
+  );
+  if (t.gateway) {
+    const g = t.gateway.box;
+    out.push(
+      `<g class="gateway" data-gateway="1"><rect x="${n(g.x)}" y="${n(g.y)}" width="${n(g.w)}" height="${n(g.h)}" rx="8"/>`,
+      `<text class="title" x="${n(g.x + 10)}" y="${n(g.y + 19)}">${e(fit(`gateway${t.gateway.name ? ` ${t.gateway.name}` : ""} · ${t.gateway.addresses.join(", ")}`, g.w - 20, 13))}</text></g>`,
+    );
+  }
+  for (const s of t.edges.filter((x) => x.drawn)) {
+    const shape =
+      s.shape.type === "line"
+        ? `<line x1="${n(s.shape.from[0])}" y1="${n(s.shape.from[1])}" x2="${n(s.shape.to[0])}" y2="${n(s.shape.to[1])}"/>`
+        : `<path d="M${n(s.shape.from[0])},${n(s.shape.from[1])} Q${n(s.shape.control[0])},${n(s.shape.control[1])} ${n(s.shape.to[0])},${n(s.shape.to[1])}"/>`;
+    const mark = s.established ? "" : `<g class="down-mark"><circle cx="${n(s.mid[0])}" cy="${n(s.mid[1])}" r="8"/><text x="${n(s.mid[0])}" y="${n(s.mid[1] + 4)}" text-anchor="middle">✘</text></g>`;
+    out.push(
+      `<g class="bgp-session bgp-${s.kind} ${s.established ? "up" : "down"}${s.oneSided ? " one-sided" : ""}" data-session="${e(`${s.a}|${s.b}`)}" data-kind="${s.kind}" data-established="${s.established}"><title>${e(sessionTitle(s))}</title>${shape}${mark}</g>`,
+    );
+  }
+  for (const node of t.nodes) {
+    const { x, y, w, h } = node.box;
+    const all = node.sessions > 0 && node.established === node.sessions;
+    const count = node.sessions === 0 ? "no sessions" : `${node.established}/${node.sessions} Established${all ? " ✔" : " ✘"}`;
+    out.push(
+      `<g class="node role-${node.role}" data-node="${e(node.name)}" data-role="${node.role}"><title>${e(`${node.name} ${node.ip} · ${ROLE_WORDS[node.role]} · ${count}`)}</title><rect x="${n(x)}" y="${n(y)}" width="${n(w)}" height="${n(h)}" rx="6"/>`,
+      `<text class="title" x="${n(x + 8)}" y="${n(y + 17)}">${e(fit(node.name, w - 16, 13))}</text>`,
+      `<text class="addr" x="${n(x + 8)}" y="${n(y + 33)}">${e(fit(node.ip, w - 16, 12))}</text>`,
+      `<text class="sub" x="${n(x + 8)}" y="${n(y + 50)}">${e(fit(ROLE_WORDS[node.role], w - 16, 11))}</text>`,
+      `<text class="sub${all || node.sessions === 0 ? "" : " warn"}" x="${n(x + 8)}" y="${n(y + 66)}">${e(fit(count, w - 16, 11))}</text></g>`,
+    );
+  }
+  out.push(`</svg>`);
+  return out.join("");
 }

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackendFactory } from "../backend";
 import { CaptureRun } from "../capture";
 import { overallVerdict } from "../capture/result";
+import { isReflector } from "../../model/bgp";
 import { BackendName, CaptureResult, Dataplane, LabOutputs, LabSpec, NodeOutput, NodeState } from "../../model/spec";
 
 /**
@@ -22,7 +23,16 @@ export interface CalicoIpipLabArgs {
 /** The stack outputs that depend only on the spec. */
 export function specOutputs(spec: LabSpec): Pick<LabOutputs, "router"> & { lab: Omit<LabOutputs["lab"], "dataplane" | "controlPlane"> } {
   return {
-    lab: { name: spec.name, backend: spec.backend, ipipMode: spec.ipipMode, vxlanMode: spec.vxlanMode, podSubnet: spec.podSubnet, mtu: spec.mtu },
+    lab: {
+      name: spec.name,
+      backend: spec.backend,
+      ipipMode: spec.ipipMode,
+      vxlanMode: spec.vxlanMode,
+      podSubnet: spec.podSubnet,
+      mtu: spec.mtu,
+      // The reflectors by node name, as the outputs name nodes.
+      bgp: { routeReflectors: spec.nodes.filter((n) => isReflector(spec, n)).map((n) => n.name), clusterId: spec.bgp.clusterId },
+    },
     router: {
       name: spec.router.name,
       interfaces: spec.subnets.map((s) => ({ name: s.routerInterface, ip: s.gateway, subnet: s.cidr, segment: s.bridge })),

@@ -212,6 +212,43 @@ if (!haveChromium) {
     expect(problems).toEqual([]);
   });
 
+  it("draws the rr stack's sessions: reflectors above their clients, the one not Established red and marked", async () => {
+    const rr = await seedOutputs({ mode: "CrossSubnet", reflectors: [1, 3], captureDir: path.join(dir, "captures", "rr") });
+    rr.nodes[3].bgpPeers[1].state = "Connect";
+    const ipip = await seedOutputs({ mode: "Always", captureDir: path.join(dir, "captures", "ipip-rr") });
+    const { html: rrHtml } = await generateReport({
+      stacks: [
+        { name: "rr", outputs: rr },
+        { name: "ipip", outputs: ipip },
+      ],
+      outDir: path.join(dir, "reports"),
+    });
+    const ctx = await openBrowser(dir);
+    contexts.push(ctx);
+    const { page, problems } = await openReport(ctx, rrHtml);
+    const pic = page.locator(`[data-sessions-stack="rr"] svg.sessions-pic`);
+    await expect(pic.isVisible()).resolves.toBe(true);
+    const top = async (name: string) => (await pic.locator(`g.node[data-node="${name}"] rect`).boundingBox())!.y;
+    const [r1, c1, r2, c2] = await Promise.all(["lab-control-plane", "lab-worker", "lab-worker2", "lab-worker3"].map(top));
+    expect(r1).toBe(r2);
+    expect(c1).toBe(c2);
+    expect(c1).toBeGreaterThan(r1 + 40);
+    await expect(pic.locator("g.bgp-session").count()).resolves.toBe(5);
+    const down = pic.locator(`g.bgp-session.down[data-session="lab-worker2|lab-worker3"]`);
+    await expect(down.locator("line").isVisible()).resolves.toBe(true);
+    // A string expression: this project's TypeScript has no DOM types.
+    const stroke = (cls: string) => page.evaluate(`getComputedStyle(document.querySelector('[data-sessions-stack="rr"] g.bgp-session.${cls} line')).stroke`);
+    await expect(stroke("down")).resolves.toBe("rgb(213, 94, 0)");
+    await expect(stroke("up")).resolves.toBe("rgb(0, 158, 115)");
+    await expect(down.locator(".down-mark").isVisible()).resolves.toBe(true);
+    await expect(page.locator(`[data-sessions-stack="rr"] .sessions-key li.session.down`).innerText()).resolves.toContain("lab-worker2 ↔ lab-worker3");
+    // the mesh beside it: six arcs in one row
+    await expect(page.locator(`[data-sessions-stack="ipip"] svg.sessions-pic g.bgp-mesh path`).count()).resolves.toBe(6);
+    await expect(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).resolves.toBe(true);
+    await page.locator("#control-plane").screenshot({ path: path.join(dir, "rr-sessions.png") });
+    expect(problems).toEqual([]);
+  });
+
   it("makes a failing scenario stand out and says why", async () => {
     const ctx = await openBrowser(dir);
     contexts.push(ctx);

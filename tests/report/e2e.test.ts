@@ -101,6 +101,7 @@ interface Lab {
       const o = checkOutputs(l.outputs, `stack ${l.stack}`);
       expect(o.lab.backend).toBe("netns");
       expect(o.lab.ipipMode).toBe(l.stack === "ipip" ? "Always" : "CrossSubnet");
+      expect(o.lab.bgp).toEqual({ routeReflectors: [], clusterId: "244.0.0.1" });
       expect(o.captures.map((c) => [c.scenario, c.pass, c.reason])).toEqual([
         ["same-subnet", true, ""],
         ["cross-subnet", true, ""],
@@ -134,6 +135,12 @@ interface Lab {
           await expect(cell.locator(".verdict").innerText()).resolves.toBe("✔ PASS");
           await expect(cell.locator("dd .enc").nth(1).innerText()).resolves.toBe(word);
         }
+      }
+      // Real BIRD: each stack's mesh of 4 nodes drawn, its 6 sessions Established.
+      for (const stack of STACKS) {
+        const pic = page.locator(`[data-sessions-stack="${stack}"] svg.sessions-pic`);
+        await expect(pic.isVisible()).resolves.toBe(true);
+        await expect(pic.locator(`g.bgp-session.bgp-mesh[data-established="true"]`).count()).resolves.toBe(6);
       }
       // The pcaps were there: header stacks drawn, the IPIP ones 20 bytes of overhead.
       await expect(page.locator(`.mtu[data-mtu="1480"]`).first().isVisible()).resolves.toBe(true);

@@ -9,10 +9,12 @@
 import * as path from "path";
 import { promises as fsp } from "fs";
 import { ETHERTYPE, arp, ethernet, icmpEcho, ipv4, pcapFile, tcp, udp, vxlanPayload } from "../pcap/pcapWriter";
+import { specOutputs } from "../../components/calicoIpipLab";
+import { bgpSessions } from "../../model/bgp";
 import { buildLabSpec } from "../../model/config";
 import { blockRoute, expectedDataplane, renderRoute, VXLAN_PORT, VXLAN_VNI, vxlanMac } from "../../model/dataplane";
-import { expectedEncapsulation, poolEncapsulation } from "../../model/expect";
-import type { BgpPeer, CaptureResult, Encapsulation, IpipMode, LabOutputs, OuterHeader, PoolModes, VxlanMode } from "../../model/spec";
+import { expectedEncapsulation } from "../../model/expect";
+import type { BgpPeer, CaptureResult, Encapsulation, IpipMode, LabOutputs, LabSpec, OuterHeader, PoolModes, VxlanMode } from "../../model/spec";
 
 export const SEED_NODES = [
   { name: "lab-control-plane", role: "control-plane" as const, ip: "10.1.5.10", prefixLength: 24, subnet: "10.1.5.0/24", segment: "br-pool0" },
@@ -70,9 +72,9 @@ export async function writeScenarioPcap(file: string, clientIp: string, serverIp
   return frames.length;
 }
 
-/** The seed lab as model/config.ts builds it (lab name "lab": the node names above). */
-function seedSpec(modes: PoolModes) {
-  return buildLabSpec({ labName: "lab", backend: "netns", ...modes }, { stack: "fixture", cwd: "/" });
+/** The seed lab as model/config.ts builds it (lab name "lab": the node names above), reflectors by node number from 1. */
+function seedSpec(modes: PoolModes, routeReflectors: number[] = []): LabSpec {
+  return buildLabSpec({ labName: "lab", backend: "netns", ...modes, bgp: { routeReflectors } }, { stack: "fixture", cwd: "/" });
 }
 
 /** What `ip route get` prints on `from` for `to`'s pod under `modes` (the model's route; tunnels take the tunnel address as source). */
@@ -85,14 +87,13 @@ function routeGet(modes: PoolModes, from: number, to: number): string[] {
 }
 
 /**
- * A node's BGP sessions, as BIRD would report them under `modes`: the mesh with every
- * other node, and the gateway in mode Never; none with VXLAN, where Calico runs no BIRD.
+ * A node's BGP sessions, as BIRD would report them under `modes`: the model's graph
+ * (model/bgp.ts: the mesh, or the reflectors and their clients; the gateway in mode
+ * Never), all Established; none with VXLAN, where Calico runs no BIRD.
  */
-function sessions(modes: PoolModes, node: (typeof SEED_NODES)[number]): BgpPeer[] {
-  const pool = poolEncapsulation(modes).encapsulation;
-  if (pool === "vxlan") return [];
-  const mesh = SEED_NODES.filter((p) => p !== node).map((p) => ({ peer: p.ip, state: "Established" }));
-  return pool === "none" ? [...mesh, { peer: node.subnet === "10.1.5.0/24" ? "10.1.5.1" : "10.1.8.1", state: "Established" }] : mesh;
+function sessions(spec: LabSpec, index: number): BgpPeer[] {
+  if (spec.pool.encapsulation === "vxlan") return [];
+  return bgpSessions(spec, spec.nodes[index]).map((x) => ({ peer: x.ip, state: "Established" }));
 }
 
 export interface SeedOptions {
@@ -103,6 +104,8 @@ export interface SeedOptions {
   captureDir: string;
   writePcaps?: boolean;
   labName?: string;
+  /** Route reflectors by node number from 1 (the rr stack: [1, 3]); none: the mesh. */
+  reflectors?: number[];
   /** Force the observed encapsulation of a scenario (to make it fail). */
   observe?: Partial<Record<string, Encapsulation | "missing">>;
 }
@@ -156,9 +159,19 @@ export async function seedOutputs(o: SeedOptions): Promise<LabOutputs> {
       routes: { client: routeGet(modes, sc.client, sc.server), server: routeGet(modes, sc.server, sc.client) },
     });
   }
-  const model = expectedDataplane(seedSpec(modes), modes);
+  const spec = seedSpec(modes, o.reflectors);
+  const model = expectedDataplane(spec, modes);
   return {
-    lab: { name: o.labName ?? `calico-${stackName(modes)}`, backend: "netns", ...modes, controlPlane: "bird", podSubnet: "10.244.0.0/16", dataplane: "userspace-ipip", mtu: 1500 },
+    lab: {
+      name: o.labName ?? (o.reflectors?.length ? "calico-rr" : `calico-${stackName(modes)}`),
+      backend: "netns",
+      ...modes,
+      controlPlane: "bird",
+      podSubnet: "10.244.0.0/16",
+      dataplane: "userspace-ipip",
+      mtu: 1500,
+      bgp: specOutputs(spec).lab.bgp,
+    },
     router: {
       name: "gw0",
       interfaces: [
@@ -166,7 +179,7 @@ export async function seedOutputs(o: SeedOptions): Promise<LabOutputs> {
         { name: "eth2", ip: "10.1.8.1", subnet: "10.1.8.0/24", segment: SEED_NODES[2].segment },
       ],
     },
-    nodes: SEED_NODES.map((n, i) => ({ ...n, bgpPeers: sessions(modes, n), routes: model[i].routes.map(renderRoute) })),
+    nodes: SEED_NODES.map((n, i) => ({ ...n, bgpPeers: sessions(spec, i), routes: model[i].routes.map(renderRoute) })),
     pods: SEED_PODS.map((p) => ({ ...p })),
     captures,
     verdict: captures.length > 0 && captures.every((c) => c.pass) ? "pass" : "fail",
