@@ -22,7 +22,7 @@ interface Size {
 
 type Bgp = "mesh" | "reflectors";
 
-interface Row {
+export interface Row {
   size: Size;
   bgp: Bgp;
   up: number;
@@ -69,7 +69,7 @@ function benchSpec(labName: string, size: Size, bgp: Bgp): LabSpec {
 }
 
 /** Sessions of the lab: each node lists its own, each session has two ends. */
-export function sessionCount(result: Pick<ControlPlaneResult, "nodes">): number {
+export function sessionCount(result: { nodes: Pick<ControlPlaneResult["nodes"][number], "bgpPeers">[] }): number {
   return result.nodes.reduce((n, node) => n + node.bgpPeers.length, 0) / 2;
 }
 
