@@ -109,7 +109,8 @@ export class DirectLab {
 
   private async runControlPlane(plan: ControlPlanePlan): Promise<ControlPlaneResult & { wall: number }> {
     const inv = controlPlaneInvocation(this.spec, plan, { runDir: this.runDir });
-    const run = await runScript(NETNS_SCRIPTS.controlPlane, inv.environment, { stdin: inv.stdin });
+    // The script's own bounded wait decides; this timeout only catches a script that hangs past it.
+    const run = await runScript(NETNS_SCRIPTS.controlPlane, inv.environment, { stdin: inv.stdin, timeoutMs: Math.max(120, plan.timeoutSeconds + 60) * 1000 });
     if (run.code !== 0) throw new Error(`controlplane.sh exited ${run.code ?? run.signal}: ${run.stderr.trim().slice(-4000)}`);
     return { ...parseControlPlaneOutput(run.stdout), wall: run.seconds };
   }
