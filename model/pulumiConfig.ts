@@ -5,7 +5,7 @@ import { HOST_PATHS } from "./hostPaths";
 import { LabSpec } from "./spec";
 
 const NUMBER_KEYS = new Set<string>(["blockSize", "mtu"]);
-const OBJECT_KEYS = new Set<string>(["topology", "images", "calico", "scenarios", "capture"]);
+const OBJECT_KEYS = new Set<string>(["topology", "images", "calico", "scenarios", "capture", "bgp"]);
 
 /**
  * Turn the CLI's string values into a RawLabConfig. Numbers and objects that do not
