@@ -94,6 +94,34 @@ describe.each([
   });
 });
 
+describe("stack crosssubnet on the kind backend with route reflectors (nodes 1 and 3)", () => {
+  const lab = "calico-crosssubnet";
+  let regs: Registration[] = [];
+  beforeAll(async () => {
+    const r = await preview("crosssubnet", { bgp: { routeReflectors: [1, 3] } });
+    expect(r.error).toBeNull();
+    regs = r.regs;
+  });
+
+  it("registers the mesh off, the BGPPeer to the reflectors and the Node patch under CalicoInstall, before the workload", () => {
+    const bgp = regs.filter((r) => r.type.startsWith("kubernetes:crd.projectcalico.org/v1:")).map((r) => `${r.type} ${r.name}`);
+    expect(bgp).toEqual([
+      `kubernetes:crd.projectcalico.org/v1:BGPConfiguration ${lab}-calico-bgpconfiguration-default`,
+      `kubernetes:crd.projectcalico.org/v1:BGPPeer ${lab}-calico-bgppeer-peer-with-route-reflectors`,
+    ]);
+    const reflectors = byName(regs, `${lab}-calico-reflectors`);
+    expect(short(reflectors.parent)).toBe(`${lab}-calico`);
+    expect(reflectors.dependencies.map(short)).toContain(`${lab}-calico-manifest`);
+    expect(reflectors.inputs.environment as Record<string, string>).toMatchObject({ RR_LABEL: "route-reflector", RR_ANNOTATION: "projectcalico.org/RouteReflectorClusterID" });
+    const statefulSet = regs.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!;
+    expect(statefulSet.dependencies.map(short)).toEqual(
+      expect.arrayContaining([`${lab}-calico-reflectors`, `${lab}-calico-bgpconfiguration-default`, `${lab}-calico-bgppeer-peer-with-route-reflectors`]),
+    );
+    const sessions = JSON.parse((byName(regs, `${lab}-workload-bgp`).inputs.environment as Record<string, string>).SESSION_EXPECTATIONS) as Record<string, string[]>;
+    expect(sessions[`${lab}-worker`]).toEqual(["Node_10_1_5_10", "Node_10_1_8_10"]);
+  });
+});
+
 describe("the netns backend", () => {
   it("registers the topology, the gateway's BGP, then the nodes' control plane, then one capture per scenario", async () => {
     const { error, regs } = await preview("crosssubnet", { backend: "netns" });

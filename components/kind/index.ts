@@ -23,7 +23,7 @@ export { Workload } from "./workload";
 export { kindClusterConfig, renderKindConfig } from "./kindConfig";
 export { containerlabTopology, renderContainerlabTopology } from "./containerlab";
 export { renderVyosBootConfig, vyosReconfigureScript } from "./vyos";
-export { calicoBgpPeers, parseBirdProtocols } from "./bgp";
+export { calicoBgpObjects, calicoBgpPeers, calicoReflectorObjects, kindSessionNames, parseBirdProtocols, REFLECTOR } from "./bgp";
 export { calicoObjects, patchCalicoManifest } from "./calicoManifest";
 export { workloadStatefulSet } from "./workloadManifest";
 export * as tools from "./tools";
