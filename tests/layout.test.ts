@@ -86,11 +86,11 @@ describe("the layout checker, on a planted tree", () => {
     expect(entryPoints(root, sources(root))).toEqual(["bin/cli.ts", "index.ts", "tools/run.ts", "worker/main.ts"]);
   });
 
-  it("flags what no entry reaches (orphans, modules only tests or the bench use) and product imports of tests, bench or a test file", () => {
+  it("flags what no entry reaches (orphans, modules only tests or the bench use), product imports of tests, bench or a test file, and a test beside its module importing tests/", () => {
     expect(readLayout(root)).toEqual({
       reached: ["bin/cli.ts", "index.ts", "lib/a.ts", "lib/lazy.ts", "lib/onlyTypes.ts", "lib/required.ts", "lib/types.ts", "lib/viaFolder/index.ts", "tools/run.ts", "worker/main.ts"],
       unreachable: ["lib/inComment.ts", "lib/inString.ts", "lib/onlyTests.ts", "lib/orphan.ts", "lib/usedByBenchOnly.ts"],
-      forbidden: ["bin/cli.ts imports ../bench/tool", "lib/orphan.ts imports ../tests/helper", "worker/main.ts imports ../lib/a.test"],
+      forbidden: ["bin/cli.ts imports ../bench/tool", "lib/a.test.ts imports ../tests/helper", "lib/orphan.ts imports ../tests/helper", "worker/main.ts imports ../lib/a.test"],
     });
   });
 

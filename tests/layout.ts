@@ -4,8 +4,9 @@
  *   imports from an entry point: index.ts, bin/*.ts, provider/main.ts, and the .ts files
  *   package.json (main, scripts) and tsconfig*.json (files) name. A module nothing ships
  *   reaches is a test or dev helper and belongs under tests/ (or bench/);
- * - product code never imports tests/, bench/ or a test file (bench/ and tests beside
- *   their module may import tests/ helpers).
+ * - product code never imports tests/, bench/ or a test file; a unit test beside its
+ *   module never imports tests/ or bench/ either (one that needs the tests' helpers lives
+ *   under tests/); bench/ may use tests/ helpers.
  * Imports are read by TypeScript's own scanner, so `import type`, re-exports, require()
  * and lazy `import("...")` count, and text in comments or strings does not.
  */
@@ -74,7 +75,7 @@ export interface Layout {
   reached: string[];
   /** Product modules no entry point reaches. */
   unreachable: string[];
-  /** `file imports spec` for product code importing tests/, bench/ or a test file. */
+  /** `file imports spec` for product code importing tests/, bench/ or a test file, and a test beside its module importing tests/ or bench/. */
   forbidden: string[];
 }
 
@@ -89,9 +90,12 @@ export function readLayout(root: string): Layout {
     });
     imports.set(f, found);
   }
+  const inDevFolder = (f: string): boolean => DEV_FOLDERS.includes(f.split("/")[0]);
   const forbidden = files
-    .filter(isProduct)
-    .flatMap((f) => (imports.get(f) ?? []).filter((i) => !isProduct(i.target)).map((i) => `${f} imports ${i.spec}`));
+    .filter((f) => !inDevFolder(f))
+    .flatMap((f) =>
+      (imports.get(f) ?? []).filter((i) => (isProduct(f) ? !isProduct(i.target) : inDevFolder(i.target))).map((i) => `${f} imports ${i.spec}`),
+    );
   const reached = new Set<string>();
   const queue = entryPoints(root, files);
   for (let f = queue.pop(); f !== undefined; f = queue.pop()) {

@@ -1,8 +1,8 @@
 import { promises as fsp } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { seedOutputs } from "../tests/report/fixtures";
-import { checkOutputs, InputError, parseOutputsJson, PulumiRunner, readOutputs, runPulumi, stackOutputArgs } from "./stackOutputs";
+import { seedOutputs } from "../report/fixtures";
+import { checkOutputs, InputError, parseOutputsJson, PulumiRunner, readOutputs, runPulumi, stackOutputArgs } from "../../verdicts/stackOutputs";
 
 let dir: string;
 beforeAll(async () => {

@@ -1,11 +1,11 @@
 import { promises as fsp } from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { LabOutputs } from "../model/spec";
-import { renderHtml, routeLineHtml } from "./html";
-import { renderMarkdown } from "./markdown";
-import { buildReport } from "./model";
-import { fiveStackOutputs, seedOutputs } from "../tests/report/fixtures";
+import type { LabOutputs } from "../../model/spec";
+import { renderHtml, routeLineHtml } from "../../report/html";
+import { renderMarkdown } from "../../report/markdown";
+import { buildReport } from "../../report/model";
+import { fiveStackOutputs, seedOutputs } from "./fixtures";
 
 let dir: string;
 beforeAll(async () => {

@@ -2,8 +2,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runAnalyze } from "./cli";
-import { ETHERTYPE, ethernet, icmpEcho, ipv4, pcapFile } from "../tests/pcap/pcapWriter";
+import { runAnalyze } from "../../analysis/cli";
+import { ETHERTYPE, ethernet, icmpEcho, ipv4, pcapFile } from "../pcap/pcapWriter";
 
 let dir = "";
 beforeAll(() => {
@@ -57,7 +57,7 @@ test("the real command: missing, empty and corrupt files exit 2 without a stack 
   fs.writeFileSync(empty, "");
   const corrupt = path.join(dir, "corrupt.pcapng");
   fs.writeFileSync(corrupt, Buffer.from([0x0a, 0x0d, 0x0d, 0x0a, 1, 2, 3, 4, 5, 6, 7, 8]));
-  const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(__dirname, "..", "bin", "analyze.ts"), path.join(dir, "nope.pcap"), empty, corrupt], {
+  const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(__dirname, "..", "..", "bin", "analyze.ts"), path.join(dir, "nope.pcap"), empty, corrupt], {
     encoding: "utf8",
     timeout: 60000,
   });

@@ -10,11 +10,11 @@ import * as path from "path";
 import { buildLabSpec, withModes } from "../../model/config";
 import { ipipOnly } from "../../model/expect";
 import { PoolModes } from "../../model/spec";
-import { expectGolden } from "../../tests/golden";
+import { expectGolden } from "../golden";
 import { bgpSessions, meshPassive } from "../../model/bgp";
-import { gatewayBirdConfig, nodeBirdConfig } from "./bird";
+import { gatewayBirdConfig, nodeBirdConfig } from "../../components/netns/bird";
 
-const TESTDATA = path.join(__dirname, "..", "..", "tests", "netns", "testdata");
+const TESTDATA = path.join(__dirname, "testdata");
 const seed = buildLabSpec({ backend: "netns" }, { stack: "ipip", cwd: "/srv/calico-ipip-lab" });
 const MODES: [string, PoolModes][] = [
   ["always", ipipOnly("Always")],

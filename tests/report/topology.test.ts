@@ -1,7 +1,7 @@
 import * as os from "os";
-import type { LabOutputs } from "../model/spec";
-import { seedOutputs } from "../tests/report/fixtures";
-import { BRIDGE_Y, GW_H, GW_Y, inSubnet, layoutTopology, nextHops, NODE_Y, simplify, TopologyLayout } from "./topology";
+import type { LabOutputs } from "../../model/spec";
+import { seedOutputs } from "./fixtures";
+import { BRIDGE_Y, GW_H, GW_Y, inSubnet, layoutTopology, nextHops, NODE_Y, simplify, TopologyLayout } from "../../report/topology";
 
 const noPcaps = { captureDir: os.tmpdir(), writePcaps: false };
 

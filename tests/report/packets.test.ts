@@ -2,10 +2,10 @@ import * as fc from "fast-check";
 import { promises as fsp } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ETHERTYPE, ethernet, icmpEcho, ipv4, pcapFile, pcapngFile, sll2, tcp, udp, vxlanPayload } from "../tests/pcap/pcapWriter";
-import { analyzeFile, Classifier } from "../analysis";
-import { parsePacket, samplePcap, tunnelOverhead } from "./packets";
-import { scenarioPackets, writeScenarioPcap } from "../tests/report/fixtures";
+import { ETHERTYPE, ethernet, icmpEcho, ipv4, pcapFile, pcapngFile, sll2, tcp, udp, vxlanPayload } from "../pcap/pcapWriter";
+import { analyzeFile, Classifier } from "../../analysis";
+import { parsePacket, samplePcap, tunnelOverhead } from "../../report/packets";
+import { scenarioPackets, writeScenarioPcap } from "./fixtures";
 
 const inner = (payload: Buffer, protocol = 1): Buffer => ipv4({ src: "10.244.0.1", dst: "10.244.0.129", protocol, payload });
 const ipip = (pkt: Buffer, options?: Uint8Array): Buffer => ipv4({ src: "10.1.5.10", dst: "10.1.8.10", protocol: 4, payload: pkt, options });

@@ -1,9 +1,9 @@
 import { promises as fsp } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildReport, captureView, flowTitle, resultRows } from "./model";
-import type { PacketHeaders } from "./packets";
-import { fiveStackOutputs, seedOutputs } from "../tests/report/fixtures";
+import { buildReport, captureView, flowTitle, resultRows } from "../../report/model";
+import type { PacketHeaders } from "../../report/packets";
+import { fiveStackOutputs, seedOutputs } from "./fixtures";
 
 let dir: string;
 beforeAll(async () => {

@@ -7,8 +7,8 @@ import * as fc from "fast-check";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { analyzeFile, FileAnalysis } from "./index";
-import { ETHERTYPE, ethernet, frame, icmpEcho, ipv4, NgBlock, pcapFile, pcapngFile, tcp, udp, VlanTag, vxlanPayload } from "../tests/pcap/pcapWriter";
+import { analyzeFile, FileAnalysis } from "../../analysis/index";
+import { ETHERTYPE, ethernet, frame, icmpEcho, ipv4, NgBlock, pcapFile, pcapngFile, tcp, udp, VlanTag, vxlanPayload } from "../pcap/pcapWriter";
 
 let dir = "";
 let n = 0;

@@ -1,13 +1,13 @@
-import { CapturePods } from "../backend";
+import { CapturePods } from "../../components/backend";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { analyzeFile } from "../../analysis";
-import { ETHERTYPE, ethernet, frame, icmpEcho, ipv4, pcapFile, udp, vxlanPayload } from "../../tests/pcap/pcapWriter";
+import { ETHERTYPE, ethernet, frame, icmpEcho, ipv4, pcapFile, udp, vxlanPayload } from "../pcap/pcapWriter";
 import { buildLabSpec } from "../../model/config";
 import { markerText } from "../../model/captureDir";
 import { CaptureResult } from "../../model/spec";
-import { captureEnvironment, captureFolderEnvironment, captureResult, labFingerprint, overallVerdict, parseCaptureOutput, pcapPath, routeLines } from "./result";
+import { captureEnvironment, captureFolderEnvironment, captureResult, labFingerprint, overallVerdict, parseCaptureOutput, pcapPath, routeLines } from "../../components/capture/result";
 
 const spec = buildLabSpec({ ipipMode: "CrossSubnet", backend: "netns" }, { stack: "crosssubnet", cwd: "/lab" });
 const [n1, n2, n3] = spec.nodes;

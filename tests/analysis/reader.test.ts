@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { analyzeFile, FileAnalysis, Flow, LinkType } from "./index";
+import { analyzeFile, FileAnalysis, Flow, LinkType } from "../../analysis/index";
 import {
   arp,
   ETHERTYPE,
@@ -18,7 +18,7 @@ import {
   udp,
   VlanTag,
   vxlanPayload,
-} from "../tests/pcap/pcapWriter";
+} from "../pcap/pcapWriter";
 
 let dir = "";
 let n = 0;

@@ -1,9 +1,9 @@
 import * as os from "os";
-import type { LabOutputs } from "../model/spec";
-import { outputsProblems } from "../model/outputs";
-import { seedOutputs } from "../tests/report/fixtures";
-import { arcPeak, ARC_MAX, layoutSessions, MESH_DRAW_LIMIT, SessionEdge, sessionsSummary, SessionsLayout } from "./sessions";
-import { sessionsSvg } from "./svg";
+import type { LabOutputs } from "../../model/spec";
+import { outputsProblems } from "../../model/outputs";
+import { seedOutputs } from "./fixtures";
+import { arcPeak, ARC_MAX, layoutSessions, MESH_DRAW_LIMIT, SessionEdge, sessionsSummary, SessionsLayout } from "../../report/sessions";
+import { sessionsSvg } from "../../report/svg";
 
 const noPcaps = { captureDir: os.tmpdir(), writePcaps: false };
 

@@ -2,9 +2,9 @@ import { execFile } from "child_process";
 import { promises as fsp } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main, namedFile, parseArgs } from "./cli";
-import type { PulumiRunner } from "../verdicts/stackOutputs";
-import { seedOutputs } from "../tests/report/fixtures";
+import { main, namedFile, parseArgs } from "../../report/cli";
+import type { PulumiRunner } from "../../verdicts/stackOutputs";
+import { seedOutputs } from "./fixtures";
 
 let dir: string;
 let ipipJson: string;
@@ -99,7 +99,7 @@ describe("main", () => {
   });
 
   it("`npm run report` runs bin/report.ts: 0 and the paths, or 2 and the reason", async () => {
-    const root = path.resolve(__dirname, "..");
+    const root = path.resolve(__dirname, "..", "..");
     const npm = (args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
         execFile("npm", ["run", "--silent", "report", "--", ...args], { cwd: root }, (e, stdout, stderr) =>
