@@ -276,10 +276,19 @@ def apply_with(workers, plan, run_dir):
     if not plan["wait"]:
         return {"nodes": [], "gateway": None, "seconds": round(time.monotonic() - start, 3)}
     deadline = start + plan["timeoutSeconds"]
+    # Each poll reads only the units not yet as planned (each read is an `ip` process and a
+    # BIRD query, which on a large lab compete with the BIRDs for the CPU); once none is
+    # left, one read of every unit confirms they all hold at the same time.
+    state = {}
+    pending = units
     while True:
-        state = check(workers, units, pool)
-        if all(ok for _, _, ok in state.values()):
-            break
+        state.update(check(workers, pending, pool))
+        pending = [u for u in units if not state[u["ns"]][2]]
+        if not pending:
+            state = check(workers, units, pool)
+            pending = [u for u in units if not state[u["ns"]][2]]
+            if not pending:
+                break
         for u in units:
             if u["manage"] and u["daemon"] is not None and u["daemon"].pid() is None:
                 raise RuntimeError("the BIRD of %s exited; its log ends:\n%s" % (u["ns"], u["daemon"].log_tail()))
