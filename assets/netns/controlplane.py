@@ -122,6 +122,7 @@ class Daemon:
         self.conf, self.ctl, self.pid_file, self.log = base + ".conf", base + ".ctl", base + ".pid", base + ".log"
         self.config = config
         self.peer_of = {p["name"]: p["ip"] for p in peers}  # the program checked the ctl path's length
+        self.proc = None  # the BIRD this run started
 
     def pid(self):
         """The recorded PID while it still runs this BIRD (its pid file among its arguments), else None."""
@@ -159,7 +160,13 @@ class Daemon:
         # `ip netns exec` execs BIRD in place, so this PID is BIRD's; lab_down stops it by it.
         with open(self.pid_file, "w") as f:
             f.write("%d\n" % proc.pid)
+        self.proc = proc
         return "started"
+
+    def exited(self):
+        """Whether this BIRD is gone. One this run started is asked by its handle: at start
+        BIRD truncates and rewrites its pid file, so a read of the file can find it empty."""
+        return self.proc.poll() is not None if self.proc is not None else self.pid() is None
 
     def stop(self):
         pid = self.pid()
@@ -200,12 +207,17 @@ def each(workers, fn, items):
     return list(workers.map(fn, items))
 
 
-def check(workers, units, pool):
-    """Per unit: (pool routes, sessions, ok) now."""
+def check(workers, units, pool, full=True):
+    """Per unit: (pool routes, sessions, ok) now. Unless `full`, a unit whose sessions are
+    not all Established is not ok without its table being read: the read is an `ip`
+    process, and 256 of them per poll took seconds from the BIRDs still connecting."""
     def unit_state(u):
-        routes = pool_routes(u["ns"], pool)
         sessions = u["daemon"].sessions() if u["daemon"] is not None else []
-        return routes, sessions, sorted(routes) == sorted(u["routes"]) and all(s["state"] == "Established" for s in sessions)
+        established = all(s["state"] == "Established" for s in sessions)
+        if not (established or full):
+            return None, sessions, False
+        routes = pool_routes(u["ns"], pool)
+        return routes, sessions, established and sorted(routes) == sorted(u["routes"])
 
     return {u["ns"]: st for u, st in zip(units, each(workers, unit_state, units))}
 
@@ -282,7 +294,7 @@ def apply_with(workers, plan, run_dir):
     state = {}
     pending = units
     while True:
-        state.update(check(workers, pending, pool))
+        state.update(check(workers, pending, pool, full=False))
         pending = [u for u in units if not state[u["ns"]][2]]
         if not pending:
             state = check(workers, units, pool)
@@ -290,9 +302,10 @@ def apply_with(workers, plan, run_dir):
             if not pending:
                 break
         for u in units:
-            if u["manage"] and u["daemon"] is not None and u["daemon"].pid() is None:
+            if u["manage"] and u["daemon"] is not None and u["daemon"].exited():
                 raise RuntimeError("the BIRD of %s exited; its log ends:\n%s" % (u["ns"], u["daemon"].log_tail()))
         if time.monotonic() > deadline:
+            state = check(workers, units, pool)
             raise RuntimeError(
                 "the kernel tables did not reach what the modes need within %d s:\n%s" % (plan["timeoutSeconds"], describe_failure(units, state))
             )
