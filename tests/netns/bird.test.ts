@@ -11,7 +11,7 @@ import { buildLabSpec, withModes } from "../../model/config";
 import { ipipOnly } from "../../model/expect";
 import { PoolModes } from "../../model/spec";
 import { expectGolden } from "../golden";
-import { bgpSessions, meshPassive } from "../../model/bgp";
+import { bgpSessions, nodePeeringPassive } from "../../model/bgp";
 import { gatewayBirdConfig, nodeBirdConfig } from "../../components/netns/bird";
 
 const TESTDATA = path.join(__dirname, "testdata");
@@ -34,12 +34,12 @@ describe("node BIRD configs", () => {
   });
 
   test("Calico's passive side: the node whose peer's address sorts after its own waits", () => {
-    expect(meshPassive("10.1.5.10", "10.1.8.10")).toBe(true);
-    expect(meshPassive("10.1.8.10", "10.1.5.10")).toBe(false);
+    expect(nodePeeringPassive("10.1.5.10", "10.1.8.10")).toBe(true);
+    expect(nodePeeringPassive("10.1.8.10", "10.1.5.10")).toBe(false);
     // As strings, not numbers: "10.1.5.9" sorts after "10.1.5.10".
-    expect(meshPassive("10.1.5.10", "10.1.5.9")).toBe(true);
+    expect(nodePeeringPassive("10.1.5.10", "10.1.5.9")).toBe(true);
     for (const a of seed.nodes) {
-      for (const b of seed.nodes) if (a !== b) expect(meshPassive(a.ip, b.ip)).not.toBe(meshPassive(b.ip, a.ip));
+      for (const b of seed.nodes) if (a !== b) expect(nodePeeringPassive(a.ip, b.ip)).not.toBe(nodePeeringPassive(b.ip, a.ip));
     }
   });
 
@@ -75,6 +75,8 @@ describe("route reflectors", () => {
     ]);
     // Each session is configured at both ends, and only a reflector's end reflects.
     for (const a of rr.nodes) for (const p of bgpSessions(rr, a)) expect(bgpSessions(rr, rr.nodes.find((n) => n.ip === p.ip)!).map((q) => q.ip)).toContain(a.ip);
+    // Exactly one end of each session connects, as in the mesh: no connection collisions at a reflector.
+    for (const a of rr.nodes) for (const p of bgpSessions(rr, a)) expect([p.passive, bgpSessions(rr, rr.nodes.find((n) => n.ip === p.ip)!).find((q) => q.ip === a.ip)!.passive].sort()).toEqual([false, true]);
     expect(nodeBirdConfig(rr, n1)).toContain("  rr client;\n  rr cluster id 244.0.0.1;");
     expect(nodeBirdConfig(rr, n2)).not.toContain("rr client");
   });
