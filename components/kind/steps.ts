@@ -263,7 +263,7 @@ export function ipamStep<V>(spec: LabSpec, kubeconfig: V): ScriptStep<V> {
       LAB_KUBECONFIG: kubeconfig,
       KIND_NODES: spec.nodes.map((n) => n.name).join(" "),
       BLOCK_AFFINITY_RESOURCE: CALICO.blockAffinityResource,
-      CALICO_NODE_RESOURCE: CALICO.calicoNodeResource,
+      VTEP_ANNOTATION: CALICO.vxlanTunnelAddrAnnotation,
       NEED_VTEPS: spec.pool.encapsulation === "vxlan" ? "yes" : "no",
       POOL_MODES: `${spec.ipipMode} ${spec.vxlanMode}`,
       WAIT_SECONDS: String(WAITS.calicoReadySeconds),

@@ -136,8 +136,12 @@ export const CALICO = {
   ippool: "default-ipv4-ippool",
   /** Which node holds which block: Calico's IPAM decides, and ipam.sh reads it from here. */
   blockAffinityResource: "blockaffinities.crd.projectcalico.org",
-  /** Calico's Node objects: `spec.ipv4VXLANTunnelAddr` is the node's VTEP, which ipam.sh reads. */
-  calicoNodeResource: "nodes.crd.projectcalico.org",
+  /**
+   * A node's VTEP, which ipam.sh reads: with the Kubernetes datastore (the manifest's; it has
+   * no nodes CRD) Calico keeps a Calico Node's fields on the Kubernetes Node, the VXLAN
+   * tunnel address as this annotation.
+   */
+  vxlanTunnelAddrAnnotation: "projectcalico.org/IPv4VXLANTunnelAddr",
   /** IPIP adds a 20-byte outer header: tunl0's MTU is the underlay's minus 20. */
   ipipOverhead: 20,
   /** VXLAN adds outer IPv4, UDP, VXLAN and inner Ethernet headers: vxlan.calico's MTU is the underlay's minus 50. */

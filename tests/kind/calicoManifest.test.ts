@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import { describeWithFixture } from "../fixtures";
 import { calicoBackend, calicoNodeEnv, calicoObjects, Container, EnvVar, K8sObject, parseManifest, patchCalicoManifest, setEnv, withCalicoVersion } from "../../components/kind/calicoManifest";
+import { CALICO } from "../../components/kind/tools";
 import { bgpSpec, crossSubnetSpec, ipipSpec, threeSubnetSpec, vxlanCrossSubnetSpec, vxlanSpec } from "./testing";
 
 /** Every leaf path where `a` and `b` differ, with the value in `b` ("<absent>" when gone). */
@@ -60,6 +61,12 @@ describe("calico manifest helpers", () => {
 
 describeWithFixture("calico-manifest", "patching the real Calico v3.24.5 manifest", (manifestPath) => {
   const text = fs.readFileSync(manifestPath, "utf8");
+
+  test("every Calico resource the scripts read is a CRD of the manifest (its Kubernetes datastore has no nodes CRD)", () => {
+    const crds = parseManifest(text).filter((o) => o.kind === "CustomResourceDefinition").map((o) => o.metadata?.name);
+    for (const resource of [CALICO.ippoolResource, CALICO.blockAffinityResource]) expect(crds).toContain(resource);
+    expect(crds).not.toContain("nodes.crd.projectcalico.org");
+  });
 
   test.each([
     ["ipip", ipipSpec(), "Always"],

@@ -208,7 +208,7 @@ function seedUpLines(workDir: string): string[] {
   ];
 }
 
-const IPAM = ["kubectl get blockaffinities.crd.projectcalico.org -o json", "kubectl get nodes.crd.projectcalico.org -o json"];
+const IPAM = ["kubectl get blockaffinities.crd.projectcalico.org -o json", "kubectl get nodes -o json"];
 const CALICO_PODS = "kubectl get pods -n kube-system -l k8s-app=calico-node -o json";
 const GATEWAY_SCRIPT = "/tmp/calico-ipip-lab-gateway.vbash";
 

@@ -728,17 +728,20 @@ function kubectl(w, argv) {
     const objects = Object.entries(cluster.blocks).map(([node, cidr]) => ({ spec: { node, cidr, state: "confirmed", deleted: "false" } }));
     return jsonList(objects, argv);
   }
-  if (verb === "get" && rest[0] === "nodes.crd.projectcalico.org") {
-    if (!cluster.calico) throw new Exit(1, 'error: the server doesn\'t have a resource type "nodes"\n');
+  // The manifest's Kubernetes datastore has no nodes CRD: Calico Node fields live on the Kubernetes Node.
+  if (verb === "get" && rest[0] === "nodes.crd.projectcalico.org") throw new Exit(1, 'error: the server doesn\'t have a resource type "nodes.crd.projectcalico.org"\n');
+  if (verb === "get" && rest[0] === "nodes" && flag(argv, "-o") === "name") return cluster.nodes.map((n) => `node/${n}\n`).join("");
+  if (verb === "get" && rest[0] === "nodes" && flag(argv, "-o") === "json") {
     // calico-node allocates a VTEP, the first address of the node's block, while the pool has VXLAN on.
-    const vxlan = cluster.ippool !== null && cluster.ippool.vxlanMode !== "Never";
+    const vxlan = cluster.calico && cluster.ippool !== null && cluster.ippool.vxlanMode !== "Never";
     const objects = cluster.nodes.map((name) => {
       const block = cluster.blocks[name];
-      return { metadata: { name }, spec: vxlan && block ? { ipv4VXLANTunnelAddr: block.split("/")[0] } : {} };
+      const { labels, annotations } = cluster.nodeMeta[name];
+      const vtep = vxlan && block ? { "projectcalico.org/IPv4VXLANTunnelAddr": block.split("/")[0] } : {};
+      return { apiVersion: "v1", kind: "Node", metadata: { name, labels, annotations: { ...annotations, ...vtep } } };
     });
     return jsonList(objects, argv);
   }
-  if (verb === "get" && rest[0] === "nodes" && flag(argv, "-o") === "name") return cluster.nodes.map((n) => `node/${n}\n`).join("");
   if (verb === "patch" && rest[0] === "node") return patchNode(cluster, argv);
   if (verb === "get" && rest[0] === "pods") return getPods(cluster, argv);
   if (verb === "exec") return podExec(w, cluster, argv);
