@@ -63,8 +63,8 @@ describeWithFixture("calico-manifest", "patching the real Calico v3.24.5 manifes
   const text = fs.readFileSync(manifestPath, "utf8");
 
   test("every Calico resource the scripts read is a CRD of the manifest (its Kubernetes datastore has no nodes CRD)", () => {
-    const crds = parseManifest(text).filter((o) => o.kind === "CustomResourceDefinition").map((o) => o.metadata?.name);
-    const read = Object.values(CALICO).filter((v): v is string => typeof v === "string" && v.endsWith(".crd.projectcalico.org"));
+    const crds = parseManifest(text, manifestPath).filter((o) => o.kind === "CustomResourceDefinition").map((o) => o.metadata?.name);
+    const read = Object.values(CALICO as Record<string, unknown>).filter((v): v is string => typeof v === "string" && v.endsWith(".crd.projectcalico.org"));
     expect(read).toEqual(expect.arrayContaining([CALICO.ippoolResource, CALICO.blockAffinityResource]));
     for (const resource of read) expect(crds).toContain(resource);
     expect(crds).not.toContain("nodes.crd.projectcalico.org");
