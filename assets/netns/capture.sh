@@ -77,11 +77,11 @@ await_line "$ERR" "listening on" "$TCPDUMP_PID" "tcpdump on $CAPTURE_INTERFACE i
 path_report() {
   local ns
   STOPPING=()
-  for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS"; do stop_pid_file "$RUN/$ns.tunl0.pid" USR1; done
+  [ ! -e "$RUN/tunl0.pid" ] || stop_pid_file "$RUN/tunl0.pid" USR1
   sleep 0.2
   for ns in "$CLIENT_NODE_NS" "$SERVER_NODE_NS"; do
     printf 'tunl0 of %s: %s; ' "$ns" "$(ip -n "$ns" -s -o link show tunl0 2>&1 | tr -s ' ' | cut -c1-400)"
-    [ ! -e "$RUN/$ns.tunl0.log" ] || printf 'tunl0 helper of %s: %s; ' "$ns" "$(tail -n 4 "$RUN/$ns.tunl0.log" | tr '\n' ' ')"
+    [ ! -e "$RUN/tunl0.log" ] || printf 'tunl0 helper on %s: %s; ' "$ns" "$(grep -F -- "]: $ns: " "$RUN/tunl0.log" | tail -n 4 | tr '\n' ' ')"
   done
   printf 'route on %s: %s; ' "$CLIENT_NODE_NS" "$(ip -n "$CLIENT_NODE_NS" route get "$SERVER_POD_IP" 2>&1 | head -n 1)" \
     "$SERVER_NODE_NS" "$(ip -n "$SERVER_NODE_NS" route get "$CLIENT_POD_IP" 2>&1 | head -n 1)"

@@ -17,6 +17,7 @@ command -v bird >/dev/null || die "bird (BIRD 2) is not installed: apt-get insta
 [ -d "$RUN" ] || die "the lab's run dir $RUN does not exist: is the lab up?"
 [ -n "${NETNS_CONTROL_PLAN-}" ] || die "NETNS_CONTROL_PLAN is empty: expected the plan as JSON (or - for stdin)"
 RESULT=$("$PYTHON" -B "$HERE/controlplane.py" apply "$RUN")
-# The userspace tunl0 helpers reload their route maps now rather than on their next miss.
-for f in "$RUN"/*.tunl0.pid; do [ ! -e "$f" ] || stop_pid_file "$f" HUP; done
+# The userspace tunl0 helper re-reads each node's routes on its next packet rather than
+# on its next miss.
+[ ! -e "$RUN/tunl0.pid" ] || stop_pid_file "$RUN/tunl0.pid" HUP
 printf '%s\n' "$RESULT"

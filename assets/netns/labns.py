@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`labns.py sysctl`: the netns lab's sysctls, standard library only.
+"""Entering the netns lab's namespaces from one process, and `labns.py sysctl`, the lab's
+sysctls; standard library only.
 
 Reads lines `NAMESPACE KEY VALUE` from stdin (KEY in sysctl's dotted form, e.g.
 `net.ipv4.conf.all.rp_filter`) and writes each value inside its namespace. One process
@@ -8,6 +9,7 @@ NS sysctl ...` would start two processes per namespace. /proc/sys/net shows the 
 namespace of the process that looks it up, so after setns (via libc: Python 3.11 has no
 os.setns) the same paths reach the namespace just entered.
 """
+import contextlib
 import ctypes
 import os
 import re
@@ -22,15 +24,54 @@ SYSCTL_VALUE_RE = re.compile(r"^-?[0-9]+$")
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+def _setns(fd, what):
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "setns(%s): %s" % (what, os.strerror(err)))
+
+
+def _open_netns(name):
+    if not NAME_RE.match(name):
+        raise ValueError("%r is not a namespace name" % name)
+    return os.open(os.path.join(NETNS_DIR, name), os.O_RDONLY | os.O_CLOEXEC)
+
+
 def enter_netns(name):
     """Move this process (its only thread) into the named network namespace."""
-    fd = os.open(os.path.join(NETNS_DIR, name), os.O_RDONLY | os.O_CLOEXEC)
+    fd = _open_netns(name)
     try:
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, "setns(%s): %s" % (name, os.strerror(err)))
+        _setns(fd, name)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def inside_netns(name):
+    """Run the block with this thread inside the named namespace, then back in its own;
+    yields the namespace's inode. Sockets and TUN devices opened in the block stay in the
+    namespace they were opened in, wherever the thread goes afterwards."""
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fd = _open_netns(name)
+        try:
+            inode = os.fstat(fd).st_ino
+            _setns(fd, name)
+            try:
+                yield inode
+            finally:
+                _setns(home, "back from %s" % name)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(home)
+
+
+def netns_inode(name):
+    """The inode of the named namespace, or None once `ip netns del` removed the name."""
+    try:
+        return os.stat(os.path.join(NETNS_DIR, name)).st_ino
+    except OSError:
+        return None
 
 
 def sysctl_path(key):

@@ -1,36 +1,44 @@
 #!/usr/bin/env python3
-"""Userspace tunl0: Calico's IPIP device, stood in by a TUN device and this helper.
+"""Userspace tunl0: Calico's IPIP device, stood in by a TUN device per node and this helper.
 
 Why: kernels without the `ipip` module cannot create tunl0. The lab then makes tunl0 a
-TUN device (same name, MTU = underlay MTU - 20, the node's /32 tunnel address) and runs
-one of these helpers per node, inside the node's network namespace. The routes stay
-exactly Calico's (`<block> via <node> dev tunl0 proto bird onlink`); only the
-encapsulation moves to user space.
+TUN device in every node's namespace (same name, MTU = underlay MTU - 20, the node's /32
+tunnel address) and runs this one helper for the whole lab. The routes stay exactly
+Calico's (`<block> via <node> dev tunl0 proto bird onlink`); only the encapsulation
+moves to user space.
+
+One process serves every node: it enters each node's namespace in turn (setns) to attach
+that node's TUN and open its raw socket, both of which stay in the namespace they were
+made in, returns to its own namespace, and then polls all of them. One Python process per
+node cost about 8 MB and a start each: 2 GB and 5-9 s of up at 256 nodes.
 
 Out (pod → remote pod): the kernel routes the inner packet to tunl0 and hands it to the
 TUN. A TUN has no link layer, so the route's `via` (the remote node) is lost on the way;
 the helper finds it again by a longest-prefix match of the inner destination over the
-node's tunl0 routes (`ip -j route show dev tunl0`, read at start, on SIGHUP, and again
-on a miss), then sends the inner packet in a raw IPv4 socket of protocol 4 bound to the
-node's own address: the kernel adds the outer header (node → node, protocol 4) and routes
-it out of net0, where tcpdump sees a real IP-in-IP packet.
+node's tunl0 routes (`ip -n NS -j route show dev tunl0`, read on the node's first packet
+after the start or a SIGHUP, and again on a miss), then sends the inner packet in the
+node's raw IPv4 socket of protocol 4, bound to the node's own address: the kernel adds the
+outer header (node → node, protocol 4) and routes it out of net0, where tcpdump sees a
+real IP-in-IP packet.
 
 In (remote pod → pod): the same raw socket receives every protocol-4 packet addressed to
 the node (with its outer header). Packets whose outer source is not a Calico node are
 dropped, as Felix drops IPIP from non-nodes; the others lose their outer header and the
-inner packet is written to the TUN, where the kernel receives it as if it came in on
-tunl0 and forwards it to the pod.
+inner packet is written to the node's TUN, where the kernel receives it as if it came in
+on tunl0 and forwards it to the pod.
 
-Lifecycle: spawned detached by up.sh in the node's namespace (setsid and `ip netns exec`,
-stdin /dev/null, output to a fresh log file), its PID in the pid file before it starts
-(down.sh checks, in /proc/PID/cmdline, that the PID still runs this helper with that pid
-file). It logs "ready:" once the TUN is attached and the socket bound, and exits by
-itself whenever the pid file names another process or its namespace is deleted or
-re-created: a helper orphaned by an interrupted
-up.sh does nothing, or stops within a second, instead of outliving its lab. SIGHUP
-reloads the routes; SIGUSR1 logs the packet counters; SIGTERM/SIGINT exit.
+Lifecycle: spawned detached by up.sh (setsid, stdin /dev/null, output to a fresh log
+file), its PID in the pid file before it starts (down.sh checks, in /proc/PID/cmdline,
+that the PID still runs this helper with that pid file). It logs "ready:" once every
+node's TUN is attached and socket bound. A node whose namespace is deleted or re-created
+is dropped; the helper exits when no node is left or the pid file names another process,
+so a helper orphaned by an interrupted up.sh stops within a second instead of outliving
+its lab. SIGHUP marks every node's routes for a re-read; SIGUSR1 logs each node's packet
+counters; SIGTERM/SIGINT exit. Every line about a node starts with its namespace.
 
-Usage: ip netns exec NS tunl0_helper.py --netns NS --node-ip IP --peers IP,IP,... --pid-file FILE [--dev tunl0]
+Usage: tunl0_helper.py --nodes FILE --pid-file FILE [--dev tunl0]
+  FILE holds one line per node, "namespace address" (its underlay address); those
+  addresses are also the Calico nodes whose IPIP is accepted.
 """
 import argparse
 import fcntl
@@ -44,12 +52,15 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
+from labns import NAME_RE, inside_netns, netns_inode  # noqa: E402 (after the line above)
+
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
 IFF_NO_PI = 0x1000
 IPPROTO_IPIP = 4
-NETNS_DIR = "/var/run/netns"
 RELOAD_ON_MISS_INTERVAL = 0.2
+LIVENESS_INTERVAL = 1.0
 LOGGED_DROPS = 20
 
 
@@ -117,12 +128,22 @@ def decapsulate(outer, peers):
     return inner, None
 
 
-def parse_peers(text):
-    """`--peers`: the Calico nodes' addresses, comma-separated."""
-    peers = frozenset(p for p in text.split(",") if p)
-    for p in peers:
-        ip_to_int(p)
-    return peers
+def parse_nodes(text):
+    """`--nodes` file → [(namespace, address)], each namespace a plain name (labns.NAME_RE)."""
+    nodes = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) != 2 or not NAME_RE.match(fields[0]):
+            raise ValueError("nodes line %d is not 'namespace address': %r" % (number, line))
+        ip_to_int(fields[1])
+        nodes.append((fields[0], fields[1]))
+    if len({ns for ns, _ in nodes}) != len(nodes):
+        raise ValueError("the nodes file names a namespace twice")
+    if not nodes:
+        raise ValueError("the nodes file names no node")
+    return nodes
 
 
 def recorded_pid(pid_file):
@@ -135,132 +156,191 @@ def recorded_pid(pid_file):
         return None
 
 
-def still_in_netns(name):
-    """True while the named namespace is the one this process lives in.
-
-    False once `ip netns del` removed the name, or a newer lab re-created it: the
-    process then serves a namespace nobody can reach and should exit.
-    """
-    try:
-        return os.stat(os.path.join(NETNS_DIR, name)).st_ino == os.stat("/proc/self/ns/net").st_ino
-    except OSError:
-        return False
-
-
 def log(msg):
     print("%s tunl0-helper[%d]: %s" % (time.strftime("%H:%M:%S"), os.getpid(), msg), file=sys.stderr, flush=True)
 
 
-class Helper:
-    def __init__(self, args):
-        self.args = args
+class Node:
+    """One node's tunl0: its TUN and raw socket (made in its namespace), routes and counters."""
+
+    def __init__(self, netns, ip):
+        self.netns = netns
+        self.ip = ip
+        self.inode = None
+        self.tun = None
+        self.sock = None
         self.table = []
-        self.peers = parse_peers(args.peers)
+        self.stale = True
         self.last_reload = 0.0
         self.drops = 0
-        self.counts = {"out": 0, "in": 0}
-        self.reload_requested = False
+        self.out = 0
+        self.into = 0
 
-    def reload(self):
-        out = subprocess.run(["ip", "-j", "route", "show", "dev", self.args.dev], check=True, capture_output=True, text=True).stdout
-        self.table = parse_routes(out, self.args.dev)
-        self.last_reload = time.monotonic()
+    def say(self, msg):
+        log("%s: %s" % (self.netns, msg))
 
     def drop(self, why):
         self.drops += 1
         if self.drops <= LOGGED_DROPS:
-            log("drop: %s" % why)
+            self.say("drop: %s" % why)
 
-    def open(self):
-        # No other process can hold the TUN: up.sh makes it in a namespace it has just
-        # created, after stopping every process of the lab's earlier namespaces.
-        tun = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC)
-        fcntl.ioctl(tun, TUNSETIFF, struct.pack("16sH", self.args.dev.encode(), IFF_TUN | IFF_NO_PI))
-        os.set_blocking(tun, False)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, IPPROTO_IPIP)
-        sock.bind((self.args.node_ip, 0))
-        sock.setblocking(False)
-        return tun, sock
+    def open(self, dev):
+        """Attach the TUN and bind the socket; the caller has entered the node's namespace.
 
-    def outbound(self, tun, sock):
+        No other process can hold the TUN: up.sh makes it in a namespace it has just
+        created, after stopping every process of the lab's earlier namespaces.
+        """
+        self.tun = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC)
+        fcntl.ioctl(self.tun, TUNSETIFF, struct.pack("16sH", dev.encode(), IFF_TUN | IFF_NO_PI))
+        os.set_blocking(self.tun, False)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, IPPROTO_IPIP)
+        self.sock.bind((self.ip, 0))
+        self.sock.setblocking(False)
+
+    def close(self):
+        if self.tun is not None:
+            os.close(self.tun)
+        if self.sock is not None:
+            self.sock.close()
+        self.tun = self.sock = None
+
+    def reload(self, dev):
+        self.last_reload = time.monotonic()
+        run = subprocess.run(["ip", "-n", self.netns, "-j", "route", "show", "dev", dev], capture_output=True, text=True)
+        if run.returncode != 0:
+            self.say("reading its %s routes failed: %s" % (dev, run.stderr.strip()))
+            return
+        self.table = parse_routes(run.stdout, dev)
+        self.stale = False
+
+    def gateway(self, dst, dev):
+        if self.stale:
+            self.reload(dev)
+        gw = lookup(self.table, dst)
+        if gw is None and time.monotonic() - self.last_reload > RELOAD_ON_MISS_INTERVAL:
+            self.reload(dev)
+            gw = lookup(self.table, dst)
+        return gw
+
+    def outbound(self, dev):
         while True:
             try:
-                packet = os.read(tun, 65535)
+                packet = os.read(self.tun, 65535)
             except BlockingIOError:
                 return
             h = ipv4_header(packet)
             if h is None:
-                self.drop("non-IPv4 packet on %s" % self.args.dev)
+                self.drop("non-IPv4 packet on %s" % dev)
                 continue
-            gw = lookup(self.table, h[2])
-            if gw is None and time.monotonic() - self.last_reload > RELOAD_ON_MISS_INTERVAL:
-                self.reload()
-                gw = lookup(self.table, h[2])
+            gw = self.gateway(h[2], dev)
             if gw is None:
-                self.drop("no %s route towards %s" % (self.args.dev, h[2]))
+                self.drop("no %s route towards %s" % (dev, h[2]))
                 continue
             try:
-                sock.sendto(packet, (gw, 0))
-                self.counts["out"] += 1
+                self.sock.sendto(packet, (gw, 0))
+                self.out += 1
             except OSError as e:
                 self.drop("send to %s: %s" % (gw, e.strerror))
 
-    def inbound(self, tun, sock):
+    def inbound(self, dev, peers):
         while True:
             try:
-                outer = sock.recv(65535)
+                outer = self.sock.recv(65535)
             except BlockingIOError:
                 return
-            inner, why = decapsulate(outer, self.peers)
+            inner, why = decapsulate(outer, peers)
             if inner is None:
                 self.drop(why)
                 continue
             try:
-                os.write(tun, inner)
-                self.counts["in"] += 1
+                os.write(self.tun, inner)
+                self.into += 1
             except OSError as e:
-                self.drop("write to %s: %s" % (self.args.dev, e.strerror))
+                self.drop("write to %s: %s" % (dev, e.strerror))
 
     def report(self):
-        log("packets out %d, in %d, dropped %d" % (self.counts["out"], self.counts["in"], self.drops))
+        self.say("packets out %d, in %d, dropped %d" % (self.out, self.into, self.drops))
+
+
+class Helper:
+    def __init__(self, args, nodes):
+        self.args = args
+        self.nodes = [Node(ns, ip) for ns, ip in nodes]
+        self.peers = frozenset(ip for _, ip in nodes)
+        self.by_fd = {}
+        self.poller = select.poll()
+        self.reload_requested = False
+
+    def open_all(self):
+        for node in self.nodes:
+            with inside_netns(node.netns) as inode:
+                node.inode = inode
+                try:
+                    node.open(self.args.dev)
+                except OSError as e:
+                    raise OSError(e.errno, "%s of %s: %s" % (self.args.dev, node.netns, e.strerror)) from e
+        for node in self.nodes:
+            for fd, direction in ((node.tun, "out"), (node.sock.fileno(), "in")):
+                self.by_fd[fd] = (node, direction)
+                self.poller.register(fd, select.POLLIN)
+
+    def forget(self, node, why):
+        for fd in (node.tun, node.sock.fileno()):
+            self.poller.unregister(fd)
+            del self.by_fd[fd]
+        node.close()
+        self.nodes.remove(node)
+        node.say("%s: no longer served" % why)
 
     def current(self):
-        """Still the helper the lab knows: recorded in the pid file, in the named namespace."""
-        return recorded_pid(self.args.pid_file) == os.getpid() and still_in_netns(self.args.netns)
+        """Still the helper the lab knows (its pid file names it), serving at least one node."""
+        if recorded_pid(self.args.pid_file) != os.getpid():
+            log("another helper was recorded in %s: exiting" % self.args.pid_file)
+            return False
+        for node in list(self.nodes):
+            if netns_inode(node.netns) != node.inode:
+                self.forget(node, "its namespace was deleted or re-created")
+        if not self.nodes:
+            log("no node's namespace is left: exiting")
+        return bool(self.nodes)
+
+    def report(self):
+        for node in self.nodes:
+            node.report()
 
     def run(self):
-        tun, sock = self.open()
-        self.reload()
+        self.open_all()
         signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_requested", True))
         signal.signal(signal.SIGUSR1, lambda *_: self.report())
         if not self.current():
-            log("not the recorded helper of %s, or its namespace was deleted or re-created: exiting" % self.args.netns)
             return
-        log("ready: %s in %s, node %s, %d routes, %d peers" % (self.args.dev, self.args.netns, self.args.node_ip, len(self.table), len(self.peers)))
-        poller = select.poll()
-        poller.register(tun, select.POLLIN)
-        poller.register(sock.fileno(), select.POLLIN)
+        log("ready: %s in %d nodes' namespaces, %d peers" % (self.args.dev, len(self.nodes), len(self.peers)))
+        checked = time.monotonic()
         while True:
-            events = poller.poll(1000)
-            if not events and not self.current():
-                log("namespace %s is gone or another helper was recorded: exiting" % self.args.netns)
-                return
+            events = self.poller.poll(LIVENESS_INTERVAL * 1000)
+            if time.monotonic() - checked >= LIVENESS_INTERVAL:
+                checked = time.monotonic()
+                if not self.current():
+                    return
             if self.reload_requested:
                 self.reload_requested = False
-                self.reload()
-                log("reloaded: %d routes; so far out %d, in %d, dropped %d" % (len(self.table), self.counts["out"], self.counts["in"], self.drops))
+                for node in self.nodes:
+                    node.stale = True
+                log("routes marked for a re-read on each node's next packet")
             for fd, _ in events:
-                if fd == tun:
-                    self.outbound(tun, sock)
+                entry = self.by_fd.get(fd)
+                if entry is None:
+                    continue
+                node, direction = entry
+                if direction == "out":
+                    node.outbound(self.args.dev)
                 else:
-                    self.inbound(tun, sock)
+                    node.inbound(self.args.dev, self.peers)
 
 
 def main(argv):
     p = argparse.ArgumentParser(description="userspace tunl0 for the netns lab (see the module docstring)")
-    p.add_argument("--netns", required=True)
-    p.add_argument("--node-ip", required=True)
-    p.add_argument("--peers", required=True, help="the Calico nodes' addresses, comma-separated")
+    p.add_argument("--nodes", required=True, help="file of lines 'namespace address', one per node")
     p.add_argument("--pid-file", required=True, help="where the launcher recorded this PID (identifies the helper)")
     p.add_argument("--dev", default="tunl0")
     args = p.parse_args(argv[1:])
@@ -272,8 +352,10 @@ def main(argv):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        Helper(args).run()
-    except (OSError, subprocess.CalledProcessError, ValueError) as e:
+        with open(args.nodes) as f:
+            nodes = parse_nodes(f.read())
+        Helper(args, nodes).run()
+    except (OSError, ValueError) as e:
         log("failed: %s" % e)
         return 1
     return 0

@@ -14,9 +14,9 @@
 # The program renders every link, sysctl, address and route (components/netns/topology.ts);
 # this script applies them in order. tunl0 alone is the host's choice: the kernel's when
 # the ipip module is already loaded (its fallback tunl0 then appears in every new
-# namespace); otherwise a TUN device with one tunl0_helper.py per node doing the
-# encapsulation in user space. The module is never loaded from here: loading it would add
-# a tunl0 to the host's own namespace too.
+# namespace); otherwise a TUN device in each node, and one tunl0_helper.py serving them
+# all does the encapsulation in user space. The module is never loaded from here:
+# loading it would add a tunl0 to the host's own namespace too.
 #
 # Re-runnable: it first removes whatever of this lab exists (a failed or killed earlier
 # run), and removes what it built if it fails. Input: the environment described in
@@ -115,37 +115,19 @@ done
 for ns in "${ALL_NS[@]}"; do [ ! -s "$RUN/batch/$ns" ] || ip -n "$ns" -batch "$RUN/batch/$ns"; done
 phase "addresses and routes"
 
-# 5. Userspace tunl0: one helper per node in its namespace, spawned detached with its pid
-#    file; each logs "ready:" once it serves tunl0.
-PEERS=$(IFS=,; echo "${NODE_IP[*]}")
-# Whether a helper's log has its "ready:" line; builtins only, as this polls every node.
-logged_ready() {
-  local line
-  [ -e "$1" ] || return 1
-  while IFS= read -r line; do [[ $line != *"]: ready: "* ]] || return 0; done <"$1"
-  return 1
-}
+# 5. Userspace tunl0: one helper for every node, spawned detached with its pid file; it
+#    logs "ready:" once it serves each node's tunl0.
 if [ "$DATAPLANE" = userspace-ipip ]; then
-  declare -A HELPER=()
-  for i in "${!NODE_NS[@]}"; do
-    ns=${NODE_NS[$i]}
-    spawn "$RUN/$ns.tunl0.pid" "$RUN/$ns.tunl0.log" ip netns exec "$ns" "$PYTHON" -B "$HERE/tunl0_helper.py" --netns "$ns" \
-      --node-ip "${NODE_IP[$i]}" --peers "$PEERS" --pid-file "$RUN/$ns.tunl0.pid"
-    HELPER[$ns]=$!
-  done
-  deadline=$(($(now_us) + (10 + N / 4) * 1000000))
-  while :; do
-    waiting=()
-    for ns in "${NODE_NS[@]}"; do
-      ! logged_ready "$RUN/$ns.tunl0.log" || continue
-      alive "${HELPER[$ns]}" || die "the tunl0 helper of $ns exited: $(tail -n 3 "$RUN/$ns.tunl0.log")"
-      waiting+=("$ns")
-    done
-    [ "${#waiting[@]}" -gt 0 ] || break
-    (($(now_us) < deadline)) || die "tunl0 helpers not ready in time: ${waiting[*]}"
+  for i in "${!NODE_NS[@]}"; do printf '%s %s\n' "${NODE_NS[$i]}" "${NODE_IP[$i]}"; done >"$RUN/tunl0.nodes"
+  spawn "$RUN/tunl0.pid" "$RUN/tunl0.log" "$PYTHON" -B "$HERE/tunl0_helper.py" --nodes "$RUN/tunl0.nodes" --pid-file "$RUN/tunl0.pid"
+  HELPER=$!
+  deadline=$(($(now_us) + 10 * 1000000))
+  until grep -q -F ']: ready: ' "$RUN/tunl0.log" 2>/dev/null; do
+    alive "$HELPER" || die "the tunl0 helper exited: $(tail -n 3 "$RUN/tunl0.log")"
+    (($(now_us) < deadline)) || die "the tunl0 helper was not ready within 10 s: $(tail -n 3 "$RUN/tunl0.log")"
     sleep 0.02
   done
-  phase "$N tunl0 helpers ready"
+  phase "tunl0 helper ready for $N nodes"
 fi
 
 BUILT=1

@@ -18,7 +18,7 @@ const ALL_NS = ["lab-ul", "lab-gw0", "lab-n1", "lab-n2", "lab-n3", "lab-n4", "la
 const WHOLE_FILES: Record<string, string> = {
   [`${RUN}/build-id`]: "build-1",
   [`${RUN}/bird/generation`]: "cp-1",
-  [`${RUN}/lab-n1.tunl0.pid`]: "101",
+  [`${RUN}/tunl0.pid`]: "101",
   [`${RUN}/bird/n1.pid`]: "201",
   [`${RUN}/bird/n2.pid`]: "202",
   [`${RUN}/bird/n3.pid`]: "203",
@@ -45,8 +45,8 @@ describe("labSurvival", () => {
   });
 
   it("a stopped tunl0 helper rebuilds the topology", () => {
-    const h = labSurvival(spec, RUN, host(WHOLE_FILES, ALL_NS, (f) => !f.endsWith("lab-n1.tunl0.pid")));
-    expect(h.problems).toEqual(["the tunl0 helper of lab-n1 is not running"]);
+    const h = labSurvival(spec, RUN, host(WHOLE_FILES, ALL_NS, (f) => !f.endsWith("/tunl0.pid")));
+    expect(h.problems).toEqual(["the userspace tunl0 helper (every node's tunl0) is not running"]);
     expect(h.buildId).not.toBe("build-1");
   });
 

@@ -19,6 +19,8 @@ import { newIdentity, readRecord } from "../buildIdentity";
 export const NETNS_DIR = "/var/run/netns";
 /** The file up.sh writes with NETNS_BUILD_ID. */
 export const BUILD_ID_FILE = "build-id";
+/** The pid file of the userspace tunl0 helper that up.sh starts for every node. */
+export const TUNL0_HELPER_PID_FILE = "tunl0.pid";
 /** The file controlplane.sh writes with NETNS_GENERATION (under `bird/`). */
 export const GENERATION_FILE = path.join("bird", "generation");
 
@@ -75,10 +77,8 @@ export function labSurvival(spec: LabSpec, runDir: string, host: HostView = LOCA
   for (const ns of allNamespaces(netnsNames(spec))) {
     if (!host.exists(path.join(NETNS_DIR, ns))) topology.push(`namespace ${ns} is gone`);
   }
-  for (const node of spec.nodes) {
-    const helper = path.join(runDir, `${nodeNamespace(spec, node)}.tunl0.pid`);
-    if (host.exists(helper) && !pidFileAlive(host, helper)) topology.push(`the tunl0 helper of ${nodeNamespace(spec, node)} is not running`);
-  }
+  const helper = path.join(runDir, TUNL0_HELPER_PID_FILE);
+  if (host.exists(helper) && !pidFileAlive(host, helper)) topology.push("the userspace tunl0 helper (every node's tunl0) is not running");
   const controlPlane: string[] = [];
   const birds = spec.nodes.map((n) => ({ what: `the BIRD of ${nodeNamespace(spec, n)}`, file: path.join(runDir, "bird", `n${n.index}.pid`) }));
   if (spec.pool.gatewayPeers) birds.push({ what: "the gateway's BIRD", file: path.join(runDir, "bird", "gateway.pid") });

@@ -11,6 +11,7 @@ import * as path from "path";
 import { buildLabSpec } from "../../model/config";
 import { DirectLab } from "../netns/direct";
 import { nodeNamespace } from "../../components/netns/names";
+import { TUNL0_HELPER_PID_FILE } from "../../components/netns/survival";
 import { LabSpec } from "../../model/spec";
 import { CliResult } from "../../toolchain/stack";
 import { ALWAYS, changes, checkLab, commandsThatRan, destroyAndRemove, e2eSuite, errorLines, expectOk, SEED_ALWAYS, step, TestLab } from "./support";
@@ -76,7 +77,7 @@ e2eSuite("the next up rebuilds a lab whose topology was lost under a live stack"
     });
 
     await step("a tunl0 helper stopped by PID (userspace tunl0)", async () => {
-      const pidFile = path.join(lab.runDir, `${nodeNamespace(spec, spec.nodes[0])}.tunl0.pid`);
+      const pidFile = path.join(lab.runDir, TUNL0_HELPER_PID_FILE);
       if (!fs.existsSync(pidFile)) return; // the kernel's tunl0 has no helper to stop
       process.kill(Number(fs.readFileSync(pidFile, "utf8").trim()), "SIGTERM");
       await sleep(300);

@@ -16,6 +16,7 @@ import { bgpSessions } from "../../model/bgp";
 import { DirectLab, processesMentioning, runScript } from "./direct";
 import { ControlPlaneResult, controlPlanePlan, driftProblems } from "../../components/netns/controlPlane";
 import { NETNS_SCRIPTS, nodeNamespace, podNamespace } from "../../components/netns/names";
+import { TUNL0_HELPER_PID_FILE } from "../../components/netns/survival";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const suite = isRoot ? describe : describe.skip;
@@ -91,8 +92,8 @@ function routesOf(ns: string): string[] {
   return execFileSync("ip", ["-n", ns, "route", "show"], { encoding: "utf8" }).split("\n");
 }
 
-function helperPids(l: DirectLab): number[] {
-  return l.spec.nodes.map((n) => Number(fs.readFileSync(path.join(l.runDir, `${nodeNamespace(l.spec, n)}.tunl0.pid`), "utf8").trim()));
+function helperPid(l: DirectLab): number {
+  return Number(fs.readFileSync(path.join(l.runDir, TUNL0_HELPER_PID_FILE), "utf8").trim());
 }
 
 function nsExec(ns: string, args: string[]): string {
@@ -171,12 +172,12 @@ suite("netns backend scripts on this host", () => {
   });
 
   it("CrossSubnet by a new filter and `birdc configure`: no daemon restarts, plain within the subnet, IPIP across", async () => {
-    const helpers = helperPids(seed);
+    const helper = helperPid(seed);
     const birds = birdPids(seed);
     const modes = ipipOnly("CrossSubnet");
     const result = await seed.converge(modes);
     expect(result.wall).toBeLessThan(3);
-    expect(helperPids(seed)).toEqual(helpers);
+    expect(helperPid(seed)).toBe(helper);
     expect(birdPids(seed)).toEqual(birds);
     expectConverged(seed, modes, result);
     const [n1, n2, n3] = seed.spec.nodes;
@@ -338,7 +339,7 @@ suite("netns backend scripts on this host", () => {
     labs.push(again);
     const child = spawn("bash", [NETNS_SCRIPTS.up], { env: { ...process.env, ...again.topologyEnv }, stdio: ["pipe", "ignore", "ignore"] });
     child.stdin.end(again.topology.stdin);
-    const probe = path.join(again.runDir, `${nodeNamespace(again.spec, again.spec.nodes[0])}.tunl0.log`);
+    const probe = path.join(again.runDir, "tunl0.log");
     const deadline = Date.now() + 10000;
     while (!fs.existsSync(probe) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
     const killedMidway = child.exitCode === null;
@@ -349,8 +350,8 @@ suite("netns backend scripts on this host", () => {
     expect(up.namespaces).toBe(10);
     await again.converge(ipipOnly("Always"));
     nsExec(podNamespace(again.spec, again.spec.nodes[0]), ["ping", "-n", "-c", "1", "-W", "2", again.spec.nodes[2].pod.ip]);
-    // A tunl0 helper and a BIRD per node.
-    expect(processesMentioning(again.runDir + "/")).toHaveLength(8);
+    // The tunl0 helper and a BIRD per node.
+    expect(processesMentioning(again.runDir + "/")).toHaveLength(5);
 
     const broken = lab("fail");
     labs.push(broken);
@@ -361,6 +362,36 @@ suite("netns backend scripts on this host", () => {
     expect(failed.code).not.toBe(0);
     expect(failed.stderr).toMatch(/removing what it built/);
     expect(broken.leftovers()).toEqual({ namespaces: [], runDir: false, processes: [] });
+  });
+
+  (hasKernelIpip ? it.skip : it)("the one tunl0 helper drops a node whose namespace goes, and exits when none is left or another helper is recorded", async () => {
+    const waitFor = async (what: string, ok: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`not within 5 s: ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const running = (pid: number): boolean => fs.existsSync(`/proc/${pid}`) && !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+    const orphaned = lab("orphan");
+    labs.push(orphaned);
+    await orphaned.up();
+    const pid = helperPid(orphaned);
+    const log = (): string => fs.readFileSync(path.join(orphaned.runDir, "tunl0.log"), "utf8");
+    const [first, ...rest] = orphaned.spec.nodes.map((n) => nodeNamespace(orphaned.spec, n));
+    execFileSync("ip", ["netns", "del", first]);
+    await waitFor(`the helper logs that it dropped ${first}`, () => log().includes(`]: ${first}: its namespace was deleted or re-created: no longer served`));
+    expect(running(pid)).toBe(true);
+    for (const ns of rest) execFileSync("ip", ["netns", "del", ns]);
+    await waitFor("the helper exits with its last node", () => !running(pid));
+    expect(log()).toContain("no node's namespace is left: exiting");
+
+    const replaced = lab("replaced");
+    labs.push(replaced);
+    await replaced.up();
+    const before = helperPid(replaced);
+    fs.writeFileSync(path.join(replaced.runDir, TUNL0_HELPER_PID_FILE), `${process.pid}\n`);
+    await waitFor("the helper exits once the pid file names another process", () => !running(before));
   });
 
   it("down is fast, can run twice, and leaves no namespace, process or run dir of any lab", async () => {

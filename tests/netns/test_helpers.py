@@ -86,10 +86,18 @@ class Decapsulate(unittest.TestCase):
         self.assertIsNone(h.decapsulate(ipv4("10.1.8.10", "10.1.5.10", proto=4, payload=b"junk"), self.peers)[0])
         self.assertIsNone(h.decapsulate(b"\x00\x01", self.peers)[0])
 
-    def test_peers(self):
-        self.assertEqual(h.parse_peers("10.1.5.10,10.1.8.10,"), self.peers)
+
+
+class Nodes(unittest.TestCase):
+    def test_one_namespace_and_address_a_line(self):
+        self.assertEqual(h.parse_nodes("lab-n1 10.1.5.10\n\nlab-n2 10.1.8.10\n"), [("lab-n1", "10.1.5.10"), ("lab-n2", "10.1.8.10")])
+
+    def test_rejects_what_would_leave_the_namespace_folder_or_is_no_address(self):
+        for bad in ["lab-n1", "lab-n1 10.1.5.10 x", "../etc 10.1.5.10", ".. 10.1.5.10", "a/b 10.1.5.10", "lab-n1 10.1.5.10\nlab-n1 10.1.5.11", "", "\n"]:
+            with self.assertRaises(ValueError, msg=repr(bad)):
+                h.parse_nodes(bad)
         with self.assertRaises(OSError):
-            h.parse_peers("10.1.5.10,not-an-ip")
+            h.parse_nodes("lab-n1 not-an-ip")
 
 
 class Sysctl(unittest.TestCase):
@@ -110,7 +118,7 @@ class Sysctl(unittest.TestCase):
 class PidFiles(unittest.TestCase):
     def test_recorded_pid(self):
         with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "n1.tunl0.pid")
+            path = os.path.join(d, "tunl0.pid")
             self.assertIsNone(h.recorded_pid(path))
             with open(path, "w") as f:
                 f.write("%d\n" % os.getpid())
@@ -119,8 +127,8 @@ class PidFiles(unittest.TestCase):
                 f.write("x1\n")
             self.assertIsNone(h.recorded_pid(path))
 
-    def test_a_namespace_that_does_not_exist_is_not_ours(self):
-        self.assertFalse(h.still_in_netns("no-such-lab-ns-for-tests"))
+    def test_a_namespace_that_does_not_exist_has_no_inode(self):
+        self.assertIsNone(h.netns_inode("no-such-lab-ns-for-tests"))
 
 
 class ControlPlaneTest(unittest.TestCase):
