@@ -24,11 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
+from labns import inside_netns  # noqa: E402 (after the line above)
 
 VXLAN_DEVICE = "vxlan.calico"
 POLL_SECONDS = 0.25
@@ -58,6 +60,84 @@ def ip_batch(ns, lines, tool="ip"):
 def pool_routes(ns, pool):
     """`ns`'s main-table routes inside the pool, as `ip route show` prints them."""
     return [line.strip() for line in run(["ip", "-n", ns, "route", "show", "root", pool]).splitlines() if line.strip()]
+
+
+NETLINK_ROUTE = 0
+NLMSG_HEADER = struct.Struct("=IHHII")  # length, type, flags, sequence, port
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+RTM_NEWROUTE, RTM_GETROUTE = 24, 26
+NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
+RTA_DST, RTA_TABLE = 1, 15
+RT_TABLE_MAIN = 254
+
+
+def parse_cidr(cidr):
+    """"10.244.0.0/16" → (network as an int, prefix length)."""
+    address, length = cidr.split("/")
+    return struct.unpack("!I", socket.inet_aton(address))[0], int(length)
+
+
+def pool_route_messages(data, pool):
+    """The RTM_NEWROUTE bodies in a netlink dump `data` that `ip route show root POOL`
+    lists: main table, destination inside the pool; and whether the dump is done."""
+    net, length = pool
+    mask = (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
+    bodies, done, offset = [], False, 0
+    while offset + NLMSG_HEADER.size <= len(data):
+        size, kind, _flags, _seq, _port = NLMSG_HEADER.unpack_from(data, offset)
+        if size < NLMSG_HEADER.size:
+            raise RuntimeError("netlink message of length %d" % size)
+        body = data[offset + NLMSG_HEADER.size:offset + size]
+        offset += (size + 3) & ~3
+        if kind == NLMSG_DONE:
+            done = True
+        elif kind == NLMSG_ERROR:
+            err = -struct.unpack_from("=i", body)[0]
+            if err:
+                raise OSError(err, "netlink route dump: %s" % os.strerror(err))
+        elif kind == RTM_NEWROUTE and len(body) >= 12:
+            dst_len, table = body[1], body[4]
+            dst, at = 0, 12
+            while at + 4 <= len(body):
+                rta_len, rta_type = struct.unpack_from("=HH", body, at)
+                if rta_len < 4:
+                    break
+                if rta_type == RTA_DST and rta_len >= 8:
+                    dst = struct.unpack_from("!I", body, at + 4)[0]
+                elif rta_type == RTA_TABLE and rta_len >= 8:
+                    table = struct.unpack_from("=I", body, at + 4)[0]
+                at += (rta_len + 3) & ~3
+            if table == RT_TABLE_MAIN and dst_len >= length and dst & mask == net & mask:
+                bodies.append(body)
+    return bodies, done
+
+
+class RouteWatch:
+    """One namespace's pool routes as the kernel holds them, dumped over a netlink socket
+    opened in that namespace. The dump is not rendered: its sorted messages are a
+    signature that tells whether the table changed since it was last read with `ip`, and
+    how many routes it holds. `ip route show` stays the one reader of what a route says."""
+
+    def __init__(self, ns, pool):
+        with inside_netns(ns):
+            self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+        self.sock.settimeout(5.0)
+        self.pool = parse_cidr(pool)
+        self.seq = 0
+
+    def signature(self):
+        self.seq += 1
+        # nlmsghdr + rtmsg (family AF_INET, the rest zero): every IPv4 route.
+        request = NLMSG_HEADER.pack(NLMSG_HEADER.size + 12, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, self.seq, 0) + struct.pack("=BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
+        self.sock.send(request)
+        bodies, done = [], False
+        while not done:
+            more, done = pool_route_messages(self.sock.recv(1 << 20), self.pool)
+            bodies.extend(more)
+        return tuple(sorted(bodies))
+
+    def close(self):
+        self.sock.close()
 
 
 def bird_command(ctl, command, timeout=5.0):
@@ -208,15 +288,25 @@ def each(workers, fn, items):
 
 
 def check(workers, units, pool, full=True):
-    """Per unit: (pool routes, sessions, ok) now. Unless `full`, a unit whose sessions are
-    not all Established is not ok without its table being read: the read is an `ip`
-    process, and 256 of them per poll took seconds from the BIRDs still connecting."""
+    """Per unit: (pool routes, sessions, ok) now.
+
+    A unit's table is read with `ip` (a process) only when its netlink signature changed
+    since the last read; otherwise that read still holds. Unless `full`, a unit whose
+    sessions are not all Established, or whose table holds another number of pool routes
+    than planned, is not ok and its table is not read: 256 `ip` processes per poll took
+    seconds from the BIRDs still connecting."""
     def unit_state(u):
         sessions = u["daemon"].sessions() if u["daemon"] is not None else []
         established = all(s["state"] == "Established" for s in sessions)
+        read_signature, routes = u["read"]
         if not (established or full):
-            return None, sessions, False
-        routes = pool_routes(u["ns"], pool)
+            return routes, sessions, False
+        signature = u["watch"].signature()
+        if signature != read_signature:
+            if not full and len(signature) != len(u["routes"]):
+                return routes, sessions, False
+            routes = pool_routes(u["ns"], pool)
+            u["read"] = (signature, routes)
         return routes, sessions, established and sorted(routes) == sorted(u["routes"])
 
     return {u["ns"]: st for u, st in zip(units, each(workers, unit_state, units))}
@@ -241,15 +331,20 @@ def describe_failure(units, state):
 
 def apply(plan, run_dir):
     with ThreadPoolExecutor(WORKERS) as workers:
-        return apply_with(workers, plan, run_dir)
+        units = []
+        try:
+            return apply_with(workers, plan, run_dir, units)
+        finally:
+            for u in units:
+                u["watch"].close()
 
 
-def apply_with(workers, plan, run_dir):
+def apply_with(workers, plan, run_dir, units):
+    """Apply `plan`; `units` (empty) receives each unit as it is set up, for the caller to close."""
     start = time.monotonic()
     os.makedirs(os.path.join(run_dir, "bird"), exist_ok=True)
     lab = plan["lab"]
     pool = plan["podSubnet"]
-    units = []
     for unit in plan["nodes"] + ([plan["gateway"]] if plan.get("gateway") else []):
         for ns in (unit["ns"], unit.get("felix", {}).get("podNs", unit["ns"])):
             if not ns.startswith(lab + "-"):
@@ -259,7 +354,7 @@ def apply_with(workers, plan, run_dir):
             if unit["manage"] and daemon.stop():
                 log("%s: BIRD stopped (the modes need no BGP on the gateway)" % unit["ns"])
             daemon = None
-        units.append(dict(unit, daemon=daemon))
+        units.append(dict(unit, daemon=daemon, watch=RouteWatch(unit["ns"], pool), read=(None, [])))
     nodes = plan["nodes"]
 
     def felix_before_bird(node):
@@ -306,6 +401,8 @@ def apply_with(workers, plan, run_dir):
                 raise RuntimeError("the BIRD of %s exited; its log ends:\n%s" % (u["ns"], u["daemon"].log_tail()))
         if time.monotonic() > deadline:
             state = check(workers, units, pool)
+            if all(state[u["ns"]][2] for u in units):
+                break
             raise RuntimeError(
                 "the kernel tables did not reach what the modes need within %d s:\n%s" % (plan["timeoutSeconds"], describe_failure(units, state))
             )
@@ -335,7 +432,7 @@ def main(argv):
     plan = json.load(sys.stdin) if text == "-" else json.loads(text)
     try:
         result = apply(plan, argv[2])
-    except RuntimeError as e:
+    except (RuntimeError, OSError, ValueError) as e:
         log(str(e))
         return 1
     print(json.dumps(result, separators=(",", ":")))

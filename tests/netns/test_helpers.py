@@ -150,5 +150,46 @@ class ControlPlaneTest(unittest.TestCase):
         )
 
 
+def netlink(kind, body):
+    return struct.pack("=IHHII", 16 + len(body), kind, 2, 7, 0) + body + b"\0" * (-len(body) % 4)
+
+
+def route(dst, dst_len, table=254, table_attr=None, extra=b""):
+    attrs = b"" if dst is None else struct.pack("=HH", 8, 1) + socket.inet_aton(dst)
+    if table_attr is not None:
+        attrs += struct.pack("=HHI", 8, 15, table_attr)
+    # rtmsg: family, dst_len, src_len, tos, table, protocol (bird 12), scope, type; flags
+    return netlink(24, struct.pack("=BBBBBBBBI", 2, dst_len, 0, 0, table, 12, 0, 1, 0) + attrs + extra)
+
+
+class NetlinkRoutes(unittest.TestCase):
+    """controlplane.py's reader of a netlink route dump: which messages `ip route show root POOL` would list."""
+
+    pool = cp.parse_cidr("10.244.0.0/16")
+
+    def test_keeps_main_table_routes_inside_the_pool(self):
+        block = route("10.244.0.64", 26, extra=struct.pack("=HH", 8, 5) + socket.inet_aton("10.1.5.11"))
+        data = b"".join([
+            block,
+            route("10.244.0.0", 26, table=252, table_attr=254),  # RTA_TABLE names the table past 255
+            route("10.244.0.1", 32, table=255),  # the local table's tunnel address
+            route("10.244.0.64", 26, table=254, table_attr=1000),
+            route("10.1.5.0", 24),
+            route(None, 0),  # default
+            route("10.0.0.0", 8),  # holds the pool, is not inside it
+        ])
+        bodies, done = cp.pool_route_messages(data, self.pool)
+        self.assertEqual(bodies, [block[16:], route("10.244.0.0", 26, table=252, table_attr=254)[16:]])
+        self.assertFalse(done)
+
+    def test_done_and_errors(self):
+        self.assertEqual(cp.pool_route_messages(netlink(3, struct.pack("=i", 0)), self.pool), ([], True))
+        self.assertEqual(cp.pool_route_messages(netlink(2, struct.pack("=i", 0)), self.pool), ([], False))
+        with self.assertRaises(OSError):
+            cp.pool_route_messages(netlink(2, struct.pack("=i", -1)), self.pool)
+        with self.assertRaises(RuntimeError):
+            cp.pool_route_messages(struct.pack("=IHHII", 8, 24, 0, 0, 0), self.pool)
+
+
 if __name__ == "__main__":
     unittest.main()
