@@ -1,5 +1,6 @@
 import { buildLabSpec } from "../../model/config";
-import { parseUpOutput, topologyDigest, topologyInvocation, topologyPlan } from "./topology";
+import { nodeCaliName } from "../../model/dataplane";
+import { addressMac, LEARNED_NEIGHBOUR_BUDGET, learnedNeighbours, parseUpOutput, topologyDigest, topologyInvocation, topologyPlan } from "./topology";
 
 const ctx = { stack: "ipip", cwd: "/work/lab" };
 const seed = buildLabSpec({ backend: "netns" }, ctx);
@@ -24,11 +25,11 @@ describe("the topology up.sh applies", () => {
   it("wires each segment's bridge to the router, each node to its bridge and each pod to its node", () => {
     expect(plan.links.slice(0, 3)).toEqual([
       "link add br-ipip0 mtu 1500 type bridge forward_delay 0 stp_state 0 mcast_snooping 0",
-      "link add br-ipip0-net0 mtu 1500 type veth peer name eth1 netns calico-ipip-gw0 mtu 1500",
+      "link add br-ipip0-net0 mtu 1500 type veth peer name eth1 netns calico-ipip-gw0 mtu 1500 address 02:00:0a:01:05:01",
       "link set br-ipip0-net0 master br-ipip0",
     ]);
-    expect(plan.links).toContain("link add br-ipip1-net1 mtu 1500 type veth peer name net0 netns calico-ipip-n3 mtu 1500");
-    expect(plan.links).toContain("link add califbd243bfedd netns calico-ipip-n3 mtu 1480 address ee:ee:ee:ee:ee:ee type veth peer name eth0 netns calico-ipip-p3 mtu 1480");
+    expect(plan.links).toContain("link add br-ipip1-net1 mtu 1500 type veth peer name net0 netns calico-ipip-n3 mtu 1500 address 02:00:0a:01:08:0a");
+    expect(plan.links).toContain(`link add califbd243bfedd netns calico-ipip-n3 mtu 1480 address ee:ee:ee:ee:ee:ee type veth peer name eth0 netns calico-ipip-p3 mtu 1480 address ${addressMac(seed.nodes[2].pod.ip)}`);
     expect(plan.links).toHaveLength(2 * 3 + 4 * 3);
   });
 
@@ -76,6 +77,39 @@ describe("the topology up.sh applies", () => {
     expect(topologyDigest(topologyInvocation(other))).not.toBe(topologyDigest(inv));
     expect(topologyDigest({ ...inv, stdin: `${inv.stdin}link set lo up\n` })).not.toBe(topologyDigest(inv));
     expect(topologyDigest(topologyInvocation(seed, { tunl0: "userspace" }))).not.toBe(topologyDigest(inv));
+  });
+
+  it("leaves the seed lab's neighbours to ARP: its captures show it, as on Calico nodes", () => {
+    expect(learnedNeighbours(seed)).toBe(2 * (3 * 2) + 2 * 4);
+    expect(plan.permanentNeighbours).toBe(false);
+    expect(plan.batches.flatMap((b) => b.lines).filter((l) => l.startsWith("neigh "))).toEqual([]);
+  });
+
+  it("gives a lab past the neighbour budget permanent entries: every segment peer and the gateway, the pod, and the pod's gateway", () => {
+    const subnets = Array.from({ length: 8 }, (_, s) => ({ cidr: `10.${s + 1}.0.0/24`, gateway: `10.${s + 1}.0.1`, nodes: Array.from({ length: 8 }, (_, k) => `10.${s + 1}.0.${k + 10}`) }));
+    const big = buildLabSpec({ backend: "netns", labName: "big", topology: { subnets } }, ctx);
+    expect(learnedNeighbours(big)).toBe(8 * 9 * 8 + 2 * 64);
+    expect(learnedNeighbours(big)).toBeGreaterThan(LEARNED_NEIGHBOUR_BUDGET);
+    const bigPlan = topologyPlan(big);
+    expect(bigPlan.permanentNeighbours).toBe(true);
+    const lines = (ns: string) => bigPlan.batches.find((b) => b.ns === ns)?.lines.filter((l) => l.startsWith("neigh ")) ?? [];
+    const node = big.nodes[9]; // 10.2.0.11, the second node of the second subnet
+    expect(node.ip).toBe("10.2.0.11");
+    const onNet0 = lines("big-n10").filter((l) => l.endsWith(" dev net0 nud permanent"));
+    expect(onNet0).toHaveLength(1 + 7);
+    expect(onNet0).toContain("neigh replace 10.2.0.1 lladdr 02:00:0a:02:00:01 dev net0 nud permanent");
+    expect(onNet0).toContain("neigh replace 10.2.0.10 lladdr 02:00:0a:02:00:0a dev net0 nud permanent");
+    expect(onNet0.some((l) => l.includes(` ${node.ip} `) || l.includes(" 10.1.0."))).toBe(false);
+    expect(lines("big-n10")).toContain(`neigh replace ${node.pod.ip} lladdr ${addressMac(node.pod.ip)} dev ${nodeCaliName(node)} nud permanent`);
+    expect(lines("big-p10")).toEqual(["neigh replace 169.254.1.1 lladdr ee:ee:ee:ee:ee:ee dev eth0 nud permanent"]);
+    expect(lines("big-gw0")).toHaveLength(64);
+    expect(lines("big-gw0")).toContain("neigh replace 10.2.0.11 lladdr 02:00:0a:02:00:0b dev eth2 nud permanent");
+    // Each MAC a permanent entry names is the one its interface is given.
+    for (const l of bigPlan.batches.flatMap((b) => b.lines).filter((x) => x.startsWith("neigh ") && !x.includes(" 169.254.1.1 "))) {
+      const [, , ip, , mac] = l.split(" ");
+      expect(bigPlan.links.some((x) => x.endsWith(` address ${mac}`))).toBe(true);
+      expect(mac).toBe(addressMac(ip));
+    }
   });
 
   it("reads up.sh's JSON line and rejects anything else", () => {

@@ -41,25 +41,50 @@ export interface TopologyPlan {
   tunl0Nodes: { ns: string; ip: string }[];
   /** tunl0's MTU (and the pods' veths' until the control plane sets the modes' MTU). */
   tunl0Mtu: number;
+  /** Whether the batches hold permanent neighbour entries instead of leaving them to ARP (LEARNED_NEIGHBOUR_BUDGET). */
+  permanentNeighbours: boolean;
 }
+
+/**
+ * The learned (ARP) neighbour entries a lab may use. Linux's neighbour tables share one
+ * limit across every namespace of the host (net.ipv4.neigh.default.gc_thresh3, 1024 by
+ * default); past it new entries fail, and BGP peers on a segment turn "No route to host".
+ * Permanent entries do not count towards it (Linux 4.19 and later). So a lab that would
+ * learn more than half the default gets permanent entries instead; smaller labs keep ARP,
+ * which their captures show as Calico nodes do.
+ */
+export const LEARNED_NEIGHBOUR_BUDGET = 512;
+
+/** The neighbour entries a lab learns at most: both ways between every two members of a
+ * segment (its nodes and the gateway), and per node its pod and the pod's gateway. */
+export function learnedNeighbours(spec: LabSpec): number {
+  return spec.subnets.reduce((n, s) => n + (s.nodes.length + 1) * s.nodes.length, 0) + 2 * spec.nodes.length;
+}
+
+/** The MAC the lab gives the interface holding `ip` (net0, the gateway's, a pod's eth0): locally administered (02), 00, then the address's four bytes, so a permanent neighbour entry can name it. */
+export function addressMac(ip: string): string {
+  return ["02", "00", ...ip.split(".").map((b) => Number(b).toString(16).padStart(2, "0"))].join(":");
+}
+
+const permanentNeighbour = (ip: string, mac: string, dev: string): string => `neigh replace ${ip} lladdr ${mac} dev ${dev} nud permanent`;
 
 export function topologyPlan(spec: LabSpec): TopologyPlan {
   const names = netnsNames(spec);
   const mtu = spec.mtu;
   const tunMtu = mtu - IPIP_OVERHEAD;
   const nodes = spec.subnets.flatMap((s) =>
-    s.nodes.map((n, k) => ({ n, ns: nodeNamespace(spec, n), pod: podNamespace(spec, n), cali: nodeCaliName(n), port: bridgePortName(s.bridge, k + 1), bridge: s.bridge })),
+    s.nodes.map((n, k) => ({ n, ns: nodeNamespace(spec, n), pod: podNamespace(spec, n), cali: nodeCaliName(n), port: bridgePortName(s.bridge, k + 1), bridge: s.bridge, segment: s })),
   );
   const links = [
     ...spec.subnets.flatMap((s) => [
       `link add ${s.bridge} mtu ${mtu} type bridge forward_delay 0 stp_state 0 mcast_snooping 0`,
-      `link add ${bridgePortName(s.bridge, 0)} mtu ${mtu} type veth peer name ${s.routerInterface} netns ${names.router} mtu ${mtu}`,
+      `link add ${bridgePortName(s.bridge, 0)} mtu ${mtu} type veth peer name ${s.routerInterface} netns ${names.router} mtu ${mtu} address ${addressMac(s.gateway)}`,
       `link set ${bridgePortName(s.bridge, 0)} master ${s.bridge}`,
     ]),
-    ...nodes.flatMap(({ ns, pod, cali, port, bridge }) => [
-      `link add ${port} mtu ${mtu} type veth peer name ${UNDERLAY_NIC} netns ${ns} mtu ${mtu}`,
+    ...nodes.flatMap(({ n, ns, pod, cali, port, bridge }) => [
+      `link add ${port} mtu ${mtu} type veth peer name ${UNDERLAY_NIC} netns ${ns} mtu ${mtu} address ${addressMac(n.ip)}`,
       `link set ${port} master ${bridge}`,
-      `link add ${cali} netns ${ns} mtu ${tunMtu} address ${CALI_MAC} type veth peer name eth0 netns ${pod} mtu ${tunMtu}`,
+      `link add ${cali} netns ${ns} mtu ${tunMtu} address ${CALI_MAC} type veth peer name eth0 netns ${pod} mtu ${tunMtu} address ${addressMac(n.pod.ip)}`,
     ]),
   ];
   // Grouped by namespace: labns.py enters each once.
@@ -78,16 +103,53 @@ export function topologyPlan(spec: LabSpec): TopologyPlan {
     ]),
     ...nodes.flatMap(({ pod }) => noIpv6(pod)),
   ];
+  const permanent = learnedNeighbours(spec) > LEARNED_NEIGHBOUR_BUDGET;
+  const neighbours = (entries: () => string[]): string[] => (permanent ? entries() : []);
   const batches = [
     { ns: names.underlay, lines: [...spec.subnets.flatMap((s) => [`link set ${s.bridge} up`, `link set ${bridgePortName(s.bridge, 0)} up`]), ...nodes.map((x) => `link set ${x.port} up`)] },
-    { ns: names.router, lines: ["link set lo up", ...spec.subnets.flatMap((s) => [`address add ${s.gateway}/${s.cidr.split("/")[1]} dev ${s.routerInterface}`, `link set ${s.routerInterface} up`])] },
-    ...nodes.map(({ n, ns, cali }) => ({
+    {
+      ns: names.router,
+      lines: [
+        "link set lo up",
+        ...spec.subnets.flatMap((s) => [`address add ${s.gateway}/${s.cidr.split("/")[1]} dev ${s.routerInterface}`, `link set ${s.routerInterface} up`]),
+        ...neighbours(() => spec.subnets.flatMap((s) => s.nodes.map((n) => permanentNeighbour(n.ip, addressMac(n.ip), s.routerInterface)))),
+      ],
+    },
+    ...nodes.map(({ n, ns, cali, segment }) => ({
       ns,
-      lines: ["link set lo up", `address add ${n.ip}/${n.prefixLength} dev ${UNDERLAY_NIC}`, `link set ${UNDERLAY_NIC} up`, `route add default via ${n.gateway} dev ${UNDERLAY_NIC}`, `link set ${cali} up`, `route replace ${n.pod.ip} dev ${cali} scope link`],
+      lines: [
+        "link set lo up",
+        `address add ${n.ip}/${n.prefixLength} dev ${UNDERLAY_NIC}`,
+        `link set ${UNDERLAY_NIC} up`,
+        `route add default via ${n.gateway} dev ${UNDERLAY_NIC}`,
+        `link set ${cali} up`,
+        `route replace ${n.pod.ip} dev ${cali} scope link`,
+        ...neighbours(() => [
+          ...[n.gateway, ...segment.nodes.filter((m) => m.index !== n.index).map((m) => m.ip)].map((ip) => permanentNeighbour(ip, addressMac(ip), UNDERLAY_NIC)),
+          permanentNeighbour(n.pod.ip, addressMac(n.pod.ip), cali),
+        ]),
+      ],
     })),
-    ...nodes.map(({ n, pod }) => ({ ns: pod, lines: ["link set lo up", `address add ${n.pod.ip}/32 dev eth0`, "link set eth0 up", `route add default via ${POD_GATEWAY} dev eth0 onlink`] })),
+    ...nodes.map(({ n, pod }) => ({
+      ns: pod,
+      lines: [
+        "link set lo up",
+        `address add ${n.pod.ip}/32 dev eth0`,
+        "link set eth0 up",
+        `route add default via ${POD_GATEWAY} dev eth0 onlink`,
+        ...neighbours(() => [permanentNeighbour(POD_GATEWAY, CALI_MAC, "eth0")]),
+      ],
+    })),
   ];
-  return { namespaces: allNamespaces(names), links, sysctls, batches, tunl0Nodes: nodes.map(({ n, ns }) => ({ ns, ip: n.ip })), tunl0Mtu: tunMtu };
+  return {
+    namespaces: allNamespaces(names),
+    links,
+    sysctls,
+    batches,
+    tunl0Nodes: nodes.map(({ n, ns }) => ({ ns, ip: n.ip })),
+    tunl0Mtu: tunMtu,
+    permanentNeighbours: permanent,
+  };
 }
 
 /**

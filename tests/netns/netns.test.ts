@@ -323,9 +323,14 @@ suite("netns backend scripts on this host", () => {
     const big = lab("rr48", { ipipMode: "CrossSubnet", topology: { subnets }, bgp: { routeReflectors: [1, 25] } });
     labs.push(big);
     await big.up();
+    // Past the neighbour budget: each node holds its 7 segment peers and the gateway permanently, ARP adds nothing.
+    const neighbours = nsExec(nodeNamespace(big.spec, big.spec.nodes[9]), ["ip", "neigh", "show", "dev", "net0"]).trim().split("\n").map((l) => l.trim());
+    expect(neighbours).toHaveLength(8);
+    expect(neighbours.every((l) => l.endsWith(" PERMANENT"))).toBe(true);
     const modes = ipipOnly("CrossSubnet");
     const result = await big.converge(modes);
     expectConverged(big, modes, result);
+    expect(nsExec(nodeNamespace(big.spec, big.spec.nodes[9]), ["ip", "neigh", "show", "dev", "net0"]).trim().split("\n").map((l) => l.trim())).toEqual(neighbours);
     expect(result.nodes[47].bgpPeers.map((p) => p.peer)).toEqual([big.spec.nodes[0].ip, big.spec.nodes[24].ip]);
     const n = big.spec.nodes;
     expect((await captureAndJudge(big, n[1], n[2], modes)).seen.verdict).toBe("none");
