@@ -291,19 +291,20 @@ def check(workers, units, pool, full=True):
     """Per unit: (pool routes, sessions, ok) now.
 
     A unit's table is read with `ip` (a process) only when its netlink signature changed
-    since the last read; otherwise that read still holds. Unless `full`, a unit whose
-    sessions are not all Established, or whose table holds another number of pool routes
-    than planned, is not ok and its table is not read: 256 `ip` processes per poll took
+    since the last read; otherwise that read still holds. Unless `full`, a unit whose table
+    holds another number of pool routes than planned is not ok, and neither its BIRD is
+    asked nor its table read; nor is a table read while a session is not Established.
+    Those queries compete with the BIRDs for the CPU: 256 `ip` processes per poll took
     seconds from the BIRDs still connecting."""
     def unit_state(u):
+        signature = u["watch"].signature()
+        read_signature, routes = u["read"]
+        if not full and len(signature) != len(u["routes"]):
+            return routes, [], False
         sessions = u["daemon"].sessions() if u["daemon"] is not None else []
         established = all(s["state"] == "Established" for s in sessions)
-        read_signature, routes = u["read"]
-        if not (established or full):
-            return routes, sessions, False
-        signature = u["watch"].signature()
         if signature != read_signature:
-            if not full and len(signature) != len(u["routes"]):
+            if not (established or full):
                 return routes, sessions, False
             routes = pool_routes(u["ns"], pool)
             u["read"] = (signature, routes)
