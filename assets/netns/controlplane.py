@@ -20,6 +20,7 @@ Usage: controlplane.py apply RUN_DIR
   Exit 1 when the tables never converge, listing what each unit lacks and has extra.
 """
 import collections
+import errno
 from concurrent.futures import ThreadPoolExecutor
 import json
 import os
@@ -65,7 +66,8 @@ def pool_routes(ns, pool):
 NETLINK_ROUTE = 0
 NLMSG_HEADER = struct.Struct("=IHHII")  # length, type, flags, sequence, port
 NLMSG_ERROR, NLMSG_DONE = 2, 3
-RTM_NEWROUTE, RTM_GETROUTE = 24, 26
+RTM_NEWLINK, RTM_GETLINK, RTM_NEWROUTE, RTM_GETROUTE = 16, 18, 24, 26
+IFLA_IFNAME = 3
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
 RTA_DST, RTA_TABLE = 1, 15
 RT_TABLE_MAIN = 254
@@ -112,24 +114,42 @@ def pool_route_messages(data, pool):
     return bodies, done
 
 
-class RouteWatch:
-    """One namespace's pool routes as the kernel holds them, dumped over a netlink socket
-    opened in that namespace. The dump is not rendered: its sorted messages are a
-    signature that tells whether the table changed since it was last read with `ip`, and
-    how many routes it holds. `ip route show` stays the one reader of what a route says."""
+class Netlink:
+    """A netlink socket opened in one namespace, for what a poll asks often and cheaply:
+    whether a link exists, and the pool routes' signature. Its route dump is not
+    rendered: the sorted messages only tell whether the table changed since it was last
+    read with `ip`, and how many routes it holds. `ip route show` stays the one reader of
+    what a route says."""
 
     def __init__(self, ns, pool):
+        self.ns = ns
         with inside_netns(ns):
             self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
         self.sock.settimeout(5.0)
         self.pool = parse_cidr(pool)
         self.seq = 0
 
-    def signature(self):
+    def request(self, kind, flags, body):
         self.seq += 1
-        # nlmsghdr + rtmsg (family AF_INET, the rest zero): every IPv4 route.
-        request = NLMSG_HEADER.pack(NLMSG_HEADER.size + 12, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, self.seq, 0) + struct.pack("=BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
-        self.sock.send(request)
+        self.sock.send(NLMSG_HEADER.pack(NLMSG_HEADER.size + len(body), kind, NLM_F_REQUEST | flags, self.seq, 0) + body)
+
+    def has_link(self, name):
+        """Whether the namespace has a link called `name` (RTM_GETLINK by name)."""
+        value = name.encode() + b"\0"
+        attr = struct.pack("=HH", 4 + len(value), IFLA_IFNAME) + value + b"\0" * (-len(value) % 4)
+        self.request(RTM_GETLINK, 0, struct.pack("=BBHiII", socket.AF_UNSPEC, 0, 0, 0, 0, 0) + attr)
+        data = self.sock.recv(1 << 16)
+        kind = NLMSG_HEADER.unpack_from(data)[1]
+        if kind == RTM_NEWLINK:
+            return True
+        err = -struct.unpack_from("=i", data, NLMSG_HEADER.size)[0] if kind == NLMSG_ERROR else 0
+        if err == errno.ENODEV:
+            return False
+        raise OSError(err, "netlink: link %s in %s: %s" % (name, self.ns, os.strerror(err) if err else "reply of type %d" % kind))
+
+    def signature(self):
+        # rtmsg with family AF_INET and the rest zero: every IPv4 route.
+        self.request(RTM_GETROUTE, NLM_F_DUMP, struct.pack("=BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0))
         bodies, done = [], False
         while not done:
             more, done = pool_route_messages(self.sock.recv(1 << 20), self.pool)
@@ -273,8 +293,8 @@ class Daemon:
             return [{"peer": ip, "state": "Down"} for ip in self.peer_of.values()]
 
 
-def drop_vxlan(ns):
-    if subprocess.run(["ip", "-n", ns, "link", "show", "dev", VXLAN_DEVICE], capture_output=True).returncode == 0:
+def drop_vxlan(ns, netlink):
+    if netlink.has_link(VXLAN_DEVICE):
         ip_batch(ns, ["link del %s" % VXLAN_DEVICE])  # its neighbours, FDB entries and routes go with it
 
 
@@ -297,7 +317,7 @@ def check(workers, units, pool, full=True):
     Those queries compete with the BIRDs for the CPU: 256 `ip` processes per poll took
     seconds from the BIRDs still connecting."""
     def unit_state(u):
-        signature = u["watch"].signature()
+        signature = u["netlink"].signature()
         read_signature, routes = u["read"]
         if not full and len(signature) != len(u["routes"]):
             return routes, [], False
@@ -337,7 +357,7 @@ def apply(plan, run_dir):
             return apply_with(workers, plan, run_dir, units)
         finally:
             for u in units:
-                u["watch"].close()
+                u["netlink"].close()
 
 
 def apply_with(workers, plan, run_dir, units):
@@ -355,19 +375,19 @@ def apply_with(workers, plan, run_dir, units):
             if unit["manage"] and daemon.stop():
                 log("%s: BIRD stopped (the modes need no BGP on the gateway)" % unit["ns"])
             daemon = None
-        units.append(dict(unit, daemon=daemon, watch=RouteWatch(unit["ns"], pool), read=(None, [])))
-    nodes = plan["nodes"]
+        units.append(dict(unit, daemon=daemon, netlink=Netlink(unit["ns"], pool), read=(None, [])))
+    nodes = units[: len(plan["nodes"])]
 
     def felix_before_bird(node):
         felix = node["felix"]
         if not felix["vxlan"]:
-            drop_vxlan(node["ns"])
+            drop_vxlan(node["ns"], node["netlink"])
         ip_batch(node["ns"], felix["node"])
         ip_batch(felix["podNs"], felix["pod"])
 
     # vxlan.calico made anew, as Felix makes it, so a re-run converges from any state.
     def felix_vxlan(node):
-        drop_vxlan(node["ns"])
+        drop_vxlan(node["ns"], node["netlink"])
         ip_batch(node["ns"], node["felix"]["vxlan"])
         ip_batch(node["ns"], node["felix"]["fdb"], tool="bridge")
         felix_routes(node)
