@@ -1,6 +1,6 @@
 import { buildLabSpec } from "../model/config";
 import { bgpSessions } from "../model/bgp";
-import { benchReflectors, benchTable, benchTopology, sessionCount, vmRssKb } from "./netns.bench";
+import { benchReflectors, benchTable, benchTopology, cpuJiffies, sessionCount, vmRssKb } from "./netns.bench";
 
 describe("netns bench sizes", () => {
   it.each([
@@ -45,6 +45,12 @@ describe("vmRssKb", () => {
   it("reads VmRSS, and 0 when the status has none", () => {
     expect(vmRssKb("Name:\tbird\nVmPeak:\t  9000 kB\nVmRSS:\t    9792 kB\nThreads:\t1\n")).toBe(9792);
     expect(vmRssKb("Name:\tkthreadd\nThreads:\t1\n")).toBe(0);
+  });
+});
+
+describe("cpuJiffies", () => {
+  it("counts idle and iowait as not busy, every other field as busy", () => {
+    expect(cpuJiffies("cpu  100 5 50 800 20 3 2 0 0 0\ncpu0 50 2 25 400 10 1 1 0 0 0\n")).toEqual({ busy: 160, total: 980 });
   });
 });
 
