@@ -149,15 +149,17 @@ wait_stopped() {
   done
 }
 
-# Tear down everything of this lab that exists: processes by pid file, then any process
-# still inside the lab's namespaces, then the namespaces (their devices go with them),
-# then the run dir. Tolerant of anything already gone; fails, naming them, when a
-# namespace is still there afterwards (the run dir is then kept). Sets REMOVED_NS.
+# Tear down everything of this lab that exists: processes by pid file (SIGKILL: a BIRD's
+# orderly shutdown of its sessions is work for peers that go too, and 256 of them at once
+# took most of a second), then any process still inside the lab's namespaces (SIGTERM),
+# then the namespaces (their devices go with them), then the run dir. Tolerant of
+# anything already gone; fails, naming them, when a namespace is still there afterwards
+# (the run dir is then kept). Sets REMOVED_NS.
 lab_down() {
   STOPPING=()
   local f pid
   if [ -d "$RUN" ]; then
-    for f in "$RUN"/*.pid "$RUN"/bird/*.pid; do [ -e "$f" ] && stop_pid_file "$f"; done
+    for f in "$RUN"/*.pid "$RUN"/bird/*.pid; do [ -e "$f" ] && stop_pid_file "$f" KILL; done
   fi
   for pid in $(ns_pids "${ALL_NS[@]}"); do
     [ "$pid" = "$$" ] && continue
