@@ -66,7 +66,7 @@ export function addressMac(ip: string): string {
   return ["02", "00", ...ip.split(".").map((b) => Number(b).toString(16).padStart(2, "0"))].join(":");
 }
 
-const permanentNeighbour = (ip: string, mac: string, dev: string): string => `neigh replace ${ip} lladdr ${mac} dev ${dev} nud permanent`;
+const permanentNeighbour = (ip: string, dev: string, mac = addressMac(ip)): string => `neigh replace ${ip} lladdr ${mac} dev ${dev} nud permanent`;
 
 export function topologyPlan(spec: LabSpec): TopologyPlan {
   const names = netnsNames(spec);
@@ -104,7 +104,7 @@ export function topologyPlan(spec: LabSpec): TopologyPlan {
     ...nodes.flatMap(({ pod }) => noIpv6(pod)),
   ];
   const permanent = learnedNeighbours(spec) > LEARNED_NEIGHBOUR_BUDGET;
-  const neighbours = (entries: () => string[]): string[] => (permanent ? entries() : []);
+  const neighbours = (entries: string[]): string[] => (permanent ? entries : []);
   const batches = [
     { ns: names.underlay, lines: [...spec.subnets.flatMap((s) => [`link set ${s.bridge} up`, `link set ${bridgePortName(s.bridge, 0)} up`]), ...nodes.map((x) => `link set ${x.port} up`)] },
     {
@@ -112,7 +112,7 @@ export function topologyPlan(spec: LabSpec): TopologyPlan {
       lines: [
         "link set lo up",
         ...spec.subnets.flatMap((s) => [`address add ${s.gateway}/${s.cidr.split("/")[1]} dev ${s.routerInterface}`, `link set ${s.routerInterface} up`]),
-        ...neighbours(() => spec.subnets.flatMap((s) => s.nodes.map((n) => permanentNeighbour(n.ip, addressMac(n.ip), s.routerInterface)))),
+        ...neighbours(spec.subnets.flatMap((s) => s.nodes.map((n) => permanentNeighbour(n.ip, s.routerInterface)))),
       ],
     },
     ...nodes.map(({ n, ns, cali, segment }) => ({
@@ -124,9 +124,9 @@ export function topologyPlan(spec: LabSpec): TopologyPlan {
         `route add default via ${n.gateway} dev ${UNDERLAY_NIC}`,
         `link set ${cali} up`,
         `route replace ${n.pod.ip} dev ${cali} scope link`,
-        ...neighbours(() => [
-          ...[n.gateway, ...segment.nodes.filter((m) => m.index !== n.index).map((m) => m.ip)].map((ip) => permanentNeighbour(ip, addressMac(ip), UNDERLAY_NIC)),
-          permanentNeighbour(n.pod.ip, addressMac(n.pod.ip), cali),
+        ...neighbours([
+          ...[n.gateway, ...segment.nodes.filter((m) => m.index !== n.index).map((m) => m.ip)].map((ip) => permanentNeighbour(ip, UNDERLAY_NIC)),
+          permanentNeighbour(n.pod.ip, cali),
         ]),
       ],
     })),
@@ -137,7 +137,7 @@ export function topologyPlan(spec: LabSpec): TopologyPlan {
         `address add ${n.pod.ip}/32 dev eth0`,
         "link set eth0 up",
         `route add default via ${POD_GATEWAY} dev eth0 onlink`,
-        ...neighbours(() => [permanentNeighbour(POD_GATEWAY, CALI_MAC, "eth0")]),
+        ...neighbours([permanentNeighbour(POD_GATEWAY, "eth0", CALI_MAC)]),
       ],
     })),
   ];
