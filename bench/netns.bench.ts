@@ -100,9 +100,8 @@ export function cpuJiffies(stat: string): { busy: number; total: number } {
 
 /**
  * Wait (at most 30 s) until the host's CPUs are 90% idle. A lab's down returns before the
- * kernel has freed its namespaces (that runs in a kernel work queue), and on 2 cores the
- * next row paid for the last one's: 256 nodes with reflectors measured 14 s after a pause
- * and 16 s straight after the 64-node mesh.
+ * kernel has freed its namespaces (a kernel work queue does that), so a row could start
+ * while the last one's cleanup still held the CPUs; each row starts on an idle host.
  */
 async function settle(): Promise<void> {
   const deadline = Date.now() + 30000;
