@@ -31,7 +31,7 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
-from labns import inside_netns  # noqa: E402 (after the line above)
+from labns import inside_netns, run_inside  # noqa: E402 (after the line above)
 
 VXLAN_DEVICE = "vxlan.calico"
 POLL_SECONDS = 0.25
@@ -44,23 +44,25 @@ def log(msg):
     print("netns-controlplane: %s" % msg, file=sys.stderr, flush=True)
 
 
-def run(args, text=None):
-    """stdout of `args` (fed `text`); RuntimeError, with what ran and what it said, when it fails."""
-    out = subprocess.run(args, input=text, capture_output=True, text=True)
+def run(args, text=None, ns=None):
+    """stdout of `args` (fed `text`; inside namespace `ns` if given); RuntimeError, with what
+    ran and what it said, when it fails."""
+    out = run_inside(ns, args, text) if ns else subprocess.run(args, input=text, capture_output=True, text=True)
     if out.returncode != 0:
-        raise RuntimeError("%s failed: %s%s" % (" ".join(args), (out.stderr or out.stdout).strip(), "\n--- input:\n" + text if text else ""))
+        where = " (in %s)" % ns if ns else ""
+        raise RuntimeError("%s%s failed: %s%s" % (" ".join(args), where, (out.stderr or out.stdout).strip(), "\n--- input:\n" + text if text else ""))
     return out.stdout
 
 
 def ip_batch(ns, lines, tool="ip"):
     """Run `lines` in one `ip -batch` (or `bridge -batch`) process inside `ns`."""
     if lines:
-        run([tool, "-n", ns, "-batch", "-"], "".join(line + "\n" for line in lines))
+        run([tool, "-batch", "-"], "".join(line + "\n" for line in lines), ns)
 
 
 def pool_routes(ns, pool):
     """`ns`'s main-table routes inside the pool, as `ip route show` prints them."""
-    return [line.strip() for line in run(["ip", "-n", ns, "route", "show", "root", pool]).splitlines() if line.strip()]
+    return [line.strip() for line in run(["ip", "route", "show", "root", pool], ns=ns).splitlines() if line.strip()]
 
 
 NETLINK_ROUTE = 0
@@ -252,12 +254,13 @@ class Daemon:
             bird_command(self.ctl, "configure")
             return "reloaded"
         self.remove_stale()
-        with open(self.log, "ab") as out:
+        # Started from inside the namespace, as labns.run_inside starts a process there.
+        with open(self.log, "ab") as out, inside_netns(self.ns):
             proc = subprocess.Popen(
-                ["ip", "netns", "exec", self.ns, "bird", "-f", "-c", self.conf, "-s", self.ctl, "-P", self.pid_file],
+                ["bird", "-f", "-c", self.conf, "-s", self.ctl, "-P", self.pid_file],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
             )
-        # `ip netns exec` execs BIRD in place, so this PID is BIRD's; lab_down stops it by it.
+        # lab_down stops BIRD by this PID.
         with open(self.pid_file, "w") as f:
             f.write("%d\n" % proc.pid)
         self.proc = proc

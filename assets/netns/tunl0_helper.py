@@ -15,8 +15,8 @@ node cost about 8 MB and a start each: 2 GB and 5-9 s of up at 256 nodes.
 Out (pod → remote pod): the kernel routes the inner packet to tunl0 and hands it to the
 TUN. A TUN has no link layer, so the route's `via` (the remote node) is lost on the way;
 the helper finds it again by a longest-prefix match of the inner destination over the
-node's tunl0 routes (`ip -n NS -j route show dev tunl0`, read on the node's first packet
-after the start or a SIGHUP, and again on a miss), then sends the inner packet in the
+node's tunl0 routes (`ip -j route show dev tunl0` in its namespace, read on the node's
+first packet after the start or a SIGHUP, and again on a miss), then sends the inner packet in the
 node's raw IPv4 socket of protocol 4, bound to the node's own address: the kernel adds the
 outer header (node → node, protocol 4) and routes it out of net0, where tcpdump sees a
 real IP-in-IP packet.
@@ -48,12 +48,11 @@ import select
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
-from labns import NAME_RE, inside_netns, netns_inode  # noqa: E402 (after the line above)
+from labns import NAME_RE, inside_netns, netns_inode, run_inside  # noqa: E402 (after the line above)
 
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
@@ -206,7 +205,11 @@ class Node:
 
     def reload(self, dev):
         self.last_reload = time.monotonic()
-        run = subprocess.run(["ip", "-n", self.netns, "-j", "route", "show", "dev", dev], capture_output=True, text=True)
+        try:
+            run = run_inside(self.netns, ["ip", "-j", "route", "show", "dev", dev])
+        except OSError as e:  # the namespace is gone: the poll loop drops the node
+            self.say("reading its %s routes failed: %s" % (dev, e))
+            return
         if run.returncode != 0:
             self.say("reading its %s routes failed: %s" % (dev, run.stderr.strip()))
             return

@@ -100,8 +100,9 @@ phase "links"
 "$PYTHON" -B "$HERE/labns.py" sysctl <"$RUN/batch/sysctl"
 phase "sysctls"
 
-# 4. Addresses, links up, routes: one ip process per namespace; each node's batch also
-#    makes its tunl0 (a TUN for the userspace helper, else the kernel's catch-all device).
+# 4. Addresses, links up, routes: one ip process per namespace, each started inside its
+#    namespace by one python process; each node's batch also makes its tunl0 (a TUN for
+#    the userspace helper, else the kernel's catch-all device).
 for ns in "${NODE_NS[@]}"; do
   if [ "$DATAPLANE" = userspace-ipip ]; then
     echo "tuntap add dev tunl0 mode tun"
@@ -112,7 +113,7 @@ for ns in "${NODE_NS[@]}"; do
   fi >>"$RUN/batch/$ns"
   echo "link set tunl0 mtu $NETNS_TUNL0_MTU up" >>"$RUN/batch/$ns"
 done
-for ns in "${ALL_NS[@]}"; do [ ! -s "$RUN/batch/$ns" ] || ip -n "$ns" -batch "$RUN/batch/$ns"; done
+"$PYTHON" -B "$HERE/labns.py" batch "$RUN/batch" "${ALL_NS[@]}"
 phase "addresses and routes"
 
 # 5. Userspace tunl0: one helper for every node, spawned detached with its pid file; it
