@@ -1,6 +1,6 @@
 import { buildLabSpec } from "../model/config";
 import { bgpSessions } from "../model/bgp";
-import { benchReflectors, benchTable, benchTopology, cpuJiffies, sessionCount, vmRssKb } from "./netns.bench";
+import { benchReflectors, benchTable, benchTopology, cpuJiffies, netstatCounter, sessionCount, vmRssKb } from "./netns.bench";
 
 describe("netns bench sizes", () => {
   it.each([
@@ -54,15 +54,33 @@ describe("cpuJiffies", () => {
   });
 });
 
+describe("netstatCounter", () => {
+  const netstat = [
+    "TcpExt: SyncookiesSent ListenOverflows ListenDrops",
+    "TcpExt: 4 398 401",
+    "IpExt: InNoRoutes ListenDrops",
+    "IpExt: 7 9",
+  ].join("\n");
+  it("reads the named counter of the named group, from the values line under the names", () => {
+    expect(netstatCounter(netstat, "TcpExt", "ListenDrops")).toBe(401);
+    expect(netstatCounter(netstat, "TcpExt", "ListenOverflows")).toBe(398);
+    expect(netstatCounter(netstat, "IpExt", "ListenDrops")).toBe(9);
+  });
+  it("0 when the counter or its group is missing", () => {
+    expect(netstatCounter(netstat, "TcpExt", "TCPTimeouts")).toBe(0);
+    expect(netstatCounter(netstat, "MPTcpExt", "ListenDrops")).toBe(0);
+  });
+});
+
 describe("benchTable", () => {
   it("one Markdown row per size and mode, the switch only on the mesh row", () => {
     const size = { nodes: 16, subnets: 4 };
     const table = benchTable([
-      { size, bgp: "mesh", up: 0.5, converged: 3.2, sessions: 120, rss: 2048, toReflectors: { seconds: 2.5, sessions: 29 }, down: 0.17, dataplane: "userspace-ipip" },
-      { size, bgp: "reflectors", up: 0.6, converged: 3.05, sessions: 29, rss: 1024, down: 0.16, dataplane: "userspace-ipip" },
+      { size, bgp: "mesh", up: 0.5, converged: 3.2, sessions: 120, rss: 2048, listenDrops: 0, toReflectors: { seconds: 2.5, sessions: 29 }, down: 0.17, dataplane: "userspace-ipip" },
+      { size, bgp: "reflectors", up: 0.6, converged: 3.05, sessions: 29, rss: 1024, listenDrops: 341, down: 0.16, dataplane: "userspace-ipip" },
     ]).split("\n");
     expect(table).toHaveLength(4);
-    expect(table[2]).toBe("| 16 / 4 | mesh | 0.50 | 3.20 | 120 | 2.0 | 2.50 (29 sessions) | 0.17 |");
-    expect(table[3]).toBe("| 16 / 4 | reflectors | 0.60 | 3.05 | 29 | 1.0 |  | 0.16 |");
+    expect(table[2]).toBe("| 16 / 4 | mesh | 0.50 | 3.20 | 120 | 2.0 | 0 | 2.50 (29 sessions) | 0.17 |");
+    expect(table[3]).toBe("| 16 / 4 | reflectors | 0.60 | 3.05 | 29 | 1.0 | 341 |  | 0.16 |");
   });
 });

@@ -31,6 +31,8 @@ export interface Row {
   sessions: number;
   /** kB, every BIRD and tunl0 helper together. */
   rss: number;
+  /** Connections dropped at a full BIRD listen queue, all nodes together, until the routes were in place. */
+  listenDrops: number;
   /** The mesh lab's live switch to reflectors (seconds), and the sessions after it. */
   toReflectors?: { seconds: number; sessions: number };
   down: number;
@@ -79,16 +81,53 @@ export function vmRssKb(status: string): number {
   return m === null ? 0 : Number(m[1]);
 }
 
-/** Total VmRSS (kB) of the PIDs the run dir's pid files name: BIRDs (bird/*.pid) and tunl0 helpers. */
-function runDirRss(runDir: string): number {
-  const files = [runDir, path.join(runDir, "bird")].flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith(".pid")).map((f) => path.join(d, f)) : []));
-  return files.reduce((kb, file) => {
+/** The PIDs the run dir's pid files name: BIRDs (bird/*.pid), and the tunl0 helper unless `birdsOnly`. */
+function runDirPids(runDir: string, birdsOnly = false): string[] {
+  const dirs = birdsOnly ? [path.join(runDir, "bird")] : [runDir, path.join(runDir, "bird")];
+  return dirs.flatMap((d) =>
+    fs.existsSync(d)
+      ? fs
+          .readdirSync(d)
+          .filter((f) => f.endsWith(".pid"))
+          .map((f) => fs.readFileSync(path.join(d, f), "utf8").trim())
+      : [],
+  );
+}
+
+/** The sum over `pids` of what `read` finds in /proc/PID/`file` (a process that ended meanwhile adds nothing). */
+function sumOverProc(pids: string[], file: string, read: (text: string) => number): number {
+  return pids.reduce((sum, pid) => {
     try {
-      return kb + vmRssKb(fs.readFileSync(`/proc/${fs.readFileSync(file, "utf8").trim()}/status`, "utf8"));
+      return sum + read(fs.readFileSync(`/proc/${pid}/${file}`, "utf8"));
     } catch {
-      return kb; // the process ended meanwhile
+      return sum;
     }
   }, 0);
+}
+
+/** Total VmRSS (kB) of every BIRD and the tunl0 helper. */
+function runDirRss(runDir: string): number {
+  return sumOverProc(runDirPids(runDir), "status", vmRssKb);
+}
+
+/** One counter of a /proc/net/netstat text (`TcpExt`, `ListenDrops`): its lines come in pairs, names then values. */
+export function netstatCounter(netstat: string, group: string, name: string): number {
+  const lines = netstat.split("\n").filter((l) => l.startsWith(`${group}: `));
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const names = lines[i].split(/\s+/).slice(1);
+    const at = names.indexOf(name);
+    if (at >= 0) return Number(lines[i + 1].split(/\s+/)[at + 1]);
+  }
+  return 0;
+}
+
+/**
+ * Connections the nodes' kernels dropped because a BIRD's listen queue was full (BIRD
+ * listens with a backlog of 8): the client's SYN is retransmitted a second later. Each
+ * BIRD's /proc/PID/net shows its own node's namespace, so the sum counts each node once.
+ */
+function listenDrops(runDir: string): number {
+  return sumOverProc(runDirPids(runDir, true), "net/netstat", (text) => netstatCounter(text, "TcpExt", "ListenDrops"));
 }
 
 /** Busy and total jiffies of all CPUs, from /proc/stat's first line. */
@@ -121,7 +160,7 @@ async function measure(size: Size, bgp: Bgp): Promise<Row> {
   try {
     const up = await lab.up();
     const first = await lab.converge(ALWAYS);
-    const row: Row = { size, bgp, up: up.wall, converged: up.wall + first.wall, sessions: sessionCount(first), rss: runDirRss(lab.runDir), down: 0, dataplane: up.dataplane };
+    const row: Row = { size, bgp, up: up.wall, converged: up.wall + first.wall, sessions: sessionCount(first), rss: runDirRss(lab.runDir), listenDrops: listenDrops(lab.runDir), down: 0, dataplane: up.dataplane };
     if (bgp === "mesh") {
       const switched = await lab.controlPlane(ALWAYS, controlPlanePlan(benchSpec(labName, size, "reflectors"), ALWAYS));
       row.toReflectors = { seconds: switched.wall, sessions: sessionCount(switched) };
@@ -137,7 +176,7 @@ const f = (n: number, digits = 2): string => n.toFixed(digits);
 
 /** The table as Markdown, one row per size and mode. */
 export function benchTable(rows: Row[]): string {
-  const head = ["nodes / subnets", "BGP", "up s", "routes in place s", "sessions", "RSS MiB", "switch → reflectors s", "down s"];
+  const head = ["nodes / subnets", "BGP", "up s", "routes in place s", "sessions", "RSS MiB", "listen drops", "switch → reflectors s", "down s"];
   const body = rows.map((r) => [
     `${r.size.nodes} / ${r.size.subnets}`,
     r.bgp,
@@ -145,6 +184,7 @@ export function benchTable(rows: Row[]): string {
     f(r.converged),
     String(r.sessions),
     f(r.rss / 1024, 1),
+    String(r.listenDrops),
     r.toReflectors === undefined ? "" : `${f(r.toReflectors.seconds)} (${r.toReflectors.sessions} sessions)`,
     f(r.down),
   ]);
