@@ -6,7 +6,8 @@ Calico splits the work: BIRD (one per node, a BGP full mesh) decides the IPIP an
 routes through its kernel filter; Felix programs tunl0, vxlan.calico and its routes and
 the pods' MTU. This driver runs Felix's `ip` batches as the plan renders them, writes each
 BIRD's config and starts the daemon or has a running one reload it (`configure`, as confd
-does), then polls until every unit's pool routes are the plan's and every BGP session is
+does), widens the listen queue of a BIRD that more peers connect to than BIRD's 8 hold
+(the plan's `listenQueue`), then polls until every unit's pool routes are the plan's and every BGP session is
 Established. It never writes a route BIRD owns. A unit that is not `manage`d (the gateway
 in the nodes' plan) is only read. Python: it talks to BIRD's control sockets directly (a
 `birdc` per node and poll would dominate a 64-node lab).
@@ -20,6 +21,7 @@ Usage: controlplane.py apply RUN_DIR
   Exit 1 when the tables never converge, listing what each unit lacks and has extra.
 """
 import collections
+import ctypes
 import errno
 from concurrent.futures import ThreadPoolExecutor
 import json
@@ -162,6 +164,58 @@ class Netlink:
         self.sock.close()
 
 
+BGP_PORT = 179
+SYS_PIDFD_GETFD = 438  # the same number on every architecture (Linux 5.6+)
+LISTEN_WAIT_SECONDS = 1.5  # less than BIRD's connect delay: the first peers connect after it
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def fd_target(pid, fd):
+    try:
+        return os.readlink("/proc/%d/fd/%d" % (pid, fd))
+    except FileNotFoundError:  # closed meanwhile
+        return None
+
+
+def pidfd_getfd(pidfd, fd):
+    """A copy of descriptor `fd` of the process behind `pidfd`; None when it was closed meanwhile."""
+    local = _libc.syscall(ctypes.c_long(SYS_PIDFD_GETFD), ctypes.c_long(pidfd), ctypes.c_long(fd), ctypes.c_long(0))
+    if local >= 0:
+        return local
+    err = ctypes.get_errno()
+    if err == errno.EBADF:
+        return None
+    raise OSError(err, "pidfd_getfd: %s" % os.strerror(err))
+
+
+def set_listen_backlog(pid, port, backlog):
+    """Give the IPv4 TCP socket on which process `pid` listens on `port` a listen queue of
+    `backlog`: listen() again, on a copy of the process's descriptor, only changes the
+    queue's length. False while the process does not listen there yet. Its sockets are
+    looked at in descriptor order, the listener being among the first a daemon opens
+    (/proc/net/tcp would walk every TCP socket of the host: 65,000 in a 256-node mesh)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:  # the process is gone: the wait reports its exit
+        return False
+    try:
+        for fd in sorted(int(fd) for fd in os.listdir("/proc/%d/fd" % pid)):
+            if not (fd_target(pid, fd) or "").startswith("socket:"):
+                continue
+            local = pidfd_getfd(pidfd, fd)
+            if local is None:
+                continue
+            with socket.socket(fileno=local) as sock:
+                if sock.family == socket.AF_INET and sock.type == socket.SOCK_STREAM and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) and sock.getsockname()[1] == port:
+                    sock.listen(backlog)
+                    return True
+        return False
+    except FileNotFoundError:
+        return False
+    finally:
+        os.close(pidfd)
+
+
 def bird_command(ctl, command, timeout=5.0):
     """One command on a BIRD control socket: the reply's lines without their codes."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -218,8 +272,9 @@ def parse_protocols(lines, peer_of):
 class Daemon:
     """One BIRD of the lab: its files under RUN_DIR/bird and its namespace."""
 
-    def __init__(self, run_dir, ns, key, config, peers):
+    def __init__(self, run_dir, ns, key, config, peers, listen_queue):
         self.ns = ns
+        self.listen_queue = listen_queue
         base = os.path.join(run_dir, "bird", key)
         self.conf, self.ctl, self.pid_file, self.log = base + ".conf", base + ".ctl", base + ".pid", base + ".log"
         self.config = config
@@ -266,6 +321,11 @@ class Daemon:
         self.proc = proc
         return "started"
 
+    def widen_listen_queue(self):
+        """BIRD's BGP listen queue set to the plan's; False while BIRD does not listen yet."""
+        pid = self.proc.pid if self.proc is not None else self.pid()
+        return pid is not None and set_listen_backlog(pid, BGP_PORT, self.listen_queue)
+
     def exited(self):
         """Whether this BIRD is gone. One this run started is asked by its handle: at start
         BIRD truncates and rewrites its pid file, so a read of the file can find it empty."""
@@ -303,6 +363,24 @@ def drop_vxlan(ns, netlink):
 
 def felix_routes(node):
     ip_batch(node["ns"], ["route replace %s" % r for r in node["felix"]["routes"]])
+
+
+def widen_listen_queues(daemons):
+    """Each BIRD's listen queue widened as the plan says, as soon as it listens. Only how
+    soon sessions come up depends on it, so a host where it cannot be done is told so and
+    goes on."""
+    deadline = time.monotonic() + LISTEN_WAIT_SECONDS
+    pending = daemons
+    try:
+        while pending:
+            pending = [d for d in pending if not d.widen_listen_queue()]
+            if pending and time.monotonic() > deadline:
+                log("%d BIRDs did not listen within %.1f s; their listen queues stay BIRD's 8" % (len(pending), LISTEN_WAIT_SECONDS))
+                return
+            if pending:
+                time.sleep(0.02)
+    except OSError as e:
+        log("BIRD's listen queue cannot be widened here (%s); sessions come up later" % e)
 
 
 def each(workers, fn, items):
@@ -373,7 +451,7 @@ def apply_with(workers, plan, run_dir, units):
         for ns in (unit["ns"], unit.get("felix", {}).get("podNs", unit["ns"])):
             if not ns.startswith(lab + "-"):
                 raise RuntimeError("namespace %s is not lab %s's" % (ns, lab))
-        daemon = Daemon(run_dir, unit["ns"], unit["key"], unit["bird"] or "", unit["peers"])
+        daemon = Daemon(run_dir, unit["ns"], unit["key"], unit["bird"] or "", unit["peers"], unit["listenQueue"])
         if unit["bird"] is None:  # the gateway, when the modes need no BGP there
             if unit["manage"] and daemon.stop():
                 log("%s: BIRD stopped (the modes need no BGP on the gateway)" % unit["ns"])
@@ -399,6 +477,7 @@ def apply_with(workers, plan, run_dir, units):
     managed = [u["daemon"] for u in units if u["daemon"] is not None and u["manage"]]
     each(workers, Daemon.write_config, managed)  # every config checked before any BIRD starts or reloads
     actions = collections.Counter(each(workers, Daemon.start_or_reload, managed))
+    widen_listen_queues([d for d in managed if d.listen_queue])
     each(workers, felix_vxlan, [n for n in nodes if n["felix"]["vxlan"]])
     done = ", ".join("%d %s" % (n, a) for a, n in sorted(actions.items())) or "none run"
     modes = plan["modes"]

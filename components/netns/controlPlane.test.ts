@@ -2,7 +2,7 @@ import { buildLabSpec, withModes } from "../../model/config";
 import { expectedDataplane, renderRoute, vxlanMac } from "../../model/dataplane";
 import { ipipOnly } from "../../model/expect";
 import { nodeBirdConfig } from "./bird";
-import { ENV_PLAN_LIMIT, controlPlaneInvocation, controlPlanePlan, convergenceTimeout, driftProblems, gatewayPlan } from "./controlPlane";
+import { BIRD_LISTEN_BACKLOG, ENV_PLAN_LIMIT, birdListenQueue, controlPlaneInvocation, controlPlanePlan, convergenceTimeout, driftProblems, gatewayPlan } from "./controlPlane";
 
 const ctx = { stack: "ipip", cwd: "/work/lab" };
 const seed = buildLabSpec({ backend: "netns" }, ctx);
@@ -77,6 +77,23 @@ describe("control plane plan", () => {
     expect(never.gateway?.bird).toContain("neighbor 10.1.8.11 as 64512;");
     expect(never.gateway?.routes).toContain("10.244.0.128/26 via 10.1.8.10 dev eth2 proto bird");
     expect(gatewayPlan(seed, ipipOnly("Always")).gateway?.bird).toBeNull();
+  });
+
+  it("widens a BIRD's listen queue only when more peers connect to it than BIRD's 8 hold", () => {
+    expect([BIRD_LISTEN_BACKLOG, BIRD_LISTEN_BACKLOG + 1].map(birdListenQueue)).toEqual([null, 9]);
+    // The seed lab: at most 3 peers connect to a node, 4 to the gateway.
+    expect(controlPlanePlan(seed).nodes.map((n) => n.listenQueue)).toEqual([null, null, null, null]);
+    expect(gatewayPlan(seed, ipipOnly("Never")).gateway?.listenQueue).toBeNull();
+    // 40 nodes in a mesh: the passive side is the one whose peer's address sorts after its
+    // own, so the k-th address in that order (from 0) is connected to by the 39 - k after it.
+    const big = bigLab(40);
+    const queues = controlPlanePlan(big).nodes.map((n) => n.listenQueue);
+    const byAddress = [...big.nodes].sort((a, b) => (a.ip < b.ip ? -1 : 1)).map((n) => queues[n.index - 1]);
+    expect(byAddress.slice(0, 31)).toEqual(Array.from({ length: 31 }, (_, k) => 39 - k));
+    expect(byAddress.slice(31)).toEqual(Array(9).fill(null));
+    // Every node connects to the gateway in mode Never; with no BIRD there, no queue.
+    expect(gatewayPlan(big, ipipOnly("Never")).gateway?.listenQueue).toBe(40);
+    expect(gatewayPlan(big, ipipOnly("Always")).gateway?.listenQueue).toBeNull();
   });
 
   it("rides in the environment for small labs and on stdin past the environment's limits", () => {

@@ -96,6 +96,23 @@ export interface BirdUnitPlan {
   routes: string[];
   /** False: only read (routes, sessions); its own step configures and runs its BIRD. */
   manage: boolean;
+  /** The listen queue to give this BIRD once it listens (`birdListenQueue`), or null for BIRD's own. */
+  listenQueue: number | null;
+}
+
+/** The backlog BIRD 2 listens with for BGP (hard-coded; `ss -ltn` shows it as Send-Q). */
+export const BIRD_LISTEN_BACKLOG = 8;
+
+/**
+ * The listen queue a BIRD needs when `incoming` peers connect to it: null (BIRD's own 8)
+ * while they fit, else one place per peer. On one host every node's BIRD starts within a
+ * second and connects 1.5-2 s later (the connect delay); a reflector's queue of 8 then
+ * overflowed about a thousand times at 256 nodes, and a mesh node's 165,000 times, each
+ * drop a SYN sent again a second later. A real cluster's nodes do not start in the same
+ * second, so this changes when sessions come up on one host, not which.
+ */
+export function birdListenQueue(incoming: number): number | null {
+  return incoming > BIRD_LISTEN_BACKLOG ? incoming : null;
 }
 
 /** controlplane.py's input (its `plan`): see assets/netns/controlplane.py. */
@@ -138,6 +155,7 @@ export function controlPlanePlan(spec: LabSpec, modes: PoolModes = spec): Contro
       routes: node.routes.map(renderRoute),
       felix: felixPlan(lab, node),
       manage: true,
+      listenQueue: birdListenQueue(bgpSessions(lab, node).filter((p) => p.passive).length),
     })),
     gateway: { ...gatewayUnit(lab), manage: false },
   };
@@ -162,6 +180,8 @@ function gatewayUnit(spec: LabSpec): Omit<BirdUnitPlan, "manage"> {
     bird: config,
     peers: config === null ? [] : spec.nodes.map((n) => ({ name: peerProtocolName("Node", n.ip), ip: n.ip })),
     routes: gatewayRoutes(spec),
+    // Every node connects to the gateway (its sessions there are never passive).
+    listenQueue: config === null ? null : birdListenQueue(spec.nodes.length),
   };
 }
 

@@ -332,6 +332,10 @@ suite("netns backend scripts on this host", () => {
     expectConverged(big, modes, result);
     expect(nsExec(nodeNamespace(big.spec, big.spec.nodes[9]), ["ip", "neigh", "show", "dev", "net0"]).trim().split("\n").map((l) => l.trim())).toEqual(neighbours);
     expect(result.nodes[47].bgpPeers.map((p) => p.peer)).toEqual([big.spec.nodes[0].ip, big.spec.nodes[24].ip]);
+    // Listen queues: n1 (the lowest address) is connected to by all 47 others, n25 by the
+    // 23 above it; a client, connected to by one reflector at most, keeps BIRD's 8.
+    const listenQueue = (i: number): string => nsExec(nodeNamespace(big.spec, big.spec.nodes[i]), ["ss", "-Hltn", "sport = :179"]).trim().split(/\s+/)[2];
+    expect([0, 24, 9].map(listenQueue)).toEqual(["47", "23", "8"]);
     const n = big.spec.nodes;
     expect((await captureAndJudge(big, n[1], n[2], modes)).seen.verdict).toBe("none");
     expect((await captureAndJudge(big, n[1], n[40], modes)).seen.verdict).toBe("ipip");
