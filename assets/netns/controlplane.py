@@ -392,7 +392,7 @@ def check(workers, units, pool, full=True):
     """Per unit: (pool routes, sessions, ok) now.
 
     A unit's table is read with `ip` (a process) only when its netlink signature changed
-    since the last read; otherwise that read still holds. Unless `full`, a unit whose table
+    since the last read that the same signature framed; otherwise that read still holds. Unless `full`, a unit whose table
     holds another number of pool routes than planned is not ok, and neither its BIRD is
     asked nor its table read; nor is a table read while a session is not Established.
     Those queries compete with the BIRDs for the CPU: 256 `ip` processes per poll took
@@ -408,7 +408,10 @@ def check(workers, units, pool, full=True):
             if not (established or full):
                 return routes, sessions, False
             routes = pool_routes(u["ns"], pool)
-            u["read"] = (signature, routes)
+            # Kept for later polls only if the table did not change while `ip` read it: in a
+            # live switch routes go and come back alike, and a read taken halfway, filed under
+            # the signature they come back to, would be reused forever.
+            u["read"] = (signature if u["netlink"].signature() == signature else None, routes)
         return routes, sessions, established and sorted(routes) == sorted(u["routes"])
 
     return {u["ns"]: st for u, st in zip(units, each(workers, unit_state, units))}

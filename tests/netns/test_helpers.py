@@ -191,5 +191,38 @@ class NetlinkRoutes(unittest.TestCase):
             cp.pool_route_messages(struct.pack("=IHHII", 8, 24, 0, 0, 0), self.pool)
 
 
+class CachedReads(unittest.TestCase):
+    """controlplane.py's check: a table read is reused only under the signature that framed it."""
+
+    class Table:
+        """A node's table: its netlink signature is its state's name."""
+
+        def __init__(self):
+            self.state = "S"
+
+        def signature(self):
+            return self.state
+
+    def test_a_read_taken_while_the_table_changed_is_read_again(self):
+        full = ["10.244.0.64/26 via 10.1.5.11 dev tunl0 proto bird onlink", "10.244.0.128/26 via 10.1.8.10 dev tunl0 proto bird onlink"]
+        table = self.Table()
+
+        def first_read(ns, pool):  # a switch withdraws a route while `ip` reads
+            table.state = "X"
+            return full[:1]
+
+        reads = [first_read, lambda ns, pool: full]
+        unit = {"ns": "lab-n1", "netlink": table, "daemon": None, "routes": full, "read": (None, [])}
+        real = cp.pool_routes
+        cp.pool_routes = lambda ns, pool: reads.pop(0)(ns, pool)
+        try:
+            with cp.ThreadPoolExecutor(1) as workers:
+                self.assertFalse(cp.check(workers, [unit], "10.244.0.0/16")["lab-n1"][2])
+                table.state = "S"  # the route is back: the table is as it was before that read
+                self.assertEqual(cp.check(workers, [unit], "10.244.0.0/16")["lab-n1"], (full, [], True))
+        finally:
+            cp.pool_routes = real
+
+
 if __name__ == "__main__":
     unittest.main()
