@@ -122,9 +122,10 @@ export function netstatCounter(netstat: string, group: string, name: string): nu
 }
 
 /**
- * Connections the nodes' kernels dropped because a BIRD's listen queue was full (BIRD
- * listens with a backlog of 8): the client's SYN is retransmitted a second later. Each
- * BIRD's /proc/PID/net shows its own node's namespace, so the sum counts each node once.
+ * Connections the nodes' kernels dropped because a BIRD's listen queue was full (BIRD's
+ * own is 8; the control plane widens it where more peers connect): the client's SYN is
+ * retransmitted a second later. Each BIRD's /proc/PID/net shows its own node's
+ * namespace, so the sum counts each node once.
  */
 function listenDrops(runDir: string): number {
   return sumOverProc(runDirPids(runDir, true), "net/netstat", (text) => netstatCounter(text, "TcpExt", "ListenDrops"));

@@ -7,10 +7,10 @@ routes through its kernel filter; Felix programs tunl0, vxlan.calico and its rou
 the pods' MTU. This driver runs Felix's `ip` batches as the plan renders them, writes each
 BIRD's config and starts the daemon or has a running one reload it (`configure`, as confd
 does), widens the listen queue of a BIRD that more peers connect to than BIRD's 8 hold
-(the plan's `listenQueue`), then polls until every unit's pool routes are the plan's and every BGP session is
-Established. It never writes a route BIRD owns. A unit that is not `manage`d (the gateway
-in the nodes' plan) is only read. Python: it talks to BIRD's control sockets directly (a
-`birdc` per node and poll would dominate a 64-node lab).
+(the plan's `listenQueue`), then polls until every unit's pool routes are the plan's and
+every BGP session is Established. It never writes a route BIRD owns. A unit that is not
+`manage`d (the gateway in the nodes' plan) is only read. Python: it talks to BIRD's
+control sockets directly (a `birdc` per node and poll would dominate a 64-node lab).
 
 Usage: controlplane.py apply RUN_DIR
   NETNS_CONTROL_PLAN: components/netns/controlPlane.ts `controlPlanePlan` as JSON, or "-"
@@ -392,9 +392,10 @@ def check(workers, units, pool, full=True):
     """Per unit: (pool routes, sessions, ok) now.
 
     A unit's table is read with `ip` (a process) only when its netlink signature changed
-    since the last read that the same signature framed; otherwise that read still holds. Unless `full`, a unit whose table
-    holds another number of pool routes than planned is not ok, and neither its BIRD is
-    asked nor its table read; nor is a table read while a session is not Established.
+    since the last read that the same signature framed; otherwise that read still holds.
+    Unless `full`, a unit whose table holds another number of pool routes than planned is
+    not ok, and neither its BIRD is asked nor its table read; nor is a table read while a
+    session is not Established.
     Those queries compete with the BIRDs for the CPU: 256 `ip` processes per poll took
     seconds from the BIRDs still connecting."""
     def unit_state(u):

@@ -16,10 +16,10 @@ Out (pod → remote pod): the kernel routes the inner packet to tunl0 and hands 
 TUN. A TUN has no link layer, so the route's `via` (the remote node) is lost on the way;
 the helper finds it again by a longest-prefix match of the inner destination over the
 node's tunl0 routes (`ip -j route show dev tunl0` in its namespace, read on the node's
-first packet after the start or a SIGHUP, and again on a miss), then sends the inner packet in the
-node's raw IPv4 socket of protocol 4, bound to the node's own address: the kernel adds the
-outer header (node → node, protocol 4) and routes it out of net0, where tcpdump sees a
-real IP-in-IP packet.
+first packet after the start or a SIGHUP, and again on a miss), then sends the inner
+packet in the node's raw IPv4 socket of protocol 4, bound to the node's own address: the
+kernel adds the outer header (node → node, protocol 4) and routes it out of net0, where
+tcpdump sees a real IP-in-IP packet.
 
 In (remote pod → pod): the same raw socket receives every protocol-4 packet addressed to
 the node (with its outer header). Packets whose outer source is not a Calico node are

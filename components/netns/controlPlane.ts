@@ -96,7 +96,10 @@ export interface BirdUnitPlan {
   routes: string[];
   /** False: only read (routes, sessions); its own step configures and runs its BIRD. */
   manage: boolean;
-  /** The listen queue to give this BIRD once it listens (`birdListenQueue`), or null for BIRD's own. */
+  /**
+   * The listen queue to give this BIRD once it listens (`birdListenQueue`), or null to
+   * leave it as BIRD has it: its own 8, or what an earlier mode of this lab widened it to.
+   */
   listenQueue: number | null;
 }
 
@@ -146,17 +149,20 @@ export function controlPlanePlan(spec: LabSpec, modes: PoolModes = spec): Contro
   const lab = inModes(spec, modes);
   return {
     ...planOf(lab, true),
-    nodes: lab.nodes.map((node) => ({
-      name: node.name,
-      ns: nodeNamespace(lab, node),
-      key: `n${node.index}`,
-      bird: nodeBirdConfig(lab, node),
-      peers: bgpSessions(lab, node).map((p) => ({ name: p.name, ip: p.ip })),
-      routes: node.routes.map(renderRoute),
-      felix: felixPlan(lab, node),
-      manage: true,
-      listenQueue: birdListenQueue(bgpSessions(lab, node).filter((p) => p.passive).length),
-    })),
+    nodes: lab.nodes.map((node) => {
+      const sessions = bgpSessions(lab, node);
+      return {
+        name: node.name,
+        ns: nodeNamespace(lab, node),
+        key: `n${node.index}`,
+        bird: nodeBirdConfig(lab, node),
+        peers: sessions.map((p) => ({ name: p.name, ip: p.ip })),
+        routes: node.routes.map(renderRoute),
+        felix: felixPlan(lab, node),
+        manage: true,
+        listenQueue: birdListenQueue(sessions.filter((p) => p.passive).length),
+      };
+    }),
     gateway: { ...gatewayUnit(lab), manage: false },
   };
 }
